@@ -1,0 +1,55 @@
+"""Every error a domain operation can raise, in one place.
+
+The HTTP layer maps these to status codes; the worker maps them to a
+scenario's `failed` state. Messages are written for the end user.
+"""
+
+
+class DomainError(Exception):
+    """Base class: a request or a run was refused for a reason the user can fix."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ParameterError(DomainError):
+    """A parameter value (algorithm or data parameter) is invalid."""
+
+    def __init__(self, parameter: str | None, message: str):
+        super().__init__(f"parameter '{parameter}': {message}" if parameter else message)
+        self.parameter = parameter
+
+
+class NotFound(DomainError):
+    """A named thing (algorithm, KPI, dataset, scenario, session) does not exist."""
+
+
+class Conflict(DomainError):
+    """The request clashes with current state (duplicate name, wrong status, in use)."""
+
+
+class InvalidTransition(Conflict):
+    """A scenario status change that the state machine does not allow."""
+
+
+class DataFormatError(DomainError):
+    """A serialised data source does not have the expected shape."""
+
+
+class RunFailed(DomainError):
+    """A run ended badly for a reason inside the algorithm, its result or a KPI.
+
+    The message becomes the scenario's `error` text. Infrastructure errors are
+    never wrapped in this: they must propagate so the queue retries the run.
+    """
+
+
+class RunCancelled(Exception):
+    """Raised from a progress callback to stop a run (reset, delete, shutdown).
+
+    Not a DomainError: a cancelled run is not a failed run.
+    """
