@@ -173,10 +173,10 @@ def _column_values(column: pd.Series) -> list[Any]:
     if isinstance(column.dtype, np.dtype) and column.dtype.kind == "M":
         # Vectorised ISO strings; the same text as Timestamp.isoformat().
         values = column.to_numpy()
-        seconds = values.astype("datetime64[s]")
-        unit = "s" if (values == seconds).all() else "us"
-        text = np.datetime_as_string(values, unit=unit).astype(object)
-        text[pd.isna(values)] = None
+        missing = pd.isna(values)
+        whole_seconds = (values[~missing] == values[~missing].astype("datetime64[s]")).all()
+        text = np.datetime_as_string(values, unit="s" if whole_seconds else "us").astype(object)
+        text[missing] = None
         return text.tolist()
     if isinstance(column.dtype, pd.DatetimeTZDtype):
         return [None if pd.isna(v) else v.isoformat() for v in column]

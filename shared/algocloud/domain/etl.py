@@ -329,7 +329,7 @@ def _coerce(values: pd.Series, column: Column) -> tuple[pd.Series, pd.Series]:
     if column.dtype in (ColumnType.INTEGER, ColumnType.FLOAT):
         if kind == "b":
             return values, present  # true/false is not a number
-        number = values if kind in "iuf" else pd.to_numeric(values, errors="coerce")
+        number = values if kind in ("i", "u", "f") else pd.to_numeric(values, errors="coerce")
         bad = present & number.isna()
         if is_bool is not None:
             bad |= is_bool
