@@ -31,6 +31,7 @@ _NOUNS = {
     "hazardous": ["solvent", "aerosol paint", "lamp oil", "bleach", "lithium cells"],
 }
 _ADJECTIVES = ["small", "large", "value", "premium", "bulk", "organic", "compact", "heavy-duty"]
+_SUPPLIERS = ["Northwind Supply", "Baltic Trading", "Rijn Logistics", "Alpine Goods", "Delta Wholesale"]
 
 
 def zone_of_aisle(aisle: int) -> str:
@@ -67,7 +68,8 @@ def sku_rows(count: int, layout: list[dict], seed: int = 7, unique_slots: bool =
         rows.append({
             "item_id": item_id,
             "sku": f"SKU-{sku}",
-            "description": f"{rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS[category])}",
+            "description": f"{rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS[category])}, "
+                           f"pack of {rng.choice((1, 2, 4, 6, 12, 24))} ({rng.choice(_SUPPLIERS)})",
             "category": category,
             "daily_picks": max(1, round(400 / rank**0.9 * rng.uniform(0.8, 1.2))),
             "volume": round(rng.uniform(0.2, 60.0), 2),
