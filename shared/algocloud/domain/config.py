@@ -16,7 +16,7 @@ from .scenario import Scenario
 from .schema import Schema
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity hash: one object per loaded application
 class AppConfig:
     """One application. `seed_datasets` returns the datasets a new default session starts with."""
 

@@ -39,6 +39,8 @@ TRANSITIONS: Mapping[Status, frozenset[Status]] = {
     Status.COMPLETE: frozenset({Status.CREATED}),
     Status.FAILED: frozenset({Status.CREATED}),
 }
+# What a run leaves on a scenario; reset clears exactly these (and progress).
+RUN_FIELDS = ("result", "kpi_values", "error", "run_id", "run_started_at", "run_finished_at", "result_ref")
 IN_FLIGHT = frozenset({Status.QUEUED, Status.PROCESSING})
 TERMINAL = frozenset({Status.COMPLETE, Status.FAILED})
 
@@ -89,6 +91,7 @@ class Scenario:
     run_id: str | None = None
     run_started_at: str | None = None
     run_finished_at: str | None = None
+    result_ref: str | None = None  # where storage keeps a result too large to inline
 
     def transition(self, target: Status) -> None:
         check_transition(self.status, target)
@@ -107,10 +110,8 @@ class Scenario:
             return
         self.transition(Status.CREATED)
         self.progress = 0.0
-        self.result = None
-        self.kpi_values = None
-        self.error = None
-        self.run_id = self.run_started_at = self.run_finished_at = None
+        for name in RUN_FIELDS:
+            setattr(self, name, None)
 
     def status_dict(self) -> dict[str, Any]:
         return {"id": self.id, "tag": self.tag, "status": str(self.status), "progress": self.progress}

@@ -1,0 +1,62 @@
+"""Request dependencies: the tenant and a service bound to it.
+
+AWS clients, adapters and the application config are built once per
+container and shared by every request.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from algocloud.adapters.aws import client
+from algocloud.adapters.dynamodb import DynamoRepository
+from algocloud.adapters.s3 import S3BlobStore
+from algocloud.adapters.sqs import SqsRunQueue
+from algocloud.appconfig import load_app_config
+from algocloud.service import ScenarioService
+
+from .settings import ApiSettings, get_settings
+
+DEFAULT_TENANT = "default"
+
+
+@cache
+def _adapters(settings: ApiSettings):
+    return (
+        DynamoRepository(client("dynamodb", settings), settings.table_name),
+        S3BlobStore(client("s3", settings), settings.bucket_name),
+        SqsRunQueue(client("sqs", settings), settings.queue_url),
+    )
+
+
+def tenant_id(request: Request) -> str:
+    """The API key's id from API Gateway's request context when keys are required."""
+    settings: ApiSettings = request.app.state.settings
+    if not settings.require_api_key:
+        return DEFAULT_TENANT
+    event = request.scope.get("aws.event") or {}
+    key_id = (event.get("requestContext") or {}).get("identity", {}).get("apiKeyId")
+    if not key_id:
+        raise HTTPException(status_code=403, detail="an API key is required")
+    return str(key_id)
+
+
+def get_service(request: Request, tenant: Annotated[str, Depends(tenant_id)]) -> ScenarioService:
+    repo, blobs, queue = _adapters(request.app.state.settings)
+    service = ScenarioService(load_app_config(), repo, blobs, queue, tenant)
+    service.ensure_tenant()
+    return service
+
+
+Service = Annotated[ScenarioService, Depends(get_service)]
+
+
+def require_session_create(request: Request) -> None:
+    if not request.app.state.settings.allow_session_create:
+        raise HTTPException(status_code=403, detail="this deployment does not let clients create sessions")
+
+
+__all__ = ["Service", "get_settings", "require_session_create", "tenant_id"]

@@ -1,0 +1,27 @@
+"""Domain errors -> HTTP status codes, always as {"detail": "..."}."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from algocloud.domain.errors import Conflict, DataFormatError, DomainError, NotFound, ParameterError
+from algocloud.service import ServiceUnavailable
+
+logger = logging.getLogger(__name__)
+
+STATUS = ((NotFound, 404), (Conflict, 409), (ParameterError, 400), (DataFormatError, 400), (DomainError, 400))
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+        status = next(code for kind, code in STATUS if isinstance(exc, kind))
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    @app.exception_handler(ServiceUnavailable)
+    async def unavailable(_request: Request, exc: ServiceUnavailable) -> JSONResponse:
+        logger.exception("dependency unavailable")
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "2"})

@@ -1,0 +1,41 @@
+"""The FastAPI application: routers under the prefix, health at both paths."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from . import errors
+from .routers import catalog, data, meta, scenarios, sessions
+from .settings import ApiSettings, get_settings
+
+
+def create_app(settings: ApiSettings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="algocloud scenario API",
+        description="Sessions, datasets, scenarios and runs (the Algomancy HTTP contract) on AWS.",
+        version="0.1.0",
+    )
+    app.state.settings = settings
+    errors.install(app)
+
+    @app.middleware("http")
+    async def limit_request_size(request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > settings.max_request_bytes:
+            return JSONResponse(status_code=413, content={"detail": (
+                f"the request body is {int(length):,} bytes; the limit is {settings.max_request_bytes:,} "
+                "bytes (the AWS Lambda payload limit). Split the upload into smaller files.")})
+        return await call_next(request)
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["*"], allow_headers=["*"],
+        )
+
+    app.include_router(meta.router)  # /health
+    for router in (meta.router, sessions.router, catalog.router, scenarios.router, data.router):
+        app.include_router(router, prefix=settings.api_prefix)
+    return app

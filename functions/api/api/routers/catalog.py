@@ -1,0 +1,30 @@
+from fastapi import APIRouter
+
+from algocloud.domain.errors import NotFound
+
+from ..deps import Service
+
+router = APIRouter(prefix="/sessions/{sid}", tags=["algorithms & KPIs"])
+
+
+@router.get("/algorithms", responses={404: {"description": "session not found"}},
+            summary="Names of the registered algorithms")
+def algorithms(sid: str, service: Service) -> dict:
+    service.session(sid)
+    return {"algorithms": service.config.algorithm_names}
+
+
+@router.get("/algorithms/{name}/parameters", responses={404: {"description": "session or algorithm not found"}},
+            summary="Parameter descriptors of one algorithm")
+def algorithm_parameters(sid: str, name: str, service: Service) -> dict:
+    service.session(sid)
+    parameters = service.config.parameters_of(name)
+    if parameters is None:
+        raise NotFound(f"algorithm '{name}' is not registered")
+    return {"name": name, "parameters": parameters.describe()}
+
+
+@router.get("/kpis", responses={404: {"description": "session not found"}}, summary="Names of the KPI templates")
+def kpis(sid: str, service: Service) -> dict:
+    service.session(sid)
+    return {"kpis": service.config.kpi_names}

@@ -1,0 +1,119 @@
+import gzip
+
+from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
+from starlette.datastructures import UploadFile
+
+from algocloud.domain.errors import DomainError
+from algocloud.domain.etl import SUPPORTED_EXTENSIONS, UploadedFile, unsupported_files
+
+from ..deps import Service
+from ..schemas import DeriveBody
+
+router = APIRouter(prefix="/sessions/{sid}", tags=["data"])
+NOT_FOUND = {404: {"description": "session or dataset not found"}}
+
+
+class BadUpload(DomainError):
+    """A 400 for the multipart request itself (not for the data in it)."""
+
+
+@router.get("/data", responses={404: {"description": "session not found"}}, summary="Dataset keys")
+def list_data(sid: str, service: Service) -> dict:
+    return service.data_keys(sid)
+
+
+@router.post(
+    "/data/from-json", status_code=201,
+    responses={400: {"description": "empty body, malformed JSON or not a DataSource payload"},
+               404: {"description": "session not found"},
+               409: {"description": "a dataset with that key is used by scenarios"}},
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+        "schema": {"type": "object", "description": "the verbatim output of DataSource.to_json()"}}}}},
+    summary="Add (or replace) a dataset from a DataSource JSON payload",
+)
+async def import_json(sid: str, request: Request, service: Service) -> dict:
+    return service.import_dataset(sid, await request.body())
+
+
+@router.get("/data/{key}", responses=NOT_FOUND, summary="A dataset as DataSource JSON")
+def get_data(sid: str, key: str, request: Request, service: Service) -> Response:
+    limit = request.app.state.settings.max_response_bytes
+    content, url = service.dataset_content(sid, key, limit)
+    if url is not None:  # too large for a Lambda response: fetch it from S3 directly
+        return RedirectResponse(url, status_code=307)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(content, media_type="application/json", headers={"Content-Encoding": "gzip"})
+    plain = gzip.decompress(content)
+    if len(plain) > limit:
+        return RedirectResponse(service.dataset_url(sid, key), status_code=307)
+    return Response(plain, media_type="application/json")
+
+
+@router.get("/data/{key}/parameters", responses=NOT_FOUND,
+            summary="The data-parameter descriptors a scenario on this dataset can fill in")
+def data_parameters(sid: str, key: str, service: Service) -> dict:
+    return service.data_parameters(sid, key)
+
+
+@router.delete("/data/{key}", status_code=204,
+               responses={**NOT_FOUND, 409: {"description": "scenarios reference the dataset"}},
+               summary="Delete a dataset")
+def delete_data(sid: str, key: str, service: Service) -> Response:
+    service.delete_dataset(sid, key)
+    return Response(status_code=204)
+
+
+@router.post("/data/{key}/derive", status_code=201,
+             responses={**NOT_FOUND, 409: {"description": "new_key already exists"}},
+             summary="Derive a new dataset from an existing one")
+def derive_data(sid: str, key: str, body: DeriveBody, service: Service) -> dict:
+    return service.derive_dataset(sid, key, body.new_key)
+
+
+ETL_FORM = {
+    "required": True,
+    "content": {"multipart/form-data": {"schema": {
+        "type": "object",
+        "required": ["dataset_name", "files"],
+        "properties": {
+            "dataset_name": {"type": "string", "minLength": 1},
+            "files": {"type": "array", "items": {"type": "string", "format": "binary"},
+                      "description": "file name stem = table name; .csv, .json or .xlsx"},
+        },
+    }}},
+}
+
+
+@router.post(
+    "/etl",
+    responses={400: {"description": "no files, a file without a name, or an unsupported extension"},
+               404: {"description": "session not found"},
+               409: {"description": "dataset_name exists and scenarios reference it"},
+               422: {"description": "dataset_name is missing"}},
+    openapi_extra={"requestBody": ETL_FORM},
+    summary="Upload files and run ETL into a dataset",
+)
+async def etl(sid: str, request: Request, service: Service) -> dict:
+    service.session(sid)  # 404 before reading the upload
+    form = await request.form()
+    dataset_name = form.get("dataset_name")
+    if not isinstance(dataset_name, str) or not dataset_name.strip():
+        raise RequestValidationError([{
+            "type": "missing", "loc": ("body", "dataset_name"),
+            "msg": "Field required" if dataset_name is None else "must be a non-empty string",
+            "input": None,
+        }])
+    parts = form.getlist("files")
+    if not parts:
+        raise BadUpload("no files uploaded: send one or more 'files' parts")
+    uploads = []
+    for part in parts:
+        if not isinstance(part, UploadFile) or not part.filename:
+            raise BadUpload("an upload is missing its filename")
+        uploads.append(UploadedFile(part.filename, await part.read()))
+    unsupported = unsupported_files(uploads)
+    if unsupported:
+        raise BadUpload(f"unsupported file type: {unsupported}; use {sorted(SUPPORTED_EXTENSIONS)}")
+    return service.run_etl(sid, dataset_name, uploads)

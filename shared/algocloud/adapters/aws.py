@@ -1,0 +1,28 @@
+"""boto3 clients, built once per container (Lambda cold start) and reused."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import boto3
+from botocore.config import Config
+
+from .settings import AwsSettings
+
+# Fail fast inside an API request (API Gateway gives up after 29 s) and let
+# the SDK's standard retry mode absorb throttling.
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=3, read_timeout=10)
+
+
+@cache
+def _session() -> boto3.session.Session:
+    return boto3.session.Session()
+
+
+def client(service: str, settings: AwsSettings):
+    return _client(service, settings.aws_region, settings.aws_endpoint_url)
+
+
+@cache
+def _client(service: str, region: str, endpoint_url: str | None):
+    return _session().client(service, region_name=region, endpoint_url=endpoint_url, config=_CONFIG)

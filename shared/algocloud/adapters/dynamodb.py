@@ -1,0 +1,576 @@
+"""The DynamoDB repository: sessions, scenarios and dataset metadata in one table.
+
+Key layout (generic `pk` / `sk`, every key scoped by tenant):
+
+    pk                      sk                   item
+    T#<tenant>              TENANT               marker: the tenant was bootstrapped
+    T#<tenant>              SESSION#<id>         a session (display_name, created_at)
+    T#<tenant>              NAME#<display name>  uniqueness guard -> session id
+    T#<tenant>#S#<session>  SCENARIO#<id>        a scenario
+    T#<tenant>#S#<session>  TAG#<tag>            uniqueness guard -> scenario id
+    T#<tenant>#S#<session>  DATASET#<key>        dataset metadata (content in S3), refs count
+    T#<tenant>#S#<session>  PROCESSING           the session's running scenario (worker's lock)
+
+Uniqueness and every state change are conditional writes or transactions, so
+concurrent requests can never both win. A dataset's `refs` counts the
+scenarios that use it: creating or deleting a scenario changes it in the same
+transaction, and a dataset is only deleted or overwritten while it is 0.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ..domain.errors import Conflict, InvalidTransition, NotFound
+from ..domain.scenario import IN_FLIGHT, RUN_FIELDS, Scenario, Status, check_transition, now_iso, sources_of
+
+TENANT_MARKER = "TENANT"
+PROCESSING_LOCK = "PROCESSING"
+
+
+def tenant_pk(tenant: str) -> str:
+    return f"T#{tenant}"
+
+
+def session_pk(tenant: str, session_id: str) -> str:
+    return f"T#{tenant}#S#{session_id}"
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    id: str
+    display_name: str
+    created_at: str = field(default_factory=now_iso)
+
+    def to_dict(self) -> dict[str, str]:
+        return {"id": self.id, "display_name": self.display_name}
+
+
+@dataclass(frozen=True)
+class DatasetRecord:
+    """A dataset's metadata; its DataSource JSON (gzip) is the S3 object `object_key`."""
+
+    key: str
+    ds_id: str
+    ds_type: str
+    creation_datetime: str
+    tables: list[str]
+    object_key: str
+    size_bytes: int
+    refs: int = 0
+
+
+# -- attribute values -----------------------------------------------------------
+def _av(value: Any) -> dict[str, Any]:
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, (int, float)):
+        return {"N": repr(value)}
+    if isinstance(value, (bytes, bytearray)):
+        return {"B": bytes(value)}
+    if isinstance(value, (list, tuple)):
+        return {"L": [_av(v) for v in value]}
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def _item(**attributes: Any) -> dict[str, Any]:
+    """A DynamoDB item from plain values; None values are left out."""
+    return {name: _av(value) for name, value in attributes.items() if value is not None}
+
+
+def _plain(value: Mapping[str, Any]) -> Any:
+    (kind, raw), = value.items()
+    if kind == "S" or kind == "BOOL":
+        return raw
+    if kind == "N":
+        return float(raw) if any(c in raw for c in ".eE") else int(raw)
+    if kind == "B":
+        return bytes(raw)
+    if kind == "L":
+        return [_plain(v) for v in raw]
+    if kind == "NULL":
+        return None
+    if kind == "M":
+        return {k: _plain(v) for k, v in raw.items()}
+    raise TypeError(f"unexpected attribute type {kind}")
+
+
+def _plain_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _plain(value) for name, value in item.items()}
+
+
+def _key(pk: str, sk: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+# -- items <-> records ----------------------------------------------------------
+def _session_from(item: Mapping[str, Any]) -> SessionRecord:
+    plain = _plain_item(item)
+    return SessionRecord(plain["session_id"], plain["display_name"], plain["created_at"])
+
+
+def _dataset_item(tenant: str, session_id: str, record: DatasetRecord) -> dict[str, Any]:
+    return {
+        **_key(session_pk(tenant, session_id), f"DATASET#{record.key}"),
+        **_item(
+            kind="dataset", key=record.key, ds_id=record.ds_id, ds_type=record.ds_type,
+            creation_datetime=record.creation_datetime, tables=record.tables,
+            object_key=record.object_key, size_bytes=record.size_bytes, refs=record.refs,
+        ),
+    }
+
+
+def _dataset_from(item: Mapping[str, Any]) -> DatasetRecord:
+    p = _plain_item(item)
+    return DatasetRecord(
+        p["key"], p["ds_id"], p["ds_type"], p["creation_datetime"], p.get("tables", []),
+        p["object_key"], p.get("size_bytes", 0), p.get("refs", 0),
+    )
+
+
+# Scenario fields kept as JSON text (free-form documents), the rest as attributes.
+_JSON_FIELDS = ("parameters", "data_parameters", "result", "kpi_values")
+
+
+def _scenario_item(tenant: str, session_id: str, scenario: Scenario) -> dict[str, Any]:
+    import orjson
+
+    documents = {
+        name: orjson.dumps(getattr(scenario, name)).decode()
+        for name in _JSON_FIELDS
+        if getattr(scenario, name) is not None
+    }
+    return {
+        **_key(session_pk(tenant, session_id), f"SCENARIO#{scenario.id}"),
+        **_item(
+            kind="scenario", id=scenario.id, tag=scenario.tag, input_data_id=scenario.input_data_id,
+            algorithm=scenario.algorithm, status=str(scenario.status), progress=float(scenario.progress),
+            error=scenario.error, created_at=scenario.created_at, run_id=scenario.run_id,
+            run_started_at=scenario.run_started_at, run_finished_at=scenario.run_finished_at,
+            result_ref=scenario.result_ref, **documents,
+        ),
+    }
+
+
+def scenario_from_item(item: Mapping[str, Any]) -> Scenario:
+    import orjson
+
+    p = _plain_item(item)
+    for name in _JSON_FIELDS:
+        if name in p:
+            p[name] = orjson.loads(p[name])
+    return Scenario(
+        id=p["id"], tag=p["tag"], input_data_id=p["input_data_id"], algorithm=p["algorithm"],
+        parameters=p.get("parameters", {}), data_parameters=p.get("data_parameters", {}),
+        status=Status(p["status"]), progress=float(p.get("progress", 0.0)), result=p.get("result"),
+        kpi_values=p.get("kpi_values"), error=p.get("error"), created_at=p["created_at"],
+        run_id=p.get("run_id"), run_started_at=p.get("run_started_at"),
+        run_finished_at=p.get("run_finished_at"), result_ref=p.get("result_ref"),
+    )
+
+
+class _Cancelled(Exception):
+    """A transaction whose conditions failed; `failed[i]` is True for item i."""
+
+    def __init__(self, failed: list[bool]):
+        super().__init__(failed)
+        self.failed = failed
+
+
+class DynamoRepository:
+    """All table access. Methods take the tenant explicitly; nothing crosses tenants."""
+
+    TRANSACTION_ATTEMPTS = 5
+
+    def __init__(self, dynamodb_client, table_name: str):
+        self._db = dynamodb_client
+        self._table = table_name
+
+    # -- low-level helpers ------------------------------------------------------
+    def _get(self, pk: str, sk: str, projection: str | None = None, names: dict | None = None):
+        extra: dict[str, Any] = {"ConsistentRead": True}
+        if projection:
+            extra["ProjectionExpression"] = projection
+        if names:
+            extra["ExpressionAttributeNames"] = names
+        return self._db.get_item(TableName=self._table, Key=_key(pk, sk), **extra).get("Item")
+
+    def _query(self, pk: str, sk_prefix: str) -> Iterator[dict[str, Any]]:
+        """One paginated query over an item collection."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
+            "ConsistentRead": True,
+        }
+        if sk_prefix:
+            request["KeyConditionExpression"] += " AND begins_with(sk, :prefix)"
+            request["ExpressionAttributeValues"][":prefix"] = {"S": sk_prefix}
+        while True:
+            page = self._db.query(**request)
+            yield from page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _transact(self, operations: list[dict[str, Any]]) -> None:
+        """TransactWriteItems; raises _Cancelled naming the failed conditions.
+
+        Conflicts with another in-flight transaction are retried with backoff:
+        they mean "try again", not "your condition failed".
+        """
+        for attempt in range(self.TRANSACTION_ATTEMPTS):
+            try:
+                self._db.transact_write_items(TransactItems=operations)
+                return
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                reasons = exc.response.get("CancellationReasons") or []
+                codes = [reason.get("Code", "None") for reason in reasons]
+                if "ConditionalCheckFailed" in codes:
+                    raise _Cancelled([code == "ConditionalCheckFailed" for code in codes]) from None
+                if attempt == self.TRANSACTION_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.02 * 2**attempt)
+
+    def _batch_write(self, requests: Sequence[dict[str, Any]]) -> None:
+        for start in range(0, len(requests), 25):
+            pending = {self._table: list(requests[start : start + 25])}
+            for attempt in range(8):
+                unprocessed = self._db.batch_write_item(RequestItems=pending).get("UnprocessedItems")
+                if not unprocessed:
+                    break
+                pending = unprocessed
+                time.sleep(0.05 * 2**attempt)
+            else:
+                raise RuntimeError("DynamoDB kept items unprocessed; try again")
+
+    def _put(self, item: dict[str, Any], condition: str | None = None, **expression: Any) -> dict:
+        request = {"Put": {"TableName": self._table, "Item": item}}
+        if condition:
+            request["Put"]["ConditionExpression"] = condition
+        request["Put"].update(expression)
+        return request
+
+    def _delete(self, pk: str, sk: str, condition: str | None = None, **expression: Any) -> dict:
+        request = {"Delete": {"TableName": self._table, "Key": _key(pk, sk)}}
+        if condition:
+            request["Delete"]["ConditionExpression"] = condition
+        request["Delete"].update(expression)
+        return request
+
+    def _check(self, pk: str, sk: str, condition: str = "attribute_exists(pk)", **expression: Any) -> dict:
+        return {"ConditionCheck": {"TableName": self._table, "Key": _key(pk, sk),
+                                   "ConditionExpression": condition, **expression}}
+
+    # -- tenants and sessions -----------------------------------------------------
+    def tenant_exists(self, tenant: str) -> bool:
+        return self._get(tenant_pk(tenant), TENANT_MARKER, projection="pk") is not None
+
+    def _session_puts(self, tenant: str, session: SessionRecord) -> list[dict]:
+        pk = tenant_pk(tenant)
+        return [
+            self._put({**_key(pk, f"SESSION#{session.id}"),
+                       **_item(kind="session", session_id=session.id, display_name=session.display_name,
+                               created_at=session.created_at)},
+                      "attribute_not_exists(pk)"),
+            self._put({**_key(pk, f"NAME#{session.display_name}"), **_item(session_id=session.id)},
+                      "attribute_not_exists(pk)"),
+        ]
+
+    def create_session(
+        self,
+        tenant: str,
+        session: SessionRecord,
+        datasets: Sequence[DatasetRecord] = (),
+        mark_tenant: bool = False,
+    ) -> bool:
+        """Create a session (and its datasets) atomically.
+
+        Raises Conflict when the display name is taken. With `mark_tenant`, the
+        tenant's bootstrap marker is written too, and False is returned (nothing
+        written) when the tenant was already bootstrapped.
+        """
+        operations = self._session_puts(tenant, session)
+        operations += [self._put(_dataset_item(tenant, session.id, d)) for d in datasets]
+        if mark_tenant:
+            marker = {**_key(tenant_pk(tenant), TENANT_MARKER), **_item(created_at=now_iso())}
+            operations.append(self._put(marker, "attribute_not_exists(pk)"))
+        try:
+            self._transact(operations)
+        except _Cancelled as cancelled:
+            if mark_tenant and cancelled.failed[-1]:
+                return False
+            raise Conflict(f"a session named '{session.display_name}' already exists") from None
+        return True
+
+    def list_sessions(self, tenant: str) -> list[SessionRecord]:
+        sessions = [_session_from(item) for item in self._query(tenant_pk(tenant), "SESSION#")]
+        return sorted(sessions, key=lambda s: (s.created_at, s.id))
+
+    def find_session(self, tenant: str, id_or_name: str) -> SessionRecord | None:
+        """By UUID, else by current display name: at most two reads."""
+        pk = tenant_pk(tenant)
+        item = self._get(pk, f"SESSION#{id_or_name}")
+        if item is None:
+            guard = self._get(pk, f"NAME#{id_or_name}")
+            if guard is None:
+                return None
+            item = self._get(pk, f"SESSION#{_plain(guard['session_id'])}")
+        return None if item is None else _session_from(item)
+
+    def rename_session(self, tenant: str, session: SessionRecord, new_name: str) -> SessionRecord:
+        if new_name == session.display_name:
+            return session
+        pk = tenant_pk(tenant)
+        same_session = {":id": {"S": session.id}, ":name": {"S": new_name}}
+        try:
+            self._transact([
+                self._put({**_key(pk, f"NAME#{new_name}"), **_item(session_id=session.id)},
+                          "attribute_not_exists(pk)"),
+                self._delete(pk, f"NAME#{session.display_name}", "session_id = :id",
+                             ExpressionAttributeValues={":id": {"S": session.id}}),
+                {"Update": {"TableName": self._table, "Key": _key(pk, f"SESSION#{session.id}"),
+                            "UpdateExpression": "SET display_name = :name",
+                            "ConditionExpression": "attribute_exists(pk) AND session_id = :id",
+                            "ExpressionAttributeValues": same_session}},
+            ])
+        except _Cancelled as cancelled:
+            if cancelled.failed[0]:
+                raise Conflict(f"a session named '{new_name}' already exists") from None
+            raise NotFound(f"session '{session.display_name}' no longer exists") from None
+        return SessionRecord(session.id, new_name, session.created_at)
+
+    def delete_session(self, tenant: str, session: SessionRecord) -> None:
+        """Remove the session and its name guard; `purge_session` removes its contents."""
+        pk = tenant_pk(tenant)
+        try:
+            self._transact([
+                self._delete(pk, f"SESSION#{session.id}", "attribute_exists(pk)"),
+                self._delete(pk, f"NAME#{session.display_name}", "session_id = :id",
+                             ExpressionAttributeValues={":id": {"S": session.id}}),
+            ])
+        except _Cancelled:
+            raise NotFound(f"session '{session.display_name}' not found") from None
+
+    def _session_items(self, tenant: str, session_id: str) -> list[dict[str, Any]]:
+        return list(self._query(session_pk(tenant, session_id), ""))
+
+    def purge_session(self, tenant: str, session_id: str) -> None:
+        """Delete every item of a session's collection (after delete_session)."""
+        items = self._session_items(tenant, session_id)
+        self._batch_write([{"DeleteRequest": {"Key": {"pk": i["pk"], "sk": i["sk"]}}} for i in items])
+
+    def copy_session_contents(
+        self, tenant: str, source_id: str, target_id: str, copy_object: Callable[[str], str]
+    ) -> None:
+        """Copy datasets, scenarios (with results and KPI values) and tag guards.
+
+        `copy_object(key) -> new key` copies an S3 object the copy refers to.
+        Queued or processing scenarios are copied as created: no run message
+        exists for the copy, so it must not look in flight.
+        """
+        target_pk = {"S": session_pk(tenant, target_id)}
+        copies = []
+        for item in self._session_items(tenant, source_id):
+            kind = item.get("kind", {}).get("S")
+            sk = item["sk"]["S"]
+            if sk == PROCESSING_LOCK:
+                continue
+            item = {**item, "pk": target_pk}
+            if kind == "dataset":
+                item["object_key"] = {"S": copy_object(item["object_key"]["S"])}
+            elif kind == "scenario":
+                if Status(item["status"]["S"]) in IN_FLIGHT:
+                    item = {k: v for k, v in item.items() if k not in RUN_FIELDS}
+                    item.update(status=_av(str(Status.CREATED)), progress=_av(0.0))
+                elif "result_ref" in item:
+                    item["result_ref"] = {"S": copy_object(item["result_ref"]["S"])}
+            copies.append({"PutRequest": {"Item": item}})
+        self._batch_write(copies)
+
+    # -- datasets -------------------------------------------------------------------
+    def list_datasets(self, tenant: str, session_id: str) -> list[DatasetRecord]:
+        return [_dataset_from(i) for i in self._query(session_pk(tenant, session_id), "DATASET#")]
+
+    def get_dataset(self, tenant: str, session_id: str, key: str) -> DatasetRecord | None:
+        item = self._get(session_pk(tenant, session_id), f"DATASET#{key}")
+        return None if item is None else _dataset_from(item)
+
+    def put_dataset(
+        self, tenant: str, session_id: str, record: DatasetRecord, overwrite: bool
+    ) -> DatasetRecord | None:
+        """Store dataset metadata; returns the record it replaced.
+
+        Only while the session exists. Without `overwrite` an existing key is a
+        Conflict; with it, a key still referenced by scenarios is a Conflict.
+        """
+        condition = "attribute_not_exists(pk)"
+        if overwrite:
+            condition += " OR refs = :zero"
+        previous = self.get_dataset(tenant, session_id, record.key) if overwrite else None
+        put = self._put(_dataset_item(tenant, session_id, record), condition,
+                        **({"ExpressionAttributeValues": {":zero": {"N": "0"}}} if overwrite else {}))
+        try:
+            self._transact([self._check(tenant_pk(tenant), f"SESSION#{session_id}"), put])
+        except _Cancelled as cancelled:
+            if cancelled.failed[0]:
+                raise NotFound("session not found") from None
+            if overwrite:
+                raise Conflict(
+                    f"dataset '{record.key}' is used by scenarios; delete them before replacing it"
+                ) from None
+            raise Conflict(f"a dataset named '{record.key}' already exists") from None
+        return previous
+
+    def delete_dataset(self, tenant: str, session_id: str, key: str) -> DatasetRecord:
+        """Delete dataset metadata unless scenarios reference it; returns what was deleted."""
+        try:
+            response = self._db.delete_item(
+                TableName=self._table, Key=_key(session_pk(tenant, session_id), f"DATASET#{key}"),
+                ConditionExpression="attribute_exists(pk) AND refs = :zero",
+                ExpressionAttributeValues={":zero": {"N": "0"}},
+                ReturnValues="ALL_OLD", ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            if "Item" not in exc.response:
+                raise NotFound(f"dataset '{key}' not found") from None
+            raise Conflict(
+                f"dataset '{key}' is used by {_plain(exc.response['Item']['refs'])} scenario(s); "
+                "delete them first"
+            ) from None
+        return _dataset_from(response["Attributes"])
+
+    # -- scenarios --------------------------------------------------------------------
+    def list_scenarios(self, tenant: str, session_id: str) -> list[Scenario]:
+        items = self._query(session_pk(tenant, session_id), "SCENARIO#")
+        return sorted((scenario_from_item(i) for i in items), key=lambda s: (s.created_at, s.id))
+
+    def get_scenario(self, tenant: str, session_id: str, scenario_id: str) -> Scenario | None:
+        item = self._get(session_pk(tenant, session_id), f"SCENARIO#{scenario_id}")
+        return None if item is None else scenario_from_item(item)
+
+    def get_status(self, tenant: str, session_id: str, scenario_id: str) -> dict[str, Any] | None:
+        item = self._get(session_pk(tenant, session_id), f"SCENARIO#{scenario_id}",
+                         projection="id, tag, #status, progress", names={"#status": "status"})
+        if item is None:
+            return None
+        plain = _plain_item(item)
+        return {"id": plain["id"], "tag": plain["tag"], "status": plain["status"],
+                "progress": float(plain.get("progress", 0.0))}
+
+    def create_scenario(self, tenant: str, session_id: str, scenario: Scenario) -> None:
+        """Store a new scenario: tag unique, dataset present (and counted as used), session present."""
+        pk = session_pk(tenant, session_id)
+        try:
+            self._transact([
+                self._check(tenant_pk(tenant), f"SESSION#{session_id}"),
+                self._put({**_key(pk, f"TAG#{scenario.tag}"), **_item(scenario_id=scenario.id)},
+                          "attribute_not_exists(pk)"),
+                {"Update": {"TableName": self._table, "Key": _key(pk, f"DATASET#{scenario.input_data_id}"),
+                            "UpdateExpression": "ADD refs :one",
+                            "ConditionExpression": "attribute_exists(pk)",
+                            "ExpressionAttributeValues": {":one": {"N": "1"}}}},
+                self._put(_scenario_item(tenant, session_id, scenario), "attribute_not_exists(pk)"),
+            ])
+        except _Cancelled as cancelled:
+            session_gone, tag_taken, no_dataset, _ = cancelled.failed
+            if session_gone:
+                raise NotFound("session not found") from None
+            if no_dataset:
+                raise NotFound(f"dataset '{scenario.input_data_id}' not found in this session") from None
+            if tag_taken:
+                raise Conflict(f"a scenario tagged '{scenario.tag}' already exists in this session") from None
+            raise
+
+    def delete_scenario(self, tenant: str, session_id: str, scenario: Scenario) -> None:
+        pk = session_pk(tenant, session_id)
+        try:
+            self._transact([
+                self._delete(pk, f"SCENARIO#{scenario.id}", "attribute_exists(pk)"),
+                self._delete(pk, f"TAG#{scenario.tag}"),
+                {"Update": {"TableName": self._table, "Key": _key(pk, f"DATASET#{scenario.input_data_id}"),
+                            "UpdateExpression": "ADD refs :minus_one",
+                            "ConditionExpression": "attribute_exists(pk)",
+                            "ExpressionAttributeValues": {":minus_one": {"N": "-1"}}}},
+            ])
+        except _Cancelled as cancelled:
+            if cancelled.failed[0]:
+                raise NotFound("scenario not found") from None
+            raise
+
+    def transition(
+        self,
+        tenant: str,
+        session_id: str,
+        scenario_id: str,
+        target: Status,
+        set_fields: Mapping[str, Any] | None = None,
+        remove_fields: Sequence[str] = (),
+        run_id: str | None = None,
+    ) -> Scenario:
+        """Conditionally move a scenario to `target`; returns the updated scenario.
+
+        The condition is the state machine's (the current status must be one
+        from which `target` may be entered) and, with `run_id`, that the
+        scenario is still on that run. NotFound / InvalidTransition otherwise.
+        """
+        names = {"#status": "status"}
+        values: dict[str, Any] = {":target": _av(str(target))}
+        sources = sorted(sources_of(target))
+        placeholders = []
+        for index, source in enumerate(sources):
+            values[f":s{index}"] = _av(str(source))
+            placeholders.append(f":s{index}")
+        condition = f"attribute_exists(pk) AND #status IN ({', '.join(placeholders)})"
+        if run_id is not None:
+            condition += " AND run_id = :run_id"
+            values[":run_id"] = _av(run_id)
+        assignments = ["#status = :target"]
+        for index, (name, value) in enumerate((set_fields or {}).items()):
+            names[f"#f{index}"] = name
+            if name in _JSON_FIELDS:
+                import orjson
+
+                value = orjson.dumps(value).decode()
+            values[f":f{index}"] = _av(value)
+            assignments.append(f"#f{index} = :f{index}")
+        update = "SET " + ", ".join(assignments)
+        if remove_fields:
+            for index, name in enumerate(remove_fields):
+                names[f"#r{index}"] = name
+            update += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove_fields)))
+        try:
+            response = self._db.update_item(
+                TableName=self._table, Key=_key(session_pk(tenant, session_id), f"SCENARIO#{scenario_id}"),
+                UpdateExpression=update, ConditionExpression=condition,
+                ExpressionAttributeNames=names, ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            old = exc.response.get("Item")
+            if old is None:
+                raise NotFound("scenario not found") from None
+            current = scenario_from_item(old)
+            if run_id is not None and current.run_id != run_id:
+                raise InvalidTransition("scenario is on another run") from None
+            check_transition(current.status, target)  # raises with a message for the user
+            raise InvalidTransition("the scenario changed meanwhile; try again") from None
+        return scenario_from_item(response["Attributes"])
+
+    # -- processing ---------------------------------------------------------------------
+    def processing_scenario_id(self, tenant: str, session_id: str) -> str | None:
+        item = self._get(session_pk(tenant, session_id), PROCESSING_LOCK)
+        return None if item is None else _plain(item["scenario_id"])

@@ -1,0 +1,27 @@
+"""The run message: the one contract between `POST .../run` and the worker.
+
+A message names one run of one scenario. `run_id` is new for every run, so a
+stale or duplicated message (the scenario was reset and queued again, or
+deleted) is recognised by the worker and dropped.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class RunMessage(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: int = 1
+    tenant: str
+    session_id: str
+    scenario_id: str
+    run_id: str
+
+    def to_body(self) -> str:
+        return self.model_dump_json()
+
+    @classmethod
+    def from_body(cls, body: str | bytes) -> RunMessage:
+        return cls.model_validate_json(body)

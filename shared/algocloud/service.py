@@ -1,0 +1,311 @@
+"""Use cases of the HTTP contract, for one tenant: the API's handlers call these.
+
+Composes the domain (config, scenarios, data sources) with the repository,
+the blob store and the run queue. Raises domain errors only; the HTTP layer
+maps them to status codes. No boto3 here: the adapters are passed in.
+"""
+
+from __future__ import annotations
+
+import gzip
+import threading
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import orjson
+
+from .adapters.dynamodb import DatasetRecord, DynamoRepository, SessionRecord
+from .domain.config import AppConfig
+from .domain.datasource import DataSource
+from .domain.errors import Conflict, NotFound
+from .domain.etl import EtlResult, UploadedFile
+from .domain.ports import BlobStore, RunQueue
+from .domain.scenario import RUN_FIELDS, Scenario, Status
+from .run_message import RunMessage
+
+DEFAULT_SESSION_NAME = "main"
+INLINE_RESULT_LIMIT = 256 * 1024  # bytes of result JSON kept in the item (items max 400 KB)
+JSON_GZIP = ("application/json", "gzip")
+
+_bootstrapped: set[tuple[int, str]] = set()  # (repository, tenant) seen bootstrapped in this container
+_bootstrap_lock = threading.Lock()
+
+
+class ServiceUnavailable(Exception):
+    """A dependency (the queue) refused the request; the client may retry."""
+
+
+@cache
+def _seed_payloads(config: AppConfig) -> tuple[tuple[DataSource, bytes], ...]:
+    """The seed datasets and their gzip JSON, built once per container (needs pandas)."""
+    return tuple((ds, gzip.compress(ds.to_json_bytes(), compresslevel=5)) for ds in config.seed_datasets())
+
+
+@dataclass
+class ScenarioService:
+    config: AppConfig
+    repo: DynamoRepository
+    blobs: BlobStore
+    queue: RunQueue
+    tenant: str
+
+    # -- object keys ------------------------------------------------------------------
+    def _session_prefix(self, session_id: str) -> str:
+        return f"tenants/{self.tenant}/sessions/{session_id}/"
+
+    def _dataset_object_key(self, session_id: str) -> str:
+        return f"{self._session_prefix(session_id)}datasets/{uuid.uuid4()}.json.gz"
+
+    def result_object_key(self, session_id: str, scenario: Scenario) -> str:
+        return f"{self._session_prefix(session_id)}results/{scenario.id}/{scenario.run_id}.json"
+
+    # -- tenants and sessions -----------------------------------------------------------
+    def ensure_tenant(self) -> None:
+        """First request of a tenant: create its default session with the seed data.
+
+        Idempotent when cold starts race: the marker is written in the same
+        transaction as the session, conditionally, so only one wins.
+        """
+        cache_key = (id(self.repo), self.tenant)
+        if cache_key in _bootstrapped:
+            return
+        with _bootstrap_lock:
+            if cache_key not in _bootstrapped and not self.repo.tenant_exists(self.tenant):
+                self._create_default_session(mark_tenant=True)
+            _bootstrapped.add(cache_key)
+
+    def _create_default_session(self, mark_tenant: bool) -> None:
+        session = SessionRecord(str(uuid.uuid4()), DEFAULT_SESSION_NAME)
+        records = [self._store_payload(session.id, ds, gz) for ds, gz in _seed_payloads(self.config)]
+        try:
+            created = self.repo.create_session(self.tenant, session, records, mark_tenant=mark_tenant)
+        except Conflict:
+            created = False  # someone else made it meanwhile: theirs stands
+        if not created:
+            self.blobs.delete_prefix(self._session_prefix(session.id))
+
+    def sessions(self) -> dict[str, Any]:
+        sessions = self.repo.list_sessions(self.tenant)
+        return {
+            "sessions": [s.to_dict() for s in sessions],
+            "default": sessions[0].id if sessions else None,
+        }
+
+    def session(self, id_or_name: str) -> SessionRecord:
+        session = self.repo.find_session(self.tenant, id_or_name)
+        if session is None:
+            raise NotFound(f"session '{id_or_name}' not found")
+        return session
+
+    def create_session(self, display_name: str) -> dict[str, Any]:
+        self.repo.create_session(self.tenant, SessionRecord(str(uuid.uuid4()), display_name))
+        return self.sessions()
+
+    def rename_session(self, id_or_name: str, display_name: str) -> dict[str, str]:
+        return self.repo.rename_session(self.tenant, self.session(id_or_name), display_name).to_dict()
+
+    def copy_session(self, id_or_name: str, new_display_name: str) -> dict[str, Any]:
+        """Copy everything under a new session, made visible in one final transaction."""
+        source = self.session(id_or_name)
+        if self.repo.find_session(self.tenant, new_display_name) is not None:
+            raise Conflict(f"a session named '{new_display_name}' already exists")
+        target = SessionRecord(str(uuid.uuid4()), new_display_name)
+        source_prefix, target_prefix = self._session_prefix(source.id), self._session_prefix(target.id)
+
+        def copy_object(key: str) -> str:
+            new_key = target_prefix + key.removeprefix(source_prefix)
+            self.blobs.copy(key, new_key)
+            return new_key
+
+        try:
+            self.repo.copy_session_contents(self.tenant, source.id, target.id, copy_object)
+            self.repo.create_session(self.tenant, target)
+        except BaseException:
+            self.repo.purge_session(self.tenant, target.id)
+            self.blobs.delete_prefix(target_prefix)
+            raise
+        return self.sessions()
+
+    def delete_session(self, id_or_name: str) -> dict[str, Any]:
+        session = self.session(id_or_name)
+        self.repo.delete_session(self.tenant, session)
+        self.repo.purge_session(self.tenant, session.id)
+        self.blobs.delete_prefix(self._session_prefix(session.id))
+        if not self.repo.list_sessions(self.tenant):
+            self._create_default_session(mark_tenant=False)
+        return self.sessions()
+
+    # -- scenarios ------------------------------------------------------------------------
+    def scenario_dict(self, session_id: str, scenario: Scenario, load_result: bool) -> dict[str, Any]:
+        """Wire form. A result kept in S3 is loaded (one read) or, in lists, linked."""
+        wire = self.config.scenario_dict(scenario)
+        if scenario.result_ref and scenario.status == Status.COMPLETE:
+            if load_result:
+                wire["result"] = orjson.loads(self.blobs.get(scenario.result_ref))
+            else:
+                wire["result_url"] = self.blobs.presigned_get_url(scenario.result_ref)
+        return wire
+
+    def _scenario(self, session_id: str, scenario_id: str) -> Scenario:
+        scenario = self.repo.get_scenario(self.tenant, session_id, scenario_id)
+        if scenario is None:
+            raise NotFound(f"scenario '{scenario_id}' not found")
+        return scenario
+
+    def list_scenarios(self, sid: str) -> list[dict[str, Any]]:
+        session = self.session(sid)
+        return [self.scenario_dict(session.id, s, load_result=False)
+                for s in self.repo.list_scenarios(self.tenant, session.id)]
+
+    def get_scenario(self, sid: str, scenario_id: str) -> dict[str, Any]:
+        session = self.session(sid)
+        return self.scenario_dict(session.id, self._scenario(session.id, scenario_id), load_result=True)
+
+    def create_scenario(
+        self, sid: str, tag: str, dataset_key: str, algo_name: str,
+        algo_params: dict[str, Any] | None, data_params: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        session = self.session(sid)
+        scenario = self.config.new_scenario(tag, dataset_key, algo_name, algo_params, data_params)
+        self.repo.create_scenario(self.tenant, session.id, scenario)
+        return self.config.scenario_dict(scenario)
+
+    def delete_scenario(self, sid: str, scenario_id: str) -> None:
+        session = self.session(sid)
+        scenario = self._scenario(session.id, scenario_id)
+        self.repo.delete_scenario(self.tenant, session.id, scenario)
+        # A run still going writes its result under results/<scenario>/; the
+        # worker removes it when it finds the scenario gone.
+        self.blobs.delete_prefix(f"{self._session_prefix(session.id)}results/{scenario.id}/")
+
+    def run_scenario(self, sid: str, scenario_id: str) -> dict[str, Any]:
+        """created -> queued under a new run id, then one message on the queue."""
+        session = self.session(sid)
+        run_id = str(uuid.uuid4())
+        scenario = self.repo.transition(
+            self.tenant, session.id, scenario_id, Status.QUEUED,
+            set_fields={"run_id": run_id, "progress": 0.0},
+        )
+        message = RunMessage(tenant=self.tenant, session_id=session.id, scenario_id=scenario.id, run_id=run_id)
+        try:
+            self.queue.send(message.to_body())
+        except Exception as exc:
+            # Never leave a queued scenario without a message: fail it visibly.
+            self.repo.transition(
+                self.tenant, session.id, scenario.id, Status.FAILED, run_id=run_id,
+                set_fields={"error": "the run could not be queued; reset and run again"},
+            )
+            raise ServiceUnavailable("the run queue is unavailable; try again shortly") from exc
+        return self.config.scenario_dict(scenario)
+
+    def reset_scenario(self, sid: str, scenario_id: str) -> dict[str, Any]:
+        session = self.session(sid)
+        scenario = self._scenario(session.id, scenario_id)
+        if scenario.status == Status.CREATED:
+            return self.config.scenario_dict(scenario)
+        reset = self.repo.transition(
+            self.tenant, session.id, scenario.id, Status.CREATED,
+            set_fields={"progress": 0.0}, remove_fields=RUN_FIELDS,
+        )
+        if scenario.result_ref:
+            self.blobs.delete([scenario.result_ref])
+        return self.config.scenario_dict(reset)
+
+    def scenario_status(self, sid: str, scenario_id: str) -> dict[str, Any]:
+        session = self.session(sid)
+        status = self.repo.get_status(self.tenant, session.id, scenario_id)
+        if status is None:
+            raise NotFound(f"scenario '{scenario_id}' not found")
+        return status
+
+    def processing(self, sid: str) -> dict[str, Any] | None:
+        session = self.session(sid)
+        scenario_id = self.repo.processing_scenario_id(self.tenant, session.id)
+        if scenario_id is None:
+            return None
+        scenario = self.repo.get_scenario(self.tenant, session.id, scenario_id)
+        if scenario is None or scenario.status != Status.PROCESSING:
+            return None
+        return self.scenario_dict(session.id, scenario, load_result=False)
+
+    # -- data -------------------------------------------------------------------------------
+    def _store_payload(self, session_id: str, ds: DataSource, gz: bytes) -> DatasetRecord:
+        key = self._dataset_object_key(session_id)
+        self.blobs.put(key, gz, *JSON_GZIP)
+        return DatasetRecord(
+            key=ds.name, ds_id=ds.id, ds_type=str(ds.ds_type), creation_datetime=str(ds.creation_datetime),
+            tables=ds.list_tables(), object_key=key, size_bytes=len(gz),
+        )
+
+    def _save_datasource(self, session_id: str, ds: DataSource, overwrite: bool) -> None:
+        record = self._store_payload(session_id, ds, gzip.compress(ds.to_json_bytes(), compresslevel=5))
+        try:
+            previous = self.repo.put_dataset(self.tenant, session_id, record, overwrite=overwrite)
+        except BaseException:
+            self.blobs.delete([record.object_key])
+            raise
+        if previous is not None:
+            self.blobs.delete([previous.object_key])
+
+    def _dataset(self, session_id: str, key: str) -> DatasetRecord:
+        record = self.repo.get_dataset(self.tenant, session_id, key)
+        if record is None:
+            raise NotFound(f"dataset '{key}' not found")
+        return record
+
+    def data_keys(self, sid: str) -> dict[str, list[str]]:
+        return self._keys(self.session(sid).id)
+
+    def _keys(self, session_id: str) -> dict[str, list[str]]:
+        return {"keys": [d.key for d in self.repo.list_datasets(self.tenant, session_id)]}
+
+    def dataset_content(self, sid: str, key: str, max_bytes: int) -> tuple[bytes | None, str | None]:
+        """(gzip DataSource JSON, None), or (None, presigned URL) when over `max_bytes`."""
+        session = self.session(sid)
+        record = self._dataset(session.id, key)
+        if record.size_bytes > max_bytes:
+            return None, self.blobs.presigned_get_url(record.object_key)
+        return self.blobs.get(record.object_key), None
+
+    def data_parameters(self, sid: str, key: str) -> dict[str, Any]:
+        session = self.session(sid)
+        self._dataset(session.id, key)
+        return {"key": key, "parameters": self.config.data_parameters.describe()}
+
+    def delete_dataset(self, sid: str, key: str) -> None:
+        session = self.session(sid)
+        record = self.repo.delete_dataset(self.tenant, session.id, key)
+        self.blobs.delete([record.object_key])
+
+    def derive_dataset(self, sid: str, key: str, new_key: str) -> dict[str, list[str]]:
+        session = self.session(sid)
+        record = self._dataset(session.id, key)
+        if self.repo.get_dataset(self.tenant, session.id, new_key) is not None:
+            raise Conflict(f"a dataset named '{new_key}' already exists")
+        source = self.config.datasource_cls.from_json(gzip.decompress(self.blobs.get(record.object_key)))
+        self._save_datasource(session.id, source.derive(new_key), overwrite=False)
+        return self._keys(session.id)
+
+    def import_dataset(self, sid: str, payload: bytes) -> dict[str, list[str]]:
+        """from-json: register the payload under the key it names (its metadata.name)."""
+        session = self.session(sid)
+        ds = self.config.datasource_cls.from_json(payload)
+        self._save_datasource(session.id, ds, overwrite=True)
+        return self._keys(session.id)
+
+    def run_etl(self, sid: str, dataset_name: str, files: Sequence[UploadedFile]) -> dict[str, Any]:
+        session = self.session(sid)
+        result: EtlResult = self.config.etl.run(files, dataset_name)
+        if result.datasource is not None:
+            self._save_datasource(session.id, result.datasource, overwrite=True)
+        return {
+            "dataset_name": dataset_name,
+            "success": result.success,
+            "keys": self._keys(session.id)["keys"],
+            "messages": [m.to_dict() for m in result.messages],
+        }
+
+
