@@ -3,7 +3,9 @@ import pytest
 from fastapi.testclient import TestClient
 from moto import mock_aws
 
-from tests.support import BUCKET, REGION, TABLE, clear_caches, create_resources
+from tests.support import BUCKET, REGION, TABLE, clear_caches, create_resources, serialise_moto_requests
+
+serialise_moto_requests()
 
 
 @pytest.fixture

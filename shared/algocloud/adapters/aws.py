@@ -12,6 +12,7 @@ from .settings import AwsSettings
 # Fail fast inside an API request (API Gateway gives up after 29 s) and let
 # the SDK's standard retry mode absorb throttling.
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=3, read_timeout=10)
+_S3_CONFIG = _CONFIG.merge(Config(signature_version="s3v4"))  # SigV4 presigned URLs
 
 
 @cache
@@ -25,4 +26,5 @@ def client(service: str, settings: AwsSettings):
 
 @cache
 def _client(service: str, region: str, endpoint_url: str | None):
-    return _session().client(service, region_name=region, endpoint_url=endpoint_url, config=_CONFIG)
+    config = _S3_CONFIG if service == "s3" else _CONFIG
+    return _session().client(service, region_name=region, endpoint_url=endpoint_url, config=config)
