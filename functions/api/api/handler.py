@@ -1,32 +1,7 @@
-"""Lambda entry point: the app wrapped by Mangum, built once per container."""
+"""Lambda entry point (Handler: api.handler.handler): built once per container."""
 
-from __future__ import annotations
-
-from mangum import Mangum
-
+from .lambda_adapter import build_handler
 from .main import create_app
 
 app = create_app()
-
-
-def _with_stage_root_path(asgi_app):
-    """Behind a REST API stage (/Prod/...), tell the app its root path.
-
-    Mangum hands the app the path without the stage; FastAPI then serves
-    /docs pointing at /openapi.json, outside the stage. With root_path set,
-    Swagger UI loads /Prod/openapi.json. Custom domains (no stage in the
-    request path) are left alone.
-    """
-
-    async def wrapped(scope, receive, send):
-        event = scope.get("aws.event") or {}
-        context = event.get("requestContext") or {}
-        stage, full_path = context.get("stage"), context.get("path") or ""
-        if scope["type"] == "http" and stage and full_path.startswith(f"/{stage}/"):
-            scope = {**scope, "root_path": f"/{stage}", "path": f"/{stage}{scope['path']}"}
-        await asgi_app(scope, receive, send)
-
-    return wrapped
-
-
-handler = Mangum(_with_stage_root_path(app), lifespan="off")
+handler = build_handler(app)

@@ -20,6 +20,7 @@ transaction, and a dataset is only deleted or overwritten while it is 0.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -114,6 +115,20 @@ def _key(pk: str, sk: str) -> dict[str, Any]:
 def _session_from(item: Mapping[str, Any]) -> SessionRecord:
     plain = _plain_item(item)
     return SessionRecord(plain["session_id"], plain["display_name"], plain["created_at"])
+
+
+def _name_guard(tenant: str, session: SessionRecord) -> dict[str, Any]:
+    """The display-name guard; it carries the session's fields so a lookup by name is one read."""
+    return {**_key(tenant_pk(tenant), f"NAME#{session.display_name}"),
+            **_item(session_id=session.id, display_name=session.display_name, created_at=session.created_at)}
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _dataset_item(tenant: str, session_id: str, record: DatasetRecord) -> dict[str, Any]:
@@ -282,8 +297,7 @@ class DynamoRepository:
                        **_item(kind="session", session_id=session.id, display_name=session.display_name,
                                created_at=session.created_at)},
                       "attribute_not_exists(pk)"),
-            self._put({**_key(pk, f"NAME#{session.display_name}"), **_item(session_id=session.id)},
-                      "attribute_not_exists(pk)"),
+            self._put(_name_guard(tenant, session), "attribute_not_exists(pk)"),
         ]
 
     def create_session(
@@ -317,25 +331,24 @@ class DynamoRepository:
         return sorted(sessions, key=lambda s: (s.created_at, s.id))
 
     def find_session(self, tenant: str, id_or_name: str) -> SessionRecord | None:
-        """By UUID, else by current display name: at most two reads."""
+        """By UUID, else by current display name: one read, two for a UUID-shaped name."""
         pk = tenant_pk(tenant)
-        item = self._get(pk, f"SESSION#{id_or_name}")
-        if item is None:
-            guard = self._get(pk, f"NAME#{id_or_name}")
-            if guard is None:
-                return None
-            item = self._get(pk, f"SESSION#{_plain(guard['session_id'])}")
-        return None if item is None else _session_from(item)
+        if _is_uuid(id_or_name):
+            item = self._get(pk, f"SESSION#{id_or_name}")
+            if item is not None:
+                return _session_from(item)
+        guard = self._get(pk, f"NAME#{id_or_name}")
+        return None if guard is None else _session_from(guard)
 
     def rename_session(self, tenant: str, session: SessionRecord, new_name: str) -> SessionRecord:
         if new_name == session.display_name:
             return session
         pk = tenant_pk(tenant)
+        renamed = SessionRecord(session.id, new_name, session.created_at)
         same_session = {":id": {"S": session.id}, ":name": {"S": new_name}}
         try:
             self._transact([
-                self._put({**_key(pk, f"NAME#{new_name}"), **_item(session_id=session.id)},
-                          "attribute_not_exists(pk)"),
+                self._put(_name_guard(tenant, renamed), "attribute_not_exists(pk)"),
                 self._delete(pk, f"NAME#{session.display_name}", "session_id = :id",
                              ExpressionAttributeValues={":id": {"S": session.id}}),
                 {"Update": {"TableName": self._table, "Key": _key(pk, f"SESSION#{session.id}"),
@@ -347,7 +360,7 @@ class DynamoRepository:
             if cancelled.failed[0]:
                 raise Conflict(f"a session named '{new_name}' already exists") from None
             raise NotFound(f"session '{session.display_name}' no longer exists") from None
-        return SessionRecord(session.id, new_name, session.created_at)
+        return renamed
 
     def delete_session(self, tenant: str, session: SessionRecord) -> None:
         """Remove the session and its name guard; `purge_session` removes its contents."""

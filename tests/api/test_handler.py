@@ -1,0 +1,127 @@
+"""The Lambda handler fed API Gateway REST events (events/), tenants, and import hygiene."""
+
+import base64
+import copy
+import gzip
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EVENTS = ROOT / "events"
+
+
+def event(name, **changes):
+    loaded = json.loads((EVENTS / name).read_text())
+    path = changes.pop("path", None)
+    if path is not None:
+        loaded["path"] = path
+        loaded["requestContext"]["path"] = f"/Prod{path}"
+    if "api_key_id" in changes:
+        loaded["requestContext"]["identity"]["apiKeyId"] = changes.pop("api_key_id")
+    loaded.update(changes)
+    return copy.deepcopy(loaded)
+
+
+def body_of(response):
+    raw = response["body"]
+    data = base64.b64decode(raw) if response["isBase64Encoded"] else raw.encode()
+    encoding = {k.lower(): v for k, v in response["headers"].items()}.get("content-encoding")
+    return json.loads(gzip.decompress(data) if encoding == "gzip" else data)
+
+
+@pytest.fixture
+def invoke(settings):
+    from api.lambda_adapter import build_handler
+    from api.main import create_app
+
+    def make(**overrides):
+        handler = build_handler(create_app(settings.model_copy(update=overrides)))
+        return lambda evt: handler(evt, None)
+
+    return make
+
+
+def test_rest_events_drive_the_api(invoke):
+    call = invoke()
+    health = call(event("api-get-health.json"))
+    assert health["statusCode"] == 200 and body_of(health)["sessions"] == ["main"]
+    sessions = call(event("api-get-sessions.json"))
+    assert sessions["statusCode"] == 200 and body_of(sessions)["sessions"][0]["display_name"] == "main"
+    created = call(event("api-create-scenario.json"))
+    assert created["statusCode"] == 201 and body_of(created)["status"] == "created"
+    dataset = call(event("api-get-dataset.json"))
+    assert dataset["statusCode"] == 200 and body_of(dataset)["metadata"]["name"] == "Master data"
+
+
+def test_base64_multipart_upload_event_runs_etl(invoke):
+    response = invoke()(event("api-etl-upload.json"))
+    assert response["statusCode"] == 200, response["body"]
+    body = body_of(response)
+    assert body["success"] is True and body["keys"] == ["Master data", "uploaded"]
+
+
+def test_docs_behind_the_prod_stage_load_the_staged_openapi(invoke):
+    call = invoke()
+    docs = call(event("api-docs.json"))
+    assert docs["statusCode"] == 200
+    html = docs["body"]
+    assert "'/Prod/openapi.json'" in html or '"/Prod/openapi.json"' in html
+    schema = body_of(call(event("api-openapi.json")))
+    assert schema["servers"] == [{"url": "/Prod"}]
+    assert "/api/v1/sessions/{sid}/scenarios/{scenario_id}/run" in schema["paths"]
+
+
+def test_docs_without_a_stage_are_unchanged(client):
+    assert "'/openapi.json'" in client.get("/docs").text or '"/openapi.json"' in client.get("/docs").text
+
+
+def test_tenants_are_isolated(invoke):
+    call = invoke(require_api_key=True)
+
+    def as_tenant(tenant, name, **changes):
+        return call(event(name, api_key_id=tenant, **changes))
+
+    a_sessions = body_of(as_tenant("tenant-a", "api-get-sessions.json"))
+    b_sessions = body_of(as_tenant("tenant-b", "api-get-sessions.json"))
+    assert a_sessions["default"] != b_sessions["default"]
+    assert [s["display_name"] for s in b_sessions["sessions"]] == ["main"]
+
+    created = as_tenant("tenant-a", "api-create-scenario.json")
+    assert created["statusCode"] == 201
+    scenario_id = body_of(created)["id"]
+    a_main = a_sessions["default"]
+    a_list = as_tenant("tenant-a", "api-get-sessions.json", path=f"/api/v1/sessions/{a_main}/scenarios")
+    assert [s["id"] for s in body_of(a_list)] == [scenario_id]
+    # tenant b: a's session and scenario do not exist
+    for path in (f"/api/v1/sessions/{a_main}/scenarios", f"/api/v1/sessions/{a_main}/scenarios/{scenario_id}",
+                 f"/api/v1/sessions/{a_main}/data"):
+        assert as_tenant("tenant-b", "api-get-sessions.json", path=path)["statusCode"] == 404, path
+    b_main_list = as_tenant("tenant-b", "api-get-sessions.json", path="/api/v1/sessions/main/scenarios")
+    assert body_of(b_main_list) == []
+    b_delete = as_tenant("tenant-b", "api-get-sessions.json", path=f"/api/v1/sessions/{a_main}", httpMethod="DELETE")
+    assert b_delete["statusCode"] == 404
+    assert body_of(as_tenant("tenant-a", "api-get-sessions.json"))["default"] == a_main
+    # no key, no access
+    assert call(event("api-get-sessions.json"))["statusCode"] == 403
+
+
+def test_importing_the_handler_does_not_import_pandas_or_openpyxl():
+    probe = ("import sys; import api.handler; "
+             "print(','.join(m for m in ('pandas', 'openpyxl', 'numpy') if m in sys.modules))")
+    env = {**os.environ, "TABLE_NAME": "t", "BUCKET_NAME": "b", "QUEUE_URL": "q",
+           "PYTHONPATH": os.pathsep.join([str(ROOT / "shared"), str(ROOT / "functions" / "api")])}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_missing_settings_fail_at_start_with_a_clear_message():
+    env = {k: v for k, v in os.environ.items() if k not in ("TABLE_NAME", "BUCKET_NAME", "QUEUE_URL")}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "shared"), str(ROOT / "functions" / "api")])
+    out = subprocess.run([sys.executable, "-c", "import api.handler"], env=env, capture_output=True, text=True)
+    assert out.returncode != 0
+    assert "set the environment variables TABLE_NAME" in out.stderr and "QUEUE_URL" in out.stderr
