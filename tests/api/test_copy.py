@@ -1,0 +1,92 @@
+"""Session copy: scenarios with status, results and KPI values; datasets; data parameters."""
+
+import boto3
+
+from algocloud.domain.scenario import Status
+from tests.support import BUCKET, REGION
+
+
+def complete_run(client, session_id, scenario_id, result, kpis, result_ref=None):
+    """Drive a queued scenario to complete the way the worker does (conditional transitions)."""
+    from api import deps
+
+    repo, blobs, _queue = deps._adapters(client.app.state.settings)
+    scenario = repo.get_scenario("default", session_id, scenario_id)
+    repo.transition("default", session_id, scenario_id, Status.PROCESSING, run_id=scenario.run_id)
+    fields = {"kpi_values": kpis, "progress": 1.0}
+    if result_ref:
+        blobs.put(result_ref, __import__("orjson").dumps(result), "application/json")
+        fields["result_ref"] = result_ref
+    else:
+        fields["result"] = result
+    repo.transition("default", session_id, scenario_id, Status.COMPLETE, run_id=scenario.run_id,
+                    set_fields=fields)
+
+
+def objects():
+    listing = boto3.client("s3", region_name=REGION).list_objects_v2(Bucket=BUCKET)
+    return [o["Key"] for o in listing.get("Contents", [])]
+
+
+def test_copy_takes_scenarios_results_kpis_and_datasets(client, base, main_id):
+    scenarios = f"{base}/sessions/main/scenarios"
+    client.post(f"{base}/sessions/main/data/Master data/derive", json={"new_key": "variant"})
+    done = client.post(scenarios, json={"tag": "done", "dataset_key": "variant", "algo_name": "Greedy",
+                                        "data_params": {"demand_scale": 2.0}}).json()
+    big = client.post(scenarios, json={"tag": "big", "dataset_key": "Master data", "algo_name": "Instant"}).json()
+    waiting = client.post(scenarios, json={"tag": "waiting", "dataset_key": "Master data",
+                                           "algo_name": "Instant"}).json()
+    for scenario in (done, big, waiting):
+        client.post(f"{scenarios}/{scenario['id']}/run")
+    kpis = {"Travel distance": 1.5, "Zone balance": 50.0, "Reslot moves": 3.0, "All items placed": 1.0}
+    complete_run(client, main_id, done["id"], {"answer": 42}, kpis)
+    big_key = f"tenants/default/sessions/{main_id}/results/{big['id']}/run.json"
+    complete_run(client, main_id, big["id"], {"rows": list(range(1000))}, kpis, result_ref=big_key)
+
+    response = client.post(f"{base}/sessions/main/copy", json={"new_display_name": "copy"})
+    assert response.status_code == 201
+    assert [s["display_name"] for s in response.json()["sessions"]] == ["main", "copy"]
+
+    copied = {s["tag"]: s for s in client.get(f"{base}/sessions/copy/scenarios").json()}
+    assert set(copied) == {"done", "big", "waiting"}
+    assert copied["done"]["status"] == "complete" and copied["done"]["result"] == {"answer": 42}
+    assert copied["done"]["kpis"]["Travel distance"]["value"] == 1.5
+    assert copied["done"]["data_parameters"]["demand_scale"] == 2.0
+    assert copied["waiting"]["status"] == "created"  # no run message exists for the copy
+    full_big = client.get(f"{base}/sessions/copy/scenarios/{copied['big']['id']}").json()
+    assert full_big["result"] == {"rows": list(range(1000))}
+    assert client.get(f"{base}/sessions/copy/data").json() == {"keys": ["Master data", "variant"]}
+    assert client.get(f"{base}/sessions/copy/data/variant").json()["metadata"]["name"] == "variant"
+
+    # the copy is independent: deleting the original keeps the copy's data and results
+    client.delete(f"{base}/sessions/main")
+    assert client.get(f"{base}/sessions/copy/data/Master data").status_code == 200
+    assert client.get(f"{base}/sessions/copy/scenarios/{copied['big']['id']}").json()["result"]["rows"][999] == 999
+    assert not any(main_id in key for key in objects())
+    # datasets used by copied scenarios stay protected in the copy
+    assert client.delete(f"{base}/sessions/copy/data/variant").status_code == 409
+
+
+def test_copy_errors(client, base):
+    url = f"{base}/sessions/main/copy"
+    assert client.post(f"{base}/sessions/nope/copy", json={"new_display_name": "x"}).status_code == 404
+    assert client.post(url, json={"new_display_name": "main"}).status_code == 409
+    assert client.post(url, json={"new_display_name": ""}).status_code == 422
+    assert client.post(url, json={}).status_code == 422
+    before = objects()
+    assert [s["display_name"] for s in client.get(f"{base}/sessions").json()["sessions"]] == ["main"]
+    assert objects() == before
+
+
+def test_list_links_results_kept_in_s3_and_get_returns_them(client, base, main_id):
+    scenarios = f"{base}/sessions/main/scenarios"
+    big = client.post(scenarios, json={"tag": "big", "dataset_key": "Master data", "algo_name": "Instant"}).json()
+    client.post(f"{scenarios}/{big['id']}/run")
+    key = f"tenants/default/sessions/{main_id}/results/{big['id']}/run.json"
+    complete_run(client, main_id, big["id"], {"n": 1}, {}, result_ref=key)
+    [listed] = client.get(scenarios).json()
+    assert listed["result"] is None and "X-Amz-Signature" in listed["result_url"]
+    assert client.get(f"{scenarios}/{big['id']}").json()["result"] == {"n": 1}
+    reset = client.post(f"{scenarios}/{big['id']}/reset").json()
+    assert reset["status"] == "created" and reset["result"] is None
+    assert key not in objects()
