@@ -1,6 +1,12 @@
+import boto3
 import pytest
+from fastapi.testclient import TestClient
+from moto import mock_aws
 
 from algocloud.appconfig import load_app_config
+from tests.support import BUCKET, REGION, TABLE, clear_caches, create_resources, serialise_moto_requests
+
+serialise_moto_requests()
 
 
 @pytest.fixture(scope="session")
@@ -11,3 +17,62 @@ def config():
 @pytest.fixture(scope="session")
 def master_data(config):
     return config.seed_datasets()[0]
+
+
+@pytest.fixture
+def aws_env(monkeypatch):
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        clear_caches()
+        yield create_resources()
+    clear_caches()
+
+
+@pytest.fixture
+def settings(aws_env):
+    from api.settings import ApiSettings
+
+    return ApiSettings(table_name=TABLE, bucket_name=BUCKET, queue_url=aws_env[0])
+
+
+@pytest.fixture
+def make_client(settings):
+    from api.main import create_app
+
+    def make(**overrides):
+        return TestClient(create_app(settings.model_copy(update=overrides)))
+
+    return make
+
+
+@pytest.fixture
+def client(make_client):
+    return make_client()
+
+
+@pytest.fixture
+def base():
+    return "/api/v1"
+
+
+@pytest.fixture
+def queue_url(aws_env):
+    return aws_env[0]
+
+
+@pytest.fixture
+def dlq_url(aws_env):
+    return aws_env[1]
+
+
+@pytest.fixture
+def sqs(aws_env):
+    return boto3.client("sqs", region_name=REGION)
+
+
+@pytest.fixture
+def main_id(client, base):
+    return client.get(f"{base}/sessions").json()["default"]

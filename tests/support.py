@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import boto3
 from moto.core.botocore_stubber import BotocoreStubber
 
-TABLE, BUCKET, QUEUE, REGION = "algocloud-test", "algocloud-test-bucket", "algocloud-runs", "us-east-1"
+TABLE, BUCKET, REGION = "algocloud-test", "algocloud-test-bucket", "us-east-1"
+QUEUE, DLQ, MAX_RECEIVES = "algocloud-runs.fifo", "algocloud-runs-dlq.fifo", 5
 
 
-def create_resources() -> str:
-    """Table, bucket and queue in the active moto mock; returns the queue URL."""
+def create_resources(max_receives: int = MAX_RECEIVES, visibility_timeout: int = 30) -> tuple[str, str]:
+    """Table, bucket, FIFO queue and its DLQ in the active moto mock: (queue URL, DLQ URL)."""
     boto3.client("dynamodb", region_name=REGION).create_table(
         TableName=TABLE,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
@@ -20,7 +22,14 @@ def create_resources() -> str:
         BillingMode="PAY_PER_REQUEST",
     )
     boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
-    return boto3.client("sqs", region_name=REGION).create_queue(QueueName=QUEUE)["QueueUrl"]
+    sqs = boto3.client("sqs", region_name=REGION)
+    fifo = {"FifoQueue": "true"}
+    dlq_url = sqs.create_queue(QueueName=DLQ, Attributes=fifo)["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receives})
+    queue_url = sqs.create_queue(QueueName=QUEUE, Attributes={
+        **fifo, "RedrivePolicy": redrive, "VisibilityTimeout": str(visibility_timeout)})["QueueUrl"]
+    return queue_url, dlq_url
 
 
 def clear_caches() -> None:

@@ -3,6 +3,10 @@
 A message names one run of one scenario. `run_id` is new for every run, so a
 stale or duplicated message (the scenario was reset and queued again, or
 deleted) is recognised by the worker and dropped.
+
+The queue is FIFO with one message group per session: SQS hands out a
+group's next message only once the previous one is done, which is what keeps
+at most one scenario per session processing, while sessions run in parallel.
 """
 
 from __future__ import annotations
@@ -18,6 +22,16 @@ class RunMessage(BaseModel):
     session_id: str
     scenario_id: str
     run_id: str
+
+    @property
+    def group_id(self) -> str:
+        """FIFO message group: runs of one session go one at a time, in order."""
+        return f"{self.tenant}/{self.session_id}"
+
+    @property
+    def deduplication_id(self) -> str:
+        """FIFO deduplication: the same run is never enqueued twice."""
+        return self.run_id
 
     def to_body(self) -> str:
         return self.model_dump_json()

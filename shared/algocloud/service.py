@@ -38,6 +38,19 @@ class ServiceUnavailable(Exception):
     """A dependency (the queue) refused the request; the client may retry."""
 
 
+def session_prefix(tenant: str, session_id: str) -> str:
+    """Every S3 object of a session lives under this prefix (so deleting it is one sweep)."""
+    return f"tenants/{tenant}/sessions/{session_id}/"
+
+
+def results_prefix(tenant: str, session_id: str, scenario_id: str) -> str:
+    return f"{session_prefix(tenant, session_id)}results/{scenario_id}/"
+
+
+def result_object_key(tenant: str, session_id: str, scenario_id: str, run_id: str) -> str:
+    return f"{results_prefix(tenant, session_id, scenario_id)}{run_id}.json"
+
+
 @cache
 def _seed_payloads(config: AppConfig) -> tuple[tuple[DataSource, bytes], ...]:
     """The seed datasets and their gzip JSON, built once per container (needs pandas)."""
@@ -54,13 +67,10 @@ class ScenarioService:
 
     # -- object keys ------------------------------------------------------------------
     def _session_prefix(self, session_id: str) -> str:
-        return f"tenants/{self.tenant}/sessions/{session_id}/"
+        return session_prefix(self.tenant, session_id)
 
     def _dataset_object_key(self, session_id: str) -> str:
         return f"{self._session_prefix(session_id)}datasets/{uuid.uuid4()}.json.gz"
-
-    def result_object_key(self, session_id: str, scenario: Scenario) -> str:
-        return f"{self._session_prefix(session_id)}results/{scenario.id}/{scenario.run_id}.json"
 
     # -- tenants and sessions -----------------------------------------------------------
     def ensure_tenant(self) -> None:
@@ -179,7 +189,7 @@ class ScenarioService:
         self.repo.delete_scenario(self.tenant, session.id, scenario)
         # A run still going writes its result under results/<scenario>/; the
         # worker removes it when it finds the scenario gone.
-        self.blobs.delete_prefix(f"{self._session_prefix(session.id)}results/{scenario.id}/")
+        self.blobs.delete_prefix(results_prefix(self.tenant, session.id, scenario.id))
 
     def run_scenario(self, sid: str, scenario_id: str) -> dict[str, Any]:
         """created -> queued under a new run id, then one message on the queue."""
@@ -191,7 +201,7 @@ class ScenarioService:
         )
         message = RunMessage(tenant=self.tenant, session_id=session.id, scenario_id=scenario.id, run_id=run_id)
         try:
-            self.queue.send(message.to_body())
+            self.queue.send(message)
         except Exception as exc:
             # Never leave a queued scenario without a message: fail it visibly.
             self.repo.transition(

@@ -103,24 +103,24 @@ def test_delete_scenario(client, scenarios):
     assert client.post(scenarios, json=SLOW).status_code == 201  # the tag is free again
 
 
-def test_run_queues_once_and_sends_one_message(client, scenarios, sqs, aws_env, main_id):
+def test_run_queues_once_and_sends_one_message(client, scenarios, sqs, queue_url, main_id):
     created = client.post(scenarios, json=SLOW).json()
     response = client.post(f"{scenarios}/{created['id']}/run")
     assert response.status_code == 202 and response.json()["status"] == "queued"
     again = client.post(f"{scenarios}/{created['id']}/run")
     assert again.status_code == 409 and "reset it first" in again.json()["detail"]
-    messages = receive_all(sqs, aws_env)
+    messages = receive_all(sqs, queue_url)
     assert len(messages) == 1
     assert messages[0].scenario_id == created["id"] and messages[0].session_id == main_id
     assert messages[0].tenant == "default"
 
 
-def test_concurrent_runs_queue_once(client, scenarios, sqs, aws_env):
+def test_concurrent_runs_queue_once(client, scenarios, sqs, queue_url):
     created = client.post(scenarios, json=SLOW).json()
     with ThreadPoolExecutor(max_workers=10) as pool:
         codes = list(pool.map(lambda _: client.post(f"{scenarios}/{created['id']}/run").status_code, range(10)))
     assert sorted(codes) == [202] + [409] * 9
-    assert len(receive_all(sqs, aws_env)) == 1
+    assert len(receive_all(sqs, queue_url)) == 1
 
 
 def test_reset_rules(client, scenarios):
@@ -143,13 +143,13 @@ def test_processing_is_null_when_idle(client, base):
     assert response.status_code == 200 and response.json() is None
 
 
-def test_reference_polling_example_until_the_worker_exists(client, base, sqs, aws_env):
+def test_reference_polling_example_until_the_worker_exists(client, base, sqs, queue_url):
     session = client.get(f"{base}/sessions").json()["default"]
     scenario = client.post(f"{base}/sessions/{session}/scenarios", json=SLOW).json()
     client.post(f"{base}/sessions/{session}/scenarios/{scenario['id']}/run")
     status = client.get(f"{base}/sessions/{session}/scenarios/{scenario['id']}/status").json()
     assert status["status"] == "queued"
-    [message] = receive_all(sqs, aws_env)
+    [message] = receive_all(sqs, queue_url)
     assert json.loads(message.to_body())["scenario_id"] == scenario["id"]
 
 

@@ -583,7 +583,49 @@ class DynamoRepository:
             raise InvalidTransition("the scenario changed meanwhile; try again") from None
         return scenario_from_item(response["Attributes"])
 
+    def update_progress(
+        self, tenant: str, session_id: str, scenario_id: str, run_id: str, progress: float
+    ) -> None:
+        """Progress of a processing run; NotFound / InvalidTransition once it is not that run."""
+        try:
+            self._db.update_item(
+                TableName=self._table, Key=_key(session_pk(tenant, session_id), f"SCENARIO#{scenario_id}"),
+                UpdateExpression="SET progress = :progress",
+                ConditionExpression="attribute_exists(pk) AND #status = :processing AND run_id = :run_id",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":progress": _av(float(progress)), ":run_id": _av(run_id),
+                                           ":processing": _av(str(Status.PROCESSING))},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            if "Item" not in exc.response:
+                raise NotFound("scenario not found") from None
+            raise InvalidTransition("the scenario is no longer on this run") from None
+
     # -- processing ---------------------------------------------------------------------
+    # The FIFO queue (one message group per session) guarantees one run per
+    # session at a time; this item only records which one, for GET /processing.
     def processing_scenario_id(self, tenant: str, session_id: str) -> str | None:
         item = self._get(session_pk(tenant, session_id), PROCESSING_LOCK)
         return None if item is None else _plain(item["scenario_id"])
+
+    def set_processing(self, tenant: str, session_id: str, scenario_id: str, run_id: str) -> None:
+        """Only while the session exists, so a deleted session gets no stray item."""
+        item = {**_key(session_pk(tenant, session_id), PROCESSING_LOCK),
+                **_item(scenario_id=scenario_id, run_id=run_id, since=now_iso())}
+        try:
+            self._transact([self._check(tenant_pk(tenant), f"SESSION#{session_id}"), self._put(item)])
+        except _Cancelled:
+            raise NotFound("session not found") from None
+
+    def clear_processing(self, tenant: str, session_id: str, run_id: str) -> None:
+        try:
+            self._db.delete_item(
+                TableName=self._table, Key=_key(session_pk(tenant, session_id), PROCESSING_LOCK),
+                ConditionExpression="run_id = :run_id", ExpressionAttributeValues={":run_id": _av(run_id)},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise

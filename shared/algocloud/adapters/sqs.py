@@ -1,6 +1,8 @@
-"""SQS run queue."""
+"""SQS run queue (FIFO: one message group per session)."""
 
 from __future__ import annotations
+
+from ..run_message import RunMessage
 
 
 class SqsRunQueue:
@@ -8,5 +10,10 @@ class SqsRunQueue:
         self._sqs = sqs_client
         self._queue_url = queue_url
 
-    def send(self, body: str) -> None:
-        self._sqs.send_message(QueueUrl=self._queue_url, MessageBody=body)
+    def send(self, message: RunMessage) -> None:
+        self._sqs.send_message(
+            QueueUrl=self._queue_url,
+            MessageBody=message.to_body(),
+            MessageGroupId=message.group_id,
+            MessageDeduplicationId=message.deduplication_id,
+        )

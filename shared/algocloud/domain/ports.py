@@ -6,7 +6,10 @@ Small on purpose: the service layer composes them; tests may swap in fakes.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from ..run_message import RunMessage
 
 
 class BlobStore(Protocol):
@@ -28,4 +31,4 @@ class BlobStore(Protocol):
 class RunQueue(Protocol):
     """Where `POST .../run` puts run messages (SQS)."""
 
-    def send(self, body: str) -> None: ...
+    def send(self, message: RunMessage) -> None: ...

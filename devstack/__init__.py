@@ -1,0 +1,1 @@
+"""Local development stack: the pieces that stand in for AWS-managed plumbing."""

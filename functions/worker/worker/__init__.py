@@ -1,0 +1,1 @@
+"""The worker Lambda: executes run messages from the SQS FIFO queue."""

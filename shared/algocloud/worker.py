@@ -1,0 +1,150 @@
+"""Executing run messages: the worker Lambda's core, free of SQS and Lambda details.
+
+One message, one run: queued -> processing (or a redelivered message taking
+over its own run cut off by a timeout) -> complete | failed. Every write is
+conditional on the message's run id, so a duplicate or stale message changes
+nothing, and a scenario reset, re-queued or deleted meanwhile is never
+overwritten by an old run. Infrastructure errors propagate, so SQS retries
+the message; only the algorithm, its result or a KPI can fail a run.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from .adapters.dynamodb import DynamoRepository
+from .domain.config import AppConfig
+from .domain.errors import InvalidTransition, NotFound, RunCancelled, RunFailed
+from .domain.ports import BlobStore
+from .domain.runner import execute
+from .domain.scenario import Scenario, Status, now_iso
+from .run_message import RunMessage
+from .service import INLINE_RESULT_LIMIT, result_object_key, results_prefix
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_INTERVAL_SECONDS = 1.0
+
+
+class Outcome(StrEnum):
+    COMPLETE = "complete"
+    FAILED = "failed"
+    STALE = "stale"  # duplicate, or the scenario moved on to another run
+    GONE = "gone"  # the scenario or its session was deleted
+
+
+@dataclass
+class RunWorker:
+    config: AppConfig
+    repo: DynamoRepository
+    blobs: BlobStore
+    progress_interval: float = PROGRESS_INTERVAL_SECONDS
+    clock: Callable[[], float] = time.monotonic
+
+    def handle(self, message: RunMessage) -> Outcome:
+        """Run the scenario the message names, at most once to completion."""
+        scenario = self.repo.get_scenario(message.tenant, message.session_id, message.scenario_id)
+        if scenario is None:
+            return Outcome.GONE
+        if scenario.run_id != message.run_id or scenario.status not in (Status.QUEUED, Status.PROCESSING):
+            return Outcome.STALE
+        takeover = scenario.status == Status.PROCESSING
+        try:
+            scenario = self._transition(message, Status.PROCESSING, progress=0.0, run_started_at=now_iso())
+        except (NotFound, InvalidTransition):
+            return Outcome.STALE
+        if takeover:
+            logger.warning("taking over run %s after an interrupted attempt", message.run_id)
+        try:
+            self.repo.set_processing(message.tenant, message.session_id, scenario.id, message.run_id)
+        except NotFound:  # the session is being deleted
+            return self._discard(message)
+        try:
+            return self._run(message, scenario)
+        finally:
+            self.repo.clear_processing(message.tenant, message.session_id, message.run_id)
+
+    def give_up(self, message: RunMessage, receive_count: int | None) -> Outcome:
+        """The message exhausted its deliveries (it reached the dead-letter queue)."""
+        attempts = f" after {receive_count} attempts" if receive_count else ""
+        try:
+            self._transition(
+                message, Status.FAILED, run_finished_at=now_iso(),
+                error=f"the run did not finish{attempts}: it timed out or the worker crashed",
+            )
+        except NotFound:
+            return Outcome.GONE
+        except InvalidTransition:
+            return Outcome.STALE
+        self.repo.clear_processing(message.tenant, message.session_id, message.run_id)
+        return Outcome.FAILED
+
+    # -- internals -------------------------------------------------------------------
+    def _transition(self, message: RunMessage, target: Status, **fields) -> Scenario:
+        return self.repo.transition(
+            message.tenant, message.session_id, message.scenario_id, target,
+            set_fields=fields, run_id=message.run_id,
+        )
+
+    def _run(self, message: RunMessage, scenario: Scenario) -> Outcome:
+        try:
+            data = self._load_dataset(message, scenario)
+            outcome = execute(self.config, scenario, data, self._progress_writer(message))
+        except RunFailed as failure:
+            return self._finish(message, Status.FAILED, error=failure.message[:2000])
+        except RunCancelled:
+            return self._discard(message)
+
+        fields = {"kpi_values": outcome.kpi_values}
+        if len(outcome.result_json) > INLINE_RESULT_LIMIT:
+            key = result_object_key(message.tenant, message.session_id, message.scenario_id, message.run_id)
+            self.blobs.put(key, outcome.result_json, "application/json")
+            fields["result_ref"] = key
+        else:
+            fields["result"] = outcome.result
+        return self._finish(message, Status.COMPLETE, progress=1.0, **fields)
+
+    def _finish(self, message: RunMessage, status: Status, **fields) -> Outcome:
+        try:
+            self._transition(message, status, run_finished_at=now_iso(), **fields)
+        except (NotFound, InvalidTransition):
+            return self._discard(message)
+        return Outcome(str(status))
+
+    def _discard(self, message: RunMessage) -> Outcome:
+        """The scenario was deleted (or its session) mid-run: leave nothing behind."""
+        self.blobs.delete_prefix(results_prefix(message.tenant, message.session_id, message.scenario_id))
+        if self.repo.get_scenario(message.tenant, message.session_id, message.scenario_id) is None:
+            return Outcome.GONE
+        return Outcome.STALE
+
+    def _load_dataset(self, message: RunMessage, scenario: Scenario):
+        record = self.repo.get_dataset(message.tenant, message.session_id, scenario.input_data_id)
+        if record is None:  # only if the session was deleted: scenarios pin their dataset
+            raise RunCancelled()
+        payload = gzip.decompress(self.blobs.get(record.object_key))
+        return self.config.datasource_cls.from_json(payload)
+
+    def _progress_writer(self, message: RunMessage) -> Callable[[float], None]:
+        """At most one progress write per interval; a failed write stops the run."""
+        last_write = self.clock()
+
+        def report(fraction: float) -> None:
+            nonlocal last_write
+            now = self.clock()
+            if now - last_write < self.progress_interval and fraction < 1.0:
+                return
+            last_write = now
+            try:
+                self.repo.update_progress(
+                    message.tenant, message.session_id, message.scenario_id, message.run_id, fraction
+                )
+            except (NotFound, InvalidTransition):
+                raise RunCancelled() from None
+
+        return report
