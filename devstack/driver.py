@@ -8,10 +8,13 @@ tests and by the local stack (against moto).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -71,7 +74,11 @@ class QueueDriver:
     def deliver(self, messages: list[dict[str, Any]]) -> list[str]:
         """Call the handler with these messages; delete the successes; return failed ids."""
         context = _Context(deadline=time.monotonic() + self.timeout_seconds)
-        response = self.handler(self.event(messages), context) or {}
+        try:
+            response = self.handler(self.event(messages), context) or {}
+        except Exception:  # a failed invocation: Lambda lets the whole batch come back
+            logger.exception("handler failed; %d message(s) will be redelivered", len(messages))
+            return [m["MessageId"] for m in messages]
         failed = [f["itemIdentifier"] for f in response.get("batchItemFailures", [])]
         done = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
                 for i, m in enumerate(messages) if m["MessageId"] not in failed]
