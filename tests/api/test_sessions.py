@@ -88,3 +88,30 @@ def test_session_creation_can_be_disabled(make_client, base):
     assert client.post(f"{base}/sessions", json={"display_name": "x"}).status_code == 403
     assert client.post(f"{base}/sessions/main/copy", json={"new_display_name": "x"}).status_code == 403
     assert client.get(f"{base}/sessions").status_code == 200
+
+
+def test_racing_cold_starts_bootstrap_the_tenant_once(make_client, base):
+    """Two containers' first requests at once: one main, one Master data."""
+    from algocloud import service
+
+    clients = [make_client() for _ in range(6)]
+
+    def first_request(client):
+        service._bootstrapped.clear()  # every "container" starts cold
+        return client.get(f"{base}/sessions").status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        assert list(pool.map(first_request, clients)) == [200] * 6
+    body = clients[0].get(f"{base}/sessions").json()
+    assert names(body) == ["main"]
+    assert clients[0].get(f"{base}/sessions/main/data").json() == {"keys": ["Master data"]}
+
+
+def test_cors_allows_the_configured_origins(make_client, base):
+    client = make_client(cors_origins=("https://app.example.com",))
+    preflight = client.options(f"{base}/sessions", headers={
+        "Origin": "https://app.example.com", "Access-Control-Request-Method": "POST"})
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "https://app.example.com"
+    other = client.get(f"{base}/sessions", headers={"Origin": "https://evil.example.com"})
+    assert "access-control-allow-origin" not in other.headers
