@@ -6,7 +6,11 @@ VENV   := .venv
 STAMP  := $(VENV)/.installed
 REQS   := requirements-dev.txt $(wildcard shared/requirements.txt functions/*/requirements.txt)
 
-.PHONY: test local bench clean
+SAM_VENV  := .venv-sam
+SAM_STAMP := $(SAM_VENV)/.installed
+SAM       := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(SAM_VENV)/bin/sam
+
+.PHONY: test local bench check-template build clean
 
 $(STAMP): $(REQS)
 	@test -n "$(PYTHON)" || { echo "python3.13 not found: install it (pyenv install 3.13.0) or pass PYTHON=/path/to/python3.13"; exit 1; }
@@ -14,11 +18,27 @@ $(STAMP): $(REQS)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $(STAMP)
 
-test: $(STAMP)
+$(SAM_STAMP): requirements-sam.txt
+	@test -n "$(PYTHON)" || { echo "python3.13 not found"; exit 1; }
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	@touch $(SAM_STAMP)
+
+test: $(STAMP) check-template
 	$(VENV)/bin/python -m pytest
+
+# Offline template checks: any finding fails the build.
+check-template: $(SAM_STAMP)
+	$(SAM_VENV)/bin/cfn-lint template.yaml
+	$(SAM) validate --region us-east-1
+	$(SAM) validate --lint --region us-east-1
+
+# The deployable artefacts (needs the package index); see README "Deploy".
+build: $(SAM_STAMP)
+	PATH="$(dir $(PYTHON)):$$PATH" $(SAM) build
 
 bench: $(STAMP)
 	$(VENV)/bin/python bench/domain_bench.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(SAM_VENV) .pytest_cache .aws-sam

@@ -2,34 +2,25 @@
 
 from __future__ import annotations
 
-import json
 import threading
 
 import boto3
 from moto.core.botocore_stubber import BotocoreStubber
 
 TABLE, BUCKET, REGION = "algocloud-test", "algocloud-test-bucket", "us-east-1"
-QUEUE, DLQ, MAX_RECEIVES = "algocloud-runs.fifo", "algocloud-runs-dlq.fifo", 5
+QUEUE, DLQ = "algocloud-runs.fifo", "algocloud-runs-dlq.fifo"
 
 
-def create_resources(max_receives: int = MAX_RECEIVES, visibility_timeout: int = 30) -> tuple[str, str]:
-    """Table, bucket, FIFO queue and its DLQ in the active moto mock: (queue URL, DLQ URL)."""
-    boto3.client("dynamodb", region_name=REGION).create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                              {"AttributeName": "sk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
+def create_resources() -> tuple[str, str]:
+    """The template's table, bucket and queues in the active moto mock: (queue URL, DLQ URL)."""
+    from devstack.template import create_stateful_resources
+
+    created = create_stateful_resources(
+        boto3.client("dynamodb", region_name=REGION), boto3.client("s3", region_name=REGION),
+        boto3.client("sqs", region_name=REGION),
+        {"Table": TABLE, "Bucket": BUCKET, "RunQueue": QUEUE, "RunDeadLetterQueue": DLQ},
     )
-    boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
-    sqs = boto3.client("sqs", region_name=REGION)
-    fifo = {"FifoQueue": "true"}
-    dlq_url = sqs.create_queue(QueueName=DLQ, Attributes=fifo)["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receives})
-    queue_url = sqs.create_queue(QueueName=QUEUE, Attributes={
-        **fifo, "RedrivePolicy": redrive, "VisibilityTimeout": str(visibility_timeout)})["QueueUrl"]
-    return queue_url, dlq_url
+    return created["RunQueue"], created["RunDeadLetterQueue"]
 
 
 def clear_caches() -> None:

@@ -1,0 +1,108 @@
+"""Read template.yaml (CloudFormation short-form tags included) and create its
+stateful resources (table, bucket, queues) on a local AWS.
+
+The local stack and the tests both create their resources here, from the SAM
+template's own definitions, so a changed key schema or queue setting changes
+the deployment, the local stack and the tests alike.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+TEMPLATE = Path(__file__).resolve().parents[1] / "template.yaml"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """SafeLoader that reads `!Ref X` as {"Ref": "X"}, `!GetAtt A.B` as {"Fn::GetAtt": [A, B]}, ..."""
+
+
+def _construct(tag: str):
+    def construct(loader: yaml.Loader, node: yaml.Node) -> dict[str, Any]:
+        if isinstance(node, yaml.ScalarNode):
+            value: Any = loader.construct_scalar(node)
+            if tag == "GetAtt":
+                value = value.split(".", 1)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        else:
+            value = loader.construct_mapping(node, deep=True)
+        return {"Ref" if tag == "Ref" else f"Fn::{tag}": value}
+
+    return construct
+
+
+for _tag in ("Ref", "GetAtt", "Sub", "If", "Equals", "Not", "And", "Or", "Join", "Select", "Split",
+             "FindInMap", "ImportValue", "Base64", "Condition", "GetAZs", "Cidr", "ToJsonString", "Length"):
+    _CfnLoader.add_constructor(f"!{_tag}", _construct(_tag))
+
+
+def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    return yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+
+
+def resources_of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {name: r.get("Properties", {}) for name, r in template["Resources"].items() if r["Type"] == kind}
+
+
+def _one(template: dict[str, Any], kind: str) -> tuple[str, dict[str, Any]]:
+    [(name, properties)] = resources_of_type(template, kind).items()
+    return name, properties
+
+
+def _queue_attributes(properties: dict[str, Any], arns: dict[str, str]) -> dict[str, str]:
+    attributes: dict[str, str] = {}
+    for key in ("FifoQueue", "VisibilityTimeout", "MessageRetentionPeriod", "DeduplicationScope",
+                "FifoThroughputLimit", "ContentBasedDeduplication", "DelaySeconds"):
+        if key in properties:
+            value = properties[key]
+            attributes[key] = str(value).lower() if isinstance(value, bool) else str(value)
+    redrive = properties.get("RedrivePolicy")
+    if redrive:
+        target = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        attributes["RedrivePolicy"] = json.dumps(
+            {"deadLetterTargetArn": arns[target], "maxReceiveCount": int(redrive["maxReceiveCount"])}
+        )
+    return attributes
+
+
+def create_stateful_resources(dynamodb, s3, sqs, names: dict[str, str], path: Path = TEMPLATE) -> dict[str, str]:
+    """Create the template's table, bucket and queues under the given physical names.
+
+    `names` maps logical ids (Table, Bucket, RunQueue, RunDeadLetterQueue) to
+    names. Returns the table name, bucket name and queue URLs by logical id.
+    """
+    template = load_template(path)
+    created: dict[str, str] = {}
+
+    table_id, table = _one(template, "AWS::DynamoDB::Table")
+    request = {
+        "TableName": names[table_id],
+        "KeySchema": table["KeySchema"],
+        "AttributeDefinitions": table["AttributeDefinitions"],
+        "BillingMode": table.get("BillingMode", "PAY_PER_REQUEST"),
+    }
+    if table.get("GlobalSecondaryIndexes"):
+        request["GlobalSecondaryIndexes"] = table["GlobalSecondaryIndexes"]
+    dynamodb.create_table(**request)
+    created[table_id] = names[table_id]
+
+    bucket_id, _bucket = _one(template, "AWS::S3::Bucket")
+    s3.create_bucket(Bucket=names[bucket_id])
+    created[bucket_id] = names[bucket_id]
+
+    queues = resources_of_type(template, "AWS::SQS::Queue")
+    arns: dict[str, str] = {}
+    # Dead-letter queues first: the others' redrive policies point at them.
+    for queue_id in sorted(queues, key=lambda q: "RedrivePolicy" in queues[q]):
+        name = names[queue_id]
+        if queues[queue_id].get("FifoQueue") and not name.endswith(".fifo"):
+            name += ".fifo"
+        url = sqs.create_queue(QueueName=name, Attributes=_queue_attributes(queues[queue_id], arns))["QueueUrl"]
+        arns[queue_id] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        created[queue_id] = url
+    return created

@@ -1,0 +1,141 @@
+"""template.yaml: the security and reliability properties the deployment depends on."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from devstack.template import load_template, resources_of_type
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = load_template()
+RESOURCES = TEMPLATE["Resources"]
+PARAMETERS = TEMPLATE["Parameters"]
+
+
+def props(logical_id):
+    return RESOURCES[logical_id]["Properties"]
+
+
+def test_table_is_on_demand_encrypted_and_recoverable():
+    table = props("Table")
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["SSESpecification"]["SSEEnabled"] is True
+    assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert [k["AttributeName"] for k in table["KeySchema"]] == ["pk", "sk"]
+    assert RESOURCES["Table"]["DeletionPolicy"] == "Retain"
+
+
+def test_bucket_is_private_encrypted_tls_only_and_cleans_abandoned_uploads():
+    bucket = props("Bucket")
+    assert all(bucket["PublicAccessBlockConfiguration"].values()) and len(bucket["PublicAccessBlockConfiguration"]) == 4
+    [rule] = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+    assert any("AbortIncompleteMultipartUpload" in r for r in bucket["LifecycleConfiguration"]["Rules"])
+    [policy] = resources_of_type(TEMPLATE, "AWS::S3::BucketPolicy").values()
+    assert policy["Bucket"] == {"Ref": "Bucket"}
+    [deny] = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} and deny["Action"] == "s3:*"
+
+
+def test_run_queue_has_a_dead_letter_queue_and_a_long_enough_visibility_timeout():
+    queue, dlq = props("RunQueue"), props("RunDeadLetterQueue")
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["RunDeadLetterQueue", "Arn"]}
+    assert queue["RedrivePolicy"]["maxReceiveCount"] >= 5
+    assert queue["VisibilityTimeout"] >= 6 * props("WorkerFunction")["Timeout"]
+    assert dlq["VisibilityTimeout"] >= 6 * props("DeadLetterFunction")["Timeout"]
+    assert queue["FifoQueue"] is True and dlq["FifoQueue"] is True  # one message group per session
+    assert queue["SqsManagedSseEnabled"] and dlq["SqsManagedSseEnabled"]
+    assert dlq["MessageRetentionPeriod"] > queue["MessageRetentionPeriod"]
+
+
+def test_worker_concurrency_is_capped_within_its_reservation():
+    worker = props("WorkerFunction")
+    runs = worker["Events"]["Runs"]["Properties"]
+    assert runs["ScalingConfig"]["MaximumConcurrency"] == {"Ref": "WorkerMaxConcurrency"}
+    assert worker["ReservedConcurrentExecutions"] == {"Ref": "WorkerReservedConcurrency"}
+    assert PARAMETERS["WorkerMaxConcurrency"]["Default"] <= PARAMETERS["WorkerReservedConcurrency"]["Default"]
+    assert PARAMETERS["WorkerMaxConcurrency"]["MinValue"] >= 2  # Lambda's minimum for MaximumConcurrency
+    for function in ("WorkerFunction", "DeadLetterFunction"):
+        for event in props(function)["Events"].values():
+            assert event["Type"] == "SQS"
+            assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_dead_letter_queue_depth_raises_an_alarm():
+    [alarm] = resources_of_type(TEMPLATE, "AWS::CloudWatch::Alarm").values()
+    assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["RunDeadLetterQueue", "QueueName"]}
+    assert alarm["Threshold"] == 0 and alarm["ComparisonOperator"] == "GreaterThanThreshold"
+
+
+def policy_statements():
+    for name, function in resources_of_type(TEMPLATE, "AWS::Serverless::Function").items():
+        for policy in function.get("Policies", []):
+            assert isinstance(policy, dict) and "Statement" in policy, f"{name}: only explicit statements"
+            for statement in policy["Statement"]:
+                yield name, statement
+
+
+@pytest.mark.parametrize(("function", "statement"), list(policy_statements()))
+def test_least_privilege_no_wildcards(function, statement):
+    actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+    assert all("*" not in action for action in actions), (function, actions)
+    resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+    assert "*" not in resources, function
+
+
+def test_only_the_api_may_send_runs_and_the_dead_letter_handler_touches_no_objects():
+    def actions(function):
+        return {a for _, s in policy_statements() if _ == function
+                for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+
+    assert "sqs:SendMessage" in actions("ApiFunction")
+    assert not any(a.startswith("sqs:") for a in actions("WorkerFunction"))  # SAM adds the poller policy
+    assert not any(a.startswith("s3:") for a in actions("DeadLetterFunction"))
+
+
+def test_functions_are_python313_with_the_shared_layer_and_real_handlers():
+    glob = TEMPLATE["Globals"]["Function"]
+    assert glob["Runtime"] == "python3.13" and glob["Layers"] == [{"Ref": "SharedLayer"}]
+    assert RESOURCES["SharedLayer"]["Properties"]["ContentUri"] == "shared/"
+    for function in resources_of_type(TEMPLATE, "AWS::Serverless::Function").values():
+        module, attribute = function["Handler"].rsplit(".", 1)
+        path = ROOT / function["CodeUri"] / (module.replace(".", "/") + ".py")
+        assert path.exists(), path
+        assert re.search(rf"^[\w, ]*\b{attribute}\b[\w, ]* =", path.read_text(), re.MULTILINE), function
+
+
+def test_api_accepts_uploads_and_logs_access():
+    api = props("Api")
+    assert "multipart~1form-data" in api["BinaryMediaTypes"]
+    assert api["AccessLogSetting"]["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogs", "Arn"]}
+    assert api["MethodSettings"][0]["ThrottlingRateLimit"] == {"Ref": "ApiThrottleRate"}
+    assert api["StageName"] == {"Ref": "StageName"} and PARAMETERS["StageName"]["Default"] == "Prod"
+
+
+def test_outputs_name_what_a_deployer_needs():
+    assert {"ApiUrl", "DocsUrl", "TableName", "BucketName", "RunQueueUrl"} <= set(TEMPLATE["Outputs"])
+
+
+def test_function_settings_come_from_parameters():
+    api_env = props("ApiFunction")["Environment"]["Variables"]
+    assert api_env == {"CORS_ORIGINS": {"Ref": "CorsOrigins"}, "ALLOW_SESSION_CREATE": {"Ref": "AllowSessionCreate"},
+                       "REQUIRE_API_KEY": {"Ref": "RequireApiKey"}}
+    assert set(TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]) >= {"TABLE_NAME", "BUCKET_NAME", "QUEUE_URL"}
+    assert {"StageName", "WorkerMaxConcurrency", "CorsOrigins", "LogRetentionDays", "AllowSessionCreate",
+            "RequireApiKey"} <= set(PARAMETERS)
+
+
+def test_local_resources_follow_the_template(aws_env):
+    import boto3
+
+    from tests.support import REGION, TABLE
+
+    table = boto3.client("dynamodb", region_name=REGION).describe_table(TableName=TABLE)["Table"]
+    assert table["KeySchema"] == props("Table")["KeySchema"]
+    queue_url, _dlq = aws_env
+    attributes = boto3.client("sqs", region_name=REGION).get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
+    assert int(attributes["VisibilityTimeout"]) == props("RunQueue")["VisibilityTimeout"]
+    assert attributes["FifoQueue"] == "true"
+    assert '"maxReceiveCount": 5' in attributes["RedrivePolicy"]
