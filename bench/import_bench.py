@@ -1,0 +1,77 @@
+"""Cold import time of each handler with and without compiled .pyc, and artefact sizes.
+
+    .venv/bin/python bench/import_bench.py
+
+Lambda's code directories are read-only, so without shipped .pyc every cold
+start compiles every module it imports. This copies the project's code and
+its installed dependencies (this machine's wheels) into two trees, one with
+.pyc compiled the way the sam build Makefiles do (unchecked-hash) and one
+without, and times fresh interpreters importing each handler from each tree
+with bytecode writing off, as on Lambda. Also prints the sizes of
+.aws-sam/build after `make build` (the arm64 artefacts).
+"""
+
+from __future__ import annotations
+
+import compileall
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PROBES = {
+    "api handler (FastAPI, boto3; no pandas)": "import api.handler",
+    "worker handler (Powertools, boto3)": "import worker.handler",
+    "pandas + openpyxl (first ETL or run)": "import pandas, openpyxl",
+}
+ENV = {"TABLE_NAME": "t", "BUCKET_NAME": "b", "QUEUE_URL": "q", "AWS_DEFAULT_REGION": "us-east-1",
+       "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def build_tree(target: Path, compiled: bool) -> None:
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "tests")
+    shutil.copytree(sysconfig.get_paths()["purelib"], target, ignore=ignore)
+    for source in (ROOT / "shared" / "algocloud", ROOT / "functions" / "api" / "api",
+                   ROOT / "functions" / "worker" / "worker"):
+        shutil.copytree(source, target / source.name, ignore=ignore)
+    if compiled:
+        compileall.compile_dir(target, quiet=1, workers=0,
+                               invalidation_mode=compileall.py_compile.PycInvalidationMode.UNCHECKED_HASH)
+
+
+def time_import(tree: Path, statement: str, repeats: int = 5) -> float:
+    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
+    env = {**os.environ, **ENV, "PYTHONPATH": str(tree)}
+    samples = [float(subprocess.run([sys.executable, "-S", "-c", code], env=env, check=True,
+                                    capture_output=True, text=True).stdout) for _ in range(repeats)]
+    return statistics.median(samples)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        trees = {}
+        for compiled in (False, True):
+            trees[compiled] = Path(tmp) / ("pyc" if compiled else "source")
+            build_tree(trees[compiled], compiled)
+        print(f"{'cold import':45} {'no .pyc':>9} {'with .pyc':>10}")
+        for label, statement in PROBES.items():
+            without, with_pyc = (time_import(trees[c], statement) for c in (False, True))
+            print(f"{label:45} {without * 1000:7.0f} ms {with_pyc * 1000:8.0f} ms")
+    build = ROOT / ".aws-sam" / "build"
+    if build.exists():
+        print("\nsam build artefacts (unzipped; Lambda's limit is 250 MB for function + layers):")
+        for artefact in sorted(build.iterdir()):
+            if artefact.is_dir():
+                size = sum(f.stat().st_size for f in artefact.rglob("*") if f.is_file())
+                print(f"  {artefact.name:22} {size / 2**20:7.1f} MiB")
+    else:
+        print("\n(run `make build` first to also print the artefact sizes)")
+
+
+if __name__ == "__main__":
+    main()
