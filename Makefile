@@ -37,6 +37,9 @@ check-template: $(SAM_STAMP)
 build: $(SAM_STAMP)
 	PATH="$(dir $(PYTHON)):$$PATH" $(SAM) build
 
+local: $(STAMP)
+	$(VENV)/bin/python -m devstack $(ARGS)
+
 bench: $(STAMP)
 	$(VENV)/bin/python bench/domain_bench.py
 

@@ -604,6 +604,28 @@ class DynamoRepository:
                 raise NotFound("scenario not found") from None
             raise InvalidTransition("the scenario is no longer on this run") from None
 
+    def in_flight_runs(self) -> Iterator[tuple[str, str, Scenario]]:
+        """(tenant, session id, scenario) of every queued or processing scenario.
+
+        A full-table scan: for maintenance only (the local stack re-queues these
+        after a restart), never on a request path.
+        """
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "FilterExpression": "kind = :scenario AND #status IN (:queued, :processing)",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {":scenario": _av("scenario"), ":queued": _av(str(Status.QUEUED)),
+                                          ":processing": _av(str(Status.PROCESSING))},
+        }
+        while True:
+            page = self._db.scan(**request)
+            for item in page.get("Items", []):
+                _, tenant, _, session_id = item["pk"]["S"].split("#", 3)
+                yield tenant, session_id, scenario_from_item(item)
+            if "LastEvaluatedKey" not in page:
+                return
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     # -- processing ---------------------------------------------------------------------
     # The FIFO queue (one message group per session) guarantees one run per
     # session at a time; this item only records which one, for GET /processing.
