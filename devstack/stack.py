@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NAMES = {"Table": "algocloud-local", "Bucket": "algocloud-local", "RunQueue": "algocloud-runs.fifo",
          "RunDeadLetterQueue": "algocloud-runs-dlq.fifo"}
 SNAPSHOT_SECONDS = 5.0
+IDLE_POLL_SECONDS = 0.1
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -81,11 +82,15 @@ def _worker_main(environment: dict[str, str], queue_url: str, dead_letters: bool
     from worker import handler as lambda_module
 
     handler = lambda_module.dead_letter_handler if dead_letters else lambda_module.handler
+    if not dead_letters:
+        import openpyxl  # noqa: F401 - warm start: Lambda pays these imports once per container,
+        import pandas  # noqa: F401    here once per worker process, before the first run
     sqs = boto3.client("sqs", endpoint_url=environment["AWS_ENDPOINT_URL"])
     driver = QueueDriver(sqs, queue_url, handler, batch_size=batch_size)
     while True:
         try:
-            driver.poll_once(wait_seconds=1)
+            if not driver.poll_once():  # short polls: see devstack.atomic_moto
+                time.sleep(IDLE_POLL_SECONDS)
         except Exception as exc:  # noqa: BLE001 - keep polling, like the event source mapping
             print(f"worker: {type(exc).__name__}: {exc}", file=sys.stderr)
             time.sleep(1)
@@ -101,6 +106,9 @@ class LocalStack:
     def start_aws(self) -> dict[str, str]:
         from moto.server import ThreadedMotoServer
 
+        from devstack.atomic_moto import serialise_server
+
+        serialise_server()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per AWS call
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.args.aws_port, verbose=False)
         self.moto.start()

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-
 import boto3
-from moto.core.botocore_stubber import BotocoreStubber
 
 TABLE, BUCKET, REGION = "algocloud-test", "algocloud-test-bucket", "us-east-1"
 QUEUE, DLQ = "algocloud-runs.fifo", "algocloud-runs-dlq.fifo"
@@ -39,21 +36,6 @@ def clear_caches() -> None:
 
 
 def serialise_moto_requests() -> None:
-    """Make each moto request atomic, as each real AWS request is.
+    from devstack.atomic_moto import serialise_in_process
 
-    moto runs a failed DynamoDB transaction's rollback by restoring a deep copy
-    of the whole table, which also undoes writes that other threads made
-    meanwhile. Real DynamoDB has no such effect; serialising single AWS calls
-    (not our API's requests, which still interleave) keeps the concurrency tests about our code.
-    """
-    if getattr(BotocoreStubber, "_serialised", False):
-        return
-    lock = threading.RLock()
-    original = BotocoreStubber.__call__
-
-    def locked(self, *args, **kwargs):
-        with lock:
-            return original(self, *args, **kwargs)
-
-    BotocoreStubber.__call__ = locked
-    BotocoreStubber._serialised = True
+    serialise_in_process()
