@@ -1,6 +1,5 @@
 """Data: list, read, from-json, derive, delete, data parameters, ETL uploads, size limit."""
 
-import io
 import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path

@@ -10,15 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..domain.algorithms import Progress
 from ..domain.datasource import DataSource
 from ..domain.parameters import FloatParameter, ParameterSet
 from .generate import ZONE_OF_CATEGORY
-
-if TYPE_CHECKING:
-    pass
 
 
 class WarehouseData(DataSource):
