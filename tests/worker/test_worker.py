@@ -277,3 +277,36 @@ def test_sample_sqs_event_reaches_the_handler(handlers):
     for record in event["Records"]:
         RunMessage.from_body(record["body"])
     assert handlers[0](event, None) == {"batchItemFailures": []}
+
+
+def test_a_malformed_message_is_dropped_not_retried(driver, sqs, queue_url, dead_letters, dlq_url):
+    for url in (queue_url, dlq_url):
+        sqs.send_message(QueueUrl=url, MessageBody='{"not": "a run"}', MessageGroupId="g", MessageDeduplicationId="m")
+    driver.drain()
+    dead_letters.drain()
+    for url in (queue_url, dlq_url):
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        assert attributes["ApproximateNumberOfMessages"] == "0"
+        assert attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
+
+
+def test_one_failing_record_does_not_redeliver_the_others(api, driver, worker, monkeypatch, client, base):
+    """Partial batch failure: records of other sessions in the batch are acknowledged."""
+    client.post(f"{base}/sessions/main/copy", json={"new_display_name": "other"})
+    bad = api.run(api.create("Instant", tag="bad"))
+    good = api.run(api.create("Instant", tag="good", session="other"), session="other")
+    original = worker.handle
+
+    def fail_for_bad(message):
+        if message.scenario_id == bad["id"]:
+            raise ConnectionError("throttled")
+        return original(message)
+
+    monkeypatch.setattr(worker, "handle", fail_for_bad)
+    messages = driver.receive()
+    assert len(messages) == 2
+    failed = driver.deliver(messages)
+    assert len(failed) == 1 and json.loads(next(m["Body"] for m in messages
+                                                 if m["MessageId"] == failed[0]))["scenario_id"] == bad["id"]
+    assert api.get(good, session="other")["status"] == "complete"
+    assert api.get(bad)["status"] == "queued"
