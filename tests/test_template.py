@@ -139,3 +139,39 @@ def test_local_resources_follow_the_template(aws_env):
     assert int(attributes["VisibilityTimeout"]) == props("RunQueue")["VisibilityTimeout"]
     assert attributes["FifoQueue"] == "true"
     assert '"maxReceiveCount": 5' in attributes["RedrivePolicy"]
+
+
+SAM_PYTHON = ROOT / ".venv-sam" / "bin" / "python"
+
+
+def translated(require_api_key: bool) -> dict:
+    """The template after the SAM transform (run in the SAM CLI's own environment)."""
+    import json
+    import subprocess
+
+    if not SAM_PYTHON.exists():
+        pytest.skip("needs the SAM CLI environment: run `make check-template` (part of `make test`)")
+    args = [str(SAM_PYTHON), str(ROOT / "scripts" / "translate_template.py")]
+    if require_api_key:
+        args.append("--require-api-key")
+    return json.loads(subprocess.run(args, capture_output=True, text=True, check=True).stdout)
+
+
+@pytest.mark.parametrize("require_api_key", [True, False])
+def test_api_keys_guard_every_method_but_the_cors_preflight(require_api_key):
+    output = translated(require_api_key)
+    paths = output["Resources"]["Api"]["Properties"]["Body"]["paths"]
+    any_method = "x-amazon-apigateway-any-method"
+    for path in ("/", "/{proxy+}"):
+        assert bool(paths[path][any_method].get("security")) is require_api_key
+    assert not paths["/{proxy+}"]["options"].get("security")
+    kinds = {resource["Type"] for resource in output["Resources"].values()}
+    assert {"AWS::ApiGateway::UsagePlan", "AWS::ApiGateway::ApiKey", "AWS::Lambda::EventSourceMapping"} <= kinds
+
+
+def test_the_worker_event_source_reports_partial_failures_and_caps_concurrency():
+    output = translated(False)
+    mappings = [r["Properties"] for r in output["Resources"].values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    runs = next(m for m in mappings if m["EventSourceArn"] == {"Fn::GetAtt": ["RunQueue", "Arn"]})
+    assert runs["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert runs["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "WorkerMaxConcurrency"}}
