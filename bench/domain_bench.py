@@ -53,6 +53,14 @@ def main(rows: int = 100_000) -> None:
     seconds, _ = timed(lambda: WarehouseData.from_json(payload))
     print(f"DataSource.from_json   {rows:>7} rows  {len(payload) / 1e6:6.1f} MB  {seconds * 1000:7.0f} ms")
 
+    import gzip
+    import resource
+
+    compressed = gzip.compress(payload, compresslevel=5)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"gzip of that JSON      {len(compressed) / 1e6:6.1f} MB stored in S3; "
+          f"peak RSS of this process so far {peak:.0f} MiB (sizes the Lambda memory)")
+
     config = load_app_config()
     master = config.seed_datasets()[0]
     scenario = config.new_scenario("bench", "Master data", "Greedy")
