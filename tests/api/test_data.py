@@ -192,3 +192,8 @@ def test_large_dataset_is_served_by_redirect(make_client, base):
     client = make_client(max_response_bytes=100)
     response = client.get(f"{base}/sessions/main/data/Master data", follow_redirects=False)
     assert response.status_code == 307 and "X-Amz-Signature" in response.headers["location"]
+
+
+def test_from_json_into_an_unknown_session_is_404(client, base):
+    response = client.post(f"{base}/sessions/nope/data/from-json", content=FIXTURE.read_bytes())
+    assert response.status_code == 404

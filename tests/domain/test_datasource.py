@@ -142,3 +142,36 @@ def test_example_master_data_round_trips(master_data):
     back = type(master_data).from_json(master_data.to_json_bytes())
     for name, table in master_data.tables.items():
         pd.testing.assert_frame_equal(back.tables[name], table, check_exact=True)
+
+
+def load_like_the_original_product(text: str) -> dict[str, pd.DataFrame]:
+    """How the original product's DataSource.from_json reads a payload (its documented
+    algorithm, restated): records into a frame with the given columns and index,
+    then each column converted by the kind of dtype it names."""
+    payload = json.loads(text)
+    assert {"id", "name", "type", "creation_datetime"} <= set(payload["metadata"])
+    tables = {}
+    for name, body in payload["tables"].items():
+        frame = pd.DataFrame(body["data"], columns=body["columns"], index=body["index"])
+        for column, dtype in body["dtypes"].items():
+            if "datetime" in dtype:
+                frame[column] = pd.to_datetime(frame[column], errors="coerce")
+            elif dtype == "category":
+                frame[column] = frame[column].astype("category")
+            elif "int" in dtype:
+                frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
+            else:
+                frame[column] = frame[column].astype(dtype)
+        tables[name] = frame
+    return tables
+
+
+def test_our_payload_loads_the_way_the_original_product_reads_it():
+    frame = every_dtype_frame().drop(columns=["utc"])
+    text = DataSource("ours", tables={"t": frame}).to_json()
+    loaded = load_like_the_original_product(text)["t"]
+    assert loaded.index.tolist() == ["r1", "r2", "r3"]
+    assert loaded["int"].tolist() == [1, 2, 3] and loaded["nullable_int"].isna().tolist() == [False, True, False]
+    assert loaded["datetime"].iloc[2] == pd.Timestamp("2024-03-01 12:00:01.5")
+    assert loaded["category"].dtype == "category" and loaded["bool"].tolist() == [True, False, True]
+    assert loaded["float"].iloc[2] == 0.1 + 0.2 and pd.isna(loaded["text"].iloc[1])
