@@ -10,7 +10,7 @@ from __future__ import annotations
 import gzip
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -165,10 +165,25 @@ class ScenarioService:
             raise NotFound(f"scenario '{scenario_id}' not found")
         return scenario
 
-    def list_scenarios(self, sid: str) -> list[dict[str, Any]]:
+    def list_scenarios(
+        self, sid: str, inline_budget: int | None = None, link: Callable[[str], str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Every scenario, results included while their JSON fits `inline_budget` bytes.
+
+        Past the budget (a Lambda response is at most 6 MB) a result is left out
+        and `result_url` (from `link`) says where to read it.
+        """
         session = self.session(sid)
-        return [self.scenario_dict(session.id, s, load_result=False)
-                for s in self.repo.list_scenarios(self.tenant, session.id)]
+        listed, spent = [], 0
+        for scenario in self.repo.list_scenarios(self.tenant, session.id):
+            wire = self.scenario_dict(session.id, scenario, load_result=False)
+            if wire["result"] is not None and inline_budget is not None:
+                spent += len(orjson.dumps(wire["result"]))
+                if spent > inline_budget:
+                    wire["result"] = None
+                    wire["result_url"] = link(scenario.id) if link else None
+            listed.append(wire)
+        return listed
 
     def get_scenario(self, sid: str, scenario_id: str) -> dict[str, Any]:
         session = self.session(sid)

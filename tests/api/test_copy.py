@@ -90,3 +90,24 @@ def test_list_links_results_kept_in_s3_and_get_returns_them(client, base, main_i
     reset = client.post(f"{scenarios}/{big['id']}/reset").json()
     assert reset["status"] == "created" and reset["result"] is None
     assert key not in objects()
+
+
+def test_a_long_list_links_results_past_its_inline_budget(make_client, base, main_id):
+    client = make_client(list_inline_result_bytes=25)
+    scenarios = f"{base}/sessions/main/scenarios"
+    made = [client.post(scenarios, json={"tag": f"t{i}", "dataset_key": "Master data", "algo_name": "Instant"}).json()
+            for i in range(3)]
+    for scenario in made:
+        client.post(f"{scenarios}/{scenario['id']}/run")
+        complete_run(client, main_id, scenario["id"], {"n": scenario["tag"]}, {})
+    listed = client.get(scenarios).json()
+    inline = [s for s in listed if s["result"] is not None]
+    linked = [s for s in listed if s.get("result_url")]
+    assert len(inline) == 2 and len(linked) == 1  # each result is 10 bytes of JSON
+    assert client.get(linked[0]["result_url"]).json()["result"] == {"n": linked[0]["tag"]}
+
+
+def test_responses_are_gzipped_for_clients_that_accept_it(client, base):
+    response = client.get(f"{base}/sessions/main/algorithms/Pick Simulation/parameters")
+    assert response.headers["content-encoding"] == "gzip"
+    assert response.json()["name"] == "Pick Simulation"

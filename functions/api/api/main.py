@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 
 from . import errors
@@ -30,6 +31,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                 "bytes (the AWS Lambda payload limit). Split the upload into smaller files.")})
         return await call_next(request)
 
+    # Smaller responses for clients and under Lambda's 6 MB response limit.
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["*"], allow_headers=["*"],

@@ -23,6 +23,9 @@ class ApiSettings(AwsSettings):
     # Lambda's request and response payloads are 6 MB each, the envelope included.
     max_request_bytes: int = LAMBDA_PAYLOAD_LIMIT - 64 * 1024
     max_response_bytes: int = LAMBDA_PAYLOAD_LIMIT - 64 * 1024
+    # Results inlined in one scenario list, before gzip (JSON results compress
+    # well over 5x); past it, list entries link to their scenario instead.
+    list_inline_result_bytes: int = 4 * LAMBDA_PAYLOAD_LIMIT
 
     @field_validator("cors_origins", mode="before")
     @classmethod

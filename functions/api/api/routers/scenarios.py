@@ -1,4 +1,4 @@
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from ..deps import Service
 from ..schemas import ScenarioBody
@@ -9,8 +9,13 @@ NOT_FOUND = {404: {"description": "session or scenario not found"}}
 
 @router.get("/scenarios", responses={404: {"description": "session not found"}},
             summary="Every scenario of the session (full objects)")
-def list_scenarios(sid: str, service: Service) -> list[dict]:
-    return service.list_scenarios(sid)
+def list_scenarios(sid: str, request: Request, service: Service) -> list[dict]:
+    settings = request.app.state.settings
+
+    def link(scenario_id: str) -> str:
+        return str(request.url_for("get_scenario", sid=sid, scenario_id=scenario_id))
+
+    return service.list_scenarios(sid, settings.list_inline_result_bytes, link)
 
 
 @router.post(
