@@ -51,10 +51,20 @@ def result_object_key(tenant: str, session_id: str, scenario_id: str, run_id: st
     return f"{results_prefix(tenant, session_id, scenario_id)}{run_id}.json"
 
 
+def dataset_object(ds: DataSource) -> bytes:
+    """How a dataset is stored in S3: its DataSource JSON, gzip-compressed."""
+    return gzip.compress(ds.to_json_bytes(), compresslevel=5)
+
+
+def read_dataset(config: AppConfig, blobs: BlobStore, object_key: str) -> DataSource:
+    """The dataset stored at `object_key`, loaded with the application's data-source class."""
+    return config.datasource_cls.from_json(gzip.decompress(blobs.get(object_key)))
+
+
 @cache
 def _seed_payloads(config: AppConfig) -> tuple[tuple[DataSource, bytes], ...]:
-    """The seed datasets and their gzip JSON, built once per container (needs pandas)."""
-    return tuple((ds, gzip.compress(ds.to_json_bytes(), compresslevel=5)) for ds in config.seed_datasets())
+    """The seed datasets and their stored form, built once per container (needs pandas)."""
+    return tuple((ds, dataset_object(ds)) for ds in config.seed_datasets())
 
 
 @dataclass
@@ -266,7 +276,7 @@ class ScenarioService:
         )
 
     def _save_datasource(self, session_id: str, ds: DataSource, overwrite: bool) -> None:
-        record = self._store_payload(session_id, ds, gzip.compress(ds.to_json_bytes(), compresslevel=5))
+        record = self._store_payload(session_id, ds, dataset_object(ds))
         try:
             previous = self.repo.put_dataset(self.tenant, session_id, record, overwrite=overwrite)
         except BaseException:
@@ -310,7 +320,7 @@ class ScenarioService:
         record = self._dataset(session.id, key)
         if self.repo.get_dataset(self.tenant, session.id, new_key) is not None:
             raise Conflict(f"a dataset named '{new_key}' already exists")
-        source = self.config.datasource_cls.from_json(gzip.decompress(self.blobs.get(record.object_key)))
+        source = read_dataset(self.config, self.blobs, record.object_key)
         self._save_datasource(session.id, source.derive(new_key), overwrite=False)
         return self._keys(session.id)
 

@@ -10,7 +10,6 @@ the message; only the algorithm, its result or a KPI can fail a run.
 
 from __future__ import annotations
 
-import gzip
 import logging
 import time
 from collections.abc import Callable
@@ -24,7 +23,7 @@ from .domain.ports import BlobStore
 from .domain.runner import execute
 from .domain.scenario import Scenario, Status, now_iso
 from .run_message import RunMessage
-from .service import INLINE_RESULT_LIMIT, result_object_key, results_prefix
+from .service import INLINE_RESULT_LIMIT, read_dataset, result_object_key
 
 logger = logging.getLogger(__name__)
 
@@ -117,8 +116,13 @@ class RunWorker:
         return Outcome(str(status))
 
     def _discard(self, message: RunMessage) -> Outcome:
-        """The scenario was deleted (or its session) mid-run: leave nothing behind."""
-        self.blobs.delete_prefix(results_prefix(message.tenant, message.session_id, message.scenario_id))
+        """The scenario (or its session) was deleted mid-run: leave nothing behind.
+
+        Deleting swept the scenario's objects already; only this run's own
+        result, written after that, can remain.
+        """
+        self.blobs.delete([result_object_key(message.tenant, message.session_id, message.scenario_id,
+                                             message.run_id)])
         if self.repo.get_scenario(message.tenant, message.session_id, message.scenario_id) is None:
             return Outcome.GONE
         return Outcome.STALE
@@ -127,8 +131,7 @@ class RunWorker:
         record = self.repo.get_dataset(message.tenant, message.session_id, scenario.input_data_id)
         if record is None:  # only if the session was deleted: scenarios pin their dataset
             raise RunCancelled()
-        payload = gzip.decompress(self.blobs.get(record.object_key))
-        return self.config.datasource_cls.from_json(payload)
+        return read_dataset(self.config, self.blobs, record.object_key)
 
     def _progress_writer(self, message: RunMessage) -> Callable[[float], None]:
         """At most one progress write per interval; a failed write stops the run."""
