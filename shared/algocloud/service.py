@@ -17,12 +17,11 @@ from typing import Any
 
 import orjson
 
-from .adapters.dynamodb import DatasetRecord, DynamoRepository, SessionRecord
 from .domain.config import AppConfig
 from .domain.datasource import DataSource
 from .domain.errors import Conflict, NotFound
 from .domain.etl import EtlResult, UploadedFile
-from .domain.ports import BlobStore, RunQueue
+from .domain.ports import BlobStore, DatasetRecord, Repository, RunQueue, SessionRecord
 from .domain.scenario import RUN_FIELDS, Scenario, Status
 from .run_message import RunMessage
 
@@ -70,7 +69,7 @@ def _seed_payloads(config: AppConfig) -> tuple[tuple[DataSource, bytes], ...]:
 @dataclass
 class ScenarioService:
     config: AppConfig
-    repo: DynamoRepository
+    repo: Repository
     blobs: BlobStore
     queue: RunQueue
     tenant: str

@@ -11,15 +11,17 @@ the message; only the algorithm, its result or a KPI can fail a run.
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
-from .adapters.dynamodb import DynamoRepository
 from .domain.config import AppConfig
+from .domain.datasource import DataSource
 from .domain.errors import InvalidTransition, NotFound, RunCancelled, RunFailed
-from .domain.ports import BlobStore
+from .domain.ports import BlobStore, Repository
 from .domain.runner import execute
 from .domain.scenario import Scenario, Status, now_iso
 from .run_message import RunMessage
@@ -40,10 +42,15 @@ class Outcome(StrEnum):
 @dataclass
 class RunWorker:
     config: AppConfig
-    repo: DynamoRepository
+    repo: Repository
     blobs: BlobStore
     progress_interval: float = PROGRESS_INTERVAL_SECONDS
     clock: Callable[[], float] = time.monotonic
+    # Stored datasets never change (a new version gets a new object key), so a
+    # warm worker keeps the last few it loaded and hands each run a copy.
+    dataset_cache_size: int = 4
+    _datasets: OrderedDict[str, DataSource] = field(default_factory=OrderedDict, init=False, repr=False)
+    _datasets_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def handle(self, message: RunMessage) -> Outcome:
         """Run the scenario the message names, at most once to completion."""
@@ -131,7 +138,17 @@ class RunWorker:
         record = self.repo.get_dataset(message.tenant, message.session_id, scenario.input_data_id)
         if record is None:  # only if the session was deleted: scenarios pin their dataset
             raise RunCancelled()
-        return read_dataset(self.config, self.blobs, record.object_key)
+        with self._datasets_lock:
+            cached = self._datasets.get(record.object_key)
+            if cached is not None:
+                self._datasets.move_to_end(record.object_key)
+        if cached is None:
+            cached = read_dataset(self.config, self.blobs, record.object_key)
+            with self._datasets_lock:
+                self._datasets[record.object_key] = cached
+                while len(self._datasets) > self.dataset_cache_size:
+                    self._datasets.popitem(last=False)
+        return cached.copy()
 
     def _progress_writer(self, message: RunMessage) -> Callable[[float], None]:
         """At most one progress write per interval; a failed write stops the run."""

@@ -1,6 +1,6 @@
 """Request dependencies: the tenant and a service bound to it.
 
-AWS clients, adapters and the application config are built once per
+The adapters (AWS or embedded, as the settings say) and the application config are built once per
 container and shared by every request.
 """
 
@@ -11,10 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from algocloud.adapters.aws import client
-from algocloud.adapters.dynamodb import DynamoRepository
-from algocloud.adapters.s3 import S3BlobStore
-from algocloud.adapters.sqs import SqsRunQueue
+from algocloud.adapters.factory import Adapters, build_adapters
 from algocloud.appconfig import load_app_config
 from algocloud.service import ScenarioService
 
@@ -24,12 +21,8 @@ DEFAULT_TENANT = "default"
 
 
 @cache
-def _adapters(settings: ApiSettings):
-    return (
-        DynamoRepository(client("dynamodb", settings), settings.table_name),
-        S3BlobStore(client("s3", settings), settings.bucket_name),
-        SqsRunQueue(client("sqs", settings), settings.queue_url),
-    )
+def adapters(settings: ApiSettings) -> Adapters:
+    return build_adapters(settings)
 
 
 def tenant_id(request: Request) -> str:
@@ -45,8 +38,8 @@ def tenant_id(request: Request) -> str:
 
 
 def get_service(request: Request, tenant: Annotated[str, Depends(tenant_id)]) -> ScenarioService:
-    repo, blobs, queue = _adapters(request.app.state.settings)
-    service = ScenarioService(load_app_config(), repo, blobs, queue, tenant)
+    built = adapters(request.app.state.settings)
+    service = ScenarioService(load_app_config(), built.repo, built.blobs, built.queue, tenant)
     service.ensure_tenant()
     return service
 

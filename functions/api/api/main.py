@@ -38,6 +38,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["*"], allow_headers=["*"],
         )
 
+    if settings.backend == "embedded":
+        from .routers import local_blobs
+
+        app.include_router(local_blobs.router)
     app.include_router(meta.router)  # /health
     for router in (meta.router, sessions.router, catalog.router, scenarios.router, data.router):
         app.include_router(router, prefix=settings.api_prefix)

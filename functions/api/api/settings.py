@@ -8,13 +8,13 @@ from typing import Annotated
 from pydantic import field_validator
 from pydantic_settings import NoDecode
 
-from algocloud.adapters.settings import AwsSettings, load_settings
+from algocloud.adapters.settings import BackendSettings, load_settings
 
 LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024
 
 
-class ApiSettings(AwsSettings):
-    """TABLE_NAME, BUCKET_NAME and QUEUE_URL are required (see AwsSettings)."""
+class ApiSettings(BackendSettings):
+    """The backend's settings (see BackendSettings) and the HTTP layer's own."""
 
     api_prefix: str = "/api/v1"
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()  # CORS_ORIGINS: comma-separated, or *

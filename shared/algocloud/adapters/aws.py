@@ -7,7 +7,7 @@ from functools import cache
 import boto3
 from botocore.config import Config
 
-from .settings import AwsSettings
+from .settings import BackendSettings
 
 # Fail fast inside an API request (API Gateway gives up after 29 s) and let
 # the SDK's standard retry mode absorb throttling.
@@ -20,7 +20,7 @@ def _session() -> boto3.session.Session:
     return boto3.session.Session()
 
 
-def client(service: str, settings: AwsSettings):
+def client(service: str, settings: BackendSettings):
     return _client(service, settings.aws_region, settings.aws_endpoint_url)
 
 

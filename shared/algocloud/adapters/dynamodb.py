@@ -22,12 +22,12 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from ..domain.errors import Conflict, InvalidTransition, NotFound
+from ..domain.ports import DatasetRecord, SessionRecord
 from ..domain.scenario import IN_FLIGHT, RUN_FIELDS, Scenario, Status, check_transition, now_iso, sources_of
 
 TENANT_MARKER = "TENANT"
@@ -40,30 +40,6 @@ def tenant_pk(tenant: str) -> str:
 
 def session_pk(tenant: str, session_id: str) -> str:
     return f"T#{tenant}#S#{session_id}"
-
-
-@dataclass(frozen=True)
-class SessionRecord:
-    id: str
-    display_name: str
-    created_at: str = field(default_factory=now_iso)
-
-    def to_dict(self) -> dict[str, str]:
-        return {"id": self.id, "display_name": self.display_name}
-
-
-@dataclass(frozen=True)
-class DatasetRecord:
-    """A dataset's metadata; its DataSource JSON (gzip) is the S3 object `object_key`."""
-
-    key: str
-    ds_id: str
-    ds_type: str
-    creation_datetime: str
-    tables: list[str]
-    object_key: str
-    size_bytes: int
-    refs: int = 0
 
 
 # -- attribute values -----------------------------------------------------------

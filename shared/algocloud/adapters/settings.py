@@ -1,23 +1,50 @@
-"""Settings shared by both Lambdas, from environment variables (validated at start)."""
+"""Settings shared by both Lambdas and the local stack, from environment variables.
+
+`ALGOCLOUD_BACKEND` picks the adapter set: `aws` (the default on Lambda:
+TABLE_NAME, BUCKET_NAME and QUEUE_URL required; AWS_ENDPOINT_URL points every
+client at a local AWS) or `embedded` (SQLite and files under
+ALGOCLOUD_STATE_DIR; presigned URLs are served by the API at
+ALGOCLOUD_PUBLIC_URL).
+"""
 
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
+from typing import Literal
 
-from pydantic import ValidationError
+from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class AwsSettings(BaseSettings):
-    """Where state lives. AWS_ENDPOINT_URL points every client at a local AWS (moto)."""
+class BackendSettings(BaseSettings):
+    """Where state lives."""
 
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore", frozen=True)
 
-    table_name: str
-    bucket_name: str
-    queue_url: str
+    backend: Literal["aws", "embedded"] = Field(
+        "aws", validation_alias=AliasChoices("algocloud_backend", "backend"))
+    # aws
+    table_name: str | None = None
+    bucket_name: str | None = None
+    queue_url: str | None = None
     aws_endpoint_url: str | None = None
     aws_region: str = "us-east-1"
+    # embedded
+    state_dir: Path | None = Field(None, validation_alias=AliasChoices("algocloud_state_dir", "state_dir"))
+    public_url: str = Field("http://127.0.0.1:8051",
+                            validation_alias=AliasChoices("algocloud_public_url", "public_url"))
+
+    @model_validator(mode="after")
+    def _complete(self):
+        if self.backend == "aws":
+            missing = [n for n in ("table_name", "bucket_name", "queue_url") if not getattr(self, n)]
+        else:
+            missing = [] if self.state_dir else ["algocloud_state_dir"]
+        if missing:
+            raise ValueError(f"set the environment variables {', '.join(m.upper() for m in missing)} "
+                             f"(the {self.backend} backend needs them)")
+        return self
 
 
 def load_settings[T: BaseSettings](cls: type[T]) -> T:
@@ -26,12 +53,13 @@ def load_settings[T: BaseSettings](cls: type[T]) -> T:
         return cls()
     except ValidationError as exc:
         problems = ", ".join(
-            f"{'_'.join(str(p) for p in error['loc']).upper()} ({error['msg'].lower()})"
+            (f"{'_'.join(str(p) for p in error['loc']).upper()} ({error['msg'].lower()})"
+             if error["loc"] else error["msg"].removeprefix("Value error, "))
             for error in exc.errors()
         )
-        raise RuntimeError(f"configuration error: set the environment variables {problems}") from None
+        raise RuntimeError(f"configuration error: {problems}") from None
 
 
 @cache
-def aws_settings() -> AwsSettings:
-    return load_settings(AwsSettings)
+def backend_settings() -> BackendSettings:
+    return load_settings(BackendSettings)

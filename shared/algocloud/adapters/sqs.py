@@ -1,7 +1,10 @@
-"""SQS run queue (FIFO: one message group per session)."""
+"""SQS run queue (FIFO: one message group per session), both sides."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from ..domain.ports import ReceivedMessage
 from ..run_message import RunMessage
 
 
@@ -17,3 +20,41 @@ class SqsRunQueue:
             MessageGroupId=message.group_id,
             MessageDeduplicationId=message.deduplication_id,
         )
+
+
+class SqsQueueConsumer:
+    """What Lambda's event source mapping does with a queue, for local drivers and tests."""
+
+    def __init__(self, sqs_client, queue_url: str):
+        self._sqs = sqs_client
+        self.queue_url = queue_url
+        self._arn: str | None = None
+
+    def arn(self) -> str:
+        if self._arn is None:
+            attributes = self._sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])
+            self._arn = attributes["Attributes"]["QueueArn"]
+        return self._arn
+
+    def receive(self, max_messages: int = 1, visibility_timeout: int | None = None,
+                wait_seconds: float = 0) -> list[ReceivedMessage]:
+        request = {"QueueUrl": self.queue_url, "MaxNumberOfMessages": max_messages,
+                   "AttributeNames": ["All"], "WaitTimeSeconds": int(wait_seconds)}
+        if visibility_timeout is not None:
+            request["VisibilityTimeout"] = visibility_timeout
+        messages = self._sqs.receive_message(**request).get("Messages", [])
+        return [ReceivedMessage(
+            message_id=m["MessageId"], body=m["Body"], receipt=m["ReceiptHandle"],
+            group_id=m.get("Attributes", {}).get("MessageGroupId", ""),
+            receive_count=int(m.get("Attributes", {}).get("ApproximateReceiveCount", 1)),
+            sent_at_ms=int(m.get("Attributes", {}).get("SentTimestamp", 0)),
+        ) for m in messages]
+
+    def delete(self, receipts: Iterable[str]) -> None:
+        entries = [{"Id": str(i), "ReceiptHandle": r} for i, r in enumerate(receipts)]
+        for start in range(0, len(entries), 10):
+            self._sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries[start : start + 10])
+
+    def change_visibility(self, receipt: str, seconds: int) -> None:
+        self._sqs.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=receipt,
+                                            VisibilityTimeout=seconds)

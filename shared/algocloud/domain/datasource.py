@@ -12,6 +12,7 @@ pandas is imported inside the functions that need it, never at module import.
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -80,6 +81,12 @@ class DataSource:
             ds_type=DataSourceType.DERIVED_DATA,
             tables={name: table.copy() for name, table in self.tables.items()},
         )
+
+    def copy(self) -> DataSource:
+        """The same dataset with its own copies of the tables (safe to change)."""
+        clone = copy.copy(self)
+        clone.tables = {name: table.copy() for name, table in self.tables.items()}
+        return clone
 
     def metadata(self) -> dict[str, Any]:
         return {

@@ -1,19 +1,114 @@
-"""The interfaces the domain needs from storage and queueing (AWS adapters implement them).
+"""The interfaces the service and the worker core depend on.
 
-Small on purpose: the service layer composes them; tests may swap in fakes.
+Two complete adapter sets implement them: `adapters.aws` (DynamoDB, S3, SQS
+FIFO: production) and `adapters.embedded` (SQLite and files: `make local`).
+One contract suite (tests/contract) runs against both. Nothing above the
+adapters imports a concrete backend class.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .scenario import Scenario, Status, now_iso
 
 if TYPE_CHECKING:
     from ..run_message import RunMessage
 
 
+@dataclass(frozen=True)
+class SessionRecord:
+    id: str
+    display_name: str
+    created_at: str = field(default_factory=now_iso)
+
+    def to_dict(self) -> dict[str, str]:
+        return {"id": self.id, "display_name": self.display_name}
+
+
+@dataclass(frozen=True)
+class DatasetRecord:
+    """A dataset's metadata; its DataSource JSON (gzip) is the blob `object_key`."""
+
+    key: str
+    ds_id: str
+    ds_type: str
+    creation_datetime: str
+    tables: list[str]
+    object_key: str
+    size_bytes: int
+    refs: int = 0
+
+
+class Repository(Protocol):
+    """Sessions, scenarios, dataset metadata and the processing marker, per tenant.
+
+    Uniqueness (session names, scenario tags) and every status change are
+    atomic and conditional: two concurrent calls never both win. Errors are
+    the domain's: NotFound, Conflict, InvalidTransition.
+    """
+
+    # tenants and sessions
+    def tenant_exists(self, tenant: str) -> bool: ...
+
+    def create_session(self, tenant: str, session: SessionRecord, datasets: Sequence[DatasetRecord] = (),
+                       mark_tenant: bool = False) -> bool: ...
+
+    def list_sessions(self, tenant: str) -> list[SessionRecord]: ...
+
+    def find_session(self, tenant: str, id_or_name: str) -> SessionRecord | None: ...
+
+    def rename_session(self, tenant: str, session: SessionRecord, new_name: str) -> SessionRecord: ...
+
+    def delete_session(self, tenant: str, session: SessionRecord) -> None: ...
+
+    def purge_session(self, tenant: str, session_id: str) -> None: ...
+
+    def copy_session_contents(self, tenant: str, source_id: str, target_id: str,
+                              copy_object: Callable[[str], str]) -> None: ...
+
+    # datasets
+    def list_datasets(self, tenant: str, session_id: str) -> list[DatasetRecord]: ...
+
+    def get_dataset(self, tenant: str, session_id: str, key: str) -> DatasetRecord | None: ...
+
+    def put_dataset(self, tenant: str, session_id: str, record: DatasetRecord,
+                    overwrite: bool) -> DatasetRecord | None: ...
+
+    def delete_dataset(self, tenant: str, session_id: str, key: str) -> DatasetRecord: ...
+
+    # scenarios
+    def list_scenarios(self, tenant: str, session_id: str) -> list[Scenario]: ...
+
+    def get_scenario(self, tenant: str, session_id: str, scenario_id: str) -> Scenario | None: ...
+
+    def get_status(self, tenant: str, session_id: str, scenario_id: str) -> dict[str, Any] | None: ...
+
+    def create_scenario(self, tenant: str, session_id: str, scenario: Scenario) -> None: ...
+
+    def delete_scenario(self, tenant: str, session_id: str, scenario: Scenario) -> None: ...
+
+    def transition(self, tenant: str, session_id: str, scenario_id: str, target: Status,
+                   set_fields: Mapping[str, Any] | None = None, remove_fields: Sequence[str] = (),
+                   run_id: str | None = None) -> Scenario: ...
+
+    def update_progress(self, tenant: str, session_id: str, scenario_id: str, run_id: str,
+                        progress: float) -> None: ...
+
+    def in_flight_runs(self) -> Iterator[tuple[str, str, Scenario]]: ...
+
+    # the processing marker (which run a session is executing, for GET /processing)
+    def processing_scenario_id(self, tenant: str, session_id: str) -> str | None: ...
+
+    def set_processing(self, tenant: str, session_id: str, scenario_id: str, run_id: str) -> None: ...
+
+    def clear_processing(self, tenant: str, session_id: str, run_id: str) -> None: ...
+
+
 class BlobStore(Protocol):
-    """Object storage for dataset content and large results (S3)."""
+    """Object storage for dataset content and large results (S3, or files)."""
 
     def put(self, key: str, body: bytes, content_type: str, content_encoding: str | None = None) -> None: ...
 
@@ -29,6 +124,36 @@ class BlobStore(Protocol):
 
 
 class RunQueue(Protocol):
-    """Where `POST .../run` puts run messages (SQS)."""
+    """Where `POST .../run` puts run messages (SQS FIFO, or the embedded queue)."""
 
     def send(self, message: RunMessage) -> None: ...
+
+
+@dataclass(frozen=True)
+class ReceivedMessage:
+    """One delivery of a queued message; `receipt` names this delivery only."""
+
+    message_id: str
+    body: str
+    receipt: str
+    group_id: str
+    receive_count: int
+    sent_at_ms: int
+
+
+class QueueConsumer(Protocol):
+    """The consuming side of a FIFO queue, as a local event source drives it.
+
+    FIFO semantics: a message group hands out its next message only after the
+    previous one is deleted (or its visibility timeout expires); a message
+    received `max_receives` times goes to the dead-letter queue instead.
+    """
+
+    def receive(self, max_messages: int = 1, visibility_timeout: int | None = None,
+                wait_seconds: float = 0) -> list[ReceivedMessage]: ...
+
+    def delete(self, receipts: Iterable[str]) -> None: ...
+
+    def change_visibility(self, receipt: str, seconds: int) -> None: ...
+
+    def arn(self) -> str: ...

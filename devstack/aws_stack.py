@@ -1,0 +1,170 @@
+"""`make local ARGS="--aws"`: the product on a local emulation of its AWS deployment.
+
+    local AWS   moto server on 127.0.0.1:<aws-port>; table, bucket and queues
+                created from template.yaml; state kept in --state-dir
+    API         the same FastAPI app as the Lambda, on 127.0.0.1:<port> (uvicorn)
+    workers     --workers processes running the worker Lambda's handler on
+                batches from the run queue, as the event source mapping would
+                (the concurrency cap), plus one for the dead-letter queue
+
+Ctrl-C stops everything and saves the state. Runs that were queued or
+processing when the stack stopped are queued again at the next start. This
+mode checks AWS behaviour (moto keeps everything in memory and snapshots it
+every few seconds); the default `make local` runs on the embedded backend.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NAMES = {"Table": "algocloud-local", "Bucket": "algocloud-local", "RunQueue": "algocloud-runs.fifo",
+         "RunDeadLetterQueue": "algocloud-runs-dlq.fifo"}
+SNAPSHOT_SECONDS = 5.0
+IDLE_POLL_SECONDS = 0.1
+
+
+def local_environment(aws_port: int) -> dict[str, str]:
+    """What both the API and the workers see: the Lambda settings, pointed at moto."""
+    return {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{aws_port}",
+        "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
+        "TABLE_NAME": NAMES["Table"], "BUCKET_NAME": NAMES["Bucket"],
+    }
+
+
+def _worker_main(environment: dict[str, str], queue_url: str, dead_letters: bool, batch_size: int) -> None:
+    """A worker process: the Lambda handler fed by the queue, until terminated."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    os.environ.update(environment)
+    for path in ("shared", "functions/worker", "."):
+        sys.path.insert(0, str(ROOT / path))
+    import boto3
+
+    from algocloud.adapters.sqs import SqsQueueConsumer
+    from devstack.driver import QueueDriver
+    from worker import handler as lambda_module
+
+    handler = lambda_module.dead_letter_handler if dead_letters else lambda_module.handler
+    if not dead_letters:
+        import openpyxl  # noqa: F401 - warm start: Lambda pays these imports once per container,
+        import pandas  # noqa: F401    here once per worker process, before the first run
+    sqs = boto3.client("sqs", endpoint_url=environment["AWS_ENDPOINT_URL"])
+    driver = QueueDriver(SqsQueueConsumer(sqs, queue_url), handler, batch_size=batch_size)
+    while True:
+        try:
+            if not driver.poll_once():  # short polls: see devstack.atomic_moto
+                time.sleep(IDLE_POLL_SECONDS)
+        except Exception as exc:  # noqa: BLE001 - keep polling, like the event source mapping
+            print(f"worker: {type(exc).__name__}: {exc}", file=sys.stderr)
+            time.sleep(1)
+
+
+class AwsLocalStack:
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.environment = local_environment(args.aws_port)
+        self.processes: list[multiprocessing.Process] = []
+        self.stopping = threading.Event()
+
+    def start_aws(self) -> dict[str, str]:
+        from moto.server import ThreadedMotoServer
+
+        from devstack.atomic_moto import serialise_server
+
+        serialise_server()
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per AWS call
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.args.aws_port, verbose=False)
+        self.moto.start()
+        os.environ.update(self.environment)
+        import boto3
+
+        from devstack.state import StateStore
+        from devstack.template import create_stateful_resources
+
+        endpoint = self.environment["AWS_ENDPOINT_URL"]
+        self.dynamodb, self.s3, self.sqs = (boto3.client(s, endpoint_url=endpoint) for s in ("dynamodb", "s3", "sqs"))
+        created = create_stateful_resources(self.dynamodb, self.s3, self.sqs, NAMES)
+        self.environment["QUEUE_URL"] = created["RunQueue"]
+        os.environ["QUEUE_URL"] = created["RunQueue"]
+        self.state = StateStore(self.args.state_dir, self.dynamodb, self.s3, NAMES["Table"], NAMES["Bucket"])
+        return created
+
+    def restore(self) -> None:
+        items, objects = self.state.restore()
+        if items:
+            print(f"  restored {items} items and {objects} objects from {self.args.state_dir}")
+        from algocloud.adapters.dynamodb import DynamoRepository
+        from algocloud.adapters.sqs import SqsRunQueue
+        from algocloud.run_message import RunMessage
+
+        repo, queue = DynamoRepository(self.dynamodb, NAMES["Table"]), SqsRunQueue(self.sqs, os.environ["QUEUE_URL"])
+        requeued = 0
+        for tenant, session_id, scenario in repo.in_flight_runs():
+            queue.send(RunMessage(tenant=tenant, session_id=session_id, scenario_id=scenario.id,
+                                  run_id=scenario.run_id))
+            requeued += 1
+        if requeued:
+            print(f"  re-queued {requeued} run(s) interrupted by the last stop")
+
+    def start_workers(self, queues: dict[str, str]) -> None:
+        context = multiprocessing.get_context("spawn")
+        jobs = [(queues["RunQueue"], False)] * self.args.workers + [(queues["RunDeadLetterQueue"], True)]
+        for queue_url, dead_letters in jobs:
+            process = context.Process(target=_worker_main, daemon=True,
+                                      args=(self.environment, queue_url, dead_letters, self.args.batch_size))
+            process.start()
+            self.processes.append(process)
+
+    def snapshot_loop(self) -> None:
+        while not self.stopping.wait(SNAPSHOT_SECONDS):
+            try:
+                self.state.save()
+            except Exception as exc:  # noqa: BLE001 - try again next time
+                print(f"state snapshot failed: {exc}", file=sys.stderr)
+
+    def serve_api(self) -> None:
+        from devstack.stack import serve_api
+
+        serve_api(self.args.port, f"  local AWS  {self.environment['AWS_ENDPOINT_URL']}  (state: {self.args.state_dir})\n"
+                                  f"  workers    {self.args.workers} processes")
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            process.join(timeout=5)
+        try:
+            self.state.save()
+            print(f"state saved to {self.args.state_dir}")
+        finally:
+            self.moto.stop()
+
+
+
+def run(args: argparse.Namespace) -> int:
+    stack = AwsLocalStack(args)
+    print("starting the local stack (AWS emulation) ...")
+    queues = stack.start_aws()
+    try:
+        stack.restore()
+        stack.start_workers(queues)
+        threading.Thread(target=stack.snapshot_loop, daemon=True).start()
+        stack.serve_api()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+    print("stopped.")
+    return 0

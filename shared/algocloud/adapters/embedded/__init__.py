@@ -1,0 +1,34 @@
+"""The embedded backend: the ports on SQLite (WAL) and files, for one machine.
+
+    <state dir>/store.db     sessions, scenarios, dataset metadata   (SqliteRepository)
+    <state dir>/queue.db     the run queue and its dead-letter queue (SqliteQueue)
+    <state dir>/blobs/       dataset content and large results       (FileBlobStore)
+
+Every write is committed (fsync) before the call returns, so a response sent
+after it can never be lost to a crash. Several processes share the files
+(the API and the worker processes), as several Lambdas share the AWS services.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+STORE_DB = "store.db"
+QUEUE_DB = "queue.db"
+BLOBS_DIR = "blobs"
+RUN_QUEUE = "runs"
+DEAD_LETTER_QUEUE = "runs-dead-letter"
+
+
+def state_paths(state_dir: Path) -> dict[str, Path]:
+    return {"store": state_dir / STORE_DB, "queue": state_dir / QUEUE_DB, "blobs": state_dir / BLOBS_DIR}
+
+
+def open_queues(state_dir: Path, visibility_timeout: int | None = None):
+    """(run queue, its dead-letter queue) in `state_dir`."""
+    from .queue import DEFAULT_VISIBILITY_SECONDS, SqliteQueue
+
+    path = state_paths(state_dir)["queue"]
+    timeout = visibility_timeout or DEFAULT_VISIBILITY_SECONDS
+    return (SqliteQueue(path, RUN_QUEUE, dead_letter_queue=DEAD_LETTER_QUEUE, visibility_timeout=timeout),
+            SqliteQueue(path, DEAD_LETTER_QUEUE, visibility_timeout=timeout))

@@ -1,0 +1,54 @@
+"""The composition root: builds the adapter set the settings name, behind the ports.
+
+Only this module knows the concrete classes; each backend's modules (and
+boto3) are imported only when that backend is chosen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..domain.ports import BlobStore, Repository, RunQueue
+from .settings import BackendSettings
+
+
+@dataclass(frozen=True)
+class Adapters:
+    repo: Repository
+    blobs: BlobStore
+    queue: RunQueue
+
+
+def build_adapters(settings: BackendSettings) -> Adapters:
+    if settings.backend == "embedded":
+        return _embedded(settings)
+    return _aws(settings)
+
+
+def _aws(settings: BackendSettings) -> Adapters:
+    from .aws import client
+    from .dynamodb import DynamoRepository
+    from .s3 import S3BlobStore
+    from .sqs import SqsRunQueue
+
+    assert settings.table_name and settings.bucket_name and settings.queue_url  # checked by the settings
+    return Adapters(
+        repo=DynamoRepository(client("dynamodb", settings), settings.table_name),
+        blobs=S3BlobStore(client("s3", settings), settings.bucket_name),
+        queue=SqsRunQueue(client("sqs", settings), settings.queue_url),
+    )
+
+
+def _embedded(settings: BackendSettings) -> Adapters:
+    from .embedded import open_queues, state_paths
+    from .embedded.blobs import FileBlobStore
+    from .embedded.repository import SqliteRepository
+
+    assert settings.state_dir is not None  # checked by the settings
+    paths = state_paths(settings.state_dir)
+    runs, _dead_letters = open_queues(settings.state_dir)
+    return Adapters(
+        repo=SqliteRepository(paths["store"]),
+        blobs=FileBlobStore(paths["blobs"], settings.public_url, settings.state_dir / "url-signing.key"),
+        queue=runs,
+    )
