@@ -4,9 +4,12 @@ from fastapi.testclient import TestClient
 from moto import mock_aws
 
 from algocloud.appconfig import load_app_config
-from tests.support import BUCKET, REGION, TABLE, clear_caches, create_resources, serialise_moto_requests
+from tests.support import (BUCKET, REGION, TABLE, Backend, clear_caches, create_resources,
+                           serialise_moto_requests)
 
 serialise_moto_requests()
+
+BACKENDS = ["aws", "embedded"]
 
 
 @pytest.fixture(scope="session")
@@ -31,11 +34,29 @@ def aws_env(monkeypatch):
     clear_caches()
 
 
+@pytest.fixture(params=BACKENDS)
+def backend_name(request):
+    """Every API and worker test runs on both adapter sets."""
+    return request.param
+
+
 @pytest.fixture
-def settings(aws_env):
+def settings(request, backend_name, tmp_path):
     from api.settings import ApiSettings
 
-    return ApiSettings(table_name=TABLE, bucket_name=BUCKET, queue_url=aws_env[0])
+    if backend_name == "aws":
+        queue_url, _dlq = request.getfixturevalue("aws_env")
+        yield ApiSettings(backend="aws", table_name=TABLE, bucket_name=BUCKET, queue_url=queue_url)
+        return
+    clear_caches()
+    yield ApiSettings(backend="embedded", state_dir=tmp_path / "state", public_url="http://testserver")
+    clear_caches()
+
+
+@pytest.fixture
+def backend(request, settings):
+    """What tests look at below the API: raw records, objects, queue contents."""
+    return Backend.for_settings(settings, request)
 
 
 @pytest.fixture
@@ -56,16 +77,6 @@ def client(make_client):
 @pytest.fixture
 def base():
     return "/api/v1"
-
-
-@pytest.fixture
-def queue_url(aws_env):
-    return aws_env[0]
-
-
-@pytest.fixture
-def dlq_url(aws_env):
-    return aws_env[1]
 
 
 @pytest.fixture

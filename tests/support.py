@@ -1,6 +1,12 @@
-"""Test helpers: moto resources and an API client per test."""
+"""Test helpers: moto resources, and a look below the API on either backend."""
 
 from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import boto3
 
@@ -22,15 +28,15 @@ def create_resources() -> tuple[str, str]:
 
 def clear_caches() -> None:
     """Forget per-container state (clients, adapters, bootstrapped tenants) between tests."""
-    from algocloud.adapters import aws
     from algocloud import service
+    from algocloud.adapters import aws
 
     aws._client.cache_clear()
     service._bootstrapped.clear()
     try:
         from api import deps
 
-        deps._adapters.cache_clear()
+        deps.adapters.cache_clear()
     except ImportError:
         pass
 
@@ -39,3 +45,68 @@ def serialise_moto_requests() -> None:
     from devstack.atomic_moto import serialise_in_process
 
     serialise_in_process()
+
+
+@dataclass
+class Backend:
+    """One backend as the tests see it: its queues and its raw stored state."""
+
+    name: str
+    settings: Any
+    runs: Any  # QueueConsumer
+    dead_letters: Any  # QueueConsumer
+
+    @classmethod
+    def for_settings(cls, settings, request) -> Backend:
+        if settings.backend == "aws":
+            from algocloud.adapters.sqs import SqsQueueConsumer
+
+            queue_url, dlq_url = request.getfixturevalue("aws_env")
+            sqs = boto3.client("sqs", region_name=REGION)
+            return cls("aws", settings, SqsQueueConsumer(sqs, queue_url), SqsQueueConsumer(sqs, dlq_url))
+        from algocloud.adapters.embedded import open_queues
+
+        runs, dead_letters = open_queues(settings.state_dir)
+        return cls("embedded", settings, runs, dead_letters)
+
+    def send_raw(self, body: str, group_id: str, deduplication_id: str, dead_letter: bool = False) -> None:
+        queue = self.dead_letters if dead_letter else self.runs
+        if self.name == "aws":
+            boto3.client("sqs", region_name=REGION).send_message(
+                QueueUrl=queue.queue_url, MessageBody=body, MessageGroupId=group_id,
+                MessageDeduplicationId=deduplication_id)
+        else:
+            queue.send_body(body, group_id, deduplication_id)
+
+    def queue_counts(self, dead_letter: bool = False) -> tuple[int, int]:
+        """(visible, in flight) messages."""
+        queue = self.dead_letters if dead_letter else self.runs
+        if self.name == "aws":
+            attributes = boto3.client("sqs", region_name=REGION).get_queue_attributes(
+                QueueUrl=queue.queue_url, AttributeNames=["All"])["Attributes"]
+            return (int(attributes["ApproximateNumberOfMessages"]),
+                    int(attributes["ApproximateNumberOfMessagesNotVisible"]))
+        counts = queue.counts()
+        return counts["visible"], counts["in_flight"]
+
+    def records(self) -> list[str]:
+        """Every stored record (items or rows) as JSON text, in a stable order."""
+        if self.name == "aws":
+            items = boto3.client("dynamodb", region_name=REGION).scan(TableName=TABLE)["Items"]
+            return sorted(json.dumps(item, sort_keys=True, default=str) for item in items)
+        connection = sqlite3.connect(Path(self.settings.state_dir) / "store.db")
+        connection.row_factory = sqlite3.Row
+        rows = []
+        for (table,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+            rows += [json.dumps({"table": table, **dict(r)}, sort_keys=True, default=str)
+                     for r in connection.execute(f"SELECT * FROM {table}")]
+        connection.close()
+        return sorted(rows)
+
+    def objects(self, prefix: str = "") -> list[str]:
+        if self.name == "aws":
+            listing = boto3.client("s3", region_name=REGION).list_objects_v2(Bucket=BUCKET, Prefix=prefix)
+            return [o["Key"] for o in listing.get("Contents", [])]
+        root = Path(self.settings.state_dir) / "blobs"
+        keys = [path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file()]
+        return sorted(key for key in keys if key.startswith(prefix) and not key.split("/")[-1].startswith("."))

@@ -5,6 +5,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -20,15 +21,23 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+MODES = {"embedded": [], "aws": ["--aws"]}
+
+
+@pytest.fixture(params=list(MODES))
+def mode(request):
+    return request.param
+
+
 class Stack:
-    def __init__(self, state_dir: Path, port: int, aws_port: int):
+    def __init__(self, state_dir: Path, port: int, aws_port: int, mode: str = "embedded", extra=()):
         self.args = [sys.executable, "-m", "devstack", "--port", str(port), "--aws-port", str(aws_port),
-                     "--state-dir", str(state_dir), "--workers", "2"]
+                     "--state-dir", str(state_dir), "--workers", "2", *MODES[mode], *extra]
         self.base = f"http://127.0.0.1:{port}/api/v1"
 
     def start(self) -> "Stack":
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        self.process = subprocess.Popen(self.args, cwd=ROOT, env=env, text=True,
+        self.process = subprocess.Popen(self.args, cwd=ROOT, env=env, text=True, start_new_session=True,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -41,6 +50,11 @@ class Stack:
                 break
         self.process.kill()
         pytest.fail(f"the stack did not start: {self.process.communicate()}")
+
+    def kill(self) -> None:
+        """SIGKILL to the whole stack at once: nothing gets to clean up."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.communicate(timeout=30)
 
     def stop(self) -> tuple[int, str, str]:
         self.process.send_signal(signal.SIGINT)  # Ctrl-C
@@ -65,9 +79,9 @@ def polling_example(base: str) -> dict:
     return httpx.get(f"{base}/sessions/{session}/scenarios/{scenario['id']}").json()
 
 
-def test_the_local_stack_runs_the_reference_example_and_keeps_state_across_restarts(tmp_path):
+def test_the_local_stack_runs_the_reference_example_and_keeps_state_across_restarts(tmp_path, mode):
     ports = free_port(), free_port()
-    stack = Stack(tmp_path / "state", *ports).start()
+    stack = Stack(tmp_path / "state", *ports, mode=mode).start()
     try:
         result = polling_example(stack.base)
         assert result["status"] == "complete"
@@ -77,9 +91,9 @@ def test_the_local_stack_runs_the_reference_example_and_keeps_state_across_resta
     finally:
         code, out, err = stack.stop()
     assert code == 0 and "Traceback" not in err + out, err
-    assert "state saved" in out
+    assert ("state saved" if mode == "aws" else "state is kept") in out
 
-    stack = Stack(tmp_path / "state", *ports).start()
+    stack = Stack(tmp_path / "state", *ports, mode=mode).start()
     try:
         sessions = httpx.get(f"{stack.base}/sessions").json()
         assert [s["display_name"] for s in sessions["sessions"]] == ["main"]
@@ -92,9 +106,9 @@ def test_the_local_stack_runs_the_reference_example_and_keeps_state_across_resta
     assert code == 0 and "Traceback" not in err
 
 
-def test_a_run_interrupted_by_a_stop_runs_again_at_the_next_start(tmp_path):
+def test_a_run_interrupted_by_a_stop_runs_again_at_the_next_start(tmp_path, mode):
     ports = free_port(), free_port()
-    stack = Stack(tmp_path / "state", *ports).start()
+    stack = Stack(tmp_path / "state", *ports, mode=mode).start()
     base = stack.base
     try:
         scenario = httpx.post(f"{base}/sessions/main/scenarios", json={
@@ -106,7 +120,7 @@ def test_a_run_interrupted_by_a_stop_runs_again_at_the_next_start(tmp_path):
             time.sleep(0.2)
     finally:
         stack.stop()
-    stack = Stack(tmp_path / "state", *ports).start()
+    stack = Stack(tmp_path / "state", *ports, mode=mode).start()
     try:
         deadline = time.monotonic() + 30
         while (status := httpx.get(f"{base}/sessions/main/scenarios/{scenario['id']}/status").json())["status"] \
@@ -129,3 +143,96 @@ def test_a_busy_port_gives_a_clear_message(tmp_path):
     assert done.returncode == 2
     assert f"port {port}" in done.stderr and "--port" in done.stderr and "ALGOCLOUD_PORT" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def wait_until_terminal(base: str, session: str, scenario_ids: list[str], timeout: float = 60) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while True:
+        listed = {s["id"]: s for s in httpx.get(f"{base}/sessions/{session}/scenarios", timeout=30).json()}
+        if all(listed[i]["status"] in ("complete", "failed") for i in scenario_ids):
+            return [listed[i] for i in scenario_ids]
+        assert time.monotonic() < deadline, [listed[i]["status"] for i in scenario_ids]
+        time.sleep(0.2)
+
+
+def test_sigkill_during_a_burst_loses_no_acknowledged_write_or_run(tmp_path):
+    """kill -9 of the embedded stack mid-burst: every 2xx is there after a restart, and
+    every acknowledged run completes, in each session in the order it was queued."""
+    ports = free_port(), free_port()
+    stack = Stack(tmp_path / "state", *ports).start()
+    base = stack.base
+    sessions = ["main", "other"]
+    assert httpx.post(f"{base}/sessions/main/copy", json={"new_display_name": "other"}).status_code == 201
+    acknowledged: dict[str, list[str]] = {name: [] for name in sessions}  # runs queued, in order
+    created: dict[str, list[str]] = {name: [] for name in sessions}
+    stop = threading.Event()
+
+    def burst(session: str) -> None:
+        with httpx.Client(timeout=10) as http:
+            for i in range(10_000):
+                if stop.is_set():
+                    return
+                try:
+                    made = http.post(f"{base}/sessions/{session}/scenarios", json={
+                        "tag": f"t{i}", "dataset_key": "Master data", "algo_name": "Slow",
+                        "algo_params": {"duration": 1}} if i % 5 == 0 else {
+                        "tag": f"t{i}", "dataset_key": "Master data", "algo_name": "Instant"})
+                    if made.status_code != 201:
+                        return
+                    created[session].append(made.json()["id"])
+                    ran = http.post(f"{base}/sessions/{session}/scenarios/{made.json()['id']}/run")
+                    if ran.status_code == 202:
+                        acknowledged[session].append(made.json()["id"])
+                except httpx.HTTPError:
+                    return  # the stack is gone
+
+    threads = [threading.Thread(target=burst, args=(name,)) for name in sessions]
+    for thread in threads:
+        thread.start()
+    time.sleep(3)
+    stack.kill()
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert all(acknowledged.values()), acknowledged
+
+    stack = Stack(tmp_path / "state", *ports).start()
+    try:
+        for session in sessions:
+            listed = {s["id"] for s in httpx.get(f"{base}/sessions/{session}/scenarios").json()}
+            assert set(created[session]) <= listed
+            runs = wait_until_terminal(base, session, acknowledged[session], timeout=120)
+            assert all(run["status"] == "complete" for run in runs), [r["status"] for r in runs]
+            finished = [run["run_finished_at"] for run in runs]
+            assert finished == sorted(finished), "runs of a session finished out of queue order"
+    finally:
+        code, _out, err = stack.stop()
+    assert code == 0 and "Traceback" not in err, err
+
+
+def test_a_killed_worker_is_replaced_and_its_run_taken_over(tmp_path):
+    ports = free_port(), free_port()
+    stack = Stack(tmp_path / "state", *ports, extra=["--visibility-timeout", "3"]).start()
+    base = stack.base
+    try:
+        first, second = (httpx.post(f"{base}/sessions/main/scenarios", json={
+            "tag": tag, "dataset_key": "Master data", "algo_name": "Slow", "algo_params": {"duration": 2}}).json()
+            for tag in ("first", "second"))
+        for scenario in (first, second):
+            httpx.post(f"{base}/sessions/main/scenarios/{scenario['id']}/run")
+        deadline = time.monotonic() + 20
+        while httpx.get(f"{base}/sessions/main/scenarios/{first['id']}/status").json()["status"] != "processing":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        workers = subprocess.run(["pgrep", "-f", f"devstack.worker --state-dir {tmp_path / 'state'}"],
+                                 capture_output=True, text=True).stdout.split()
+        assert workers
+        for pid in workers:
+            os.kill(int(pid), signal.SIGKILL)
+        started = time.monotonic()
+        runs = wait_until_terminal(base, "main", [first["id"], second["id"]], timeout=60)
+        assert [run["status"] for run in runs] == ["complete", "complete"]
+        assert time.monotonic() - started < 30
+    finally:
+        code, _out, err = stack.stop()
+    assert code == 0

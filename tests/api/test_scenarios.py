@@ -15,9 +15,8 @@ def scenarios(base, main_id):
     return f"{base}/sessions/{main_id}/scenarios"
 
 
-def receive_all(sqs, queue_url):
-    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
-    return [RunMessage.from_body(m["Body"]) for m in messages]
+def receive_all(backend):
+    return [RunMessage.from_body(m.body) for m in backend.runs.receive(10)]
 
 
 def test_algorithm_and_kpi_discovery(client, base):
@@ -103,24 +102,24 @@ def test_delete_scenario(client, scenarios):
     assert client.post(scenarios, json=SLOW).status_code == 201  # the tag is free again
 
 
-def test_run_queues_once_and_sends_one_message(client, scenarios, sqs, queue_url, main_id):
+def test_run_queues_once_and_sends_one_message(client, scenarios, backend, main_id):
     created = client.post(scenarios, json=SLOW).json()
     response = client.post(f"{scenarios}/{created['id']}/run")
     assert response.status_code == 202 and response.json()["status"] == "queued"
     again = client.post(f"{scenarios}/{created['id']}/run")
     assert again.status_code == 409 and "reset it first" in again.json()["detail"]
-    messages = receive_all(sqs, queue_url)
+    messages = receive_all(backend)
     assert len(messages) == 1
     assert messages[0].scenario_id == created["id"] and messages[0].session_id == main_id
     assert messages[0].tenant == "default"
 
 
-def test_concurrent_runs_queue_once(client, scenarios, sqs, queue_url):
+def test_concurrent_runs_queue_once(client, scenarios, backend):
     created = client.post(scenarios, json=SLOW).json()
     with ThreadPoolExecutor(max_workers=10) as pool:
         codes = list(pool.map(lambda _: client.post(f"{scenarios}/{created['id']}/run").status_code, range(10)))
     assert sorted(codes) == [202] + [409] * 9
-    assert len(receive_all(sqs, queue_url)) == 1
+    assert len(receive_all(backend)) == 1
 
 
 def test_reset_rules(client, scenarios):
@@ -143,13 +142,13 @@ def test_processing_is_null_when_idle(client, base):
     assert response.status_code == 200 and response.json() is None
 
 
-def test_reference_polling_example_until_the_worker_exists(client, base, sqs, queue_url):
+def test_reference_polling_example_until_the_worker_exists(client, base, backend):
     session = client.get(f"{base}/sessions").json()["default"]
     scenario = client.post(f"{base}/sessions/{session}/scenarios", json=SLOW).json()
     client.post(f"{base}/sessions/{session}/scenarios/{scenario['id']}/run")
     status = client.get(f"{base}/sessions/{session}/scenarios/{scenario['id']}/status").json()
     assert status["status"] == "queued"
-    [message] = receive_all(sqs, queue_url)
+    [message] = receive_all(backend)
     assert json.loads(message.to_body())["scenario_id"] == scenario["id"]
 
 
@@ -157,7 +156,7 @@ def test_queue_failure_fails_the_run_visibly(client, scenarios, monkeypatch):
     from api import deps
 
     created = client.post(scenarios, json=SLOW).json()
-    _repo, _blobs, queue = deps._adapters(client.app.state.settings)
+    queue = deps.adapters(client.app.state.settings).queue
 
     def refuse(_body):
         raise ConnectionError("queue down")

@@ -13,8 +13,8 @@ def worker(client):
     from algocloud.appconfig import load_app_config
     from algocloud.worker import RunWorker
 
-    repo, blobs, _queue = deps._adapters(client.app.state.settings)
-    return RunWorker(config=load_app_config(), repo=repo, blobs=blobs, progress_interval=0.2)
+    adapters = deps.adapters(client.app.state.settings)
+    return RunWorker(config=load_app_config(), repo=adapters.repo, blobs=adapters.blobs, progress_interval=0.2)
 
 
 @pytest.fixture
@@ -25,13 +25,13 @@ def handlers(worker):
 
 
 @pytest.fixture
-def driver(sqs, queue_url, handlers):
-    return QueueDriver(sqs, queue_url, handlers[0], visibility_timeout=30)
+def driver(backend, handlers):
+    return QueueDriver(backend.runs, handlers[0], visibility_timeout=30)
 
 
 @pytest.fixture
-def dead_letters(sqs, dlq_url, handlers):
-    return QueueDriver(sqs, dlq_url, handlers[1])
+def dead_letters(backend, handlers):
+    return QueueDriver(backend.dead_letters, handlers[1])
 
 
 @pytest.fixture

@@ -1,14 +1,16 @@
-"""The worker: runs from SQS exactly once, progress, failures, timeouts, the DLQ, deletes."""
+"""The worker: runs from the queue exactly once, progress, failures, timeouts, the DLQ, deletes.
+
+Every test runs on both backends (SQS/DynamoDB/S3 in moto, and the embedded
+SQLite queue, repository and files).
+"""
 
 import json
 import threading
 import time
 
-import boto3
 import pytest
 
 from algocloud.run_message import RunMessage
-from tests.support import BUCKET, REGION, TABLE
 
 
 def wait_for(predicate, timeout=20.0, interval=0.05):
@@ -19,15 +21,6 @@ def wait_for(predicate, timeout=20.0, interval=0.05):
             return value
         time.sleep(interval)
     raise TimeoutError("condition not reached")
-
-
-def table_items():
-    return boto3.client("dynamodb", region_name=REGION).scan(TableName=TABLE)["Items"]
-
-
-def objects(prefix=""):
-    listing = boto3.client("s3", region_name=REGION).list_objects_v2(Bucket=BUCKET, Prefix=prefix)
-    return [o["Key"] for o in listing.get("Contents", [])]
 
 
 def test_run_to_complete_with_kpis_and_result(api, driver, client, base):
@@ -65,29 +58,27 @@ def test_failed_run_can_be_reset_and_run_again(api, driver, client):
     assert api.get(scenario)["status"] == "failed"
 
 
-def test_the_same_message_twice_runs_once(api, driver, sqs, queue_url):
+def test_the_same_message_twice_runs_once(api, driver, backend):
     scenario = api.run(api.create("Instant"))
     [message] = driver.receive()
     driver.deliver([message])
     first = api.get(scenario)
     # SQS at-least-once: the very same message arrives again
-    sqs.send_message(QueueUrl=queue_url, MessageBody=message["Body"], MessageGroupId="dup",
-                     MessageDeduplicationId="dup")
+    backend.send_raw(message.body, "dup", "dup")
     driver.drain()
     assert api.get(scenario) == first
 
 
-def test_an_old_message_cannot_complete_a_newer_run(api, driver, sqs, queue_url, client):
+def test_an_old_message_cannot_complete_a_newer_run(api, driver, backend, client):
     scenario = api.run(api.create("Instant"))
     [old] = driver.receive()
     driver.deliver([old])
     client.post(f"{api.scenarios}/{scenario['id']}/reset")
     api.run(scenario)  # a new run id; the old message is now stale
-    sqs.send_message(QueueUrl=queue_url, MessageBody=old["Body"], MessageGroupId="old",
-                     MessageDeduplicationId="old")
-    stale = json.loads(old["Body"])["run_id"]
+    backend.send_raw(old.body, "old", "old")
+    stale = json.loads(old.body)["run_id"]
     messages = driver.receive()
-    stale_first = sorted(messages, key=lambda m: json.loads(m["Body"])["run_id"] != stale)
+    stale_first = sorted(messages, key=lambda m: json.loads(m.body)["run_id"] != stale)
     driver.deliver(stale_first[:1])
     assert api.get(scenario)["status"] == "queued"  # the stale message changed nothing
     driver.deliver(stale_first[1:])
@@ -95,26 +86,24 @@ def test_an_old_message_cannot_complete_a_newer_run(api, driver, sqs, queue_url,
     assert api.get(scenario)["status"] == "complete"
 
 
-def test_messages_for_deleted_scenarios_or_sessions_are_acknowledged(api, driver, client, base, sqs, queue_url):
+def test_messages_for_deleted_scenarios_or_sessions_are_acknowledged(api, driver, client, base, backend):
     doomed = api.run(api.create("Instant"))
     client.delete(f"{api.scenarios}/{doomed['id']}")
     client.post(f"{base}/sessions/main/copy", json={"new_display_name": "temp"})
     gone_with_session = api.run(api.create("Instant", session="temp"), session="temp")
     client.delete(f"{base}/sessions/temp")
-    before = table_items()
+    before = backend.records()
     driver.drain()
-    assert table_items() == before
-    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
-    assert attributes["ApproximateNumberOfMessages"] == "0"
-    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
-    assert not any(gone_with_session["id"] in key for key in objects())
+    assert backend.records() == before
+    assert backend.queue_counts() == (0, 0)
+    assert not any(gone_with_session["id"] in key for key in backend.objects())
 
 
 class Killed(BaseException):
     """Stands in for the Lambda runtime killing the function at its timeout."""
 
 
-def test_a_run_cut_off_mid_way_is_taken_over_and_completes_once(api, driver, worker, sqs, queue_url, monkeypatch):
+def test_a_run_cut_off_mid_way_is_taken_over_and_completes_once(api, driver, worker, backend, monkeypatch):
     scenario = api.run(api.create("Slow", {"duration": 2}))
     original = worker.repo.update_progress
     monkeypatch.setattr(worker.repo, "update_progress", lambda *a, **k: (_ for _ in ()).throw(Killed()))
@@ -126,7 +115,7 @@ def test_a_run_cut_off_mid_way_is_taken_over_and_completes_once(api, driver, wor
     first_start = stuck["run_started_at"]
     monkeypatch.setattr(worker.repo, "update_progress", original)
     # the visibility timeout expires and SQS redelivers the same message
-    sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+    backend.runs.change_visibility(message.receipt, 0)
     driver.drain()
     done = api.get(scenario)
     assert done["status"] == "complete" and done["run_started_at"] > first_start
@@ -170,16 +159,16 @@ def test_progress_moves_during_a_slow_run_and_processing_names_it(api, client, b
     assert api.status(scenario)["progress"] == 1.0
 
 
-def test_deleting_a_running_scenario_leaves_nothing_behind(api, client, background, main_id):
+def test_deleting_a_running_scenario_leaves_nothing_behind(api, client, background, main_id, backend):
     scenario = api.run(api.create("Slow", {"duration": 2}))
     wait_for(lambda: api.status(scenario)["status"] == "processing")
     assert client.delete(f"{api.scenarios}/{scenario['id']}").status_code == 204
     time.sleep(2.5)  # the run notices at its next progress write and stops
-    assert not [i for i in table_items() if scenario["id"] in json.dumps(i)]
-    assert not objects(f"tenants/default/sessions/{main_id}/results/")
+    assert not [r for r in backend.records() if scenario["id"] in r]
+    assert not backend.objects(f"tenants/default/sessions/{main_id}/results/")
 
 
-def test_deleting_the_session_of_a_running_scenario_leaves_nothing_behind(api, client, base, background):
+def test_deleting_the_session_of_a_running_scenario_leaves_nothing_behind(api, client, base, background, backend):
     client.post(f"{base}/sessions/main/copy", json={"new_display_name": "doomed"})
     scenario = api.run(api.create("Slow", {"duration": 2}, session="doomed"), session="doomed")
     session_id = next(s["id"] for s in client.get(f"{base}/sessions").json()["sessions"]
@@ -187,22 +176,22 @@ def test_deleting_the_session_of_a_running_scenario_leaves_nothing_behind(api, c
     wait_for(lambda: api.status(scenario, session="doomed")["status"] == "processing")
     client.delete(f"{base}/sessions/doomed")
     time.sleep(2.5)
-    assert not [i for i in table_items() if session_id in json.dumps(i)]
-    assert not objects(f"tenants/default/sessions/{session_id}/")
+    assert not [r for r in backend.records() if session_id in r]
+    assert not backend.objects(f"tenants/default/sessions/{session_id}/")
 
 
-def test_large_results_go_to_s3_and_are_still_returned(api, driver, monkeypatch, main_id):
+def test_large_results_go_to_the_blob_store_and_are_still_returned(api, driver, monkeypatch, main_id, backend):
     monkeypatch.setattr("algocloud.worker.INLINE_RESULT_LIMIT", 1000)
     scenario = api.run(api.create("Greedy"))
     driver.drain()
     done = api.get(scenario)
     assert done["status"] == "complete" and len(done["result"]["assignments"]) == 150
-    [key] = objects(f"tenants/default/sessions/{main_id}/results/")
+    [key] = backend.objects(f"tenants/default/sessions/{main_id}/results/")
     assert scenario["id"] in key
 
 
 def test_twenty_scenarios_in_four_sessions_never_two_processing_in_one_session(
-        api, client, base, sqs, queue_url, handlers):
+        api, client, base, backend, handlers):
     from devstack.driver import QueueDriver
 
     sessions = ["main"] + [f"s{i}" for i in range(1, 4)]
@@ -216,7 +205,7 @@ def test_twenty_scenarios_in_four_sessions_never_two_processing_in_one_session(
     stop, violations, errors = threading.Event(), [], []
 
     def work():  # four parallel workers, one message at a time, like MaximumConcurrency=4
-        driver = QueueDriver(sqs, queue_url, handlers[0], batch_size=1, visibility_timeout=60)
+        driver = QueueDriver(backend.runs, handlers[0], batch_size=1, visibility_timeout=60)
         while not stop.is_set():
             try:
                 if not driver.poll_once():
@@ -279,15 +268,13 @@ def test_sample_sqs_event_reaches_the_handler(handlers):
     assert handlers[0](event, None) == {"batchItemFailures": []}
 
 
-def test_a_malformed_message_is_dropped_not_retried(driver, sqs, queue_url, dead_letters, dlq_url):
-    for url in (queue_url, dlq_url):
-        sqs.send_message(QueueUrl=url, MessageBody='{"not": "a run"}', MessageGroupId="g", MessageDeduplicationId="m")
+def test_a_malformed_message_is_dropped_not_retried(driver, backend, dead_letters):
+    for dead_letter in (False, True):
+        backend.send_raw('{"not": "a run"}', "g", "m", dead_letter=dead_letter)
     driver.drain()
     dead_letters.drain()
-    for url in (queue_url, dlq_url):
-        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-        assert attributes["ApproximateNumberOfMessages"] == "0"
-        assert attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
+    for dead_letter in (False, True):
+        assert backend.queue_counts(dead_letter) == (0, 0)
 
 
 def test_one_failing_record_does_not_redeliver_the_others(api, driver, worker, monkeypatch, client, base):
@@ -306,7 +293,7 @@ def test_one_failing_record_does_not_redeliver_the_others(api, driver, worker, m
     messages = driver.receive()
     assert len(messages) == 2
     failed = driver.deliver(messages)
-    assert len(failed) == 1 and json.loads(next(m["Body"] for m in messages
-                                                 if m["MessageId"] == failed[0]))["scenario_id"] == bad["id"]
+    assert len(failed) == 1 and json.loads(next(m.body for m in messages
+                                                 if m.message_id == failed[0]))["scenario_id"] == bad["id"]
     assert api.get(good, session="other")["status"] == "complete"
     assert api.get(bad)["status"] == "queued"

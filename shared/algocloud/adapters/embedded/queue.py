@@ -144,7 +144,8 @@ class SqliteQueue:
         """Up to `max_messages` group heads, each hidden for the visibility timeout."""
         deadline = time.monotonic() + wait_seconds
         while True:
-            received = self._receive_now(max_messages, visibility_timeout or self.visibility_timeout)
+            timeout = self.visibility_timeout if visibility_timeout is None else visibility_timeout
+            received = self._receive_now(max_messages, timeout)
             remaining = deadline - time.monotonic()
             if received or remaining <= 0 or self.doorbell is None:
                 return received
@@ -154,18 +155,21 @@ class SqliteQueue:
         received: list[ReceivedMessage] = []
         moved = False
         with self._db.write() as db:
-            while len(received) < max_messages:
+            redriven = True
+            while redriven and len(received) < max_messages:  # a redrive may expose the group's next
+                redriven = False
                 now = time.time()
-                heads = db.execute(_HEADS, (self.name, now, max_messages - len(received))).fetchall()
-                if not heads:
-                    break
+                taken = {r.message_id for r in received}
+                heads = db.execute(_HEADS, (self.name, now, max_messages)).fetchall()
                 for seq, message_id, group_id, body, sent_at_ms, count in heads:
+                    if message_id in taken or len(received) >= max_messages:
+                        continue
                     if count >= self.max_receives and self.dead_letter_queue:
                         # Redrive: the message moves, keeping its group and order there.
                         db.execute("UPDATE messages SET queue = ?, receive_count = 0, visible_at = ?, "
                                    "receipt = NULL, seq = (SELECT MAX(seq) + 1 FROM messages) WHERE seq = ?",
                                    (self.dead_letter_queue, now, seq))
-                        moved = True
+                        moved = redriven = True
                         continue
                     receipt = uuid.uuid4().hex
                     db.execute("UPDATE messages SET receive_count = receive_count + 1, visible_at = ?, "
