@@ -1,18 +1,24 @@
-"""Latency and throughput of the local stack over real HTTP.
+"""The local stack's figures over real HTTP (the table of issue 9, ours alone).
 
-    .venv/bin/python bench/local_bench.py            # starts its own stack on free ports (clean state)
-    .venv/bin/python bench/local_bench.py --url http://127.0.0.1:8051 --aws-port 5051   # a running one
+    .venv/bin/python bench/local_bench.py             # embedded `make local` on free ports, clean state
+    .venv/bin/python bench/local_bench.py --aws       # the moto-based AWS emulation instead
+    .venv/bin/python bench/local_bench.py --skip cold,heavy
 
-Prints p50/p95 of GET .../status, GET .../scenarios with 1 and 200 scenarios
-and POST .../run; POST run -> complete for Instant; 20 Slow(1 s) runs over 4
-sessions; and GET .../status latency while a CPU-heavy Greedy run (200,000
-items and slots) is processing, as a ratio to idle.
+Prints: cold start to the first 200 on /health; GET status and GET /sessions
+p50; mean create while filling a session to 300 and GET of the 300-scenario
+list; 50 Instant runs first create -> all complete; 20 x Slow(1 s) over 4
+sessions; ETL of a 100k-row CSV; RSS of all the stack's processes after 3
+ETLs; status p50 during a CPU-heavy run / idle; 600 creates: RSS and create
+time at the start and the end. For the same figures beside the original
+product in one interleaved run, see ../shared/peer/README.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import os
+import random
 import statistics
 import sys
 import tempfile
@@ -27,148 +33,211 @@ sys.path[:0] = [str(ROOT), str(ROOT / "shared")]
 from tests.test_local_stack import Stack, free_port  # noqa: E402
 
 
-def percentiles(samples: list[float]) -> str:
-    ordered = sorted(samples)
-    p50 = statistics.median(ordered)
-    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
-    return f"p50 {p50 * 1000:6.1f} ms   p95 {p95 * 1000:6.1f} ms   (n={len(ordered)})"
+def p50(samples: list[float]) -> str:
+    return f"{statistics.median(samples) * 1000:7.2f} ms"
 
 
-def timed(http: httpx.Client, method: str, url: str, **kwargs) -> tuple[float, httpx.Response]:
-    start = time.perf_counter()
-    response = http.request(method, url, **kwargs)
-    return time.perf_counter() - start, response
+def rss_mib(root_pid: int) -> float:
+    """Resident memory of a process and all its descendants."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                parent = int(open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    total, todo = 0, [root_pid]
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        try:
+            total += next(int(line.split()[1]) for line in open(f"/proc/{pid}/status") if line.startswith("VmRSS"))
+        except (OSError, StopIteration):
+            pass
+    return total / 1024
 
 
-def create(http, base, session, tag, algorithm="Instant", params=None, dataset="Master data"):
-    response = http.post(f"{base}/sessions/{session}/scenarios", json={
-        "tag": tag, "dataset_key": dataset, "algo_name": algorithm, "algo_params": params})
-    response.raise_for_status()
-    return response.json()
+def sku_csv(rows: int) -> bytes:
+    """`rows` items in the example's sku_data shape (one-word descriptions: under 6 MB)."""
+    from algocloud.example.generate import DATA_DIR
+
+    layout = (DATA_DIR / "warehouse_layout.csv").read_text().splitlines()[1:]
+    slots = [line.split(";")[0] for line in layout]
+    header = (DATA_DIR / "sku_data.csv").read_text().splitlines()[0]
+    rng = random.Random(7)
+    out = io.StringIO()
+    out.write(header + "\n")
+    columns = header.split(";")
+    for i in range(1, rows + 1):
+        values = {"item_id": i, "sku": f"SKU-{10000 + i}", "description": rng.choice(["tape", "bolts", "rice"]),
+                  "category": rng.choice(["food", "tools", "chemicals", "office"]),
+                  "daily_picks": rng.randrange(1, 400), "volume": round(rng.uniform(0.2, 60), 2),
+                  "weight": round(rng.uniform(0.1, 30), 2), "current_slot": rng.choice(slots)}
+        out.write(";".join(str(values.get(c, "")) for c in columns) + "\n")
+    return out.getvalue().encode()
 
 
-def wait_complete(http, base, session, scenario_id, interval=0.02, timeout=300):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = http.get(f"{base}/sessions/{session}/scenarios/{scenario_id}/status").json()
-        if status["status"] in ("complete", "failed"):
-            return status
-        time.sleep(interval)
-    raise TimeoutError(scenario_id)
+class Bench:
+    def __init__(self, base: str, pid: int):
+        self.base, self.pid = base, pid
+        self.http = httpx.Client(timeout=120)
 
-
-def store_big_dataset(aws_port: int, session: str, items: int) -> str:
-    """Write a large dataset straight into the local AWS (over the 6 MB request limit)."""
-    os.environ.update({"AWS_ENDPOINT_URL": f"http://127.0.0.1:{aws_port}", "AWS_ACCESS_KEY_ID": "local",
-                       "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1"})
-    import boto3
-    import pandas as pd
-
-    from algocloud.adapters.dynamodb import DynamoRepository
-    from algocloud.adapters.s3 import S3BlobStore
-    from algocloud.adapters.sqs import SqsRunQueue
-    from algocloud.appconfig import load_app_config
-    from algocloud.example import generate
-    from algocloud.example.warehouse import WarehouseData
-    from algocloud.service import ScenarioService
-    from devstack.stack import NAMES
-
-    aisles = items // generate.POSITIONS
-    layout = [{"slot_id": f"B{a:04d}-{p:02d}", "x": 2.0 + a * 3.5, "y": 1.0 + p * 1.4,
-               "zone": "cooled" if a < aisles // 5 else "hazmat" if a >= aisles - aisles // 10 else "ambient"}
-              for a in range(aisles) for p in range(generate.POSITIONS)]
-    skus = generate.sku_rows(len(layout) * 8 // 10, layout, seed=3)
-    data = WarehouseData("Big warehouse", tables={"sku_data": pd.DataFrame(skus),
-                                                   "warehouse_layout": pd.DataFrame(layout)})
-    endpoint = os.environ["AWS_ENDPOINT_URL"]
-    service = ScenarioService(
-        load_app_config(), DynamoRepository(boto3.client("dynamodb", endpoint_url=endpoint), NAMES["Table"]),
-        S3BlobStore(boto3.client("s3", endpoint_url=endpoint), NAMES["Bucket"]),
-        SqsRunQueue(boto3.client("sqs", endpoint_url=endpoint), "unused"), "default")
-    service.import_dataset(session, data.to_json_bytes())
-    return data.name
-
-
-def run(base: str, aws_port: int) -> None:
-    http = httpx.Client(timeout=60)
-    http.get(f"{base}/health").raise_for_status()
-    http.post(f"{base}/sessions/main/copy", json={"new_display_name": "bench"}).raise_for_status()
-    one = create(http, base, "bench", "first")
-    status_url = f"{base}/sessions/bench/scenarios/{one['id']}/status"
-
-    idle = [timed(http, "GET", status_url)[0] for _ in range(300)]
-    print(f"GET .../status (idle)              {percentiles(idle)}")
-    list_one = [timed(http, "GET", f"{base}/sessions/bench/scenarios")[0] for _ in range(100)]
-    print(f"GET .../scenarios,   1 scenario     {percentiles(list_one)}")
-    for index in range(199):
-        create(http, base, "bench", f"s{index}")
-    list_200 = [timed(http, "GET", f"{base}/sessions/bench/scenarios")[0] for _ in range(30)]
-    print(f"GET .../scenarios, 200 scenarios    {percentiles(list_200)}")
-
-    http.post(f"{base}/sessions/main/copy", json={"new_display_name": "runs"}).raise_for_status()
-    run_times = []
-    for index in range(30):
-        scenario = create(http, base, "runs", f"instant-{index}")
-        elapsed, response = timed(http, "POST", f"{base}/sessions/runs/scenarios/{scenario['id']}/run")
+    def create(self, session: str, tag: str, algorithm="Instant", params=None, dataset="Master data") -> str:
+        response = self.http.post(f"{self.base}/sessions/{session}/scenarios", json={
+            "tag": tag, "dataset_key": dataset, "algo_name": algorithm, "algo_params": params})
         response.raise_for_status()
-        run_times.append(elapsed)
-        wait_complete(http, base, "runs", scenario["id"], interval=0.01)
-    print(f"POST .../run                        {percentiles(run_times)}")
+        return response.json()["id"]
 
-    samples = []
-    for index in range(10):
-        scenario = create(http, base, "runs", f"instant-timed-{index}")
-        start = time.perf_counter()
-        http.post(f"{base}/sessions/runs/scenarios/{scenario['id']}/run").raise_for_status()
-        wait_complete(http, base, "runs", scenario["id"], interval=0.01)
-        samples.append(time.perf_counter() - start)
-    print(f"POST run -> complete, Instant       {percentiles(samples)}")
+    def run(self, session: str, scenario: str) -> None:
+        self.http.post(f"{self.base}/sessions/{session}/scenarios/{scenario}/run").raise_for_status()
 
-    sessions = [f"par-{i}" for i in range(4)]
-    for name in sessions:
-        http.post(f"{base}/sessions/main/copy", json={"new_display_name": name}).raise_for_status()
-    slow = [(name, create(http, base, name, f"slow-{i}", "Slow", {"duration": 1})) for name in sessions for i in range(5)]
-    start = time.perf_counter()
-    for name, scenario in slow:
-        http.post(f"{base}/sessions/{name}/scenarios/{scenario['id']}/run").raise_for_status()
-    for name, scenario in slow:
-        wait_complete(http, base, name, scenario["id"], interval=0.1)
-    print(f"20 x Slow(1 s) over 4 sessions      {time.perf_counter() - start:6.1f} s to all complete")
+    def status(self, session: str, scenario: str) -> str:
+        return self.http.get(f"{self.base}/sessions/{session}/scenarios/{scenario}/status").json()["status"]
 
-    key = store_big_dataset(aws_port, "bench", 200_000)
-    heavy = create(http, base, "bench", "heavy-greedy", "Greedy", dataset=key)
-    http.post(f"{base}/sessions/bench/scenarios/{heavy['id']}/run").raise_for_status()
-    busy, started = [], time.perf_counter()
-    while True:
-        elapsed, response = timed(http, "GET", status_url)
-        state = http.get(f"{base}/sessions/bench/scenarios/{heavy['id']}/status").json()["status"]
-        if state == "processing":
-            busy.append(elapsed)
-        elif state in ("complete", "failed"):
-            break
-        time.sleep(0.01)
-    duration = time.perf_counter() - started
-    print(f"GET .../status during Greedy run    {percentiles(busy)}   "
-          f"(run took {duration:.1f} s, ended {state})")
-    if busy:
-        print(f"  busy / idle p50 ratio: {statistics.median(busy) / statistics.median(idle):.2f}")
+    def wait(self, pending: list[tuple[str, str]], interval: float) -> None:
+        for session, scenario in pending:
+            while self.status(session, scenario) not in ("complete", "failed"):
+                time.sleep(interval)
+
+    def session(self, name: str) -> str:
+        self.http.post(f"{self.base}/sessions/main/copy", json={"new_display_name": name}).raise_for_status()
+        return name
+
+    def latency(self, url: str, n: int = 200) -> list[float]:
+        samples = []
+        for _ in range(n):
+            start = time.perf_counter()
+            self.http.get(url).raise_for_status()
+            samples.append(time.perf_counter() - start)
+        return samples
+
+    # -- the figures ---------------------------------------------------------------------
+    def floor(self) -> None:
+        scenario = self.create(self.session("floor"), "probe")
+        status = self.latency(f"{self.base}/sessions/floor/scenarios/{scenario}/status")
+        sessions = self.latency(f"{self.base}/sessions")
+        print(f"GET …/status p50                          {p50(status)}")
+        print(f"GET /sessions p50                         {p50(sessions)}")
+
+    def list(self) -> None:
+        session = self.session("list")
+        started = time.perf_counter()
+        for index in range(300):
+            self.create(session, f"list-{index}")
+        create_ms = (time.perf_counter() - started) / 300 * 1000
+        listing = self.latency(f"{self.base}/sessions/{session}/scenarios", 30)
+        print(f"POST …/scenarios mean, filling to 300     {create_ms:7.2f} ms")
+        print(f"GET …/scenarios p50, 300 scenarios        {p50(listing)}")
+
+    def instant(self) -> None:
+        session = self.session("instant")
+        started = time.perf_counter()
+        pending = []
+        for index in range(50):
+            scenario = self.create(session, f"instant-{index}")
+            self.run(session, scenario)
+            pending.append((session, scenario))
+        self.wait(pending, 0.01)
+        print(f"50 Instant: first create -> all complete  {time.perf_counter() - started:7.2f} s")
+
+    def slow(self) -> None:
+        sessions = [self.session(f"slow-{k}") for k in range(4)]
+        started = time.perf_counter()
+        pending = []
+        for index in range(20):
+            session = sessions[index % 4]
+            scenario = self.create(session, f"slow-{index}", "Slow", {"duration": 1})
+            self.run(session, scenario)
+            pending.append((session, scenario))
+        self.wait(pending, 0.05)
+        print(f"20 x Slow(1 s) over 4 sessions            {time.perf_counter() - started:7.2f} s")
+
+    def etl(self) -> str:
+        from algocloud.example.generate import DATA_DIR
+
+        files = [("files", ("sku_data.csv", sku_csv(100_000))),
+                 ("files", ("warehouse_layout.csv", (DATA_DIR / "warehouse_layout.csv").read_bytes()))]
+        walls = []
+        for index in range(3):
+            started = time.perf_counter()
+            response = self.http.post(f"{self.base}/sessions/main/etl", files=files,
+                                      data={"dataset_name": f"big-{index}"})
+            walls.append(time.perf_counter() - started)
+            assert response.status_code == 200 and response.json()["success"], response.text[:300]
+        print(f"ETL 100k rows (sku_data.csv {len(files[0][1][1]) / 1e6:.1f} MB) median  "
+              f"{statistics.median(walls):7.2f} s")
+        print(f"RSS after 3 x 100k ETL (all processes)    {rss_mib(self.pid):7.0f} MiB")
+        return "big-0"
+
+    def heavy(self, dataset: str) -> None:
+        probe = self.create("main", "probe")
+        url = f"{self.base}/sessions/main/scenarios/{probe}/status"
+        idle = self.latency(url, 100)
+        heavy = self.create("main", "heavy", "Greedy", dataset=dataset)
+        self.run("main", heavy)
+        during, started = [], time.perf_counter()
+        while (state := self.status("main", heavy)) not in ("complete", "failed"):
+            if state == "processing" and time.perf_counter() - started < 15:
+                during += self.latency(url, 1)
+            time.sleep(0.01)
+        ratio = statistics.median(during) / statistics.median(idle) if during else float("nan")
+        print(f"GET status during a heavy run / idle      {ratio:7.2f} x  "
+              f"({p50(during) if during else 'n/a'} / {p50(idle)}, run {time.perf_counter() - started:.1f} s)")
+
+    def growth(self) -> None:
+        session = self.session("growth")
+        first_rss, times = rss_mib(self.pid), []
+        for index in range(600):
+            started = time.perf_counter()
+            self.create(session, f"g-{index}")
+            times.append(time.perf_counter() - started)
+        print(f"600 creates: RSS {first_rss:.0f} -> {rss_mib(self.pid):.0f} MiB, create p50 first 100 "
+              f"{p50(times[:100])}, last 100 {p50(times[-100:])}")
+
+
+def cold_start(extra: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as state:
+        port = free_port()
+        started = time.perf_counter()
+        stack = Stack(Path(state), port, free_port())
+        stack.args += extra
+        stack.start()
+        elapsed = time.perf_counter() - started
+        stack.stop()
+    print(f"cold start: spawn -> first 200 /health    {elapsed:7.2f} s")
+
+
+FIGURES = ("cold", "floor", "list", "etl", "heavy", "instant", "slow", "growth")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--url", help="base URL of a running stack (default: start one)")
-    parser.add_argument("--aws-port", type=int, default=5051)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--aws", action="store_true", help="measure the --aws mode instead")
+    parser.add_argument("--skip", default="", help=f"comma-separated: {','.join(FIGURES)}")
     args = parser.parse_args()
-    if args.url:
-        run(args.url.rstrip("/") + "/api/v1", args.aws_port)
-        return
+    skip = set(args.skip.split(","))
+    extra = ["--aws"] if args.aws else []
+    if "cold" not in skip:
+        cold_start(extra)
     with tempfile.TemporaryDirectory() as state:
-        port, aws_port = free_port(), free_port()
-        stack = Stack(Path(state), port, aws_port)
+        stack = Stack(Path(state), free_port(), free_port())
         stack.args[stack.args.index("--workers") + 1] = "4"
+        stack.args += extra
         stack.start()
+        time.sleep(3)  # the workers' warm-up imports
         try:
-            run(stack.base, aws_port)
+            bench = Bench(stack.base, stack.process.pid)
+            print(f"RSS at start (all processes)              {rss_mib(stack.process.pid):7.0f} MiB")
+            for name in ("floor", "list"):
+                if name not in skip:
+                    getattr(bench, name)()
+            dataset = bench.etl() if "etl" not in skip else None
+            if dataset and "heavy" not in skip:
+                bench.heavy(dataset)
+            for name in ("instant", "slow", "growth"):
+                if name not in skip:
+                    getattr(bench, name)()
         finally:
             stack.stop()
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.responses import JSONResponse
 
 from . import errors
+from .limits import RequestSizeLimit
 from .routers import catalog, data, meta, scenarios, sessions
 from .settings import ApiSettings, get_settings
 
@@ -22,15 +22,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.settings = settings
     errors.install(app)
 
-    @app.middleware("http")
-    async def limit_request_size(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > settings.max_request_bytes:
-            return JSONResponse(status_code=413, content={"detail": (
-                f"the request body is {int(length):,} bytes; the limit is {settings.max_request_bytes:,} "
-                "bytes (the AWS Lambda payload limit). Split the upload into smaller files.")})
-        return await call_next(request)
-
+    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
     # Smaller responses for clients and under Lambda's 6 MB response limit.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     if settings.cors_origins:

@@ -1,38 +1,39 @@
 from fastapi import APIRouter, Request, Response
 
 from ..deps import Service
+from ..responses import OrjsonResponse
 from ..schemas import ScenarioBody
 
 router = APIRouter(prefix="/sessions/{sid}", tags=["scenarios"])
 NOT_FOUND = {404: {"description": "session or scenario not found"}}
 
 
-@router.get("/scenarios", responses={404: {"description": "session not found"}},
+@router.get("/scenarios", response_model=list[dict], responses={404: {"description": "session not found"}},
             summary="Every scenario of the session (full objects)")
-def list_scenarios(sid: str, request: Request, service: Service) -> list[dict]:
+def list_scenarios(sid: str, request: Request, service: Service) -> Response:
     settings = request.app.state.settings
 
     def link(scenario_id: str) -> str:
         return str(request.url_for("get_scenario", sid=sid, scenario_id=scenario_id))
 
-    return service.list_scenarios(sid, settings.list_inline_result_bytes, link)
+    return OrjsonResponse(service.list_scenarios(sid, settings.list_inline_result_bytes, link))
 
 
 @router.post(
-    "/scenarios", status_code=201,
+    "/scenarios", response_model=dict, status_code=201,
     responses={400: {"description": "a parameter value failed validation"},
                404: {"description": "algo_name or dataset_key not found"},
                409: {"description": "tag already exists in this session"}},
     summary="Create a scenario (not run yet)",
 )
-def create_scenario(sid: str, body: ScenarioBody, service: Service) -> dict:
-    return service.create_scenario(sid, body.tag, body.dataset_key, body.algo_name,
-                                   body.algo_params, body.data_params)
+def create_scenario(sid: str, body: ScenarioBody, service: Service) -> Response:
+    return OrjsonResponse(service.create_scenario(sid, body.tag, body.dataset_key, body.algo_name,
+                                                  body.algo_params, body.data_params), status_code=201)
 
 
-@router.get("/scenarios/{scenario_id}", responses=NOT_FOUND, summary="One scenario, with KPIs and result")
-def get_scenario(sid: str, scenario_id: str, service: Service) -> dict:
-    return service.get_scenario(sid, scenario_id)
+@router.get("/scenarios/{scenario_id}", response_model=dict, responses=NOT_FOUND, summary="One scenario, with KPIs and result")
+def get_scenario(sid: str, scenario_id: str, service: Service) -> Response:
+    return OrjsonResponse(service.get_scenario(sid, scenario_id))
 
 
 @router.delete("/scenarios/{scenario_id}", status_code=204, responses=NOT_FOUND, summary="Delete a scenario")
@@ -41,28 +42,28 @@ def delete_scenario(sid: str, scenario_id: str, service: Service) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/scenarios/{scenario_id}/run", status_code=202,
+@router.post("/scenarios/{scenario_id}/run", response_model=dict, status_code=202,
              responses={**NOT_FOUND, 409: {"description": "the scenario is not in CREATED state"},
                         503: {"description": "the run queue is unavailable"}},
              summary="Queue a created scenario for execution")
-def run_scenario(sid: str, scenario_id: str, service: Service) -> dict:
-    return service.run_scenario(sid, scenario_id)
+def run_scenario(sid: str, scenario_id: str, service: Service) -> Response:
+    return OrjsonResponse(service.run_scenario(sid, scenario_id), status_code=202)
 
 
-@router.post("/scenarios/{scenario_id}/reset",
+@router.post("/scenarios/{scenario_id}/reset", response_model=dict,
              responses={**NOT_FOUND, 409: {"description": "the scenario is queued or processing"}},
              summary="Back to CREATED, clearing the result")
-def reset_scenario(sid: str, scenario_id: str, service: Service) -> dict:
-    return service.reset_scenario(sid, scenario_id)
+def reset_scenario(sid: str, scenario_id: str, service: Service) -> Response:
+    return OrjsonResponse(service.reset_scenario(sid, scenario_id))
 
 
-@router.get("/scenarios/{scenario_id}/status", responses=NOT_FOUND,
+@router.get("/scenarios/{scenario_id}/status", response_model=dict, responses=NOT_FOUND,
             summary="Lightweight poll: id, tag, status, progress")
-def scenario_status(sid: str, scenario_id: str, service: Service) -> dict:
-    return service.scenario_status(sid, scenario_id)
+def scenario_status(sid: str, scenario_id: str, service: Service) -> Response:
+    return OrjsonResponse(service.scenario_status(sid, scenario_id))
 
 
-@router.get("/processing", responses={404: {"description": "session not found"}},
+@router.get("/processing", response_model=dict | None, responses={404: {"description": "session not found"}},
             summary="The scenario being processed in this session, or null")
-def processing(sid: str, service: Service) -> dict | None:
-    return service.processing(sid)
+def processing(sid: str, service: Service) -> Response:
+    return OrjsonResponse(service.processing(sid))

@@ -1,6 +1,7 @@
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 
 from ..deps import Service, require_session_create
+from ..responses import OrjsonResponse
 from ..schemas import CopyBody, DisplayNameBody
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
@@ -8,9 +9,9 @@ NOT_FOUND = {404: {"description": "sid does not match any session"}}
 TAKEN = {409: {"description": "the display name is already taken"}}
 
 
-@router.get("", summary="List sessions and the default session's id")
-def list_sessions(service: Service) -> dict:
-    return service.sessions()
+@router.get("", response_model=dict, summary="List sessions and the default session's id")
+def list_sessions(service: Service) -> Response:
+    return OrjsonResponse(service.sessions())
 
 
 @router.post("", status_code=201, responses=TAKEN, dependencies=[Depends(require_session_create)],

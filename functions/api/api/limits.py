@@ -1,0 +1,62 @@
+"""Request bodies over the Lambda payload limit get a 413, however they are sent.
+
+A pure ASGI middleware: it checks Content-Length up front and also counts
+the bytes of bodies sent without one (chunked), so no request reaches the
+application past the limit.
+"""
+
+from __future__ import annotations
+
+import orjson
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _message(size: int | None, limit: int) -> bytes:
+    told = f"the request body is {size:,} bytes" if size is not None else "the request body is larger than that"
+    return orjson.dumps({"detail": (
+        f"{told}; the limit is {limit:,} bytes (the AWS Lambda payload limit). "
+        "Split the upload into smaller files.")})
+
+
+class RequestSizeLimit:
+    def __init__(self, app, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            return await self._refuse(send, int(declared))
+        received = 0
+        started = False
+
+        async def counting_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _TooLarge()
+            return message
+
+        async def tracking_send(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await self._refuse(send, None)
+
+    async def _refuse(self, send, size: int | None) -> None:
+        body = _message(size, self.max_bytes)
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
