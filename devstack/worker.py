@@ -50,7 +50,7 @@ def build_consumer(state_dir: Path, slots: int, visibility_timeout: int | None =
     worker = RunWorker(config=load_app_config(), repo=adapters.repo, blobs=adapters.blobs)
     if progress_interval is not None:
         worker.progress_interval = progress_interval
-    runs, dead_letters = open_queues(state_dir, visibility_timeout)
+    runs, dead_letters = open_queues(state_dir, visibility_timeout, settings.sqlite_synchronous)
 
     def run(received: ReceivedMessage) -> None:
         message = _message(received)

@@ -52,7 +52,7 @@ def result_object_key(tenant: str, session_id: str, scenario_id: str, run_id: st
 
 def dataset_object(ds: DataSource) -> bytes:
     """How a dataset is stored in S3: its DataSource JSON, gzip-compressed."""
-    return gzip.compress(ds.to_json_bytes(), compresslevel=5)
+    return gzip.compress(ds.to_json_bytes(), compresslevel=1)  # 2x faster than 5, 20% larger
 
 
 def read_dataset(config: AppConfig, blobs: BlobStore, object_key: str) -> DataSource:

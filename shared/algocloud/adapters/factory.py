@@ -46,9 +46,9 @@ def _embedded(settings: BackendSettings) -> Adapters:
 
     assert settings.state_dir is not None  # checked by the settings
     paths = state_paths(settings.state_dir)
-    runs, _dead_letters = open_queues(settings.state_dir)
+    runs, _dead_letters = open_queues(settings.state_dir, synchronous=settings.sqlite_synchronous)
     return Adapters(
-        repo=SqliteRepository(paths["store"]),
+        repo=SqliteRepository(paths["store"], settings.sqlite_synchronous),
         blobs=FileBlobStore(paths["blobs"], settings.public_url, settings.state_dir / "url-signing.key"),
         queue=runs,
     )

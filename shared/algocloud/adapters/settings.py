@@ -4,7 +4,8 @@
 TABLE_NAME, BUCKET_NAME and QUEUE_URL required; AWS_ENDPOINT_URL points every
 client at a local AWS) or `embedded` (SQLite and files under
 ALGOCLOUD_STATE_DIR; presigned URLs are served by the API at
-ALGOCLOUD_PUBLIC_URL).
+ALGOCLOUD_PUBLIC_URL; ALGOCLOUD_SQLITE_SYNCHRONOUS=full syncs every commit
+to disk, for durability against power loss as well as crashes).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ class BackendSettings(BaseSettings):
     aws_region: str = "us-east-1"
     # embedded
     state_dir: Path | None = Field(None, validation_alias=AliasChoices("algocloud_state_dir", "state_dir"))
+    sqlite_synchronous: Literal["normal", "full"] = Field(
+        "normal", validation_alias=AliasChoices("algocloud_sqlite_synchronous", "sqlite_synchronous"))
     public_url: str = Field("http://127.0.0.1:8051",
                             validation_alias=AliasChoices("algocloud_public_url", "public_url"))
 

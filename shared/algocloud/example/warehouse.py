@@ -67,15 +67,19 @@ class Warehouse:
         scale = data_params.get("demand_scale") or 1.0
         layout = data.get_table("warehouse_layout")
         skus = data.get_table("sku_data")
+
+        def column(table, name: str) -> list:  # plain Python values: iterating a Series is slow
+            return table[name].tolist()
+
         slots = {
             str(s): Slot(str(s), float(x), float(y), str(z))
-            for s, x, y, z in zip(layout["slot_id"], layout["x"], layout["y"], layout["zone"], strict=True)
+            for s, x, y, z in zip(*(column(layout, c) for c in ("slot_id", "x", "y", "zone")), strict=True)
         }
         items = [
             Item(int(i), str(sku), str(cat), float(picks) * scale, None if _missing(slot) else str(slot))
             for i, sku, cat, picks, slot in zip(
-                skus["item_id"], skus["sku"], skus["category"], skus["daily_picks"],
-                skus["current_slot"], strict=True,
+                *(column(skus, c) for c in ("item_id", "sku", "category", "daily_picks", "current_slot")),
+                strict=True,
             )
         ]
         dock = (data_params.get("dock_x") or 0.0, data_params.get("dock_y") or 0.0)

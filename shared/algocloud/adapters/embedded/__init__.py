@@ -4,8 +4,9 @@
     <state dir>/queue.db     the run queue and its dead-letter queue (SqliteQueue)
     <state dir>/blobs/       dataset content and large results       (FileBlobStore)
 
-Every write is committed (fsync) before the call returns, so a response sent
-after it can never be lost to a crash. Several processes share the files
+Every write is committed before the call returns, so a response sent after
+it can never be lost to a crash of any process (see sqlite.Database for the
+power-loss setting, ALGOCLOUD_SQLITE_SYNCHRONOUS). Several processes share the files
 (the API and the worker processes), as several Lambdas share the AWS services.
 """
 
@@ -24,11 +25,12 @@ def state_paths(state_dir: Path) -> dict[str, Path]:
     return {"store": state_dir / STORE_DB, "queue": state_dir / QUEUE_DB, "blobs": state_dir / BLOBS_DIR}
 
 
-def open_queues(state_dir: Path, visibility_timeout: int | None = None):
+def open_queues(state_dir: Path, visibility_timeout: int | None = None, synchronous: str = "normal"):
     """(run queue, its dead-letter queue) in `state_dir`."""
     from .queue import DEFAULT_VISIBILITY_SECONDS, SqliteQueue
 
     path = state_paths(state_dir)["queue"]
     timeout = visibility_timeout or DEFAULT_VISIBILITY_SECONDS
-    return (SqliteQueue(path, RUN_QUEUE, dead_letter_queue=DEAD_LETTER_QUEUE, visibility_timeout=timeout),
-            SqliteQueue(path, DEAD_LETTER_QUEUE, visibility_timeout=timeout))
+    return (SqliteQueue(path, RUN_QUEUE, dead_letter_queue=DEAD_LETTER_QUEUE, visibility_timeout=timeout,
+                        synchronous=synchronous),
+            SqliteQueue(path, DEAD_LETTER_QUEUE, visibility_timeout=timeout, synchronous=synchronous))

@@ -108,8 +108,9 @@ class SqliteQueue:
 
     def __init__(self, path: Path, name: str, dead_letter_queue: str | None = None,
                  max_receives: int = DEFAULT_MAX_RECEIVES,
-                 visibility_timeout: int = DEFAULT_VISIBILITY_SECONDS, doorbell: bool = True):
-        self._db = Database(path, SCHEMA)
+                 visibility_timeout: int = DEFAULT_VISIBILITY_SECONDS, doorbell: bool = True,
+                 synchronous: str = "normal"):
+        self._db = Database(path, SCHEMA, synchronous)
         self.name = name
         self.dead_letter_queue = dead_letter_queue
         self.max_receives = max_receives

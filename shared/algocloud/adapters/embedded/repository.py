@@ -108,8 +108,8 @@ def _session_exists(connection: sqlite3.Connection, tenant: str, session_id: str
 class SqliteRepository:
     """All table access. Methods take the tenant explicitly; nothing crosses tenants."""
 
-    def __init__(self, path: Path):
-        self._db = Database(path, SCHEMA)
+    def __init__(self, path: Path, synchronous: str = "normal"):
+        self._db = Database(path, SCHEMA, synchronous)
 
     # -- tenants and sessions -------------------------------------------------------
     def tenant_exists(self, tenant: str) -> bool:
