@@ -37,8 +37,7 @@ def p50(samples: list[float]) -> str:
     return f"{statistics.median(samples) * 1000:7.2f} ms"
 
 
-def rss_mib(root_pid: int) -> float:
-    """Resident memory of a process and all its descendants."""
+def process_tree(root_pid: int) -> list[int]:
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -47,10 +46,29 @@ def rss_mib(root_pid: int) -> float:
             except (OSError, IndexError, ValueError):
                 continue
             children.setdefault(parent, []).append(int(entry))
-    total, todo = 0, [root_pid]
+    tree, todo = [], [root_pid]
     while todo:
         pid = todo.pop()
+        tree.append(pid)
         todo += children.get(pid, [])
+    return tree
+
+
+def cpu_seconds(root_pid: int) -> float:
+    ticks = 0
+    for pid in process_tree(root_pid):
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime + stime
+        except (OSError, IndexError, ValueError):
+            pass
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mib(root_pid: int) -> float:
+    """Resident memory of a process and all its descendants."""
+    total = 0
+    for pid in process_tree(root_pid):
         try:
             total += next(int(line.split()[1]) for line in open(f"/proc/{pid}/status") if line.startswith("VmRSS"))
         except (OSError, StopIteration):
@@ -208,7 +226,7 @@ def cold_start(extra: list[str]) -> None:
     print(f"cold start: spawn -> first 200 /health    {elapsed:7.2f} s")
 
 
-FIGURES = ("cold", "floor", "list", "etl", "heavy", "instant", "slow", "growth")
+FIGURES = ("cold", "idle", "floor", "list", "etl", "heavy", "instant", "slow", "growth")
 
 
 def main() -> None:
@@ -229,6 +247,11 @@ def main() -> None:
         try:
             bench = Bench(stack.base, stack.process.pid)
             print(f"RSS at start (all processes)              {rss_mib(stack.process.pid):7.0f} MiB")
+            if "idle" not in skip:
+                before = cpu_seconds(stack.process.pid)
+                time.sleep(10)
+                idle = (cpu_seconds(stack.process.pid) - before) / 10 * 100
+                print(f"idle CPU of the whole stack               {idle:7.2f} % of a core")
             for name in ("floor", "list"):
                 if name not in skip:
                     getattr(bench, name)()

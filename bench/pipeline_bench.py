@@ -38,6 +38,7 @@ def main(runs: int = 10) -> None:
         queue_url, _dlq = create_resources()
         import boto3
 
+        from algocloud.adapters.sqs import SqsQueueConsumer
         from algocloud.appconfig import load_app_config
         from algocloud.worker import RunWorker
         from api import deps
@@ -48,9 +49,10 @@ def main(runs: int = 10) -> None:
 
         client = TestClient(create_app(ApiSettings(table_name=TABLE, bucket_name=BUCKET, queue_url=queue_url)))
         client.get("/health")
-        repo, blobs, _queue = deps._adapters(client.app.state.settings)
+        built = deps.adapters(client.app.state.settings)
+        repo, blobs, _queue = built.repo, built.blobs, built.queue
         handler, _ = build_handlers(RunWorker(load_app_config(), repo, blobs))
-        driver = QueueDriver(boto3.client("sqs", region_name=REGION), queue_url, handler)
+        driver = QueueDriver(SqsQueueConsumer(boto3.client("sqs", region_name=REGION), queue_url), handler)
 
         calls: Counter = Counter()
         for adapter in (repo, blobs):

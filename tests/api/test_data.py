@@ -31,10 +31,22 @@ def test_get_dataset_returns_datasource_json(client, data):
     assert body["tables"]["sku_data"]["dtypes"]["item_id"] == "int64"
 
 
-def test_get_dataset_without_gzip_is_plain_json(client, data):
-    response = client.get(f"{data}/Master data", headers={"accept-encoding": "identity"})
+@pytest.mark.parametrize("accept", ["identity", "gzip;q=0", "gzip;q=0, deflate", "*;q=0", "br"])
+def test_get_dataset_without_gzip_is_plain_json(client, data, accept):
+    response = client.get(f"{data}/Master data", headers={"accept-encoding": accept})
     assert "content-encoding" not in response.headers
     assert json.loads(response.content)["metadata"]["name"] == "Master data"
+
+
+def test_a_dataset_too_large_uncompressed_redirects_clients_without_gzip(make_client, data, backend_name):
+    client = make_client(max_response_bytes=20_000)  # the gzip form fits, the plain JSON does not
+    plain = client.get(f"{data}/Master data", headers={"accept-encoding": "identity"}, follow_redirects=False)
+    assert plain.status_code == 307 and "location" in plain.headers
+    zipped = client.get(f"{data}/Master data", headers={"accept-encoding": "gzip"}, follow_redirects=False)
+    assert zipped.status_code == 200 and zipped.headers["content-encoding"] == "gzip"
+    if backend_name == "embedded":
+        followed = client.get(plain.headers["location"])
+        assert followed.json()["metadata"]["name"] == "Master data"
 
 
 def test_unknown_dataset_or_session_is_404(client, base, data):

@@ -175,3 +175,28 @@ def test_our_payload_loads_the_way_the_original_product_reads_it():
     assert loaded["datetime"].iloc[2] == pd.Timestamp("2024-03-01 12:00:01.5")
     assert loaded["category"].dtype == "category" and loaded["bool"].tolist() == [True, False, True]
     assert loaded["float"].iloc[2] == 0.1 + 0.2 and pd.isna(loaded["text"].iloc[1])
+
+
+@pytest.mark.parametrize("tables", [
+    {"t": every_dtype_frame()},
+    {"empty": pd.DataFrame({"a": pd.Series([], dtype="int64"), "b": pd.Series([], dtype="float64")})},
+])
+def test_the_stored_form_round_trips_and_reads_back_as_the_algomancy_json(tables):
+    from algocloud.domain.datasource import stored_to_json
+
+    ds = DataSource("stored", DataSourceType.DERIVED_DATA, tables)
+    stored = ds.to_stored_bytes()
+    assert stored_to_json(stored) == ds.to_json_bytes()  # byte for byte
+    back = DataSource.from_stored(stored)
+    for name, frame in tables.items():
+        pd.testing.assert_frame_equal(back.tables[name], DataSource.from_json(ds.to_json_bytes()).tables[name],
+                                      check_exact=True)
+    assert (back.id, back.name, back.ds_type) == (ds.id, ds.name, ds.ds_type)
+
+
+def test_objects_stored_as_algomancy_json_still_load():
+    from algocloud.domain.datasource import stored_to_json
+
+    payload = FIXTURE.read_bytes()
+    assert DataSource.from_stored(payload).to_json_bytes() == DataSource.from_json(payload).to_json_bytes()
+    assert stored_to_json(payload) == payload

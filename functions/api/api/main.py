@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.middleware.gzip import GZipMiddleware
 
 from . import errors
+from .encoding import NegotiatedGZip
 from .limits import RequestSizeLimit
 from .routers import catalog, data, meta, scenarios, sessions
 from .settings import ApiSettings, get_settings
@@ -24,7 +24,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
     # Smaller responses for clients and under Lambda's 6 MB response limit.
-    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
+    app.add_middleware(NegotiatedGZip, minimum_size=1024, compresslevel=5)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["*"], allow_headers=["*"],

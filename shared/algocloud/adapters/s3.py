@@ -1,4 +1,4 @@
-"""S3 blob store: dataset content (gzip JSON) and results too large for an item."""
+"""S3 blob store: dataset content and results too large for an item."""
 
 from __future__ import annotations
 
@@ -16,6 +16,15 @@ class S3BlobStore:
 
     def get(self, key: str) -> bytes:
         return self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+
+    def exists(self, key: str) -> bool:
+        try:
+            self._s3.head_object(Bucket=self._bucket, Key=key)
+        except self._s3.exceptions.ClientError as exc:
+            if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
 
     def copy(self, source_key: str, target_key: str) -> None:
         """Server-side copy: the content never passes through the Lambda."""

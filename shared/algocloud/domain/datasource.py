@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+STORED_FORMAT = "algocloud.columns/1"
+
+
 class DataSourceType(StrEnum):
     MASTER_DATA = "master_data"
     DERIVED_DATA = "derived_data"
@@ -109,6 +112,35 @@ class DataSource:
     def to_json(self) -> str:
         return self.to_json_bytes().decode()
 
+    def to_stored_bytes(self) -> bytes:
+        """The stored form: the values of `to_json_bytes`, by column instead of by row.
+
+        No object per row, so writing and reading a large dataset is several
+        times faster; `stored_to_json` turns it into the Algomancy JSON
+        without pandas.
+        """
+        payload = {
+            "format": STORED_FORMAT,
+            "metadata": self.metadata(),
+            "tables": {name: _table_to_columns(table) for name, table in self.tables.items()},
+        }
+        return orjson.dumps(payload, default=_json_default, option=orjson.OPT_NON_STR_KEYS)
+
+    @classmethod
+    def from_stored(cls, payload: bytes) -> DataSource:
+        """Load `to_stored_bytes` output (or, for objects stored before it, the Algomancy JSON)."""
+        document = orjson.loads(payload)
+        if not isinstance(document, Mapping) or document.get("format") != STORED_FORMAT:
+            return cls.from_json(document)
+        metadata = document["metadata"]
+        return cls(
+            name=metadata["name"],
+            ds_type=metadata["type"],
+            tables={name: _table_from_columns(name, body) for name, body in document["tables"].items()},
+            ds_id=metadata["id"],
+            creation_datetime=_parse_creation(metadata.get("creation_datetime")),
+        )
+
     @classmethod
     def from_json(cls, payload: bytes | str | Mapping[str, Any]) -> DataSource:
         """Load the documented shape; raises DataFormatError saying what is wrong."""
@@ -139,6 +171,23 @@ class DataSource:
             ds_id=str(metadata.get("id") or uuid.uuid4()),
             creation_datetime=_parse_creation(metadata.get("creation_datetime")),
         )
+
+
+def stored_to_json(payload: bytes) -> bytes:
+    """The Algomancy JSON of a stored dataset, byte for byte what `to_json_bytes` gives."""
+    document = orjson.loads(payload)
+    if not isinstance(document, Mapping) or document.get("format") != STORED_FORMAT:
+        return payload  # stored before the columnar form: already the Algomancy JSON
+    tables = {}
+    for name, body in document["tables"].items():
+        columns = body["columns"]
+        tables[name] = {
+            "data": [dict(zip(columns, row, strict=True)) for row in zip(*body["values"], strict=True)],
+            "columns": columns,
+            "dtypes": body["dtypes"],
+            "index": body["index"],
+        }
+    return orjson.dumps({"metadata": document["metadata"], "tables": tables})
 
 
 def _require(mapping: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
@@ -190,6 +239,23 @@ def _column_values(column: pd.Series) -> list[Any]:
     return column.tolist()
 
 
+def _table_to_columns(table: pd.DataFrame) -> dict[str, Any]:
+    return {
+        "columns": [str(c) for c in table.columns],
+        "values": [_column_values(table[c]) for c in table.columns],
+        "dtypes": {str(c): str(dtype) for c, dtype in table.dtypes.items()},
+        "index": table.index.tolist(),
+    }
+
+
+def _table_from_columns(name: str, body: Mapping[str, Any]) -> pd.DataFrame:
+    import pandas as pd
+
+    table = pd.DataFrame(dict(enumerate(body["values"])), index=range(len(body["index"])))
+    table.columns = body["columns"]
+    return _finish_table(table, body["index"], body["dtypes"], f"table '{name}'")
+
+
 def _table_to_json(table: pd.DataFrame) -> dict[str, Any]:
     columns = [str(c) for c in table.columns]
     values = [_column_values(table[c]) for c in table.columns]
@@ -218,7 +284,13 @@ def _table_from_json(name: str, body: Any) -> pd.DataFrame:
     if index is not None and (not isinstance(index, list) or len(index) != len(records)):
         raise DataFormatError(f"{where}: 'index' must be a list as long as 'data'")
 
-    table = pd.DataFrame.from_records(records, columns=columns)
+    return _finish_table(pd.DataFrame.from_records(records, columns=columns), index, dtypes, where)
+
+
+def _finish_table(table: pd.DataFrame, index: list | None, dtypes: Mapping[str, Any], where: str) -> pd.DataFrame:
+    """Put back the index and the column dtypes JSON cannot carry."""
+    import pandas as pd
+
     if index is not None and index != list(range(len(index))):
         table.index = pd.Index(index)
     for column, dtype in dtypes.items():

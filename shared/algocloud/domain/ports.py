@@ -30,7 +30,7 @@ class SessionRecord:
 
 @dataclass(frozen=True)
 class DatasetRecord:
-    """A dataset's metadata; its DataSource JSON (gzip) is the blob `object_key`."""
+    """A dataset's metadata; its content (DataSource.to_stored_bytes) is the blob `object_key`."""
 
     key: str
     ds_id: str
@@ -113,6 +113,8 @@ class BlobStore(Protocol):
     def put(self, key: str, body: bytes, content_type: str, content_encoding: str | None = None) -> None: ...
 
     def get(self, key: str) -> bytes: ...
+
+    def exists(self, key: str) -> bool: ...
 
     def copy(self, source_key: str, target_key: str) -> None: ...
 

@@ -1,5 +1,3 @@
-import gzip
-
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
@@ -9,6 +7,7 @@ from algocloud.domain.errors import DomainError
 from algocloud.domain.etl import SUPPORTED_EXTENSIONS, UploadedFile, unsupported_files
 
 from ..deps import Service
+from ..encoding import accepts_gzip
 from ..schemas import DeriveBody
 
 router = APIRouter(prefix="/sessions/{sid}", tags=["data"])
@@ -40,15 +39,11 @@ async def import_json(sid: str, request: Request, service: Service) -> dict:
 @router.get("/data/{key}", responses=NOT_FOUND, summary="A dataset as DataSource JSON")
 def get_data(sid: str, key: str, request: Request, service: Service) -> Response:
     limit = request.app.state.settings.max_response_bytes
-    content, url = service.dataset_content(sid, key, limit)
-    if url is not None:  # too large for a Lambda response: fetch it from S3 directly
-        return RedirectResponse(url, status_code=307)
-    if "gzip" in request.headers.get("accept-encoding", ""):
-        return Response(content, media_type="application/json", headers={"Content-Encoding": "gzip"})
-    plain = gzip.decompress(content)
-    if len(plain) > limit:
-        return RedirectResponse(service.dataset_url(sid, key), status_code=307)
-    return Response(plain, media_type="application/json")
+    download = service.dataset_download(sid, key, limit, accepts_gzip(request.headers.get("accept-encoding", "")))
+    if download.url is not None:  # too large for a (Lambda) response: fetch it from storage directly
+        return RedirectResponse(download.url, status_code=307)
+    headers = {"Content-Encoding": "gzip"} if download.gzipped else None
+    return Response(download.body, media_type="application/json", headers=headers)
 
 
 @router.get("/data/{key}/parameters", responses=NOT_FOUND,

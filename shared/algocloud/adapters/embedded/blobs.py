@@ -92,6 +92,9 @@ class FileBlobStore:
         except FileNotFoundError:
             raise KeyError(key) from None
 
+    def exists(self, key: str) -> bool:
+        return self.path(key).is_file()
+
     def copy(self, source_key: str, target_key: str) -> None:
         target = self.path(target_key)
         target.parent.mkdir(parents=True, exist_ok=True)
