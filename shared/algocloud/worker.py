@@ -157,8 +157,8 @@ class RunWorker:
         def report(fraction: float) -> None:
             nonlocal last_write
             now = self.clock()
-            if now - last_write < self.progress_interval and fraction < 1.0:
-                return
+            if now - last_write < self.progress_interval:
+                return  # (completion writes the final 1.0 anyway)
             last_write = now
             try:
                 self.repo.update_progress(

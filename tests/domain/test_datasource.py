@@ -200,3 +200,13 @@ def test_objects_stored_as_algomancy_json_still_load():
     payload = FIXTURE.read_bytes()
     assert DataSource.from_stored(payload).to_json_bytes() == DataSource.from_json(payload).to_json_bytes()
     assert stored_to_json(payload) == payload
+
+
+def test_a_copy_can_be_changed_without_touching_the_original(master_data):
+    clone = master_data.copy()
+    table = clone.get_table("sku_data")
+    table.loc[0, "daily_picks"] = -1
+    table["extra"] = 1
+    clone.add_table("new", table)
+    original = master_data.get_table("sku_data")
+    assert original.loc[0, "daily_picks"] != -1 and "extra" not in original and "new" not in master_data.tables

@@ -86,9 +86,10 @@ class DataSource:
         )
 
     def copy(self) -> DataSource:
-        """The same dataset with its own copies of the tables (safe to change)."""
+        """The same dataset with its own table objects, safe to change: pandas' copy-on-write
+        (always on from pandas 3) copies a table's data only when the copy is written to."""
         clone = copy.copy(self)
-        clone.tables = {name: table.copy() for name, table in self.tables.items()}
+        clone.tables = {name: table.copy(deep=False) for name, table in self.tables.items()}
         return clone
 
     def metadata(self) -> dict[str, Any]:

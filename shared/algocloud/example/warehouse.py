@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..domain.algorithms import Progress
 from ..domain.datasource import DataSource
@@ -31,8 +31,7 @@ class WarehouseData(DataSource):
     ])
 
 
-@dataclass(frozen=True)
-class Slot:
+class Slot(NamedTuple):  # immutable and quick to make (thousands per run)
     slot_id: str
     x: float
     y: float
@@ -43,8 +42,7 @@ class Slot:
         return self.slot_id.split("-")[0]
 
 
-@dataclass(frozen=True)
-class Item:
+class Item(NamedTuple):
     item_id: int
     sku: str
     category: str
