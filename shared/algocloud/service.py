@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import threading
+import unicodedata
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,8 +20,9 @@ import orjson
 
 from .domain.config import AppConfig
 from .domain.datasource import DataSource, stored_to_json
-from .domain.errors import Conflict, NotFound
+from .domain.errors import Conflict, DataFormatError, NotFound
 from .domain.etl import EtlResult, UploadedFile
+from .domain.names import clean_name
 from .domain.ports import BlobStore, DatasetRecord, Repository, RunQueue, SessionRecord
 from .domain.scenario import RUN_FIELDS, Scenario, Status
 from .run_message import RunMessage
@@ -133,21 +135,24 @@ class ScenarioService:
         }
 
     def session(self, id_or_name: str) -> SessionRecord:
-        session = self.repo.find_session(self.tenant, id_or_name)
+        session = self.repo.find_session(self.tenant, unicodedata.normalize("NFC", id_or_name))
         if session is None:
             raise NotFound(f"session '{id_or_name}' not found")
         return session
 
     def create_session(self, display_name: str) -> dict[str, Any]:
+        display_name = clean_name(display_name, "a session name")
         self.repo.create_session(self.tenant, SessionRecord(str(uuid.uuid4()), display_name))
         return self.sessions()
 
     def rename_session(self, id_or_name: str, display_name: str) -> dict[str, str]:
+        display_name = clean_name(display_name, "a session name")
         return self.repo.rename_session(self.tenant, self.session(id_or_name), display_name).to_dict()
 
     def copy_session(self, id_or_name: str, new_display_name: str) -> dict[str, Any]:
         """Copy everything under a new session, made visible in one final transaction."""
         source = self.session(id_or_name)
+        new_display_name = clean_name(new_display_name, "a session name")
         if self.repo.find_session(self.tenant, new_display_name) is not None:
             raise Conflict(f"a session named '{new_display_name}' already exists")
         target = SessionRecord(str(uuid.uuid4()), new_display_name)
@@ -222,7 +227,9 @@ class ScenarioService:
         algo_params: dict[str, Any] | None, data_params: dict[str, Any] | None,
     ) -> dict[str, Any]:
         session = self.session(sid)
-        scenario = self.config.new_scenario(tag, dataset_key, algo_name, algo_params, data_params)
+        tag = clean_name(tag, "a tag", in_path=False)
+        scenario = self.config.new_scenario(tag, unicodedata.normalize("NFC", dataset_key), algo_name,
+                                            algo_params, data_params)
         self.repo.create_scenario(self.tenant, session.id, scenario)
         return self.config.scenario_dict(scenario)
 
@@ -297,6 +304,7 @@ class ScenarioService:
         self.blobs.delete([record.object_key, download_key(record.object_key)])
 
     def _save_datasource(self, session_id: str, ds: DataSource, overwrite: bool) -> None:
+        ds.name = clean_name(ds.name, "a dataset key")
         record = self._store_payload(session_id, ds, dataset_object(ds))
         try:
             previous = self.repo.put_dataset(self.tenant, session_id, record, overwrite=overwrite)
@@ -352,6 +360,7 @@ class ScenarioService:
     def derive_dataset(self, sid: str, key: str, new_key: str) -> dict[str, list[str]]:
         session = self.session(sid)
         record = self._dataset(session.id, key)
+        new_key = clean_name(new_key, "new_key")
         if self.repo.get_dataset(self.tenant, session.id, new_key) is not None:
             raise Conflict(f"a dataset named '{new_key}' already exists")
         source = read_dataset(self.config, self.blobs, record.object_key)
@@ -362,11 +371,15 @@ class ScenarioService:
         """from-json: register the payload under the key it names (its metadata.name)."""
         session = self.session(sid)
         ds = self.config.datasource_cls.from_json(payload)
-        self._save_datasource(session.id, ds, overwrite=True)
+        try:
+            self._save_datasource(session.id, ds, overwrite=True)
+        except (TypeError, ValueError, OverflowError) as exc:  # values no table can store
+            raise DataFormatError(f"the data source cannot be stored: {exc}") from None
         return self._keys(session.id)
 
     def run_etl(self, sid: str, dataset_name: str, files: Sequence[UploadedFile]) -> dict[str, Any]:
         session = self.session(sid)
+        dataset_name = clean_name(dataset_name, "dataset_name")
         result: EtlResult = self.config.etl.run(files, dataset_name)
         if result.datasource is not None:
             self._save_datasource(session.id, result.datasource, overwrite=True)
@@ -374,7 +387,7 @@ class ScenarioService:
             "dataset_name": dataset_name,
             "success": result.success,
             "keys": self._keys(session.id)["keys"],
-            "messages": [m.to_dict() for m in result.messages],
+            "messages": [m.to_dict() for m in result.reported_messages()],
         }
 
 

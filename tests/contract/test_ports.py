@@ -313,3 +313,11 @@ def test_messages_and_their_order_survive_a_restart(backend, reopen):
         order += bodies(messages)
         again.runs.delete([m.receipt for m in messages])
     assert order == [{"n": n} for n in range(4)]
+
+
+def test_concurrent_renames_of_one_session_have_one_winner_and_conflicts(repo, session):
+    outcomes = race(6, lambda i: repo.rename_session(TENANT, session, f"name-{i}"))
+    winners = [o for o in outcomes if isinstance(o, SessionRecord)]
+    assert len(winners) == 1 and all(isinstance(o, Conflict) for o in outcomes if o not in winners), outcomes
+    assert repo.find_session(TENANT, session.id).display_name == winners[0].display_name
+    assert repo.find_session(TENANT, "first") is None

@@ -7,12 +7,12 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from algocloud.domain.errors import Conflict, DataFormatError, DomainError, NotFound, ParameterError
+from algocloud.domain.errors import Conflict, DataFormatError, DomainError, InvalidName, NotFound, ParameterError
 from algocloud.service import ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 
-STATUS = ((NotFound, 404), (Conflict, 409), (ParameterError, 400), (DataFormatError, 400), (DomainError, 400))
+STATUS = ((InvalidName, 422), (NotFound, 404), (Conflict, 409), (ParameterError, 400), (DataFormatError, 400), (DomainError, 400))
 
 
 def install(app: FastAPI) -> None:

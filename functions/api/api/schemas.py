@@ -6,7 +6,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StrictStr, StringConstraints
 
-Name = Annotated[StrictStr, StringConstraints(min_length=1, max_length=256, pattern=r"\S")]
+# Present and not blank here; the naming rule (length in bytes, '/', normalisation) is the
+# service's (algocloud.domain.names), also a 422.
+Name = Annotated[StrictStr, StringConstraints(min_length=1, pattern=r"\S")]
 
 
 class _Body(BaseModel):

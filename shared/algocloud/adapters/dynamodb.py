@@ -335,6 +335,9 @@ class DynamoRepository:
         except _Cancelled as cancelled:
             if cancelled.failed[0]:
                 raise Conflict(f"a session named '{new_name}' already exists") from None
+            if self._get(pk, f"SESSION#{session.id}", projection="pk") is not None:
+                # Its old name changed under us: another rename won the race.
+                raise Conflict(f"session '{session.display_name}' was renamed meanwhile; try again") from None
             raise NotFound(f"session '{session.display_name}' no longer exists") from None
         return renamed
 

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 
 STORED_FORMAT = "algocloud.columns/1"
+MAX_TABLES = 1000  # the table names travel in the dataset's metadata record (DynamoDB: 400 KB)
+MAX_TABLE_NAME_BYTES = 255
 
 
 class DataSourceType(StrEnum):
@@ -165,6 +167,12 @@ class DataSource:
             raise DataFormatError(
                 f"metadata.type must be one of {[str(t) for t in DataSourceType]}"
             ) from None
+        if len(tables) > MAX_TABLES:
+            raise DataFormatError(f"a data source may have at most {MAX_TABLES} tables, not {len(tables):,}")
+        for table in tables:
+            if len(str(table).encode()) > MAX_TABLE_NAME_BYTES:
+                raise DataFormatError(f"table name '{str(table)[:40]}...' is longer than "
+                                      f"{MAX_TABLE_NAME_BYTES} bytes")
         return cls(
             name=name,
             ds_type=ds_type,
@@ -280,6 +288,10 @@ def _table_from_json(name: str, body: Any) -> pd.DataFrame:
     index = body.get("index")
     if not isinstance(dtypes, Mapping):
         raise DataFormatError(f"{where}: 'dtypes' must be an object")
+    if not all(isinstance(column, str) for column in columns):
+        raise DataFormatError(f"{where}: column names must be strings")
+    if len(set(columns)) != len(columns):
+        raise DataFormatError(f"{where}: column names must be unique")
     if not all(isinstance(record, Mapping) for record in records):
         raise DataFormatError(f"{where}: 'data' must be a list of records (objects)")
     if index is not None and (not isinstance(index, list) or len(index) != len(records)):
@@ -323,12 +335,10 @@ def _restore_dtype(column: pd.Series, dtype: str, where: str) -> pd.Series:
             return column.astype(dtype)
     except (ValueError, TypeError) as exc:
         raise DataFormatError(f"{where}: cannot be read as {dtype}: {exc}") from None
-    # A dtype this loader has no rule for: try it, else keep what JSON gave
-    # (as the original product does), so foreign payloads still load.
-    try:
-        return column.astype(dtype)
-    except (ValueError, TypeError):
-        return column
+    # A dtype this loader has no rule for (complex, timedelta, pyarrow-backed,
+    # a newer library's): keep the values JSON gave, as the original product
+    # does, so foreign payloads still load and everything stored can be read back.
+    return column
 
 
 def _nullable_int(dtype: str) -> str:

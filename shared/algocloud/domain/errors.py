@@ -36,6 +36,10 @@ class InvalidTransition(Conflict):
     """A scenario status change that the state machine does not allow."""
 
 
+class InvalidName(DomainError):
+    """A session name, scenario tag or dataset key that breaks the naming rule (domain.names)."""
+
+
 class DataFormatError(DomainError):
     """A serialised data source does not have the expected shape."""
 

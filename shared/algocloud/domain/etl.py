@@ -55,6 +55,9 @@ class EtlMessage:
         }
 
 
+MAX_REPORTED_MESSAGES = 100
+
+
 @dataclass
 class EtlResult:
     messages: list[EtlMessage] = field(default_factory=list)
@@ -63,6 +66,19 @@ class EtlResult:
     @property
     def success(self) -> bool:
         return not any(message.level == Level.ERROR for message in self.messages)
+
+    def reported_messages(self, limit: int = MAX_REPORTED_MESSAGES) -> list[EtlMessage]:
+        """At most `limit` messages, errors first, then one line per level counting the rest,
+        so a file with a problem in every row or column still gets a short answer."""
+        if len(self.messages) <= limit:
+            return list(self.messages)
+        ranked = sorted(self.messages, key=lambda m: m.level != Level.ERROR)  # stable: file order kept
+        shown, hidden = ranked[:limit], ranked[limit:]
+        for level in Level:
+            count = sum(m.level == level for m in hidden)
+            if count:
+                shown.append(EtlMessage(level, f"... and {count:,} more {level} message(s) like these"))
+        return shown
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,9 @@ class Parameter:
         return descriptor
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # what every store and JSON library here can hold
+
+
 @dataclass(frozen=True, kw_only=True)
 class _NumberParameter(Parameter):
     min: float | None = None
@@ -109,8 +112,7 @@ class _NumberParameter(Parameter):
             raise self.error(f"{value} is above the maximum {self.max}")
 
     def _extra_descriptor(self) -> dict[str, Any]:
-        bounds = {"min": self.min, "max": self.max}
-        return {key: bound for key, bound in bounds.items() if bound is not None}
+        return {"min": self.min, "max": self.max}  # numerics always carry both, null when unbounded
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -127,6 +129,8 @@ class IntegerParameter(_NumberParameter):
             if not raw.is_integer():
                 raise self.error(f"expected an integer, got {raw}")
             raw = int(raw)
+        if not INT64_MIN <= raw <= INT64_MAX:
+            raise self.error(f"{raw} is outside the 64-bit integer range [{INT64_MIN}, {INT64_MAX}]")
         self._check_range(raw)
         return raw
 
@@ -138,7 +142,10 @@ class FloatParameter(_NumberParameter):
     def parse(self, raw: Any) -> float:
         if isinstance(raw, bool) or not isinstance(raw, (int, float)):
             raise self.wrong_type(raw, "a number")
-        value = float(raw)
+        try:
+            value = float(raw)
+        except OverflowError:  # an integer beyond any float
+            raise self.error("expected a finite number") from None
         if not math.isfinite(value):
             raise self.error("expected a finite number")
         self._check_range(value)

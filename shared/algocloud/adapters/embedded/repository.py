@@ -147,12 +147,14 @@ class SqliteRepository:
         if new_name == session.display_name:
             return session
         with self._db.write() as db:
-            try:
-                renamed = db.execute("UPDATE sessions SET display_name = ? WHERE tenant = ? AND id = ?",
-                                     (new_name, tenant, session.id))
+            try:  # conditional on the name we read, as the DynamoDB transaction is
+                renamed = db.execute("UPDATE sessions SET display_name = ? WHERE tenant = ? AND id = ? "
+                                     "AND display_name = ?", (new_name, tenant, session.id, session.display_name))
             except sqlite3.IntegrityError:
                 raise Conflict(f"a session named '{new_name}' already exists") from None
             if renamed.rowcount == 0:
+                if _session_exists(db, tenant, session.id):
+                    raise Conflict(f"session '{session.display_name}' was renamed meanwhile; try again")
                 raise NotFound(f"session '{session.display_name}' no longer exists")
         return SessionRecord(session.id, new_name, session.created_at)
 

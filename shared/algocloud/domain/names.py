@@ -1,0 +1,33 @@
+"""The one rule for user-given names: session names, scenario tags, dataset keys.
+
+Names are normalised (Unicode NFC, surrounding spaces stripped) so that two
+spellings of the same text are the same name, and bounded in UTF-8 bytes so
+they fit every store's key limits (DynamoDB: 1,024 bytes per sort key).
+Names that appear in a URL path (session names, dataset keys) may not
+contain '/'.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from .errors import InvalidName
+
+MAX_NAME_BYTES = 255
+
+
+def clean_name(raw: object, what: str, in_path: bool = True) -> str:
+    """The normalised name, or InvalidName saying what is wrong with it."""
+    if not isinstance(raw, str):
+        raise InvalidName(f"{what} must be a string")
+    name = unicodedata.normalize("NFC", raw).strip()
+    if not name:
+        raise InvalidName(f"{what} must not be empty")
+    size = len(name.encode("utf-8", errors="surrogatepass"))
+    if size > MAX_NAME_BYTES:
+        raise InvalidName(f"{what} is {size} bytes long in UTF-8; the limit is {MAX_NAME_BYTES}")
+    if any(unicodedata.category(char) in ("Cc", "Cs") for char in name):
+        raise InvalidName(f"{what} must not contain control characters")
+    if in_path and "/" in name:
+        raise InvalidName(f"{what} must not contain '/': it is used in URLs")
+    return name
