@@ -169,6 +169,8 @@ class ScenarioService:
         except BaseException:
             self.repo.purge_session(self.tenant, target.id)
             self.blobs.delete_prefix(target_prefix)
+            if self.repo.find_session(self.tenant, source.id) is None:  # deleted while we copied
+                raise NotFound(f"session '{id_or_name}' was deleted while it was being copied") from None
             raise
         return self.sessions()
 

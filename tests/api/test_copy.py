@@ -116,3 +116,20 @@ def test_responses_are_gzipped_for_clients_that_accept_it(client, base):
     response = client.get(f"{base}/sessions/main/algorithms/Pick Simulation/parameters")
     assert response.headers["content-encoding"] == "gzip"
     assert response.json()["name"] == "Pick Simulation"
+
+
+def test_a_copy_racing_a_delete_of_its_source_is_a_404_not_a_500(client, base, backend):
+    from concurrent.futures import ThreadPoolExecutor
+
+    for round_ in range(4):
+        name = f"source-{round_}"
+        assert client.post(f"{base}/sessions/main/copy", json={"new_display_name": name}).status_code == 201
+        with ThreadPoolExecutor(2) as pool:
+            copying = pool.submit(client.post, f"{base}/sessions/{name}/copy", json={"new_display_name": f"c{round_}"})
+            deleting = pool.submit(client.delete, f"{base}/sessions/{name}")
+        assert deleting.result().status_code == 200
+        assert copying.result().status_code in (201, 404), copying.result().text
+        names = [s["display_name"] for s in client.get(f"{base}/sessions").json()["sessions"]]
+        assert name not in names
+        if copying.result().status_code == 404:
+            assert f"c{round_}" not in names

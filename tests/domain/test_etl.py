@@ -211,3 +211,13 @@ def test_example_files_pass_the_example_schemas(config):
     skus = result.datasource.get_table("sku_data")
     assert len(skus) == 150 and len(result.datasource.get_table("warehouse_layout")) == 1000
     assert skus["current_slot"].is_unique
+
+
+def test_xlsx_work_is_bounded_by_cells_and_time():
+    header = ["event_id", "site", "weight", "done", "at"]
+    rows = [header] + [[i, "n", 1, "yes", "2026-01-01"] for i in range(40)]
+    content = xlsx_bytes({"events": rows})
+    assert "more than 100 cells" in only_error(run(("events.xlsx", content),
+                                                   etl=Etl([EVENTS], max_xlsx_cells=100))).text
+    assert "took over 0 s" in only_error(run(("events.xlsx", content), etl=Etl([EVENTS], max_xlsx_seconds=0))).text
+    assert run(("events.xlsx", content), etl=Etl([EVENTS], max_xlsx_cells=1000)).success

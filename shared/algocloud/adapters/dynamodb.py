@@ -217,9 +217,12 @@ class DynamoRepository:
         Conflicts with another in-flight transaction are retried with backoff:
         they mean "try again", not "your condition failed".
         """
+        # One token for every attempt: a transaction that committed but whose answer
+        # was lost is not applied again when retried (by us or by the SDK).
+        token = str(uuid.uuid4())
         for attempt in range(self.TRANSACTION_ATTEMPTS):
             try:
-                self._db.transact_write_items(TransactItems=operations)
+                self._db.transact_write_items(TransactItems=operations, ClientRequestToken=token)
                 return
             except ClientError as exc:
                 if exc.response["Error"]["Code"] != "TransactionCanceledException":

@@ -9,6 +9,7 @@ source. Nothing a user uploads can raise out of `Etl.run`.
 from __future__ import annotations
 
 import io
+import time
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -112,10 +113,16 @@ class Etl:
         schemas: Sequence[Schema],
         datasource_cls: type[DataSource] = DataSource,
         max_xlsx_uncompressed_bytes: int = 200 * 1024 * 1024,
+        max_xlsx_cells: int = 5_000_000,
+        max_xlsx_seconds: float = 20.0,
     ):
         self.schemas = {schema.name: schema for schema in schemas}
         self.datasource_cls = datasource_cls
         self.max_xlsx_uncompressed_bytes = max_xlsx_uncompressed_bytes
+        # Sheet XML compresses extremely well: bound the work by cells and time too,
+        # well inside API Gateway's 29 s.
+        self.max_xlsx_cells = max_xlsx_cells
+        self.max_xlsx_seconds = max_xlsx_seconds
 
     def run(self, files: Sequence[UploadedFile], dataset_name: str) -> EtlResult:
         result = EtlResult()
@@ -211,6 +218,31 @@ class Etl:
                 )
         return frame
 
+    def _bounded_rows(self, sheet) -> list[tuple]:
+        """The sheet's rows, refused past the cell or the time budget."""
+        try:
+            rows_declared, columns_declared = sheet.max_row or 0, sheet.max_column or 0
+        except Exception:  # noqa: BLE001 - a dimension openpyxl cannot parse: count as we read
+            rows_declared = columns_declared = 0
+        if rows_declared * columns_declared > self.max_xlsx_cells:
+            raise _too_big(self.max_xlsx_cells)
+        rows: list[tuple] = []
+        cells, deadline = 0, time.monotonic() + self.max_xlsx_seconds
+        try:
+            for row in sheet.iter_rows(values_only=True):
+                cells += len(row)
+                if cells > self.max_xlsx_cells:
+                    raise _too_big(self.max_xlsx_cells)
+                if time.monotonic() > deadline:
+                    raise _Rejected(f"reading the workbook took over {self.max_xlsx_seconds:g} s; "
+                                    "upload it as CSV")
+                rows.append(row)
+        except _Rejected:
+            raise
+        except Exception as exc:  # noqa: BLE001 - corrupt sheet XML
+            raise _Rejected(f"the sheet cannot be read: {type(exc).__name__}: {exc}") from None
+        return rows
+
     def _read_xlsx(self, schema: Schema, content: bytes) -> pd.DataFrame:
         import pandas as pd
 
@@ -240,10 +272,7 @@ class Etl:
             if schema.sheet is not None and schema.sheet not in workbook.sheetnames:
                 raise _Rejected(f"no sheet named '{schema.sheet}' (sheets: {workbook.sheetnames})")
             sheet = workbook[schema.sheet] if schema.sheet else workbook.worksheets[0]
-            try:
-                rows = list(sheet.iter_rows(values_only=True))
-            except Exception as exc:  # noqa: BLE001 - corrupt sheet XML
-                raise _Rejected(f"the sheet cannot be read: {type(exc).__name__}: {exc}") from None
+            rows = self._bounded_rows(sheet)
         finally:
             workbook.close()
         while rows and all(cell is None for cell in rows[-1]):
@@ -258,6 +287,10 @@ class Etl:
         width = len(header)
         records = [row[:width] for row in rows[1:]]
         return pd.DataFrame.from_records(records, columns=[str(h) for h in header])
+
+
+def _too_big(cells: int) -> _Rejected:
+    return _Rejected(f"the sheet has more than {cells:,} cells; split it, or upload it as CSV")
 
 
 def _read_json(content: bytes) -> pd.DataFrame:

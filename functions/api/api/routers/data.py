@@ -1,4 +1,5 @@
 from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import UploadFile
@@ -33,7 +34,9 @@ def list_data(sid: str, service: Service) -> dict:
     summary="Add (or replace) a dataset from a DataSource JSON payload",
 )
 async def import_json(sid: str, request: Request, service: Service) -> dict:
-    return service.import_dataset(sid, await request.body())
+    body = await request.body()
+    # Parsing and storing is CPU work: off the event loop, so other requests keep flowing.
+    return await run_in_threadpool(service.import_dataset, sid, body)
 
 
 @router.get("/data/{key}", responses=NOT_FOUND, summary="A dataset as DataSource JSON")
@@ -111,4 +114,4 @@ async def etl(sid: str, request: Request, service: Service) -> dict:
     unsupported = unsupported_files(uploads)
     if unsupported:
         raise BadUpload(f"unsupported file type: {unsupported}; use {sorted(SUPPORTED_EXTENSIONS)}")
-    return service.run_etl(sid, dataset_name, uploads)
+    return await run_in_threadpool(service.run_etl, sid, dataset_name, uploads)  # CPU work: off the loop
