@@ -297,3 +297,25 @@ def test_one_failing_record_does_not_redeliver_the_others(api, driver, worker, m
                                                  if m.message_id == failed[0]))["scenario_id"] == bad["id"]
     assert api.get(good, session="other")["status"] == "complete"
     assert api.get(bad)["status"] == "queued"
+
+
+def test_the_heartbeat_hides_a_live_run_briefly_and_a_crashed_one_reappears_soon(aws_env, sqs):
+    """The deployed worker keeps a running message hidden 60 s at a time (here 1 s)."""
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    from algocloud.adapters.sqs import SqsQueueConsumer
+    from devstack.driver import QueueDriver
+    from worker.lambda_adapter import Heartbeat
+
+    queue_url, _dlq = aws_env
+    consumer = SqsQueueConsumer(sqs, queue_url)
+    sqs.send_message(QueueUrl=queue_url, MessageBody="{}", MessageGroupId="g", MessageDeduplicationId="d")
+    [message] = consumer.receive(1, 1800)  # the queue's long timeout, as Lambda receives it
+    record = SQSRecord(QueueDriver(consumer, lambda *_: {}).event([message])["Records"][0])
+    heartbeat = Heartbeat(sqs, seconds=1)
+    with heartbeat.keep(record):
+        time.sleep(2.5)  # past the short timeout: only the beats keep it hidden
+        assert consumer.receive(1, 30) == []
+    time.sleep(1.5)  # the run "crashed": no more beats, and 1 s later it is back
+    [again] = consumer.receive(1, 30)
+    assert again.message_id == message.message_id

@@ -9,8 +9,14 @@ from algocloud.adapters.settings import backend_settings
 from algocloud.appconfig import load_app_config
 from algocloud.worker import RunWorker
 
-from .lambda_adapter import build_handlers
+from .lambda_adapter import Heartbeat, build_handlers
 
-_adapters = build_adapters(backend_settings())
+_settings = backend_settings()
+_adapters = build_adapters(_settings)
 _worker = RunWorker(config=load_app_config(), repo=_adapters.repo, blobs=_adapters.blobs)
-handler, dead_letter_handler = build_handlers(_worker)
+_heartbeat = None
+if _settings.backend == "aws":
+    from algocloud.adapters.aws import client
+
+    _heartbeat = Heartbeat(client("sqs", _settings))
+handler, dead_letter_handler = build_handlers(_worker, _heartbeat)

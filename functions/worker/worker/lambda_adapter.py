@@ -3,11 +3,20 @@
 A record whose handling raises is reported in `batchItemFailures`, so only it
 is redelivered. The queue is FIFO: after a failure, later records of the same
 message group (session) are reported failed too, to keep that session's order.
+
+While a run is alive its message is kept hidden by a heartbeat for a short
+time at once (the queue's own visibility timeout must stay at least the
+function timeout for the event source mapping): if the worker crashes or
+times out, the message reappears within `HEARTBEAT_VISIBILITY_SECONDS` and the
+run is taken over, instead of after the queue's 30 minutes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -21,6 +30,44 @@ from algocloud.worker import RunWorker
 logger = Logger(service="algocloud-worker")
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+HEARTBEAT_VISIBILITY_SECONDS = 60
+
+
+class Heartbeat:
+    """Keeps a record's message hidden for a short visibility timeout, renewed while a run lives."""
+
+    def __init__(self, sqs_client, seconds: int = HEARTBEAT_VISIBILITY_SECONDS):
+        self._sqs = sqs_client
+        self.seconds = seconds
+
+    @cache  # noqa: B019 - one lookup per queue for the life of the container
+    def _queue_url(self, queue_arn: str) -> str:
+        *_, account, name = queue_arn.split(":")
+        return self._sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+
+    def _hide(self, url: str, receipt: str) -> None:
+        self._sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=receipt, VisibilityTimeout=self.seconds)
+
+    @contextmanager
+    def keep(self, record: SQSRecord) -> Iterator[None]:
+        url = self._queue_url(record.event_source_arn)
+        self._hide(url, record.receipt_handle)
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(self.seconds / 3):
+                try:
+                    self._hide(url, record.receipt_handle)
+                except Exception:  # noqa: BLE001 - the next beat tries again
+                    logger.warning("heartbeat failed", exc_info=True)
+
+        thread = threading.Thread(target=beat, name="heartbeat", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
 
 
 def _message(record: SQSRecord) -> RunMessage | None:
@@ -34,7 +81,7 @@ def _message(record: SQSRecord) -> RunMessage | None:
         return None
 
 
-def build_handlers(worker: RunWorker) -> tuple[Handler, Handler]:
+def build_handlers(worker: RunWorker, heartbeat: Heartbeat | None = None) -> tuple[Handler, Handler]:
     """(run handler for the queue, give-up handler for its dead-letter queue)."""
 
     def run_record(record: SQSRecord) -> None:
@@ -42,7 +89,11 @@ def build_handlers(worker: RunWorker) -> tuple[Handler, Handler]:
         if message is None:
             return
         logger.append_keys(run_id=message.run_id, scenario_id=message.scenario_id)
-        outcome = worker.handle(message)
+        if heartbeat is None:
+            outcome = worker.handle(message)
+        else:
+            with heartbeat.keep(record):
+                outcome = worker.handle(message)
         logger.info("run handled", extra={"outcome": str(outcome),
                                           "receive_count": record.attributes.approximate_receive_count})
 
