@@ -321,3 +321,23 @@ def test_concurrent_renames_of_one_session_have_one_winner_and_conflicts(repo, s
     assert len(winners) == 1 and all(isinstance(o, Conflict) for o in outcomes if o not in winners), outcomes
     assert repo.find_session(TENANT, session.id).display_name == winners[0].display_name
     assert repo.find_session(TENANT, "first") is None
+
+
+def test_local_presigned_urls_are_signed_and_expire(tmp_path):
+    from algocloud.adapters.embedded.blobs import FileBlobStore
+
+    blobs = FileBlobStore(tmp_path / "blobs", "http://127.0.0.1:1", tmp_path / "key")
+    blobs.put("tenants/t/a.json", b"{}", "application/json")
+    url = blobs.presigned_get_url("tenants/t/a.json", expires_seconds=60)
+    query = dict(part.split("=") for part in url.split("?")[1].split("&"))
+    assert blobs.verify("tenants/t/a.json", int(query["expires"]), query["signature"])
+    assert not blobs.verify("tenants/t/b.json", int(query["expires"]), query["signature"])  # another object
+    assert not blobs.verify("tenants/t/a.json", int(query["expires"]) + 1, query["signature"])  # tampered
+    expired = blobs.presigned_get_url("tenants/t/a.json", expires_seconds=-1)
+    query = dict(part.split("=") for part in expired.split("?")[1].split("&"))
+    assert not blobs.verify("tenants/t/a.json", int(query["expires"]), query["signature"])
+    other_key = FileBlobStore(tmp_path / "blobs", "http://127.0.0.1:1", tmp_path / "other-key")
+    assert not other_key.verify("tenants/t/a.json", int(query["expires"]) + 120, query["signature"])
+    for bad in ("../x", "/etc/passwd", "a//b", "a/./b"):
+        with pytest.raises(ValueError):
+            blobs.path(bad)
