@@ -215,3 +215,16 @@ def test_large_dataset_is_served_by_redirect(make_client, base, backend_name):
 def test_from_json_into_an_unknown_session_is_404(client, base):
     response = client.post(f"{base}/sessions/nope/data/from-json", content=FIXTURE.read_bytes())
     assert response.status_code == 404
+
+
+def test_body_limits_follow_the_backend(client, base, backend_name):
+    """On AWS a body crosses API Gateway base64-encoded, so 4.8 MB is already over Lambda's
+    6 MB; without Lambda (embedded) it is an ordinary request."""
+    from api.settings import LAMBDA_BODY_LIMIT
+
+    assert LAMBDA_BODY_LIMIT * 4 / 3 < 6 * 1024 * 1024
+    response = client.post(f"{base}/sessions/main/data/from-json", content=b"x" * 4_800_000)
+    if backend_name == "aws":
+        assert response.status_code == 413 and "base64" in response.json()["detail"]
+    else:
+        assert response.status_code == 400 and "malformed JSON" in response.json()["detail"]

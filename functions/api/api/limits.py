@@ -1,4 +1,4 @@
-"""Request bodies over the Lambda payload limit get a 413, however they are sent.
+"""Request bodies over the limit (on AWS: the Lambda payload limit) get a 413, however sent.
 
 A pure ASGI middleware: it checks Content-Length up front and also counts
 the bytes of bodies sent without one (chunked), so no request reaches the
@@ -17,8 +17,8 @@ class _TooLarge(Exception):
 def _message(size: int | None, limit: int) -> bytes:
     told = f"the request body is {size:,} bytes" if size is not None else "the request body is larger than that"
     return orjson.dumps({"detail": (
-        f"{told}; the limit is {limit:,} bytes (the AWS Lambda payload limit). "
-        "Split the upload into smaller files.")})
+        f"{told}; the limit is {limit:,} bytes (on AWS: the Lambda payload limit, 6 MB once API "
+        "Gateway has base64-encoded the body). Split the upload into smaller files.")})
 
 
 class RequestSizeLimit:

@@ -22,7 +22,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.settings = settings
     errors.install(app)
 
-    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(RequestSizeLimit, max_bytes=settings.request_limit)
     # Smaller responses for clients and under Lambda's 6 MB response limit.
     app.add_middleware(NegotiatedGZip, minimum_size=1024, compresslevel=5)
     if settings.cors_origins:

@@ -20,12 +20,21 @@ class ApiSettings(BackendSettings):
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()  # CORS_ORIGINS: comma-separated, or *
     allow_session_create: bool = True  # ALLOW_SESSION_CREATE: false -> POST /sessions and copy are 403
     require_api_key: bool = False  # REQUIRE_API_KEY: tenant = API Gateway API key id
-    # Lambda's request and response payloads are 6 MB each, the envelope included.
-    max_request_bytes: int = LAMBDA_PAYLOAD_LIMIT - 64 * 1024
-    max_response_bytes: int = LAMBDA_PAYLOAD_LIMIT - 64 * 1024
+    # Largest request and response bodies, in bytes as the client sends and receives them.
+    # Unset: what the backend allows (see request_limit / response_limit).
+    max_request_bytes: int | None = None
+    max_response_bytes: int | None = None
     # Results inlined in one scenario list, before gzip (JSON results compress
     # well over 5x); past it, list entries link to their scenario instead.
     list_inline_result_bytes: int = 4 * LAMBDA_PAYLOAD_LIMIT
+
+    @property
+    def request_limit(self) -> int:
+        return self.max_request_bytes or _default_limit(self.backend)
+
+    @property
+    def response_limit(self) -> int:
+        return self.max_response_bytes or _default_limit(self.backend)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -33,6 +42,18 @@ class ApiSettings(BackendSettings):
         if isinstance(value, str):
             return tuple(origin.strip() for origin in value.split(",") if origin.strip())
         return value
+
+
+# On AWS every body crosses API Gateway base64-encoded (BinaryMediaTypes */*), and
+# Lambda takes at most 6 MB of event or response, envelope included: a raw body
+# may use 3/4 of what is left after the envelope. Without Lambda (embedded) only
+# memory bounds a body.
+LAMBDA_BODY_LIMIT = (LAMBDA_PAYLOAD_LIMIT - 64 * 1024) * 3 // 4
+EMBEDDED_BODY_LIMIT = 256 * 1024 * 1024
+
+
+def _default_limit(backend: str) -> int:
+    return LAMBDA_BODY_LIMIT if backend == "aws" else EMBEDDED_BODY_LIMIT
 
 
 @cache

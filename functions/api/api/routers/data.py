@@ -41,7 +41,7 @@ async def import_json(sid: str, request: Request, service: Service) -> dict:
 
 @router.get("/data/{key}", responses=NOT_FOUND, summary="A dataset as DataSource JSON")
 def get_data(sid: str, key: str, request: Request, service: Service) -> Response:
-    limit = request.app.state.settings.max_response_bytes
+    limit = request.app.state.settings.response_limit
     download = service.dataset_download(sid, key, limit, accepts_gzip(request.headers.get("accept-encoding", "")))
     if download.url is not None:  # too large for a (Lambda) response: fetch it from storage directly
         return RedirectResponse(download.url, status_code=307)
