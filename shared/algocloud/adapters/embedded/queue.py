@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS deduplication (
     queue TEXT NOT NULL, deduplication_id TEXT NOT NULL, expires_at REAL NOT NULL,
     PRIMARY KEY (queue, deduplication_id)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS deduplication_by_expiry ON deduplication (queue, expires_at);
 """
 
 # The first message of each group, if it may be handed out now.
@@ -153,6 +154,8 @@ class SqliteQueue:
             self.doorbell.wait(min(remaining, self.seconds_until_visible() or remaining))
 
     def _receive_now(self, max_messages: int, visibility_timeout: int) -> list[ReceivedMessage]:
+        if self._db.read_one(_HEADS, (self.name, time.time(), 1)) is None:
+            return []  # nothing to hand out: no need for the write lock the senders use
         received: list[ReceivedMessage] = []
         moved = False
         with self._db.write() as db:
