@@ -103,6 +103,10 @@ class ScenarioService:
         return f"{self._session_prefix(session_id)}datasets/{uuid.uuid4()}.json"
 
     # -- tenants and sessions -----------------------------------------------------------
+    def is_bootstrapped(self) -> bool:
+        """Whether this container has seen the tenant bootstrapped (no I/O)."""
+        return (id(self.repo), self.tenant) in _bootstrapped
+
     def ensure_tenant(self) -> None:
         """First request of a tenant: create its default session with the seed data.
 

@@ -10,6 +10,7 @@ from functools import cache
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from algocloud.adapters.factory import Adapters, build_adapters
 from algocloud.appconfig import load_app_config
@@ -25,7 +26,9 @@ def adapters(settings: ApiSettings) -> Adapters:
     return build_adapters(settings)
 
 
-def tenant_id(request: Request) -> str:
+# The dependencies are `async def`: they do no I/O once a tenant is bootstrapped, and a
+# sync dependency would cost a thread-pool round trip on every request.
+async def tenant_id(request: Request) -> str:
     """The API key's id from API Gateway's request context when keys are required."""
     settings: ApiSettings = request.app.state.settings
     if not settings.require_api_key:
@@ -37,10 +40,11 @@ def tenant_id(request: Request) -> str:
     return str(key_id)
 
 
-def get_service(request: Request, tenant: Annotated[str, Depends(tenant_id)]) -> ScenarioService:
-    built = adapters(request.app.state.settings)
+async def get_service(request: Request, tenant: Annotated[str, Depends(tenant_id)]) -> ScenarioService:
+    built = adapters(request.app.state.settings)  # built once per container
     service = ScenarioService(load_app_config(), built.repo, built.blobs, built.queue, tenant)
-    service.ensure_tenant()
+    if not service.is_bootstrapped():
+        await run_in_threadpool(service.ensure_tenant)  # a tenant's first request: storage I/O
     return service
 
 
