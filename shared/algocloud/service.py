@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gzip
 import threading
-import unicodedata
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from .domain.config import AppConfig
 from .domain.datasource import DataSource, stored_to_json
 from .domain.errors import Conflict, DataFormatError, NotFound
 from .domain.etl import EtlResult, UploadedFile
-from .domain.names import clean_name
+from .domain.names import clean_name, normal_form
 from .domain.ports import BlobStore, DatasetRecord, Repository, RunQueue, SessionRecord
 from .domain.scenario import RUN_FIELDS, Scenario, Status
 from .run_message import RunMessage
@@ -139,7 +138,7 @@ class ScenarioService:
         }
 
     def session(self, id_or_name: str) -> SessionRecord:
-        session = self.repo.find_session(self.tenant, unicodedata.normalize("NFC", id_or_name))
+        session = self.repo.find_session(self.tenant, normal_form(id_or_name))
         if session is None:
             raise NotFound(f"session '{id_or_name}' not found")
         return session
@@ -234,7 +233,7 @@ class ScenarioService:
     ) -> dict[str, Any]:
         session = self.session(sid)
         tag = clean_name(tag, "a tag", in_path=False)
-        scenario = self.config.new_scenario(tag, unicodedata.normalize("NFC", dataset_key), algo_name,
+        scenario = self.config.new_scenario(tag, normal_form(dataset_key), algo_name,
                                             algo_params, data_params)
         self.repo.create_scenario(self.tenant, session.id, scenario)
         return self.config.scenario_dict(scenario)
@@ -337,20 +336,27 @@ class ScenarioService:
         when the body would be over `max_bytes`."""
         session = self.session(sid)
         record = self._dataset(session.id, key)
+        plain = zipped = None
         if record.size_bytes <= max_bytes * (8 if gzip_ok else 1):  # else surely too large: skip the work
-            body = stored_to_json(_stored_bytes(self.blobs, record.object_key))
+            plain = stored_to_json(_stored_bytes(self.blobs, record.object_key))
+            if not gzip_ok and len(plain) <= max_bytes:
+                return DatasetDownload(body=plain)
             if gzip_ok:
-                body = gzip.compress(body, compresslevel=1)
-            if len(body) <= max_bytes:
-                return DatasetDownload(body=body, gzipped=gzip_ok)
-        return DatasetDownload(url=self._download_url(record))
+                zipped = gzip.compress(plain, compresslevel=1)
+                if len(zipped) <= max_bytes:
+                    return DatasetDownload(body=zipped, gzipped=True)
+        return DatasetDownload(url=self._download_url(record, plain, zipped))
 
-    def _download_url(self, record: DatasetRecord) -> str:
-        """A presigned URL of the dataset's Algomancy JSON, written on first use."""
+    def _download_url(self, record: DatasetRecord, plain: bytes | None, zipped: bytes | None) -> str:
+        """A presigned URL of the dataset's Algomancy JSON (gzip), written on first use from
+        what the caller already made, if anything."""
         target = download_key(record.object_key)
         if not self.blobs.exists(target):
-            body = gzip.compress(stored_to_json(_stored_bytes(self.blobs, record.object_key)), compresslevel=1)
-            self.blobs.put(target, body, "application/json", "gzip")
+            if zipped is None:
+                if plain is None:
+                    plain = stored_to_json(_stored_bytes(self.blobs, record.object_key))
+                zipped = gzip.compress(plain, compresslevel=1)
+            self.blobs.put(target, zipped, "application/json", "gzip")
         return self.blobs.presigned_get_url(target)
 
     def data_parameters(self, sid: str, key: str) -> dict[str, Any]:

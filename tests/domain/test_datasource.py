@@ -187,10 +187,9 @@ def test_the_stored_form_round_trips_and_reads_back_as_the_algomancy_json(tables
     ds = DataSource("stored", DataSourceType.DERIVED_DATA, tables)
     stored = ds.to_stored_bytes()
     assert stored_to_json(stored) == ds.to_json_bytes()  # byte for byte
-    back = DataSource.from_stored(stored)
-    for name, frame in tables.items():
-        pd.testing.assert_frame_equal(back.tables[name], DataSource.from_json(ds.to_json_bytes()).tables[name],
-                                      check_exact=True)
+    back, expected = DataSource.from_stored(stored), DataSource.from_json(ds.to_json_bytes())
+    for name in tables:
+        pd.testing.assert_frame_equal(back.tables[name], expected.tables[name], check_exact=True)
     assert (back.id, back.name, back.ds_type) == (ds.id, ds.name, ds.ds_type)
 
 

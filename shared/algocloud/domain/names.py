@@ -16,11 +16,16 @@ from .errors import InvalidName
 MAX_NAME_BYTES = 255
 
 
+def normal_form(text: str) -> str:
+    """The Unicode form names are stored in; lookups by name use it too."""
+    return unicodedata.normalize("NFC", text)
+
+
 def clean_name(raw: object, what: str, in_path: bool = True) -> str:
     """The normalised name, or InvalidName saying what is wrong with it."""
     if not isinstance(raw, str):
         raise InvalidName(f"{what} must be a string")
-    name = unicodedata.normalize("NFC", raw).strip()
+    name = normal_form(raw).strip()
     if not name:
         raise InvalidName(f"{what} must not be empty")
     size = len(name.encode("utf-8", errors="surrogatepass"))

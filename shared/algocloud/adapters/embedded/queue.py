@@ -49,11 +49,12 @@ CREATE TABLE IF NOT EXISTS deduplication (
 CREATE INDEX IF NOT EXISTS deduplication_by_expiry ON deduplication (queue, expires_at);
 """
 
-# The first message of each group, if it may be handed out now.
-_HEADS = """
+# A message that is the first of its group (only it can be handed out or be in flight).
+_GROUP_HEAD = "seq = (SELECT MIN(seq) FROM messages WHERE queue = m.queue AND group_id = m.group_id)"
+# The group heads that may be handed out now.
+_HEADS = f"""
 SELECT seq, message_id, group_id, body, sent_at_ms, receive_count FROM messages AS m
-WHERE queue = ? AND visible_at <= ?
-  AND seq = (SELECT MIN(seq) FROM messages WHERE queue = m.queue AND group_id = m.group_id)
+WHERE queue = ? AND visible_at <= ? AND {_GROUP_HEAD}
 ORDER BY seq LIMIT ?
 """
 
@@ -211,10 +212,8 @@ class SqliteQueue:
 
     def seconds_until_visible(self) -> float | None:
         """When the next group head becomes visible (an in-flight message timing out)."""
-        row = self._db.read_one(
-            "SELECT MIN(visible_at) FROM messages AS m WHERE queue = ? "
-            "AND seq = (SELECT MIN(seq) FROM messages WHERE queue = m.queue AND group_id = m.group_id)",
-            (self.name,))
+        row = self._db.read_one(f"SELECT MIN(visible_at) FROM messages AS m WHERE queue = ? AND {_GROUP_HEAD}",
+                                (self.name,))
         if row is None or row[0] is None:
             return None
         return max(0.0, row[0] - time.time())

@@ -56,6 +56,7 @@ _SCENARIO_COLUMNS = (
 )
 _SELECT_SCENARIO = f"SELECT {', '.join(_SCENARIO_COLUMNS)} FROM scenarios"
 _DATASET_COLUMNS = "key, ds_id, ds_type, creation_datetime, tables, object_key, size_bytes, refs"
+_SELECT_DATASET = f"SELECT {_DATASET_COLUMNS} FROM datasets WHERE tenant = ? AND session_id = ? AND key = ?"
 
 
 def _column_value(name: str, value: Any) -> Any:
@@ -193,8 +194,7 @@ class SqliteRepository:
         return [_dataset_from(row) for row in rows]
 
     def get_dataset(self, tenant: str, session_id: str, key: str) -> DatasetRecord | None:
-        row = self._db.read_one(f"SELECT {_DATASET_COLUMNS} FROM datasets WHERE tenant = ? AND session_id = ? "
-                                "AND key = ?", (tenant, session_id, key))
+        row = self._db.read_one(_SELECT_DATASET, (tenant, session_id, key))
         return None if row is None else _dataset_from(row)
 
     def put_dataset(self, tenant: str, session_id: str, record: DatasetRecord,
@@ -203,8 +203,7 @@ class SqliteRepository:
         with self._db.write() as db:
             if not _session_exists(db, tenant, session_id):
                 raise NotFound("session not found")
-            row = db.execute(f"SELECT {_DATASET_COLUMNS} FROM datasets WHERE tenant = ? AND session_id = ? "
-                             "AND key = ?", (tenant, session_id, record.key)).fetchone()
+            row = db.execute(_SELECT_DATASET, (tenant, session_id, record.key)).fetchone()
             previous = None if row is None else _dataset_from(row)
             if previous is not None and not overwrite:
                 raise Conflict(f"a dataset named '{record.key}' already exists")
