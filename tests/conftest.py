@@ -10,6 +10,7 @@ from tests.support import (BUCKET, REGION, TABLE, Backend, clear_caches, create_
 serialise_moto_requests()
 
 BACKENDS = ["aws", "embedded"]
+STAGE = "Prod"
 
 
 @pytest.fixture(scope="session")
@@ -61,10 +62,22 @@ def backend(request, settings):
 
 @pytest.fixture
 def make_client(settings):
+    """A client of the app as deployed: on the aws backend through API Gateway and the Lambda handler."""
     from api.main import create_app
 
-    def make(**overrides):
-        return TestClient(create_app(settings.model_copy(update=overrides)))
+    def make(gateway=None, **overrides):
+        app = create_app(settings.model_copy(update=overrides))
+        if settings.backend != "aws":
+            client = TestClient(app)
+        else:
+            from api.lambda_adapter import build_handler
+            from devstack.apigateway import RestApiGateway, config_from_template
+
+            # The template's stage and gateway responses; throttling only where a test asks for it.
+            gateway = gateway or config_from_template(stage=STAGE, stage_throttle=None)
+            client = TestClient(RestApiGateway(build_handler(app), gateway))
+        client.api = app  # the FastAPI app behind it, for its settings
+        return client
 
     return make
 
@@ -75,8 +88,14 @@ def client(make_client):
 
 
 @pytest.fixture
-def base():
-    return "/api/v1"
+def root(backend_name):
+    """Where the app is: behind the stage on API Gateway."""
+    return f"/{STAGE}" if backend_name == "aws" else ""
+
+
+@pytest.fixture
+def base(root):
+    return f"{root}/api/v1"
 
 
 @pytest.fixture

@@ -110,3 +110,18 @@ class Backend:
         root = Path(self.settings.state_dir) / "blobs"
         keys = [path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file()]
         return sorted(key for key in keys if key.startswith(prefix) and not key.split("/")[-1].startswith("."))
+
+    def read_url(self, url: str, client) -> bytes:
+        """The bytes behind a presigned URL: S3's object (moto serves no HTTP here), or the API's own."""
+        if self.name == "aws":
+            from urllib.parse import unquote, urlsplit
+
+            assert "X-Amz-Signature" in url
+            parts = urlsplit(url)
+            bucket, key = (parts.netloc.split(".")[0], unquote(parts.path[1:])) if parts.netloc.startswith(BUCKET) \
+                else tuple(unquote(parts.path[1:]).split("/", 1))
+            assert bucket == BUCKET
+            return boto3.client("s3", region_name=REGION).get_object(Bucket=bucket, Key=key)["Body"].read()
+        response = client.get(url)
+        assert response.status_code == 200
+        return response.content

@@ -187,12 +187,15 @@ class ScenarioService:
         return self.sessions()
 
     # -- scenarios ------------------------------------------------------------------------
-    def scenario_dict(self, session_id: str, scenario: Scenario, load_result: bool) -> dict[str, Any]:
-        """Wire form. A result kept in S3 is loaded (one read) or, in lists, linked."""
+    def scenario_dict(self, session_id: str, scenario: Scenario, load_result: bool,
+                      inline_budget: int | None = None) -> dict[str, Any]:
+        """Wire form. A result kept in storage is loaded (one read) or linked: always in
+        lists, and when its JSON is over `inline_budget` bytes."""
         wire = self.config.scenario_dict(scenario)
         if scenario.result_ref and scenario.status == Status.COMPLETE:
-            if load_result:
-                wire["result"] = orjson.loads(self.blobs.get(scenario.result_ref))
+            raw = self.blobs.get(scenario.result_ref) if load_result else None
+            if raw is not None and (inline_budget is None or len(raw) <= inline_budget):
+                wire["result"] = orjson.loads(raw)
             else:
                 wire["result_url"] = self.blobs.presigned_get_url(scenario.result_ref)
         return wire
@@ -204,28 +207,36 @@ class ScenarioService:
         return scenario
 
     def list_scenarios(
-        self, sid: str, inline_budget: int | None = None, link: Callable[[str], str] | None = None
+        self, sid: str, budget: int | None = None, link: Callable[[str], str] | None = None
     ) -> list[dict[str, Any]]:
-        """Every scenario, results included while their JSON fits `inline_budget` bytes.
+        """Every scenario, results included while the list's JSON fits `budget` bytes.
 
         Past the budget (a Lambda response is at most 6 MB) a result is left out
         and `result_url` (from `link`) says where to read it.
         """
         session = self.session(sid)
-        listed, spent = [], 0
+        listed, spent = [], 2  # the brackets
         for scenario in self.repo.list_scenarios(self.tenant, session.id):
             wire = self.scenario_dict(session.id, scenario, load_result=False)
-            if wire["result"] is not None and inline_budget is not None:
-                spent += len(orjson.dumps(wire["result"]))
-                if spent > inline_budget:
+            if budget is not None:
+                size = len(orjson.dumps(wire)) + 1
+                if wire["result"] is not None and spent + size > budget:
                     wire["result"] = None
                     wire["result_url"] = link(scenario.id) if link else None
+                    size = len(orjson.dumps(wire)) + 1
+                spent += size
             listed.append(wire)
         return listed
 
-    def get_scenario(self, sid: str, scenario_id: str) -> dict[str, Any]:
+    def get_scenario(self, sid: str, scenario_id: str, budget: int | None = None) -> dict[str, Any]:
+        """One scenario with its result, or a `result_url` to read it from storage when the
+        whole would be over `budget` bytes."""
         session = self.session(sid)
-        return self.scenario_dict(session.id, self._scenario(session.id, scenario_id), load_result=True)
+        scenario = self._scenario(session.id, scenario_id)
+        if budget is None or not scenario.result_ref:
+            return self.scenario_dict(session.id, scenario, load_result=True)
+        others = len(orjson.dumps(self.config.scenario_dict(scenario)))
+        return self.scenario_dict(session.id, scenario, load_result=True, inline_budget=budget - others)
 
     def create_scenario(
         self, sid: str, tag: str, dataset_key: str, algo_name: str,

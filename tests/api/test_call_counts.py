@@ -6,22 +6,22 @@ import pytest
 
 
 @pytest.fixture
-def counted(client, backend_name):
+def counted(client, backend_name, root):
     """Counts AWS API calls made through the app's clients (botocore event hooks)."""
     from api import deps
 
     if backend_name != "aws":
         pytest.skip("counts AWS API calls")
-    client.get("/health")  # build the adapters and bootstrap the tenant first
+    client.get(f"{root}/health")  # build the adapters and bootstrap the tenant first
     calls = Counter()
-    built = deps.adapters(client.app.state.settings)
+    built = deps.adapters(client.api.state.settings)
     for adapter in (built.repo, built.blobs, built.queue):
         inner = next(v for k, v in vars(adapter).items() if k in ("_db", "_s3", "_sqs"))
         inner.meta.events.register("before-call", lambda model, **_: calls.update([model.name]))
 
     def measure(method, path, **kwargs):
         calls.clear()
-        response = getattr(client, method)(path, **kwargs)
+        response = getattr(client, method)(root + path, **kwargs)
         assert response.status_code < 400, response.text
         return sum(calls.values()), dict(calls)
 
@@ -40,8 +40,8 @@ def read_costs(counted, scenario_id):
     return {path: counted("get", path.format(id=scenario_id)) for path in READS}
 
 
-def test_read_endpoints_do_not_grow_with_the_number_of_scenarios(client, counted):
-    url = "/api/v1/sessions/main/scenarios"
+def test_read_endpoints_do_not_grow_with_the_number_of_scenarios(client, counted, root):
+    url = f"{root}/api/v1/sessions/main/scenarios"
     first = client.post(url, json={"tag": "s0", "dataset_key": "Master data", "algo_name": "Instant"}).json()
     with_one = read_costs(counted, first["id"])
     for index in range(1, 200):

@@ -9,7 +9,7 @@ def complete_run(client, session_id, scenario_id, result, kpis, result_ref=None)
     """Drive a queued scenario to complete the way the worker does (conditional transitions)."""
     from api import deps
 
-    adapters = deps.adapters(client.app.state.settings)
+    adapters = deps.adapters(client.api.state.settings)
     repo, blobs = adapters.repo, adapters.blobs
     scenario = repo.get_scenario("default", session_id, scenario_id)
     repo.transition("default", session_id, scenario_id, Status.PROCESSING, run_id=scenario.run_id)
@@ -97,19 +97,41 @@ def test_list_links_results_kept_in_the_blob_store_and_get_returns_them(client, 
     assert key not in objects()
 
 
-def test_a_long_list_links_results_past_its_inline_budget(make_client, base, main_id):
-    client = make_client(list_inline_result_bytes=25)
+def test_a_result_over_the_response_limit_is_linked_not_inlined(client, make_client, base, main_id, backend):
+    scenarios = f"{base}/sessions/main/scenarios"
+    big = client.post(scenarios, json={"tag": "big", "dataset_key": "Master data", "algo_name": "Instant"}).json()
+    client.post(f"{scenarios}/{big['id']}/run")
+    key = f"tenants/default/sessions/{main_id}/results/{big['id']}/run.json"
+    result = {"rows": list(range(20_000))}
+    complete_run(client, main_id, big["id"], result, {}, result_ref=key)
+    whole = client.get(f"{scenarios}/{big['id']}", headers={"Accept-Encoding": "identity"})
+    assert whole.json()["result"] == result and "result_url" not in whole.json()
+    limited = make_client(max_response_bytes=len(whole.content) - 1)
+    response = limited.get(f"{scenarios}/{big['id']}", headers={"Accept-Encoding": "identity"})
+    assert response.status_code == 200 and len(response.content) < len(whole.content)
+    body = response.json()
+    assert body["result"] is None and body["status"] == "complete"
+    assert backend.read_url(body["result_url"], limited) == __import__("orjson").dumps(result)
+
+
+def test_a_long_list_links_results_past_the_response_limit(client, make_client, base, main_id):
     scenarios = f"{base}/sessions/main/scenarios"
     made = [client.post(scenarios, json={"tag": f"t{i}", "dataset_key": "Master data", "algo_name": "Instant"}).json()
             for i in range(3)]
     for scenario in made:
         client.post(f"{scenarios}/{scenario['id']}/run")
-        complete_run(client, main_id, scenario["id"], {"n": scenario["tag"]}, {})
-    listed = client.get(scenarios).json()
+        complete_run(client, main_id, scenario["id"], {"n": scenario["tag"] * 300}, {})
+    whole = client.get(scenarios, headers={"Accept-Encoding": "identity"})
+    assert all(s["result"] is not None for s in whole.json())
+    # A limit 100 bytes short of the whole list: the last result is linked, never the response refused.
+    limited = make_client(max_response_bytes=len(whole.content) - 100)
+    response = limited.get(scenarios, headers={"Accept-Encoding": "identity"})
+    assert response.status_code == 200 and len(response.content) <= len(whole.content) - 100
+    listed = response.json()
     inline = [s for s in listed if s["result"] is not None]
     linked = [s for s in listed if s.get("result_url")]
-    assert len(inline) == 2 and len(linked) == 1  # each result is 10 bytes of JSON
-    assert client.get(linked[0]["result_url"]).json()["result"] == {"n": linked[0]["tag"]}
+    assert len(inline) == 2 and len(linked) == 1
+    assert limited.get(linked[0]["result_url"]).json()["result"] == {"n": linked[0]["tag"] * 300}
 
 
 def test_responses_are_gzipped_for_clients_that_accept_it(client, base):

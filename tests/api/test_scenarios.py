@@ -156,7 +156,7 @@ def test_queue_failure_fails_the_run_visibly(client, scenarios, monkeypatch):
     from api import deps
 
     created = client.post(scenarios, json=SLOW).json()
-    queue = deps.adapters(client.app.state.settings).queue
+    queue = deps.adapters(client.api.state.settings).queue
 
     def refuse(_body):
         raise ConnectionError("queue down")

@@ -14,8 +14,8 @@ def test_first_request_creates_main_with_master_data(client, base):
     assert client.get(f"{base}/sessions/{body['default']}/data").json() == {"keys": ["Master data"]}
 
 
-def test_health_at_both_paths(client, base):
-    for path in ("/health", f"{base}/health"):
+def test_health_at_both_paths(client, root, base):
+    for path in (f"{root}/health", f"{base}/health"):
         response = client.get(path)
         assert response.status_code == 200
         assert response.json() == {"status": "ok", "title": "Warehouse slotting (example)", "sessions": ["main"]}

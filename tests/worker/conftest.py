@@ -13,7 +13,7 @@ def worker(client):
     from algocloud.appconfig import load_app_config
     from algocloud.worker import RunWorker
 
-    adapters = deps.adapters(client.app.state.settings)
+    adapters = deps.adapters(client.api.state.settings)
     return RunWorker(config=load_app_config(), repo=adapters.repo, blobs=adapters.blobs, progress_interval=0.2)
 
 

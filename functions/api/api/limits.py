@@ -60,3 +60,49 @@ class RequestSizeLimit:
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
+
+
+class ResponseSizeLimit:
+    """A response body over the limit is never attempted: it becomes a 413 that says what to do.
+
+    On AWS, Lambda fails a response over 6 MB (base64 included) and API
+    Gateway answers a bare 502; the endpoints that can grow (datasets,
+    results, lists) already link to storage past the limit, so this is the
+    guard for what remains. It sits outside compression and so measures the
+    bytes that would be sent.
+    """
+
+    def __init__(self, app, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        start: dict | None = None
+        chunks: list[bytes] = []
+        size = 0
+
+        async def buffering_send(message):
+            nonlocal start, size
+            if message["type"] == "http.response.start":
+                start = message
+                return
+            if message["type"] != "http.response.body":
+                return await send(message)
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if message.get("more_body"):
+                return
+            if size > self.max_bytes:
+                body = orjson.dumps({"detail": (
+                    f"the response would be {size:,} bytes; the limit is {self.max_bytes:,} bytes (on AWS: the "
+                    "Lambda response limit, 6 MB once base64-encoded). Ask with 'Accept-Encoding: gzip', or read "
+                    "less at once.")})
+                await send({"type": "http.response.start", "status": 413, "headers": [
+                    (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                return await send({"type": "http.response.body", "body": body})
+            await send(start)
+            await send({"type": "http.response.body", "body": b"".join(chunks)})
+
+        await self.app(scope, receive, buffering_send)

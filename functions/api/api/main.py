@@ -7,7 +7,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from . import errors
 from .encoding import NegotiatedGZip
-from .limits import RequestSizeLimit
+from .limits import RequestSizeLimit, ResponseSizeLimit
 from .routers import catalog, data, meta, scenarios, sessions
 from .settings import ApiSettings, get_settings
 
@@ -25,6 +25,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_middleware(RequestSizeLimit, max_bytes=settings.request_limit)
     # Smaller responses for clients and under Lambda's 6 MB response limit.
     app.add_middleware(NegotiatedGZip, minimum_size=1024, compresslevel=5)
+    if settings.backend == "aws":  # only Lambda bounds a response; locally, large ones are just large
+        app.add_middleware(ResponseSizeLimit, max_bytes=settings.response_limit)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["*"], allow_headers=["*"],

@@ -24,9 +24,6 @@ class ApiSettings(BackendSettings):
     # Unset: what the backend allows (see request_limit / response_limit).
     max_request_bytes: int | None = None
     max_response_bytes: int | None = None
-    # Results inlined in one scenario list, before gzip (JSON results compress
-    # well over 5x); past it, list entries link to their scenario instead.
-    list_inline_result_bytes: int = 4 * LAMBDA_PAYLOAD_LIMIT
 
     @property
     def request_limit(self) -> int:

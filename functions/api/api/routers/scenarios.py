@@ -16,7 +16,7 @@ def list_scenarios(sid: str, request: Request, service: Service) -> Response:
     def link(scenario_id: str) -> str:
         return str(request.url_for("get_scenario", sid=sid, scenario_id=scenario_id))
 
-    return OrjsonResponse(service.list_scenarios(sid, settings.list_inline_result_bytes, link))
+    return OrjsonResponse(service.list_scenarios(sid, settings.response_limit, link))
 
 
 @router.post(
@@ -32,8 +32,8 @@ def create_scenario(sid: str, body: ScenarioBody, service: Service) -> Response:
 
 
 @router.get("/scenarios/{scenario_id}", response_model=dict, responses=NOT_FOUND, summary="One scenario, with KPIs and result")
-def get_scenario(sid: str, scenario_id: str, service: Service) -> Response:
-    return OrjsonResponse(service.get_scenario(sid, scenario_id))
+def get_scenario(sid: str, scenario_id: str, request: Request, service: Service) -> Response:
+    return OrjsonResponse(service.get_scenario(sid, scenario_id, request.app.state.settings.response_limit))
 
 
 @router.delete("/scenarios/{scenario_id}", status_code=204, responses=NOT_FOUND, summary="Delete a scenario")

@@ -1,0 +1,373 @@
+"""API Gateway (REST API, Lambda proxy integration) in front of a Lambda handler, as an ASGI app.
+
+`make local ARGS="--aws"` serves the API Lambda's own handler (functions/api,
+Mangum and all) through this, so a request takes the path it takes on AWS.
+Emulated, with the AWS documentation each behaviour follows:
+
+- Routing: only paths under the stage (`/Prod/...`) reach the function (the
+  template's `/` and `/{proxy+}` routes); others get API Gateway's 403
+  `Missing Authentication Token`.
+- The event: the proxy integration's input format (API Gateway developer
+  guide, "Lambda proxy integrations", input format): `path` without the
+  stage, `requestContext.path` with it, `resource`, `pathParameters.proxy`,
+  single- and multi-value headers and query strings, `requestContext.identity`
+  with `sourceIp`, `apiKey` and `apiKeyId`.
+- Binary media types ("Binary media types for REST APIs"): a body whose
+  Content-Type matches one of the template's `BinaryMediaTypes` (`*/*`: all)
+  reaches the function base64-encoded; a response with `isBase64Encoded` is
+  decoded back to bytes.
+- Quotas ("Amazon API Gateway quotas"): a request body over 10 MB is refused
+  at the edge (413). Lambda quotas ("Lambda quotas", invocation payload):
+  the event and the function's response are at most 6 MB of JSON each, so a
+  request whose encoded event is larger gets 413 `Request Too Long` and a
+  response over it 502; the integration timeout of 29 s gets 504.
+- API keys and usage plans ("Usage plans and API keys", "Throttle requests"):
+  with keys required, a missing or unknown `x-api-key` is 403 `Forbidden`;
+  the stage's and the key's token buckets (rate, burst) answer 429 `Too Many
+  Requests`, the key's daily quota 429 `Limit Exceeded`. OPTIONS (the
+  template's Preflight route) needs no key.
+- Gateway responses ("Gateway response types"): the default status codes and
+  `{"message": ...}` bodies, with `x-amzn-ErrorType`.
+
+Not emulated: authorizers, mapping templates, caching, custom domains, WAF,
+the edge's own headers. Each invocation runs on a thread of a pool as large
+as the function's concurrency, with its own event loop (a Lambda execution
+environment serves one request at a time); a timed-out invocation keeps its
+thread until it ends, as a Lambda keeps running after API Gateway gives up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import hashlib
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+EDGE_PAYLOAD_LIMIT = 10 * 1024 * 1024  # API Gateway: 10 MB per request
+LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024  # Lambda, synchronous: 6 MB event and 6 MB response
+INTEGRATION_TIMEOUT_SECONDS = 29.0
+ACCOUNT_ID = "123456789012"
+API_ID = "local0api1"
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+@dataclass
+class TokenBucket:
+    """API Gateway's throttle: `burst` requests at once, refilled at `rate` per second."""
+
+    rate: float
+    burst: int
+    tokens: float = field(init=False)
+    stamp: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        self.tokens = float(self.burst)
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(float(self.burst), self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+@dataclass(frozen=True)
+class UsagePlan:
+    rate: float
+    burst: int
+    daily_quota: int
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    stage: str = "Prod"
+    binary_media_types: tuple[str, ...] = ("*/*",)
+    stage_throttle: tuple[float, int] | None = None  # (rate, burst); None: unthrottled
+    require_api_key: bool = False
+    api_keys: dict[str, str] = field(default_factory=dict)  # key value -> key id
+    usage_plan: UsagePlan | None = None
+    timeout: float = INTEGRATION_TIMEOUT_SECONDS
+    concurrency: int = 10  # the function's concurrent executions
+    responses: dict[str, str] = field(default_factory=dict)  # gateway response type -> JSON template
+
+
+def api_key_id(value: str) -> str:
+    """A stable 10-character id for a key value, shaped like API Gateway's."""
+    return hashlib.sha256(value.encode()).hexdigest()[:10]
+
+
+def config_from_template(**overrides: Any) -> GatewayConfig:
+    """The stage name, binary media types, throttles and usage plan of template.yaml's Api."""
+    from devstack.template import load_template
+
+    template = load_template()
+    defaults = {name: p.get("Default") for name, p in template.get("Parameters", {}).items()}
+
+    def value(v: Any) -> Any:
+        return defaults[v["Ref"]] if isinstance(v, dict) and "Ref" in v else v
+
+    [api] = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::Api"]
+    [settings] = api.get("MethodSettings", [{}])
+    plan = api["Auth"]["UsagePlan"]
+    responses = {kind: r["ResponseTemplates"]["application/json"]
+                 for kind, r in api.get("GatewayResponses", {}).items() if "application/json" in r.get("ResponseTemplates", {})}
+    config = GatewayConfig(
+        responses=responses,
+        stage=value(api["StageName"]),
+        binary_media_types=tuple(t.replace("~1", "/") for t in api.get("BinaryMediaTypes", [])),
+        stage_throttle=(float(value(settings["ThrottlingRateLimit"])), int(value(settings["ThrottlingBurstLimit"]))),
+        usage_plan=UsagePlan(float(value(plan["Throttle"]["RateLimit"])), int(value(plan["Throttle"]["BurstLimit"])),
+                             int(value(plan["Quota"]["Limit"]))),
+    )
+    return GatewayConfig(**{**config.__dict__, **overrides})
+
+
+@dataclass
+class GatewayResponse:
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+
+# API Gateway's own answers: response type -> (status, x-amzn-ErrorType, message), from
+# "Gateway response types" and what the service answers by default.
+GATEWAY_RESPONSES = {
+    "MISSING_AUTHENTICATION_TOKEN": (403, "MissingAuthenticationTokenException", "Missing Authentication Token"),
+    "INVALID_API_KEY": (403, "ForbiddenException", "Forbidden"),
+    "THROTTLED": (429, "TooManyRequestsException", "Too Many Requests"),
+    "QUOTA_EXCEEDED": (429, "LimitExceededException", "Limit Exceeded"),
+    "REQUEST_TOO_LARGE": (413, "BadRequestException", "Request Too Long"),
+    "INTEGRATION_TIMEOUT": (504, "InternalServerErrorException", "Endpoint request timed out"),
+    "LAMBDA_FAILURE": (502, "InternalServerErrorException", "Internal server error"),  # a DEFAULT_5XX
+}
+DEFAULT_TEMPLATE = '{"message":$context.error.messageString}'
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _is_binary(content_type: str, media_types: tuple[str, ...]) -> bool:
+    kind = content_type.split(";", 1)[0].strip().lower()
+    major = kind.split("/", 1)[0]
+    return any(t == "*/*" or t == kind or t == f"{major}/*" for t in media_types)
+
+
+@dataclass
+class LambdaContext:
+    """What a handler may read from its context."""
+
+    aws_request_id: str
+    deadline: float
+    function_name: str = "algocloud-api"
+    memory_limit_in_mb: int = 1024
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+def _own_event_loop() -> None:
+    # Mangum runs each invocation on the thread's event loop; a pool thread has none.
+    asyncio.set_event_loop(asyncio.new_event_loop())
+
+
+def render_template(template: str, message: str) -> bytes:
+    """The two variables our templates use: the message quoted (messageString) and bare."""
+    quoted = json.dumps(message)
+    return template.replace("$context.error.messageString", quoted).replace("$context.error.message", quoted[1:-1]).encode()
+
+
+class RestApiGateway:
+    def __init__(self, handler: Handler, config: GatewayConfig | None = None):
+        self.handler = handler
+        self.config = config or GatewayConfig()
+        self.pool = ThreadPoolExecutor(self.config.concurrency, thread_name_prefix="lambda",
+                                       initializer=_own_event_loop)
+        self.lock = threading.Lock()
+        self.stage_bucket = TokenBucket(*self.config.stage_throttle) if self.config.stage_throttle else None
+        self.key_buckets: dict[str, TokenBucket] = {}
+        self.quota_used: dict[str, tuple[dt.date, int]] = {}
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        if scope["type"] != "http":
+            return
+        response = await self.respond(scope, receive)
+        headers = [*response.headers, (b"content-length", str(len(response.body)).encode())]
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        await send({"type": "http.response.body", "body": response.body})
+
+    async def respond(self, scope, receive) -> GatewayResponse:
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+        declared = next((v for k, v in headers if k.lower() == "content-length"), "")
+        if declared.isdigit() and int(declared) > EDGE_PAYLOAD_LIMIT:
+            return self._edge_too_large()
+        try:
+            body = await self._read_body(receive)
+        except _TooLarge:
+            return self._edge_too_large()
+        stage_prefix = f"/{self.config.stage}"
+        full_path = scope["path"]
+        if full_path != stage_prefix and not full_path.startswith(stage_prefix + "/"):
+            return self._gateway_error("MISSING_AUTHENTICATION_TOKEN")
+        method = scope["method"]
+        api_key = next((v for k, v in headers if k.lower() == "x-api-key"), None)
+        key_id = self.config.api_keys.get(api_key) if api_key is not None else None
+        if self.config.require_api_key and method != "OPTIONS" and key_id is None:
+            return self._gateway_error("INVALID_API_KEY")
+        refused = self._throttle(key_id if self.config.require_api_key and method != "OPTIONS" else None)
+        if refused is not None:
+            return refused
+        event = self.event(scope, headers, body, api_key, key_id)
+        payload = json.dumps(event)
+        if len(payload) > LAMBDA_PAYLOAD_LIMIT:
+            return self._gateway_error("REQUEST_TOO_LARGE")
+        loop = asyncio.get_running_loop()
+        invocation = loop.run_in_executor(self.pool, self._invoke, payload, event["requestContext"]["requestId"])
+        try:
+            result = await asyncio.wait_for(asyncio.shield(invocation), self.config.timeout)
+        except TimeoutError:
+            return self._gateway_error("INTEGRATION_TIMEOUT")
+        if result is None:  # the function failed or answered more than Lambda can return
+            return self._gateway_error("LAMBDA_FAILURE")
+        return self._translate(result, event["requestContext"]["requestId"])
+
+    def _gateway_error(self, kind: str) -> GatewayResponse:
+        status, error_type, message = GATEWAY_RESPONSES[kind]
+        fallback = "DEFAULT_4XX" if status < 500 else "DEFAULT_5XX"
+        template = self.config.responses.get(kind) or self.config.responses.get(fallback) or DEFAULT_TEMPLATE
+        headers = [(b"content-type", b"application/json"), (b"x-amzn-errortype", error_type.encode())]
+        return GatewayResponse(status, headers, render_template(template, message))
+
+    def _edge_too_large(self) -> GatewayResponse:
+        body = f"HTTP content length exceeded {EDGE_PAYLOAD_LIMIT} bytes.".encode()
+        return GatewayResponse(413, [(b"content-type", b"text/plain; charset=utf-8")], body)
+
+    async def _read_body(self, receive) -> bytes:
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > EDGE_PAYLOAD_LIMIT:
+                raise _TooLarge()
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                break
+        return b"".join(chunks)
+
+    def _throttle(self, key_id: str | None) -> GatewayResponse | None:
+        too_many = self._gateway_error("THROTTLED")
+        with self.lock:
+            if self.stage_bucket is not None and not self.stage_bucket.take():
+                return too_many
+            plan = self.config.usage_plan
+            if key_id is None or plan is None:
+                return None
+            today = dt.datetime.now(dt.UTC).date()
+            day, used = self.quota_used.get(key_id, (today, 0))
+            used = used if day == today else 0
+            if used >= plan.daily_quota:
+                return self._gateway_error("QUOTA_EXCEEDED")
+            bucket = self.key_buckets.setdefault(key_id, TokenBucket(plan.rate, plan.burst))
+            if not bucket.take():
+                return too_many
+            self.quota_used[key_id] = (today, used + 1)
+        return None
+
+    def event(self, scope, headers: list[tuple[str, str]], body: bytes, api_key: str | None,
+              key_id: str | None) -> dict[str, Any]:
+        """The Lambda proxy integration's event for this request."""
+        stage = self.config.stage
+        path = scope["path"][len(stage) + 1:] or "/"
+        single: dict[str, str] = {}
+        multi: dict[str, list[str]] = {}
+        for name, value in headers:
+            single[name] = value
+            multi.setdefault(name, []).append(value)
+        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        query_single: dict[str, str] = {}
+        query_multi: dict[str, list[str]] = {}
+        for name, value in query:
+            query_single[name] = value
+            query_multi.setdefault(name, []).append(value)
+        content_type = single.get("content-type", "")
+        binary = bool(body) and _is_binary(content_type, self.config.binary_media_types)
+        client = scope.get("client") or ("127.0.0.1", 0)
+        now = dt.datetime.now(dt.UTC)
+        resource = "/" if path == "/" else "/{proxy+}"
+        return {
+            "resource": resource,
+            "path": unquote(path),
+            "httpMethod": scope["method"],
+            "headers": single or None,
+            "multiValueHeaders": multi or None,
+            "queryStringParameters": query_single or None,
+            "multiValueQueryStringParameters": query_multi or None,
+            "pathParameters": None if path == "/" else {"proxy": unquote(path[1:])},
+            "stageVariables": None,
+            "requestContext": {
+                "accountId": ACCOUNT_ID, "apiId": API_ID, "resourceId": "local",
+                "resourcePath": resource, "httpMethod": scope["method"],
+                "path": f"/{stage}{unquote(path) if path != '/' else '/'}", "stage": stage,
+                "requestId": str(uuid.uuid4()), "extendedRequestId": uuid.uuid4().hex[:16],
+                "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+                "requestTimeEpoch": int(now.timestamp() * 1000),
+                "protocol": f"HTTP/{scope.get('http_version', '1.1')}",
+                "domainName": single.get("host", "127.0.0.1"), "domainPrefix": API_ID,
+                "identity": {"sourceIp": client[0], "userAgent": single.get("user-agent"),
+                             "apiKey": api_key if key_id else None, "apiKeyId": key_id,
+                             "accountId": None, "caller": None, "user": None, "userArn": None},
+            },
+            "body": (base64.b64encode(body).decode() if binary else body.decode("utf-8", "replace")) if body else None,
+            "isBase64Encoded": binary,
+        }
+
+    def _invoke(self, payload: str, request_id: str) -> dict[str, Any] | None:
+        """One invocation: the function gets its own copy of the event, as over the wire."""
+        context = LambdaContext(request_id, time.monotonic() + self.config.timeout)
+        try:
+            result = self.handler(json.loads(payload), context)
+            encoded = json.dumps(result)
+        except Exception:  # noqa: BLE001 - a failed invocation is API Gateway's 502
+            return None
+        if len(encoded) > LAMBDA_PAYLOAD_LIMIT:
+            return None
+        return json.loads(encoded)
+
+    def _translate(self, result: dict[str, Any], request_id: str) -> GatewayResponse:
+        if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
+            return self._gateway_error("LAMBDA_FAILURE")
+        headers: list[tuple[bytes, bytes]] = []
+        multi = result.get("multiValueHeaders") or {}
+        for name, value in (result.get("headers") or {}).items():
+            if name not in multi:
+                headers.append((name.lower().encode(), str(value).encode("latin-1")))
+        for name, values in multi.items():
+            headers.extend((name.lower().encode(), str(v).encode("latin-1")) for v in values)
+        headers = [(k, v) for k, v in headers if k != b"content-length"]
+        headers.append((b"x-amzn-requestid", request_id.encode()))
+        raw = result.get("body") or ""
+        body = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode()
+        return GatewayResponse(result["statusCode"], headers, body)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
