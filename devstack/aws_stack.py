@@ -2,7 +2,9 @@
 
     local AWS   moto server on 127.0.0.1:<aws-port>; table, bucket and queues
                 created from template.yaml; state kept in --state-dir
-    API         the same FastAPI app as the Lambda, on 127.0.0.1:<port> (uvicorn)
+    API         the API Lambda's handler behind an API Gateway emulation
+                (devstack.apigateway), on 127.0.0.1:<port>/Prod: the stage,
+                base64 bodies, payload limits, timeout, API keys, throttling
     workers     --workers processes running the worker Lambda's handler on
                 batches from the run queue, as the event source mapping would
                 (the concurrency cap), plus one for the dead-letter queue
@@ -74,6 +76,8 @@ class AwsLocalStack:
     def __init__(self, args: argparse.Namespace):
         self.args = args
         self.environment = local_environment(args.aws_port)
+        # a crashed worker's run reappears this soon (the heartbeat renews it while the run lives)
+        self.environment["RUN_VISIBILITY_SECONDS"] = str(args.visibility_timeout)
         self.processes: list[multiprocessing.Process] = []
         self.stopping = threading.Event()
 
@@ -118,13 +122,24 @@ class AwsLocalStack:
             print(f"  re-queued {requeued} run(s) interrupted by the last stop")
 
     def start_workers(self, queues: dict[str, str]) -> None:
-        context = multiprocessing.get_context("spawn")
-        jobs = [(queues["RunQueue"], False)] * self.args.workers + [(queues["RunDeadLetterQueue"], True)]
-        for queue_url, dead_letters in jobs:
-            process = context.Process(target=_worker_main, daemon=True,
-                                      args=(self.environment, queue_url, dead_letters, self.args.batch_size))
-            process.start()
-            self.processes.append(process)
+        self.jobs = [(queues["RunQueue"], False)] * self.args.workers + [(queues["RunDeadLetterQueue"], True)]
+        self.processes = [self._start_worker(job) for job in self.jobs]
+
+    def _start_worker(self, job: tuple[str, bool]) -> multiprocessing.Process:
+        queue_url, dead_letters = job
+        process = multiprocessing.get_context("spawn").Process(
+            target=_worker_main, daemon=True, args=(self.environment, queue_url, dead_letters, self.args.batch_size))
+        process.start()
+        return process
+
+    def supervise(self) -> None:
+        """A worker that dies is replaced, as Lambda starts a new execution environment."""
+        while not self.stopping.wait(0.5):
+            for index, process in enumerate(self.processes):
+                if not process.is_alive() and not self.stopping.is_set():
+                    print(f"worker process {process.pid} ended ({process.exitcode}); starting another",
+                          file=sys.stderr, flush=True)
+                    self.processes[index] = self._start_worker(self.jobs[index])
 
     def snapshot_loop(self) -> None:
         while not self.stopping.wait(SNAPSHOT_SECONDS):
@@ -134,13 +149,32 @@ class AwsLocalStack:
                 print(f"state snapshot failed: {exc}", file=sys.stderr)
 
     def serve_api(self) -> None:
+        from devstack.apigateway import RestApiGateway, api_key_id, config_from_template
         from devstack.stack import serve_api
 
-        serve_api(self.args.port, f"  local AWS  {self.environment['AWS_ENDPOINT_URL']}  (state: {self.args.state_dir})\n"
-                                  f"  workers    {self.args.workers} processes")
+        keys = {value: api_key_id(value) for value in self.args.api_key}
+        overrides = {"require_api_key": True, "api_keys": keys} if keys else {}
+        if self.args.no_throttle:
+            overrides["stage_throttle"] = None
+        config = config_from_template(**overrides)
+        os.environ["REQUIRE_API_KEY"] = "true" if keys else "false"
+        from api.handler import handler  # the Lambda's module, built from the environment above
+
+        self.gateway = RestApiGateway(handler, config)
+        throttle = "off" if config.stage_throttle is None else "%g/s, burst %d" % config.stage_throttle
+        keys_line = (f"\n  API keys   {', '.join(f'{v} (id {i})' for v, i in keys.items())}; per key "
+                     f"{config.usage_plan.rate:g}/s, burst {config.usage_plan.burst}, {config.usage_plan.daily_quota}/day"
+                     if keys and config.usage_plan else "")
+        serve_api(self.args.port,
+                  f"  gateway    API Gateway emulation: stage /{config.stage}, throttle {throttle}{keys_line}\n"
+                  f"  local AWS  {self.environment['AWS_ENDPOINT_URL']}  (state: {self.args.state_dir})\n"
+                  f"  workers    {self.args.workers} processes",
+                  app=self.gateway, root=f"/{config.stage}")
 
     def stop(self) -> None:
         self.stopping.set()
+        if getattr(self, "gateway", None) is not None:
+            self.gateway.close()
         for process in self.processes:
             process.terminate()
         for process in self.processes:
@@ -161,6 +195,7 @@ def run(args: argparse.Namespace) -> int:
         stack.restore()
         stack.start_workers(queues)
         threading.Thread(target=stack.snapshot_loop, daemon=True).start()
+        threading.Thread(target=stack.supervise, daemon=True).start()
         stack.serve_api()
     except KeyboardInterrupt:
         pass

@@ -54,6 +54,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     aws.add_argument("--aws-port", type=int, default=int(os.environ.get("ALGOCLOUD_AWS_PORT", 5051)),
                      help="with --aws: the local AWS (moto) port (env ALGOCLOUD_AWS_PORT; default 5051)")
     aws.add_argument("--batch-size", type=int, default=1, help="with --aws: messages per worker invocation")
+    aws.add_argument("--api-key", action="append", default=[], metavar="VALUE",
+                     help="with --aws: require API keys, and accept this one (repeat for more: one tenant each)")
+    aws.add_argument("--no-throttle", action="store_true",
+                     help="with --aws: leave out the stage's throttle (the template's 50 requests/s, burst 100)")
     args = parser.parse_args(argv)
     if args.workers < 1 or args.processes < 1:
         parser.error("--workers and --processes must be at least 1")
@@ -71,23 +75,24 @@ def port_in_use(port: int) -> bool:
     return False
 
 
-def serve_api(port: int, describe: str) -> None:
-    """The API on uvicorn until Ctrl-C / SIGTERM; prints where it is once it answers."""
+def serve_api(port: int, describe: str, app=None, root: str = "") -> None:
+    """The API (or `app` in front of it, served under `root`) on uvicorn until Ctrl-C / SIGTERM;
+    prints where it is once it answers."""
     import uvicorn
 
-    from api.main import create_app
+    if app is None:
+        from api.main import create_app
 
-    app = create_app()
+        app = create_app()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
-    threading.Thread(target=_announce, args=(port, describe), daemon=True).start()
+    threading.Thread(target=_announce, args=(f"http://127.0.0.1:{port}{root}", describe), daemon=True).start()
     server.run()  # returns on Ctrl-C / SIGTERM (uvicorn handles the signal)
 
 
-def _announce(port: int, describe: str) -> None:
+def _announce(base: str, describe: str) -> None:
     import httpx
 
-    base = f"http://127.0.0.1:{port}"
     for _ in range(600):
         try:
             health = httpx.get(f"{base}/health", timeout=30).json()  # also seeds session main

@@ -33,7 +33,7 @@ class Stack:
     def __init__(self, state_dir: Path, port: int, aws_port: int, mode: str = "embedded", extra=()):
         self.args = [sys.executable, "-m", "devstack", "--port", str(port), "--aws-port", str(aws_port),
                      "--state-dir", str(state_dir), "--workers", "2", *MODES[mode], *extra]
-        self.base = f"http://127.0.0.1:{port}/api/v1"
+        self.base = f"http://127.0.0.1:{port}{'/Prod' if mode == 'aws' else ''}/api/v1"
 
     def start(self) -> "Stack":
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -212,9 +212,19 @@ def test_sigkill_during_a_burst_loses_no_acknowledged_write_or_run(tmp_path):
     assert code == 0 and "Traceback" not in err, err
 
 
-def test_a_killed_worker_is_replaced_and_its_run_taken_over(tmp_path):
+def worker_pids(stack: Stack, mode: str, state_dir: Path) -> list[int]:
+    if mode == "aws":  # the stack's spawned worker processes
+        found = subprocess.run(["pgrep", "-P", str(stack.process.pid), "-f", "spawn_main"],
+                               capture_output=True, text=True).stdout.split()
+    else:
+        found = subprocess.run(["pgrep", "-f", f"devstack.worker --state-dir {state_dir}"],
+                               capture_output=True, text=True).stdout.split()
+    return [int(pid) for pid in found]
+
+
+def test_a_killed_worker_is_replaced_and_its_run_taken_over(tmp_path, mode):
     ports = free_port(), free_port()
-    stack = Stack(tmp_path / "state", *ports, extra=["--visibility-timeout", "3"]).start()
+    stack = Stack(tmp_path / "state", *ports, mode=mode, extra=["--visibility-timeout", "3"]).start()
     base = stack.base
     try:
         first, second = (httpx.post(f"{base}/sessions/main/scenarios", json={
@@ -226,11 +236,10 @@ def test_a_killed_worker_is_replaced_and_its_run_taken_over(tmp_path):
         while httpx.get(f"{base}/sessions/main/scenarios/{first['id']}/status").json()["status"] != "processing":
             assert time.monotonic() < deadline
             time.sleep(0.1)
-        workers = subprocess.run(["pgrep", "-f", f"devstack.worker --state-dir {tmp_path / 'state'}"],
-                                 capture_output=True, text=True).stdout.split()
+        workers = worker_pids(stack, mode, tmp_path / "state")
         assert workers
         for pid in workers:
-            os.kill(int(pid), signal.SIGKILL)
+            os.kill(pid, signal.SIGKILL)
         started = time.monotonic()
         runs = wait_until_terminal(base, "main", [first["id"], second["id"]], timeout=60)
         assert [run["status"] for run in runs] == ["complete", "complete"]

@@ -18,5 +18,5 @@ _heartbeat = None
 if _settings.backend == "aws":
     from algocloud.adapters.aws import client
 
-    _heartbeat = Heartbeat(client("sqs", _settings))
+    _heartbeat = Heartbeat(client("sqs", _settings), _settings.run_visibility_seconds)
 handler, dead_letter_handler = build_handlers(_worker, _heartbeat)

@@ -7,8 +7,8 @@ message group (session) are reported failed too, to keep that session's order.
 While a run is alive its message is kept hidden by a heartbeat for a short
 time at once (the queue's own visibility timeout must stay at least the
 function timeout for the event source mapping): if the worker crashes or
-times out, the message reappears within `HEARTBEAT_VISIBILITY_SECONDS` and the
-run is taken over, instead of after the queue's 30 minutes.
+times out, the message reappears within `RUN_VISIBILITY_SECONDS` (default 60) and
+the run is taken over, instead of after the queue's 30 minutes.
 """
 
 from __future__ import annotations

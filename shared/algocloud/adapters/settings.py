@@ -31,6 +31,9 @@ class BackendSettings(BaseSettings):
     queue_url: str | None = None
     aws_endpoint_url: str | None = None
     aws_region: str = "us-east-1"
+    # a live run's message stays hidden this long at a time (renewed by a heartbeat): a crashed
+    # worker's run is taken over within it
+    run_visibility_seconds: int = Field(60, ge=2, le=900)
     # embedded
     state_dir: Path | None = Field(None, validation_alias=AliasChoices("algocloud_state_dir", "state_dir"))
     sqlite_synchronous: Literal["normal", "full"] = Field(
