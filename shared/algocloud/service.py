@@ -144,18 +144,18 @@ class ScenarioService:
         return session
 
     def create_session(self, display_name: str) -> dict[str, Any]:
-        display_name = clean_name(display_name, "a session name")
+        display_name = clean_name(display_name, "a session name", "display_name")
         self.repo.create_session(self.tenant, SessionRecord(str(uuid.uuid4()), display_name))
         return self.sessions()
 
     def rename_session(self, id_or_name: str, display_name: str) -> dict[str, str]:
-        display_name = clean_name(display_name, "a session name")
+        display_name = clean_name(display_name, "a session name", "display_name")
         return self.repo.rename_session(self.tenant, self.session(id_or_name), display_name).to_dict()
 
     def copy_session(self, id_or_name: str, new_display_name: str) -> dict[str, Any]:
         """Copy everything under a new session, made visible in one final transaction."""
         source = self.session(id_or_name)
-        new_display_name = clean_name(new_display_name, "a session name")
+        new_display_name = clean_name(new_display_name, "a session name", "new_display_name")
         if self.repo.find_session(self.tenant, new_display_name) is not None:
             raise Conflict(f"a session named '{new_display_name}' already exists")
         target = SessionRecord(str(uuid.uuid4()), new_display_name)
@@ -243,7 +243,7 @@ class ScenarioService:
         algo_params: dict[str, Any] | None, data_params: dict[str, Any] | None,
     ) -> dict[str, Any]:
         session = self.session(sid)
-        tag = clean_name(tag, "a tag", in_path=False)
+        tag = clean_name(tag, "a tag", "tag", in_path=False)
         scenario = self.config.new_scenario(tag, normal_form(dataset_key), algo_name,
                                             algo_params, data_params)
         self.repo.create_scenario(self.tenant, session.id, scenario)
@@ -320,7 +320,7 @@ class ScenarioService:
         self.blobs.delete([record.object_key, download_key(record.object_key)])
 
     def _save_datasource(self, session_id: str, ds: DataSource, overwrite: bool) -> None:
-        ds.name = clean_name(ds.name, "a dataset key")
+        ds.name = clean_name(ds.name, "a dataset key", "metadata.name")
         record = self._store_payload(session_id, ds, dataset_object(ds))
         try:
             previous = self.repo.put_dataset(self.tenant, session_id, record, overwrite=overwrite)
@@ -383,7 +383,7 @@ class ScenarioService:
     def derive_dataset(self, sid: str, key: str, new_key: str) -> dict[str, list[str]]:
         session = self.session(sid)
         record = self._dataset(session.id, key)
-        new_key = clean_name(new_key, "new_key")
+        new_key = clean_name(new_key, "new_key", "new_key")
         if self.repo.get_dataset(self.tenant, session.id, new_key) is not None:
             raise Conflict(f"a dataset named '{new_key}' already exists")
         source = read_dataset(self.config, self.blobs, record.object_key)
@@ -402,7 +402,7 @@ class ScenarioService:
 
     def run_etl(self, sid: str, dataset_name: str, files: Sequence[UploadedFile]) -> dict[str, Any]:
         session = self.session(sid)
-        dataset_name = clean_name(dataset_name, "dataset_name")
+        dataset_name = clean_name(dataset_name, "dataset_name", "dataset_name")
         result: EtlResult = self.config.etl.run(files, dataset_name)
         if result.datasource is not None:
             self._save_datasource(session.id, result.datasource, overwrite=True)

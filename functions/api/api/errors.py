@@ -1,4 +1,4 @@
-"""Domain errors -> HTTP status codes, always as {"detail": "..."}."""
+"""Domain errors -> HTTP status codes, as {"detail": "..."}; a 422 in FastAPI's list form."""
 
 from __future__ import annotations
 
@@ -19,6 +19,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
         status = next(code for kind, code in STATUS if isinstance(exc, kind))
+        if isinstance(exc, InvalidName):  # shaped like the request validation errors, as documented
+            location = ["body", *(exc.field.split(".") if exc.field else [])]
+            return JSONResponse({"detail": [{"type": "value_error", "loc": location, "msg": str(exc)}]},
+                                status_code=status)
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
     @app.exception_handler(ServiceUnavailable)

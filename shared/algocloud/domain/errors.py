@@ -39,6 +39,10 @@ class InvalidTransition(Conflict):
 class InvalidName(DomainError):
     """A session name, scenario tag or dataset key that breaks the naming rule (domain.names)."""
 
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field  # where the name was given: "display_name", "metadata.name", ...
+
 
 class DataFormatError(DomainError):
     """A serialised data source does not have the expected shape."""

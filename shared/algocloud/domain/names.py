@@ -21,18 +21,21 @@ def normal_form(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def clean_name(raw: object, what: str, in_path: bool = True) -> str:
-    """The normalised name, or InvalidName saying what is wrong with it."""
+def clean_name(raw: object, what: str, field: str, in_path: bool = True) -> str:
+    """The normalised name, or InvalidName saying what is wrong with it (and which `field` it was)."""
+    def invalid(problem: str) -> InvalidName:
+        return InvalidName(f"{what} {problem}", field)
+
     if not isinstance(raw, str):
-        raise InvalidName(f"{what} must be a string")
+        raise invalid("must be a string")
     name = normal_form(raw).strip()
     if not name:
-        raise InvalidName(f"{what} must not be empty")
+        raise invalid("must not be empty")
     size = len(name.encode("utf-8", errors="surrogatepass"))
     if size > MAX_NAME_BYTES:
-        raise InvalidName(f"{what} is {size} bytes long in UTF-8; the limit is {MAX_NAME_BYTES}")
+        raise invalid(f"is {size} bytes long in UTF-8; the limit is {MAX_NAME_BYTES}")
     if any(unicodedata.category(char) in ("Cc", "Cs") for char in name):
-        raise InvalidName(f"{what} must not contain control characters")
+        raise invalid("must not contain control characters")
     if in_path and "/" in name:
-        raise InvalidName(f"{what} must not contain '/': it is used in URLs")
+        raise invalid("must not contain '/': it is used in URLs")
     return name

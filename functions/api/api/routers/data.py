@@ -28,7 +28,8 @@ def list_data(sid: str, service: Service) -> dict:
     "/data/from-json", status_code=201,
     responses={400: {"description": "empty body, malformed JSON or not a DataSource payload"},
                404: {"description": "session not found"},
-               409: {"description": "a dataset with that key is used by scenarios"}},
+               409: {"description": "a dataset with that key is used by scenarios"},
+               422: {"description": "metadata.name breaks the naming rule"}},
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
         "schema": {"type": "object", "description": "the verbatim output of DataSource.to_json()"}}}}},
     summary="Add (or replace) a dataset from a DataSource JSON payload",
