@@ -44,10 +44,14 @@ def local_environment(aws_port: int) -> dict[str, str]:
     }
 
 
-def _worker_main(environment: dict[str, str], queue_url: str, dead_letters: bool, batch_size: int) -> None:
+def _worker_main(environment: dict[str, str], queue_url: str, dead_letters: bool, batch_size: int,
+                 parent_pid: int) -> None:
     """A worker process: the Lambda handler fed by the queue, until terminated."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    from devstack.worker import die_with_parent
+
+    die_with_parent(parent_pid)  # even a kill -9 of the stack leaves no worker behind
     os.environ.update(environment)
     for path in ("shared", "functions/worker", "."):
         sys.path.insert(0, str(ROOT / path))
@@ -128,7 +132,8 @@ class AwsLocalStack:
     def _start_worker(self, job: tuple[str, bool]) -> multiprocessing.Process:
         queue_url, dead_letters = job
         process = multiprocessing.get_context("spawn").Process(
-            target=_worker_main, daemon=True, args=(self.environment, queue_url, dead_letters, self.args.batch_size))
+            target=_worker_main, daemon=True,
+            args=(self.environment, queue_url, dead_letters, self.args.batch_size, os.getpid()))
         process.start()
         return process
 
@@ -169,7 +174,8 @@ class AwsLocalStack:
                   f"  gateway    API Gateway emulation: stage /{config.stage}, throttle {throttle}{keys_line}\n"
                   f"  local AWS  {self.environment['AWS_ENDPOINT_URL']}  (state: {self.args.state_dir})\n"
                   f"  workers    {self.args.workers} processes",
-                  app=self.gateway, root=f"/{config.stage}")
+                  app=self.gateway, root=f"/{config.stage}",
+                  headers={"x-api-key": next(iter(keys))} if keys else None)
 
     def stop(self) -> None:
         self.stopping.set()
@@ -190,6 +196,8 @@ class AwsLocalStack:
 def run(args: argparse.Namespace) -> int:
     stack = AwsLocalStack(args)
     print("starting the local stack (AWS emulation) ...")
+    # SIGTERM stops it like Ctrl-C (uvicorn re-raises the signal after its own shutdown)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     queues = stack.start_aws()
     try:
         stack.restore()

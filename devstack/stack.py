@@ -75,7 +75,7 @@ def port_in_use(port: int) -> bool:
     return False
 
 
-def serve_api(port: int, describe: str, app=None, root: str = "") -> None:
+def serve_api(port: int, describe: str, app=None, root: str = "", headers: dict[str, str] | None = None) -> None:
     """The API (or `app` in front of it, served under `root`) on uvicorn until Ctrl-C / SIGTERM;
     prints where it is once it answers."""
     import uvicorn
@@ -86,16 +86,16 @@ def serve_api(port: int, describe: str, app=None, root: str = "") -> None:
         app = create_app()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
-    threading.Thread(target=_announce, args=(f"http://127.0.0.1:{port}{root}", describe), daemon=True).start()
+    threading.Thread(target=_announce, args=(f"http://127.0.0.1:{port}{root}", describe, headers), daemon=True).start()
     server.run()  # returns on Ctrl-C / SIGTERM (uvicorn handles the signal)
 
 
-def _announce(base: str, describe: str) -> None:
+def _announce(base: str, describe: str, headers: dict[str, str] | None) -> None:
     import httpx
 
     for _ in range(600):
         try:
-            health = httpx.get(f"{base}/health", timeout=30).json()  # also seeds session main
+            health = httpx.get(f"{base}/health", headers=headers, timeout=30).json()  # also seeds session main
             break
         except httpx.HTTPError:
             time.sleep(0.05)

@@ -75,7 +75,7 @@ def _warm_up() -> None:
     import pandas  # noqa: F401
 
 
-def _die_with_parent(parent_pid: int) -> None:
+def die_with_parent(parent_pid: int) -> None:
     """A stack killed outright (SIGKILL) must not leave workers holding its runs."""
     import ctypes
 
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parent-pid", type=int, default=None, help="exit when this process is gone")
     args = parser.parse_args(argv)
     if args.parent_pid:
-        _die_with_parent(args.parent_pid)
+        die_with_parent(args.parent_pid)
     logging.basicConfig(level=logging.WARNING, format="worker %(process)d: %(levelname)s %(message)s")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the stack, which stops us
     os.nice(NICENESS)

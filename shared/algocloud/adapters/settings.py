@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, ValidationError, model_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -29,7 +29,8 @@ class BackendSettings(BaseSettings):
     table_name: str | None = None
     bucket_name: str | None = None
     queue_url: str | None = None
-    aws_endpoint_url: str | None = None
+    aws_endpoint_url: str | None = Field(
+        None, validation_alias=AliasChoices("algocloud_aws_endpoint_url", "aws_endpoint_url"))
     aws_region: str = "us-east-1"
     # a live run's message stays hidden this long at a time (renewed by a heartbeat): a crashed
     # worker's run is taken over within it
@@ -40,6 +41,11 @@ class BackendSettings(BaseSettings):
         "normal", validation_alias=AliasChoices("algocloud_sqlite_synchronous", "sqlite_synchronous"))
     public_url: str = Field("http://127.0.0.1:8051",
                             validation_alias=AliasChoices("algocloud_public_url", "public_url"))
+
+    @field_validator("aws_endpoint_url", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value):
+        return value or None  # the template declares it empty on AWS
 
     @model_validator(mode="after")
     def _complete(self):
