@@ -26,7 +26,7 @@ from algocloud.adapters.factory import build_adapters  # noqa: E402
 from algocloud.adapters.settings import BackendSettings  # noqa: E402
 from algocloud.appconfig import load_app_config  # noqa: E402
 from algocloud.domain.ports import ReceivedMessage  # noqa: E402
-from algocloud.run_message import RunMessage  # noqa: E402
+from algocloud.run_message import QueueMessage, parse_message  # noqa: E402
 from algocloud.worker import RunWorker  # noqa: E402
 
 from devstack.consumer import Consumer  # noqa: E402
@@ -36,9 +36,9 @@ logger = logging.getLogger("algocloud.worker")
 NICENESS = 10
 
 
-def _message(received: ReceivedMessage) -> RunMessage | None:
+def _message(received: ReceivedMessage) -> QueueMessage | None:
     try:
-        return RunMessage.from_body(received.body)
+        return parse_message(received.body)
     except ValueError as exc:  # retrying cannot fix it: log and drop, as the Lambda does
         logger.error("dropping a malformed run message %s: %s", received.message_id, exc)
         return None
@@ -58,13 +58,13 @@ def build_consumer(state_dir: Path, slots: int, visibility_timeout: int | None =
         message = _message(received)
         if message is not None:
             outcome = worker.handle(message)
-            logger.info("run %s: %s (delivery %d)", message.run_id, outcome, received.receive_count)
+            logger.info("%s: %s (delivery %d)", message.log_id, outcome, received.receive_count)
 
     def give_up(received: ReceivedMessage) -> None:
         message = _message(received)
         if message is not None:
             outcome = worker.give_up(message, received.receive_count or None)
-            logger.warning("run %s given up: %s", message.run_id, outcome)
+            logger.warning("%s given up: %s", message.log_id, outcome)
 
     return Consumer(runs, run, dead_letters, give_up, slots=slots)
 

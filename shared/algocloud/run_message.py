@@ -11,6 +11,9 @@ at most one scenario per session processing, while sessions run in parallel.
 
 from __future__ import annotations
 
+from typing import Literal
+
+import orjson
 from pydantic import BaseModel, ConfigDict
 
 
@@ -36,6 +39,54 @@ class RunMessage(BaseModel):
     def to_body(self) -> str:
         return self.model_dump_json()
 
+    @property
+    def log_id(self) -> str:
+        return f"run {self.run_id}"
+
     @classmethod
     def from_body(cls, body: str | bytes) -> RunMessage:
         return cls.model_validate_json(body)
+
+
+class IngestMessage(BaseModel):
+    """A dataset ingestion too large for a request: the job `job_id` of a session.
+
+    It travels on the run queue in the session's message group, so it keeps
+    its place among the session's runs (a run queued after an upload sees
+    the dataset), and the one worker, its heartbeat and its dead-letter queue
+    serve both kinds of work.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: int = 1
+    kind: Literal["ingest"] = "ingest"
+    tenant: str
+    session_id: str
+    job_id: str
+
+    @property
+    def group_id(self) -> str:
+        return f"{self.tenant}/{self.session_id}"
+
+    @property
+    def deduplication_id(self) -> str:
+        return self.job_id
+
+    @property
+    def log_id(self) -> str:
+        return f"ingest {self.job_id}"
+
+    def to_body(self) -> str:
+        return self.model_dump_json()
+
+
+QueueMessage = RunMessage | IngestMessage
+
+
+def parse_message(body: str | bytes) -> QueueMessage:
+    """A message from the run queue, of either kind (ValueError when it is neither)."""
+    data = orjson.loads(body)
+    if isinstance(data, dict) and data.get("kind") == "ingest":
+        return IngestMessage.model_validate(data)
+    return RunMessage.model_validate(data)

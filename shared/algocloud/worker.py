@@ -24,7 +24,7 @@ from .domain.errors import InvalidTransition, NotFound, RunCancelled, RunFailed
 from .domain.ports import BlobStore, Repository
 from .domain.runner import execute
 from .domain.scenario import Scenario, Status, now_iso
-from .run_message import RunMessage
+from .run_message import IngestMessage, QueueMessage, RunMessage
 from .service import INLINE_RESULT_LIMIT, read_dataset, result_object_key
 
 logger = logging.getLogger(__name__)
@@ -37,6 +37,13 @@ class Outcome(StrEnum):
     FAILED = "failed"
     STALE = "stale"  # duplicate, or the scenario moved on to another run
     GONE = "gone"  # the scenario or its session was deleted
+
+
+class _NoQueue:
+    """Ingestion jobs queue nothing further."""
+
+    def send(self, message) -> None:
+        raise RuntimeError("a worker job does not queue messages")
 
 
 @dataclass
@@ -52,8 +59,10 @@ class RunWorker:
     _datasets: OrderedDict[str, DataSource] = field(default_factory=OrderedDict, init=False, repr=False)
     _datasets_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
-    def handle(self, message: RunMessage) -> Outcome:
-        """Run the scenario the message names, at most once to completion."""
+    def handle(self, message: QueueMessage) -> Outcome:
+        """Run the scenario the message names (or the ingestion job), at most once to completion."""
+        if isinstance(message, IngestMessage):
+            return Outcome(self._ingestion(message).run_job(message.session_id, message.job_id))
         scenario = self.repo.get_scenario(message.tenant, message.session_id, message.scenario_id)
         if scenario is None:
             return Outcome.GONE
@@ -75,8 +84,11 @@ class RunWorker:
         finally:
             self.repo.clear_processing(message.tenant, message.session_id, message.run_id)
 
-    def give_up(self, message: RunMessage, receive_count: int | None) -> Outcome:
+    def give_up(self, message: QueueMessage, receive_count: int | None) -> Outcome:
         """The message exhausted its deliveries (it reached the dead-letter queue)."""
+        if isinstance(message, IngestMessage):
+            self._ingestion(message).give_up(message.session_id, message.job_id)
+            return Outcome.FAILED
         attempts = f" after {receive_count} attempts" if receive_count else ""
         try:
             self._transition(
@@ -91,6 +103,13 @@ class RunWorker:
         return Outcome.FAILED
 
     # -- internals -------------------------------------------------------------------
+    def _ingestion(self, message: IngestMessage):
+        from .ingest import Ingestion
+        from .service import ScenarioService
+
+        service = ScenarioService(self.config, self.repo, self.blobs, _NoQueue(), message.tenant)
+        return Ingestion(service)
+
     def _transition(self, message: RunMessage, target: Status, **fields) -> Scenario:
         return self.repo.transition(
             message.tenant, message.session_id, message.scenario_id, target,

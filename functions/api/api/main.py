@@ -8,7 +8,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from . import errors
 from .encoding import NegotiatedGZip
 from .limits import RequestSizeLimit, ResponseSizeLimit
-from .routers import catalog, data, meta, scenarios, sessions
+from .routers import catalog, data, meta, scenarios, sessions, uploads
 from .settings import ApiSettings, get_settings
 
 
@@ -37,6 +37,6 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
         app.include_router(local_blobs.router)
     app.include_router(meta.router)  # /health
-    for router in (meta.router, sessions.router, catalog.router, scenarios.router, data.router):
+    for router in (meta.router, sessions.router, catalog.router, scenarios.router, data.router, uploads.router):
         app.include_router(router, prefix=settings.api_prefix)
     return app

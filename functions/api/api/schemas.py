@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StrictStr, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, StringConstraints
+
+from algocloud.ingest import MAX_UPLOAD_BYTES, MAX_UPLOADS_PER_INGEST
 
 # Present and not blank here; the naming rule (length in bytes, '/', normalisation) is the
 # service's (algocloud.domain.names), also a 422.
@@ -37,3 +39,31 @@ class ScenarioBody(_Body):
 
 class DeriveBody(_Body):
     new_key: Name
+
+
+class UploadBody(_Body):
+    filename: Name  # its extension says how to read it: .csv, .json, .xlsx
+    size: Annotated[int, Field(strict=True, gt=0, le=MAX_UPLOAD_BYTES)]  # bytes; the upload may not exceed it
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"filename": "sku_data.csv", "size": 8_800_000}]})
+
+
+class PartBody(_Body):
+    part_number: Annotated[int, Field(strict=True, ge=1, le=10_000)]
+    etag: Annotated[StrictStr, StringConstraints(min_length=1, max_length=200)]
+
+
+class CompleteUploadBody(_Body):
+    parts: Annotated[list[PartBody], Field(min_length=1, max_length=10_000)]
+
+
+class EtlUploadsBody(_Body):
+    dataset_name: Name
+    uploads: Annotated[list[Annotated[StrictStr, StringConstraints(min_length=1, max_length=64)]],
+                       Field(min_length=1, max_length=MAX_UPLOADS_PER_INGEST)]
+
+
+class ImportUploadBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # anything more is a DataSource payload, not this form
+
+    upload: Annotated[StrictStr, StringConstraints(min_length=1, max_length=64)]

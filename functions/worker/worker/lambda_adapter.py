@@ -22,9 +22,8 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from pydantic import ValidationError
 
-from algocloud.run_message import RunMessage
+from algocloud.run_message import QueueMessage, parse_message
 from algocloud.worker import RunWorker
 
 logger = Logger(service="algocloud-worker")
@@ -70,12 +69,12 @@ class Heartbeat:
             thread.join()
 
 
-def _message(record: SQSRecord) -> RunMessage | None:
+def _message(record: SQSRecord) -> QueueMessage | None:
     """The run message, or None for a body that is not one (logged, then dropped:
     retrying cannot fix it)."""
     try:
-        return RunMessage.from_body(record.body)
-    except ValidationError as exc:
+        return parse_message(record.body)
+    except ValueError as exc:  # malformed JSON or not a message (pydantic's ValidationError is one)
         logger.error("dropping a malformed run message", extra={"message_id": record.message_id,
                                                                 "problem": str(exc)})
         return None
@@ -88,13 +87,13 @@ def build_handlers(worker: RunWorker, heartbeat: Heartbeat | None = None) -> tup
         message = _message(record)
         if message is None:
             return
-        logger.append_keys(run_id=message.run_id, scenario_id=message.scenario_id)
+        logger.append_keys(work=message.log_id)
         if heartbeat is None:
             outcome = worker.handle(message)
         else:
             with heartbeat.keep(record):
                 outcome = worker.handle(message)
-        logger.info("run handled", extra={"outcome": str(outcome),
+        logger.info("message handled", extra={"outcome": str(outcome),
                                           "receive_count": record.attributes.approximate_receive_count})
 
     def dead_record(record: SQSRecord) -> None:
@@ -103,7 +102,7 @@ def build_handlers(worker: RunWorker, heartbeat: Heartbeat | None = None) -> tup
             return
         count = record.attributes.approximate_receive_count
         outcome = worker.give_up(message, int(count) if count else None)
-        logger.warning("run given up", extra={"outcome": str(outcome), "run_id": message.run_id})
+        logger.warning("work given up", extra={"outcome": str(outcome), "work": message.log_id})
 
     def batch(record_handler: Callable[[SQSRecord], None]) -> Handler:
         def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

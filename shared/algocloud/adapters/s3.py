@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+
+from ..domain.ports import PresignedPost
 
 
 class S3BlobStore:
@@ -15,7 +17,10 @@ class S3BlobStore:
         self._s3.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type, **extra)
 
     def get(self, key: str) -> bytes:
-        return self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+        try:
+            return self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+        except self._s3.exceptions.NoSuchKey:
+            raise KeyError(key) from None
 
     def exists(self, key: str) -> bool:
         try:
@@ -47,3 +52,46 @@ class S3BlobStore:
         return self._s3.generate_presigned_url(
             "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=expires_seconds
         )
+
+    def size(self, key: str) -> int | None:
+        try:
+            return self._s3.head_object(Bucket=self._bucket, Key=key)["ContentLength"]
+        except self._s3.exceptions.ClientError as exc:
+            if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+
+    def presigned_post(self, key: str, max_bytes: int, expires_seconds: int) -> PresignedPost:
+        # S3 refuses a body outside the policy's content-length-range (EntityTooLarge).
+        post = self._s3.generate_presigned_post(
+            Bucket=self._bucket, Key=key, ExpiresIn=expires_seconds,
+            Conditions=[["content-length-range", 1, max_bytes]])
+        return PresignedPost(url=post["url"], fields=post["fields"])
+
+    def start_multipart(self, key: str) -> str:
+        return self._s3.create_multipart_upload(Bucket=self._bucket, Key=key)["UploadId"]
+
+    def presigned_part_url(self, key: str, upload_id: str, part_number: int, expires_seconds: int) -> str:
+        return self._s3.generate_presigned_url(
+            "upload_part", ExpiresIn=expires_seconds,
+            Params={"Bucket": self._bucket, "Key": key, "UploadId": upload_id, "PartNumber": part_number})
+
+    def complete_multipart(self, key: str, upload_id: str, etags: Sequence[str]) -> None:
+        parts = [{"PartNumber": number, "ETag": etag} for number, etag in enumerate(etags, start=1)]
+        try:
+            self._s3.complete_multipart_upload(Bucket=self._bucket, Key=key, UploadId=upload_id,
+                                               MultipartUpload={"Parts": parts})
+        except self._s3.exceptions.ClientError as exc:
+            code = exc.response["Error"]["Code"]
+            if code == "NoSuchUpload":
+                raise KeyError(upload_id) from None
+            if code in ("InvalidPart", "InvalidPartOrder", "EntityTooSmall", "MalformedXML"):
+                raise ValueError(exc.response["Error"].get("Message", code)) from None
+            raise
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        try:
+            self._s3.abort_multipart_upload(Bucket=self._bucket, Key=key, UploadId=upload_id)
+        except self._s3.exceptions.ClientError as exc:
+            if exc.response["Error"]["Code"] != "NoSuchUpload":
+                raise

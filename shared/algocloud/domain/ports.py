@@ -112,7 +112,9 @@ class BlobStore(Protocol):
 
     def put(self, key: str, body: bytes, content_type: str, content_encoding: str | None = None) -> None: ...
 
-    def get(self, key: str) -> bytes: ...
+    def get(self, key: str) -> bytes:
+        """The object's bytes; KeyError when there is none."""
+        ...
 
     def exists(self, key: str) -> bool: ...
 
@@ -123,6 +125,38 @@ class BlobStore(Protocol):
     def delete_prefix(self, prefix: str) -> None: ...
 
     def presigned_get_url(self, key: str, expires_seconds: int = 900) -> str: ...
+
+    def size(self, key: str) -> int | None:
+        """The object's size in bytes, or None when there is none."""
+        ...
+
+    # Uploads straight from clients, never through the API's body.
+    def presigned_post(self, key: str, max_bytes: int, expires_seconds: int) -> PresignedPost:
+        """A form upload of one object of at most `max_bytes`, enforced by the store."""
+        ...
+
+    def start_multipart(self, key: str) -> str:
+        """A multipart upload of `key`: its id."""
+        ...
+
+    def presigned_part_url(self, key: str, upload_id: str, part_number: int, expires_seconds: int) -> str:
+        """Where a client PUTs part `part_number` (from 1); the answer's ETag header names the part."""
+        ...
+
+    def complete_multipart(self, key: str, upload_id: str, etags: Sequence[str]) -> None:
+        """Join the parts (their ETags in part order) into the object; KeyError for an unknown upload,
+        ValueError for parts that do not match."""
+        ...
+
+    def abort_multipart(self, key: str, upload_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class PresignedPost:
+    """An HTML-form upload: POST `fields` and then the file (field `file`) as multipart/form-data to `url`."""
+
+    url: str
+    fields: dict[str, str]
 
 
 class RunQueue(Protocol):

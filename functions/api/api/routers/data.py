@@ -6,10 +6,13 @@ from starlette.datastructures import UploadFile
 
 from algocloud.domain.errors import DomainError
 from algocloud.domain.etl import SUPPORTED_EXTENSIONS, UploadedFile, unsupported_files
+from algocloud.ingest import Ingestion
+from pydantic import ValidationError
 
 from ..deps import Service
 from ..encoding import accepts_gzip
-from ..schemas import DeriveBody
+from ..responses import OrjsonResponse
+from ..schemas import DeriveBody, EtlUploadsBody, ImportUploadBody
 
 router = APIRouter(prefix="/sessions/{sid}", tags=["data"])
 NOT_FOUND = {404: {"description": "session or dataset not found"}}
@@ -26,18 +29,36 @@ def list_data(sid: str, service: Service) -> dict:
 
 @router.post(
     "/data/from-json", status_code=201,
-    responses={400: {"description": "empty body, malformed JSON or not a DataSource payload"},
-               404: {"description": "session not found"},
+    responses={202: {"description": "a large upload: ingested by a job (GET …/etl/{job_id})"},
+               400: {"description": "empty body, malformed JSON or not a DataSource payload"},
+               404: {"description": "session or upload not found"},
                409: {"description": "a dataset with that key is used by scenarios"},
                422: {"description": "metadata.name breaks the naming rule"}},
-    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
-        "schema": {"type": "object", "description": "the verbatim output of DataSource.to_json()"}}}}},
-    summary="Add (or replace) a dataset from a DataSource JSON payload",
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": [
+        {"type": "object", "description": "the verbatim output of DataSource.to_json()"},
+        {"type": "object", "required": ["upload"], "additionalProperties": False,
+         "properties": {"upload": {"type": "string", "description": "an upload_id (POST …/uploads)"}}},
+    ]}}}}},
+    summary="Add (or replace) a dataset from a DataSource JSON payload, in the body or uploaded",
 )
-async def import_json(sid: str, request: Request, service: Service) -> dict:
+async def import_json(sid: str, request: Request, service: Service) -> Response:
     body = await request.body()
+    upload = _named_upload(body)
+    if upload is not None:
+        status, answer = await run_in_threadpool(Ingestion(service).import_json, sid, upload)
+        return OrjsonResponse(answer, status_code=status)
     # Parsing and storing is CPU work: off the event loop, so other requests keep flowing.
-    return await run_in_threadpool(service.import_dataset, sid, body)
+    return OrjsonResponse(await run_in_threadpool(service.import_dataset, sid, body), status_code=201)
+
+
+def _named_upload(body: bytes) -> str | None:
+    """The upload id of a `{"upload": id}` body (small, one key), else None: a DataSource payload."""
+    if len(body) > 200 or b'"upload"' not in body:
+        return None
+    try:
+        return ImportUploadBody.model_validate_json(body).upload
+    except ValueError:
+        return None
 
 
 @router.get("/data/{key}", responses=NOT_FOUND, summary="A dataset as DataSource JSON")
@@ -73,28 +94,36 @@ def derive_data(sid: str, key: str, body: DeriveBody, service: Service) -> dict:
 
 ETL_FORM = {
     "required": True,
-    "content": {"multipart/form-data": {"schema": {
-        "type": "object",
-        "required": ["dataset_name", "files"],
-        "properties": {
-            "dataset_name": {"type": "string", "minLength": 1},
-            "files": {"type": "array", "items": {"type": "string", "format": "binary"},
-                      "description": "file name stem = table name; .csv, .json or .xlsx"},
-        },
-    }}},
+    "content": {
+        "multipart/form-data": {"schema": {
+            "type": "object",
+            "required": ["dataset_name", "files"],
+            "properties": {
+                "dataset_name": {"type": "string", "minLength": 1},
+                "files": {"type": "array", "items": {"type": "string", "format": "binary"},
+                          "description": "file name stem = table name; .csv, .json or .xlsx"},
+            },
+        }},
+        "application/json": {"schema": EtlUploadsBody.model_json_schema()},
+    },
 }
 
 
 @router.post(
     "/etl",
-    responses={400: {"description": "no files, a file without a name, or an unsupported extension"},
-               404: {"description": "session not found"},
+    responses={202: {"description": "large uploads: ingested by a job (GET …/etl/{job_id})"},
+               400: {"description": "no files, a file without a name, or an unsupported extension"},
+               404: {"description": "session or upload not found"},
                409: {"description": "dataset_name exists and scenarios reference it"},
                422: {"description": "dataset_name is missing"}},
     openapi_extra={"requestBody": ETL_FORM},
     summary="Upload files and run ETL into a dataset",
 )
-async def etl(sid: str, request: Request, service: Service) -> dict:
+async def etl(sid: str, request: Request, service: Service) -> Response:
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() == "application/json":
+        named = _etl_uploads(await request.body())
+        status, answer = await run_in_threadpool(Ingestion(service).etl, sid, named.dataset_name, named.uploads)
+        return OrjsonResponse(answer, status_code=status)
     service.session(sid)  # 404 before reading the upload
     form = await request.form()
     dataset_name = form.get("dataset_name")
@@ -115,4 +144,12 @@ async def etl(sid: str, request: Request, service: Service) -> dict:
     unsupported = unsupported_files(uploads)
     if unsupported:
         raise BadUpload(f"unsupported file type: {unsupported}; use {sorted(SUPPORTED_EXTENSIONS)}")
-    return await run_in_threadpool(service.run_etl, sid, dataset_name, uploads)  # CPU work: off the loop
+    # CPU work: off the loop
+    return OrjsonResponse(await run_in_threadpool(service.run_etl, sid, dataset_name, uploads))
+
+
+def _etl_uploads(body: bytes) -> EtlUploadsBody:
+    try:
+        return EtlUploadsBody.model_validate_json(body)
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None

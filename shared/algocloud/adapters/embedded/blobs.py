@@ -3,8 +3,10 @@
 A write goes to a temporary file that is synced and then renamed over the
 target, so a reader sees the old object or the new one, never a part, and a
 crash loses nothing once `put` returned. Presigned URLs point at the API
-itself (`/_local/blobs/<key>`), signed with a key kept in the state folder
-and valid until they expire, like S3's.
+itself (`/_local/blobs/<key>` to read, `/_local/uploads` for form uploads,
+`/_local/parts/...` for multipart parts), signed with a key kept in the state
+folder and valid until they expire, like S3's. Multipart parts wait in
+`multipart/<upload id>/` beside the objects until completed or aborted.
 """
 
 from __future__ import annotations
@@ -17,11 +19,21 @@ import secrets
 import shutil
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import quote, urlencode
 
+from ...domain.ports import PresignedPost
+
 BLOB_ROUTE = "/_local/blobs"
+UPLOAD_ROUTE = "/_local/uploads"
+PART_ROUTE = "/_local/parts"
+COPY_CHUNK = 1024 * 1024
+
+
+class TooLarge(ValueError):
+    """An upload over the size its signed policy allows."""
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -33,14 +45,33 @@ def _fsync_directory(directory: Path) -> None:
 
 
 def write_atomically(path: Path, body: bytes) -> None:
+    write_stream_atomically(path, [body])
+
+
+def write_stream_atomically(path: Path, chunks: Iterable[bytes], max_bytes: int | None = None) -> int:
+    """Write `chunks` to `path` (temporary file, fsync, rename); TooLarge past `max_bytes`."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    with open(temporary, "wb") as handle:
-        handle.write(body)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    written = 0
+    try:
+        with open(temporary, "wb") as handle:
+            for chunk in chunks:
+                written += len(chunk)
+                if max_bytes is not None and written > max_bytes:
+                    raise TooLarge(f"the upload is over its {max_bytes:,}-byte limit")
+                handle.write(chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
     _fsync_directory(path.parent)
+    return written
+
+
+def file_chunks(handle: BinaryIO) -> Iterable[bytes]:
+    while chunk := handle.read(COPY_CHUNK):
+        yield chunk
 
 
 def _signing_key(path: Path) -> bytes:
@@ -71,6 +102,7 @@ def content_headers(key: str) -> tuple[str, str | None]:
 class FileBlobStore:
     def __init__(self, root: Path, public_url: str, signing_key_path: Path):
         self.root = root
+        self.staging = root.parent / "multipart"
         self.public_url = public_url.rstrip("/")
         self._key = _signing_key(signing_key_path)
         root.mkdir(parents=True, exist_ok=True)
@@ -121,9 +153,18 @@ class FileBlobStore:
             for path in folder.parent.glob(f"{folder.name}*"):
                 path.unlink(missing_ok=True)
 
+    def size(self, key: str) -> int | None:
+        try:
+            return self.path(key).stat().st_size
+        except FileNotFoundError:
+            return None
+
     # -- presigned URLs, served by the API (api.routers.local_blobs) ---------------------------
-    def _signature(self, key: str, expires: int) -> str:
-        return hmac.new(self._key, f"{key}\n{expires}".encode(), hashlib.sha256).hexdigest()
+    def _signature(self, *signed: object) -> str:
+        return hmac.new(self._key, "\n".join(map(str, signed)).encode(), hashlib.sha256).hexdigest()
+
+    def _valid(self, expires: int, signature: str, *signed: object) -> bool:
+        return expires >= time.time() and hmac.compare_digest(self._signature(*signed, expires), signature)
 
     def presigned_get_url(self, key: str, expires_seconds: int = 900) -> str:
         expires = int(time.time()) + expires_seconds
@@ -132,4 +173,101 @@ class FileBlobStore:
 
     def verify(self, key: str, expires: int, signature: str) -> bool:
         """A presigned URL's parameters: signed by this store and not expired."""
-        return expires >= time.time() and hmac.compare_digest(self._signature(key, expires), signature)
+        return self._valid(expires, signature, key)
+
+    def presigned_post(self, key: str, max_bytes: int, expires_seconds: int) -> PresignedPost:
+        expires = int(time.time()) + expires_seconds
+        fields = {"key": key, "max_bytes": str(max_bytes), "expires": str(expires),
+                  "signature": self._signature("post", key, max_bytes, expires)}
+        return PresignedPost(url=f"{self.public_url}{UPLOAD_ROUTE}", fields=fields)
+
+    def verify_post(self, key: str, max_bytes: int, expires: int, signature: str) -> bool:
+        return self._valid(expires, signature, "post", key, max_bytes)
+
+    def write_upload(self, key: str, handle: BinaryIO, max_bytes: int) -> int:
+        return write_stream_atomically(self.path(key), file_chunks(handle), max_bytes)
+
+    # -- multipart: parts wait in staging/<upload id>/, joined on completion -------------------
+    def _upload_dir(self, upload_id: str) -> Path:
+        if not upload_id.isalnum():
+            raise KeyError(upload_id)
+        return self.staging / upload_id
+
+    def start_multipart(self, key: str) -> str:
+        self.path(key)  # a valid key
+        upload_id = uuid.uuid4().hex
+        write_atomically(self._upload_dir(upload_id) / "key", key.encode())
+        return upload_id
+
+    def presigned_part_url(self, key: str, upload_id: str, part_number: int, expires_seconds: int) -> str:
+        expires = int(time.time()) + expires_seconds
+        query = urlencode({"key": key, "expires": expires,
+                           "signature": self._signature("part", key, upload_id, part_number, expires)})
+        return f"{self.public_url}{PART_ROUTE}/{upload_id}/{part_number}?{query}"
+
+    def verify_part(self, key: str, upload_id: str, part_number: int, expires: int, signature: str) -> bool:
+        return self._valid(expires, signature, "part", key, upload_id, part_number)
+
+    def _started_key(self, upload_id: str) -> str:
+        try:
+            return (self._upload_dir(upload_id) / "key").read_text()
+        except FileNotFoundError:
+            raise KeyError(upload_id) from None
+
+    def write_part(self, key: str, upload_id: str, part_number: int, chunks: Iterable[bytes]) -> str:
+        """Store one part; its ETag (the MD5 of its bytes, quoted, as S3's)."""
+        if self._started_key(upload_id) != key:
+            raise KeyError(upload_id)
+        digest = hashlib.md5(usedforsecurity=False)
+
+        def hashed() -> Iterable[bytes]:
+            for chunk in chunks:
+                digest.update(chunk)
+                yield chunk
+
+        write_stream_atomically(self._upload_dir(upload_id) / f"part-{part_number:05d}", hashed())
+        return f'"{digest.hexdigest()}"'
+
+    def complete_multipart(self, key: str, upload_id: str, etags: Sequence[str]) -> None:
+        if self._started_key(upload_id) != key:
+            raise KeyError(upload_id)
+        folder = self._upload_dir(upload_id)
+        parts = [folder / f"part-{number:05d}" for number in range(1, len(etags) + 1)]
+        for number, (part, etag) in enumerate(zip(parts, etags, strict=True), start=1):
+            if not part.is_file():
+                raise ValueError(f"part {number} was not uploaded")
+            with open(part, "rb") as handle:
+                actual = hashlib.file_digest(handle, lambda: hashlib.md5(usedforsecurity=False)).hexdigest()
+            if etag.strip('"') != actual:
+                raise ValueError(f"part {number}'s ETag does not match what was uploaded")
+
+        def joined() -> Iterable[bytes]:
+            for part in parts:
+                with open(part, "rb") as handle:
+                    yield from file_chunks(handle)
+
+        write_stream_atomically(self.path(key), joined())
+        shutil.rmtree(folder, ignore_errors=True)
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        try:
+            if self._started_key(upload_id) == key:
+                shutil.rmtree(self._upload_dir(upload_id), ignore_errors=True)
+        except KeyError:
+            pass
+
+    def expire(self, prefix: str, older_than_seconds: float) -> int:
+        """Delete objects under `prefix`, and multipart uploads, last written before the cutoff:
+        the local stand-in for the bucket's lifecycle rules. How many were deleted."""
+        cutoff = time.time() - older_than_seconds
+        removed = 0
+        folder = self.path(prefix.rstrip("/"))
+        for path in [p for p in folder.rglob("*") if p.is_file()] if folder.is_dir() else []:
+            if path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+                removed += 1
+        for upload in self.staging.iterdir() if self.staging.is_dir() else []:
+            if upload.stat().st_mtime < cutoff:
+                shutil.rmtree(upload, ignore_errors=True)
+                removed += 1
+        return removed
