@@ -152,4 +152,6 @@ def _etl_uploads(body: bytes) -> EtlUploadsBody:
     try:
         return EtlUploadsBody.model_validate_json(body)
     except ValidationError as exc:
-        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+        # without the input: it may be bytes that are not even text
+        errors = exc.errors(include_input=False, include_url=False, include_context=False)
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from None
