@@ -1,0 +1,78 @@
+"""Ingestion too large for a request: a job on the run queue, run by the worker."""
+
+import json
+
+from tests.api.test_uploads import readme_files, upload
+
+
+def fetch(client, backend, url):
+    """A dataset's JSON, following the 307 to storage when it is too large to answer."""
+    response = client.get(url, follow_redirects=False)
+    if response.status_code == 307:
+        body = backend.read_url(response.headers["location"], client)
+        return json.loads(__import__("gzip").decompress(body) if body[:2] == b"\x1f\x8b" else body)
+    assert response.status_code == 200, response.text
+    return json.loads(response.content)
+
+
+def test_a_19_megabyte_from_json_round_trip_runs_as_a_job(client, backend, base, driver):
+    uploads = f"{base}/sessions/main/uploads"
+    ids = [upload(client, backend, uploads, name, content) for name, content in readme_files().items()]
+    assert client.post(f"{base}/sessions/main/etl", json={"dataset_name": "big", "uploads": ids}).json()["success"]
+    original = fetch(client, backend, f"{base}/sessions/main/data/big")
+    payload = json.dumps(original).encode()
+    assert len(payload) > 19_000_000
+    assert client.post(f"{base}/sessions", json={"display_name": "other"}).status_code == 201
+    other = f"{base}/sessions/other"
+    upload_id = upload(client, backend, f"{other}/uploads", "big.json", payload)
+    accepted = client.post(f"{other}/data/from-json", json={"upload": upload_id})
+    assert accepted.status_code == 202, accepted.text
+    job = accepted.json()
+    assert job["status"] == "queued" and job["kind"] == "from-json"
+    assert client.get(f"{other}/data").json() == {"keys": []}  # nothing until the job succeeds
+    driver.drain()
+    done = client.get(f"{other}/etl/{job['job_id']}").json()
+    assert done["status"] == "complete" and done["result"] == {"keys": ["big"]} and done["progress"] == 1.0
+    assert fetch(client, backend, f"{other}/data/big")["tables"] == original["tables"]
+    assert client.get(f"{other}/uploads/{upload_id}").status_code == 404  # used up
+
+
+def test_a_failed_job_keeps_the_previous_dataset(client, backend, base, driver, monkeypatch):
+    from algocloud import ingest
+
+    monkeypatch.setattr(ingest, "SYNC_INGEST_BYTES", 1000)  # every ingestion here is a job
+    before = fetch(client, backend, f"{base}/sessions/main/data/Master data")
+    uploads = f"{base}/sessions/main/uploads"
+    broken = b"item_id;nonsense\n" + b"1;x\n" * 2000
+    upload_id = upload(client, backend, uploads, "sku_data.csv", broken)
+    accepted = client.post(f"{base}/sessions/main/etl", json={"dataset_name": "Master data", "uploads": [upload_id]})
+    assert accepted.status_code == 202
+    driver.drain()
+    job = client.get(f"{base}/sessions/main/etl/{accepted.json()['job_id']}").json()
+    assert job["status"] == "failed" and job["result"]["success"] is False
+    assert any(m["level"] == "ERROR" for m in job["result"]["messages"])
+    assert fetch(client, backend, f"{base}/sessions/main/data/Master data") == before
+
+
+def test_a_job_whose_session_is_gone_fails_and_a_redelivery_changes_nothing(client, backend, base, driver,
+                                                                            monkeypatch, worker):
+    from algocloud import ingest
+    from algocloud.run_message import IngestMessage
+
+    monkeypatch.setattr(ingest, "SYNC_INGEST_BYTES", 1)
+    client.post(f"{base}/sessions", json={"display_name": "doomed"})
+    doomed = f"{base}/sessions/doomed"
+    session_id = client.get(f"{base}/sessions").json()["sessions"][1]["id"]
+    upload_id = upload(client, backend, f"{doomed}/uploads", "sku_data.csv", b"item_id\n1\n")
+    job = client.post(f"{doomed}/etl", json={"dataset_name": "d", "uploads": [upload_id]}).json()
+    assert client.delete(doomed).status_code == 200
+    worker.handle(IngestMessage(tenant="default", session_id=session_id, job_id=job["job_id"]))
+    from algocloud.ingest import Ingestion
+
+    assert worker.handle(IngestMessage(tenant="default", session_id=session_id, job_id=job["job_id"])) == "failed"
+    service = worker._ingestion(IngestMessage(tenant="default", session_id=session_id, job_id=job["job_id"]))
+    assert isinstance(service, Ingestion)
+    stored = service._job(session_id, job["job_id"])
+    assert stored.status == "failed" and "not found" in stored.detail
+    driver.drain()  # the queued message finds the job finished: nothing changes
+    assert service._job(session_id, job["job_id"]) == stored
