@@ -145,6 +145,21 @@ class EmbeddedStack:
             runs.send(message)
         if released or orphans:
             print(f"  resumed {released} interrupted run(s), re-sent {len(orphans)} unsent", flush=True)
+        self.expire_uploads()
+
+    def expire_uploads(self) -> None:
+        """The bucket's lifecycle rules, locally: uploads never used go after a day, job records
+        after a week, unfinished multipart uploads after a day."""
+        from algocloud.adapters.embedded.blobs import FileBlobStore
+        from algocloud.adapters.factory import build_adapters
+        from algocloud.adapters.settings import BackendSettings
+        from algocloud.ingest import UPLOAD_RETENTION_SECONDS
+
+        blobs = build_adapters(BackendSettings(backend="embedded", state_dir=self.state_dir)).blobs
+        assert isinstance(blobs, FileBlobStore)
+        removed = blobs.expire("uploads/", UPLOAD_RETENTION_SECONDS) + blobs.expire("jobs/", 7 * 24 * 3600)
+        if removed:
+            print(f"  removed {removed} expired upload(s) and job record(s)", flush=True)
 
     def start_workers(self) -> None:
         processes = self.args.processes
