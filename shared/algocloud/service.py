@@ -22,6 +22,7 @@ from .domain.datasource import DataSource, stored_to_json
 from .domain.errors import Conflict, DataFormatError, NotFound
 from .domain.etl import EtlResult, UploadedFile
 from .domain.names import clean_name, normal_form
+from .domain.pages import build_pages, page_read, page_rows
 from .domain.ports import BlobStore, DatasetRecord, Repository, RunQueue, SessionRecord
 from .domain.scenario import RUN_FIELDS, Scenario, Status
 from .run_message import RunMessage
@@ -64,6 +65,11 @@ def _stored_bytes(blobs: BlobStore, object_key: str) -> bytes:
 def read_dataset(config: AppConfig, blobs: BlobStore, object_key: str) -> DataSource:
     """The dataset stored at `object_key`, loaded with the application's data-source class."""
     return config.datasource_cls.from_stored(_stored_bytes(blobs, object_key))
+
+
+def pages_prefix(object_key: str) -> str:
+    """Where the paged form of a stored dataset is kept (domain.pages)."""
+    return object_key.removesuffix(".json.gz").removesuffix(".json") + ".pages/"
 
 
 def download_key(object_key: str) -> str:
@@ -311,6 +317,7 @@ class ScenarioService:
     def _store_payload(self, session_id: str, ds: DataSource, stored: bytes) -> DatasetRecord:
         key = self._dataset_object_key(session_id)
         self.blobs.put(key, stored, "application/json")
+        self._write_pages(key, stored)
         return DatasetRecord(
             key=ds.name, ds_id=ds.id, ds_type=str(ds.ds_type), creation_datetime=str(ds.creation_datetime),
             tables=ds.list_tables(), object_key=key, size_bytes=len(stored),
@@ -318,6 +325,46 @@ class ScenarioService:
 
     def _delete_objects(self, record: DatasetRecord) -> None:
         self.blobs.delete([record.object_key, download_key(record.object_key)])
+        self.blobs.delete_prefix(pages_prefix(record.object_key))
+
+    def _write_pages(self, object_key: str, stored: bytes) -> dict[str, Any]:
+        """The paged form of a stored dataset (the index last: its presence means complete)."""
+        index, bodies = build_pages(orjson.loads(stored))
+        prefix = pages_prefix(object_key)
+        for name, body in bodies.items():
+            self.blobs.put(prefix + name, body, "application/json")
+        self.blobs.put(prefix + "index.json", orjson.dumps(index), "application/json")
+        return index
+
+    def _pages_index(self, record: DatasetRecord) -> dict[str, Any]:
+        """The index of a dataset's paged form, made now for datasets stored without one
+        (copies, older versions)."""
+        try:
+            return orjson.loads(self.blobs.get(pages_prefix(record.object_key) + "index.json"))
+        except KeyError:
+            return self._write_pages(record.object_key, _stored_bytes(self.blobs, record.object_key))
+
+    def dataset_tables(self, sid: str, key: str) -> dict[str, Any]:
+        session = self.session(sid)
+        index = self._pages_index(self._dataset(session.id, key))
+        return {"key": key, "tables": [
+            {"name": name, "rows": entry["rows"],
+             "columns": [{"name": column, "dtype": entry["dtypes"].get(column)} for column in entry["columns"]]}
+            for name, entry in index["tables"].items()]}
+
+    def dataset_rows(self, sid: str, key: str, table: str, offset: int, limit: int) -> dict[str, Any]:
+        """Rows [offset, offset + limit) of a table: one ranged read (two with the index)."""
+        session = self.session(sid)
+        record = self._dataset(session.id, key)
+        entry = self._pages_index(record)["tables"].get(table)
+        if entry is None:
+            raise NotFound(f"dataset '{key}' has no table '{table}'")
+        read = page_read(entry, offset, limit)
+        rows = [] if read is None else page_rows(
+            self.blobs.get_range(pages_prefix(record.object_key) + entry["file"], read.start, read.end), read, limit)
+        following = offset + len(rows)
+        return {"key": key, "table": table, "offset": offset, "limit": limit, "total": entry["rows"],
+                "rows": rows, "next_offset": following if following < entry["rows"] else None}
 
     def _save_datasource(self, session_id: str, ds: DataSource, overwrite: bool) -> None:
         ds.name = clean_name(ds.name, "a dataset key", "metadata.name")

@@ -22,6 +22,14 @@ class S3BlobStore:
         except self._s3.exceptions.NoSuchKey:
             raise KeyError(key) from None
 
+    def get_range(self, key: str, start: int, end: int) -> bytes:
+        if end <= start:
+            return b""
+        try:
+            return self._s3.get_object(Bucket=self._bucket, Key=key, Range=f"bytes={start}-{end - 1}")["Body"].read()
+        except self._s3.exceptions.NoSuchKey:
+            raise KeyError(key) from None
+
     def exists(self, key: str) -> bool:
         try:
             self._s3.head_object(Bucket=self._bucket, Key=key)

@@ -1,4 +1,6 @@
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
@@ -6,6 +8,7 @@ from starlette.datastructures import UploadFile
 
 from algocloud.domain.errors import DomainError
 from algocloud.domain.etl import SUPPORTED_EXTENSIONS, UploadedFile, unsupported_files
+from algocloud.domain.pages import DEFAULT_PAGE, MAX_PAGE
 from algocloud.ingest import Ingestion
 from pydantic import ValidationError
 
@@ -75,6 +78,20 @@ def get_data(sid: str, key: str, request: Request, service: Service) -> Response
             summary="The data-parameter descriptors a scenario on this dataset can fill in")
 def data_parameters(sid: str, key: str, service: Service) -> dict:
     return service.data_parameters(sid, key)
+
+
+@router.get("/data/{key}/tables", responses=NOT_FOUND,
+            summary="A dataset's tables: names, row counts, columns with dtypes")
+def dataset_tables(sid: str, key: str, service: Service) -> Response:
+    return OrjsonResponse(service.dataset_tables(sid, key))
+
+
+@router.get("/data/{key}/tables/{table}/rows", responses={404: {"description": "session, dataset or table not found"}},
+            summary="A page of a table's rows (the records of GET …/data/{key})")
+def dataset_rows(sid: str, key: str, table: str, service: Service,
+                 offset: Annotated[int, Query(ge=0, le=2**53)] = 0,
+                 limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE) -> Response:
+    return OrjsonResponse(service.dataset_rows(sid, key, table, offset, limit))
 
 
 @router.delete("/data/{key}", status_code=204,

@@ -124,6 +124,14 @@ class FileBlobStore:
         except FileNotFoundError:
             raise KeyError(key) from None
 
+    def get_range(self, key: str, start: int, end: int) -> bytes:
+        try:
+            with open(self.path(key), "rb") as handle:
+                handle.seek(start)
+                return handle.read(max(0, end - start))
+        except FileNotFoundError:
+            raise KeyError(key) from None
+
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()
 
