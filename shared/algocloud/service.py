@@ -10,7 +10,7 @@ from __future__ import annotations
 import gzip
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -18,11 +18,12 @@ from typing import Any
 import orjson
 
 from .domain.config import AppConfig
-from .domain.datasource import DataSource, stored_to_json
+from .domain.datasource import STORED_FORMAT, DataSource, stored_to_json
 from .domain.errors import Conflict, DataFormatError, NotFound
 from .domain.etl import EtlResult, UploadedFile
 from .domain.names import clean_name, normal_form
-from .domain.pages import build_pages, page_read, page_rows
+from .domain import pages
+from .domain.pages import TableRows, build_pages, page_read, page_rows, stored_tables
 from .domain.ports import BlobStore, DatasetRecord, Repository, RunQueue, SessionRecord
 from .domain.scenario import RUN_FIELDS, Scenario, Status
 from .run_message import RunMessage
@@ -317,7 +318,7 @@ class ScenarioService:
     def _store_payload(self, session_id: str, ds: DataSource, stored: bytes) -> DatasetRecord:
         key = self._dataset_object_key(session_id)
         self.blobs.put(key, stored, "application/json")
-        self._write_pages(key, stored)
+        self._write_pages(key, ds.table_rows(pages.CHUNK_ROWS))
         return DatasetRecord(
             key=ds.name, ds_id=ds.id, ds_type=str(ds.ds_type), creation_datetime=str(ds.creation_datetime),
             tables=ds.list_tables(), object_key=key, size_bytes=len(stored),
@@ -327,9 +328,9 @@ class ScenarioService:
         self.blobs.delete([record.object_key, download_key(record.object_key)])
         self.blobs.delete_prefix(pages_prefix(record.object_key))
 
-    def _write_pages(self, object_key: str, stored: bytes) -> dict[str, Any]:
+    def _write_pages(self, object_key: str, tables: Iterable[TableRows]) -> dict[str, Any]:
         """The paged form of a stored dataset (the index last: its presence means complete)."""
-        index, bodies = build_pages(orjson.loads(stored))
+        index, bodies = build_pages(tables)
         prefix = pages_prefix(object_key)
         for name, body in bodies.items():
             self.blobs.put(prefix + name, body, "application/json")
@@ -342,7 +343,11 @@ class ScenarioService:
         try:
             return orjson.loads(self.blobs.get(pages_prefix(record.object_key) + "index.json"))
         except KeyError:
-            return self._write_pages(record.object_key, _stored_bytes(self.blobs, record.object_key))
+            document = orjson.loads(_stored_bytes(self.blobs, record.object_key))
+            if document.get("format") != STORED_FORMAT:  # stored before the columnar form
+                document = orjson.loads(self.config.datasource_cls.from_stored(orjson.dumps(document))
+                                        .to_stored_bytes())
+            return self._write_pages(record.object_key, stored_tables(document))
 
     def dataset_tables(self, sid: str, key: str) -> dict[str, Any]:
         session = self.session(sid)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -26,6 +26,8 @@ from .parameters import ParameterSet
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from .pages import TableRows
 
 
 STORED_FORMAT = "algocloud.columns/1"
@@ -122,12 +124,28 @@ class DataSource:
         times faster; `stored_to_json` turns it into the Algomancy JSON
         without pandas.
         """
-        payload = {
-            "format": STORED_FORMAT,
-            "metadata": self.metadata(),
-            "tables": {name: _table_to_columns(table) for name, table in self.tables.items()},
-        }
-        return orjson.dumps(payload, default=_json_default, option=orjson.OPT_NON_STR_KEYS)
+        # Written a column at a time, so only one column's Python values exist at once
+        # (the same bytes as dumping the whole document).
+        def dumps(value: Any) -> bytes:
+            return orjson.dumps(value, default=_json_default, option=orjson.OPT_NON_STR_KEYS)
+
+        parts = [b'{"format":', dumps(STORED_FORMAT), b',"metadata":', dumps(self.metadata()), b',"tables":{']
+        for number, (name, table) in enumerate(self.tables.items()):
+            columns = [str(c) for c in table.columns]
+            parts += [b"," if number else b"", dumps(name), b':{"columns":', dumps(columns), b',"values":[',
+                      b",".join(dumps(_column_values(table[c])) for c in table.columns), b'],"dtypes":',
+                      dumps({str(c): str(dtype) for c, dtype in table.dtypes.items()}), b',"index":',
+                      dumps(table.index.tolist()), b"}"]
+        parts.append(b"}}")
+        return b"".join(parts)
+
+    def table_rows(self, chunk_rows: int) -> Iterator[TableRows]:
+        """Every table's records, `chunk_rows` at a time (for the paged form: domain.pages)."""
+        from .pages import TableRows
+
+        for name, table in self.tables.items():
+            yield TableRows(name, [str(c) for c in table.columns],
+                            {str(c): str(dtype) for c, dtype in table.dtypes.items()}, row_chunks(table, chunk_rows))
 
     @classmethod
     def from_stored(cls, payload: bytes) -> DataSource:
@@ -230,22 +248,46 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def _column_values(column: pd.Series) -> list[Any]:
-    """A column as JSON-ready Python values; missing values become None."""
+def _datetime_unit(column: pd.Series) -> str:
+    """ISO text of a datetime column: whole seconds when every value is, else microseconds."""
+    import pandas as pd
+
+    values = column.to_numpy()
+    present = values[~pd.isna(values)]
+    return "s" if (present == present.astype("datetime64[s]")).all() else "us"
+
+
+def _column_values(column: pd.Series, unit: str | None = None) -> list[Any]:
+    """A column as JSON-ready Python values; missing values become None. `unit`: the
+    datetime unit of the whole column, when this is a slice of it."""
     import numpy as np
     import pandas as pd
 
     if isinstance(column.dtype, np.dtype) and column.dtype.kind == "M":
         # Vectorised ISO strings; the same text as Timestamp.isoformat().
         values = column.to_numpy()
-        missing = pd.isna(values)
-        whole_seconds = (values[~missing] == values[~missing].astype("datetime64[s]")).all()
-        text = np.datetime_as_string(values, unit="s" if whole_seconds else "us").astype(object)
-        text[missing] = None
+        text = np.datetime_as_string(values, unit=unit or _datetime_unit(column)).astype(object)
+        text[pd.isna(values)] = None
         return text.tolist()
     if isinstance(column.dtype, pd.DatetimeTZDtype):
         return [None if pd.isna(v) else v.isoformat() for v in column]
     return column.tolist()
+
+
+def row_chunks(table: pd.DataFrame, rows: int) -> Iterator[list[dict[str, Any]]]:
+    """The records of `_table_to_json` `rows` at a time, never all of them at once in memory."""
+    import numpy as np
+
+    columns = [str(c) for c in table.columns]
+    units = {c: _datetime_unit(table[c]) for c in table.columns
+             if isinstance(table[c].dtype, np.dtype) and table[c].dtype.kind == "M"}
+    for start in range(0, len(table), rows):
+        part = table.iloc[start:start + rows]
+        values = [_column_values(part[c], units.get(c)) for c in table.columns]
+        if not columns:
+            yield [{} for _ in range(len(part))]
+        else:
+            yield [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
 
 
 def _table_to_columns(table: pd.DataFrame) -> dict[str, Any]:

@@ -9,34 +9,61 @@ Built from the stored (columnar) dataset, without pandas.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
+
+from .datasource import _json_default
 
 CHUNK_ROWS = 1000
 MAX_PAGE = 1000
 DEFAULT_PAGE = 200
 
 
-def build_pages(document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, bytes]]:
-    """(index, {file name: body}) for a stored dataset's parsed document."""
+@dataclass(frozen=True)
+class TableRows:
+    """One table as the pages need it: its shape and its records, a chunk at a time."""
+
+    name: str
+    columns: list[str]
+    dtypes: dict[str, str]
+    chunks: Iterable[list[dict[str, Any]]]  # CHUNK_ROWS records each (the last: the rest)
+
+
+def build_pages(tables: Iterable[TableRows]) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """(index, {file name: body}) of a dataset's tables."""
     index: dict[str, Any] = {}
     bodies: dict[str, bytes] = {}
-    for number, (name, table) in enumerate(document["tables"].items()):
-        columns = table["columns"]
-        rows = list(zip(*table["values"], strict=True)) if columns else [() for _ in table["index"]]
-        offsets, chunks, position = [], [], 0
-        for start in range(0, len(rows), CHUNK_ROWS):
-            chunk = orjson.dumps([dict(zip(columns, row, strict=True)) for row in rows[start:start + CHUNK_ROWS]])
+    for number, table in enumerate(tables):
+        offsets, chunks, position, rows = [], [], 0, 0
+        for records in table.chunks:
+            chunk = orjson.dumps(records, default=_json_default, option=orjson.OPT_NON_STR_KEYS)
             offsets.append(position)
             position += len(chunk)
+            rows += len(records)
             chunks.append(chunk)
         file = f"{number}.json"
         bodies[file] = b"".join(chunks)
-        index[name] = {"rows": len(rows), "columns": columns, "dtypes": table["dtypes"], "file": file,
-                       "offsets": [*offsets, position]}
+        index[table.name] = {"rows": rows, "columns": table.columns, "dtypes": table.dtypes, "file": file,
+                             "offsets": [*offsets, position]}
     return {"tables": index}, bodies
+
+
+def stored_tables(document: dict[str, Any]) -> Iterator[TableRows]:
+    """The tables of a stored (columnar) dataset's parsed document."""
+    for name, table in document["tables"].items():
+        columns, values = table["columns"], table["values"]
+        count = len(table["index"])
+
+        def chunks(columns=columns, values=values, count=count) -> Iterator[list[dict[str, Any]]]:
+            for start in range(0, count, CHUNK_ROWS):
+                rows = zip(*(column[start:start + CHUNK_ROWS] for column in values), strict=True) if columns \
+                    else (() for _ in range(min(CHUNK_ROWS, count - start)))
+                yield [dict(zip(columns, row, strict=True)) for row in rows]
+
+        yield TableRows(name, columns, table["dtypes"], chunks())
 
 
 @dataclass(frozen=True)
