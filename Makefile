@@ -10,7 +10,7 @@ SAM_VENV  := .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed
 SAM       := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(SAM_VENV)/bin/sam
 
-.PHONY: test local bench check-template build clean
+.PHONY: test local bench check-template lint build clean
 
 $(STAMP): $(REQS)
 	@test -n "$(PYTHON)" || { echo "python3.13 not found: install it (pyenv install 3.13.0) or pass PYTHON=/path/to/python3.13"; exit 1; }
@@ -24,8 +24,13 @@ $(SAM_STAMP): requirements-sam.txt
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.txt
 	@touch $(SAM_STAMP)
 
-test: $(STAMP) check-template
+test: $(STAMP) check-template lint
 	$(VENV)/bin/python -m pytest
+
+# Lint and types (settings in pyproject.toml): any finding fails the build.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 # Offline template checks: any finding fails the build.
 check-template: $(SAM_STAMP)

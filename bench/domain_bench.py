@@ -15,12 +15,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "shared"))
 
-from algocloud.appconfig import load_app_config  # noqa: E402
-from algocloud.domain.etl import Etl, UploadedFile  # noqa: E402
-from algocloud.domain.runner import execute  # noqa: E402
-from algocloud.example import generate  # noqa: E402
-from algocloud.example.app import SCHEMAS  # noqa: E402
-from algocloud.example.warehouse import WarehouseData  # noqa: E402
+from algocloud.appconfig import load_app_config
+from algocloud.domain.etl import Etl, UploadedFile
+from algocloud.domain.runner import execute
+from algocloud.example import generate
+from algocloud.example.app import SCHEMAS
+from algocloud.example.warehouse import WarehouseData
 
 
 def timed(fn, repeats=5):

@@ -27,16 +27,16 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "shared")]
 
-from bench.local_bench import process_tree  # noqa: E402
-from tests.test_local_stack import Stack, free_port  # noqa: E402
+from bench.local_bench import process_tree
+from tests.test_local_stack import Stack, free_port
 
 BYTES_PER_ROW = 88  # about, for the README's sku_data rows
 
 
 def peak_rss_mib(pid: int) -> float:
     try:
-        return next(int(line.split()[1]) for line in open(f"/proc/{pid}/status")
-                    if line.startswith("VmHWM")) / 1024
+        with open(f"/proc/{pid}/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) / 1024
     except (OSError, StopIteration):
         return 0.0
 

@@ -30,11 +30,16 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "shared")]
 
-from tests.test_local_stack import Stack, free_port  # noqa: E402
+from tests.test_local_stack import Stack, free_port
 
 
 def p50(samples: list[float]) -> str:
     return f"{statistics.median(samples) * 1000:7.2f} ms"
+
+
+def _read(path: str) -> str:
+    with open(path) as handle:
+        return handle.read()
 
 
 def process_tree(root_pid: int) -> list[int]:
@@ -42,7 +47,7 @@ def process_tree(root_pid: int) -> list[int]:
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                parent = int(open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()[1])
+                parent = int(_read(f"/proc/{entry}/stat").rsplit(")", 1)[1].split()[1])
             except (OSError, IndexError, ValueError):
                 continue
             children.setdefault(parent, []).append(int(entry))
@@ -58,7 +63,7 @@ def cpu_seconds(root_pid: int) -> float:
     ticks = 0
     for pid in process_tree(root_pid):
         try:
-            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            fields = _read(f"/proc/{pid}/stat").rsplit(")", 1)[1].split()
             ticks += int(fields[11]) + int(fields[12])  # utime + stime
         except (OSError, IndexError, ValueError):
             pass
@@ -70,7 +75,8 @@ def rss_mib(root_pid: int) -> float:
     total = 0
     for pid in process_tree(root_pid):
         try:
-            total += next(int(line.split()[1]) for line in open(f"/proc/{pid}/status") if line.startswith("VmRSS"))
+            total += next(int(line.split()[1]) for line in _read(f"/proc/{pid}/status").splitlines()
+                          if line.startswith("VmRSS"))
         except (OSError, StopIteration):
             pass
     return total / 1024

@@ -24,13 +24,13 @@ for path in ("shared", "functions/api", "functions/worker", "."):
     sys.path.insert(0, str(ROOT / path))
 os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"})
 
-import warnings  # noqa: E402
+import warnings
 
 warnings.filterwarnings("ignore", message="Using `httpx`")
-from fastapi.testclient import TestClient  # noqa: E402
-from moto import mock_aws  # noqa: E402
+from fastapi.testclient import TestClient
+from moto import mock_aws
 
-from tests.support import BUCKET, REGION, TABLE, create_resources  # noqa: E402
+from tests.support import BUCKET, REGION, TABLE, create_resources
 
 
 def main(runs: int = 10) -> None:

@@ -36,8 +36,8 @@ def _serialise(cls: type) -> None:
         with _lock:
             return original(self, *args, **kwargs)
 
-    cls.__call__ = locked
-    cls._algocloud_serialised = True
+    cls.__call__ = locked  # type: ignore[method-assign]
+    cls._algocloud_serialised = True  # type: ignore[attr-defined]
 
 
 def _bound_transaction_memory() -> None:
@@ -53,7 +53,7 @@ def _bound_transaction_memory() -> None:
         return value if isinstance(value, Table) else copy.deepcopy(value, memo)
 
     # moto's module calls copy.deepcopy(table) for its backup: make that free.
-    models.copy = types.SimpleNamespace(deepcopy=deepcopy_except_tables)  # type: ignore[attr-defined]
+    models.copy = types.SimpleNamespace(deepcopy=deepcopy_except_tables)  # type: ignore[assignment]
 
     def touched_items(self, transact_items: list[dict[str, Any]]) -> list[tuple[str, dict, dict | None]]:
         before = []
@@ -69,7 +69,7 @@ def _bound_transaction_memory() -> None:
                 key = request.get("Key", {})
             try:
                 item = self.get_item(table.name, key)
-            except Exception:  # noqa: BLE001 - a malformed key: moto reports it itself
+            except Exception:  # noqa: BLE001, S112 - a malformed key: moto reports it itself
                 continue
             before.append((table.name, key, None if item is None else copy.deepcopy(item.to_json()["Attributes"])))
         return before
@@ -87,8 +87,8 @@ def _bound_transaction_memory() -> None:
                     self.put_item(table_name, attributes)
             raise
 
-    backend.transact_write_items = transact_write_items
-    backend._algocloud_bounded = True
+    backend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    backend._algocloud_bounded = True  # type: ignore[attr-defined]
 
 
 def serialise_in_process() -> None:

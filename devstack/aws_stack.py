@@ -25,6 +25,7 @@ import signal
 import sys
 import threading
 import time
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,7 +83,7 @@ class AwsLocalStack:
         self.environment = local_environment(args.aws_port)
         # a crashed worker's run reappears this soon (the heartbeat renews it while the run lives)
         self.environment["RUN_VISIBILITY_SECONDS"] = str(args.visibility_timeout)
-        self.processes: list[multiprocessing.Process] = []
+        self.processes: list[BaseProcess] = []
         self.stopping = threading.Event()
 
     def start_aws(self) -> dict[str, str]:
@@ -119,6 +120,8 @@ class AwsLocalStack:
         repo, queue = DynamoRepository(self.dynamodb, NAMES["Table"]), SqsRunQueue(self.sqs, os.environ["QUEUE_URL"])
         requeued = 0
         for tenant, session_id, scenario in repo.in_flight_runs():
+            if scenario.run_id is None:
+                continue
             queue.send(RunMessage(tenant=tenant, session_id=session_id, scenario_id=scenario.id,
                                   run_id=scenario.run_id))
             requeued += 1
@@ -129,7 +132,7 @@ class AwsLocalStack:
         self.jobs = [(queues["RunQueue"], False)] * self.args.workers + [(queues["RunDeadLetterQueue"], True)]
         self.processes = [self._start_worker(job) for job in self.jobs]
 
-    def _start_worker(self, job: tuple[str, bool]) -> multiprocessing.Process:
+    def _start_worker(self, job: tuple[str, bool]) -> BaseProcess:
         queue_url, dead_letters = job
         process = multiprocessing.get_context("spawn").Process(
             target=_worker_main, daemon=True,
@@ -166,7 +169,7 @@ class AwsLocalStack:
         from api.handler import handler  # the Lambda's module, built from the environment above
 
         self.gateway = RestApiGateway(handler, config)
-        throttle = "off" if config.stage_throttle is None else "%g/s, burst %d" % config.stage_throttle
+        throttle = "off" if config.stage_throttle is None else "{:g}/s, burst {}".format(*config.stage_throttle)
         keys_line = (f"\n  API keys   {', '.join(f'{v} (id {i})' for v, i in keys.items())}; per key "
                      f"{config.usage_plan.rate:g}/s, burst {config.usage_plan.burst}, {config.usage_plan.daily_quota}/day"
                      if keys and config.usage_plan else "")

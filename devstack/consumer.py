@@ -109,7 +109,7 @@ class Consumer:
     def _handle(self, source: _Source, message: ReceivedMessage) -> None:
         try:
             source.handle(message)
-        except Exception:  # noqa: BLE001 - as a failed Lambda invocation: delivered again later
+        except Exception:
             logger.exception("handling message %s failed; it will be delivered again", message.message_id)
             self._finish(message.receipt)
             source.queue.change_visibility(message.receipt, RETRY_DELAY_SECONDS)
@@ -132,5 +132,5 @@ class Consumer:
             for receipt, queue in alive:
                 try:
                     queue.change_visibility(receipt, self.visibility_timeout)
-                except Exception:  # noqa: BLE001 - try again on the next beat
+                except Exception:
                     logger.exception("heartbeat failed")

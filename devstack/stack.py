@@ -35,11 +35,11 @@ RESTART_DELAY_SECONDS = 1.0
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="make local", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--port", type=int, default=int(os.environ.get("ALGOCLOUD_PORT", 8051)),
+    parser.add_argument("--port", type=int, default=int(os.environ.get("ALGOCLOUD_PORT", "8051")),
                         help="API port (env ALGOCLOUD_PORT; default 8051)")
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("ALGOCLOUD_WORKERS", 4)),
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("ALGOCLOUD_WORKERS", "4")),
                         help="runs in parallel (env ALGOCLOUD_WORKERS; default 4)")
-    parser.add_argument("--processes", type=int, default=int(os.environ.get("ALGOCLOUD_WORKER_PROCESSES", 1)),
+    parser.add_argument("--processes", type=int, default=int(os.environ.get("ALGOCLOUD_WORKER_PROCESSES", "1")),
                         help="worker processes sharing those runs; more use more cores for CPU-heavy "
                              "algorithms, and more memory (env ALGOCLOUD_WORKER_PROCESSES; default 1)")
     parser.add_argument("--state-dir", type=Path, default=Path(os.environ.get("ALGOCLOUD_STATE_DIR",
@@ -51,7 +51,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     aws = parser.add_argument_group("AWS emulation")
     aws.add_argument("--aws", action="store_true",
                      help="run on a moto-based emulation of the AWS deployment instead of SQLite")
-    aws.add_argument("--aws-port", type=int, default=int(os.environ.get("ALGOCLOUD_AWS_PORT", 5051)),
+    aws.add_argument("--aws-port", type=int, default=int(os.environ.get("ALGOCLOUD_AWS_PORT", "5051")),
                      help="with --aws: the local AWS (moto) port (env ALGOCLOUD_AWS_PORT; default 5051)")
     aws.add_argument("--batch-size", type=int, default=1, help="with --aws: messages per worker invocation")
     aws.add_argument("--api-key", action="append", default=[], metavar="VALUE",
@@ -120,7 +120,7 @@ class EmbeddedStack:
     def lock_state(self) -> bool:
         """One stack per state folder: the queue's in-flight messages belong to its workers."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        self._lock = open(self.state_dir / "stack.lock", "w")
+        self._lock = open(self.state_dir / "stack.lock", "w")  # noqa: SIM115 - held while the stack runs
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -21,15 +21,14 @@ for _path in ("shared", "."):
     if str(ROOT / _path) not in sys.path:
         sys.path.insert(0, str(ROOT / _path))
 
-from algocloud.adapters.embedded import open_queues  # noqa: E402
-from algocloud.adapters.factory import build_adapters  # noqa: E402
-from algocloud.adapters.settings import BackendSettings  # noqa: E402
-from algocloud.appconfig import load_app_config  # noqa: E402
-from algocloud.domain.ports import ReceivedMessage  # noqa: E402
-from algocloud.run_message import QueueMessage, parse_message  # noqa: E402
-from algocloud.worker import RunWorker  # noqa: E402
-
-from devstack.consumer import Consumer  # noqa: E402
+from algocloud.adapters.embedded import open_queues
+from algocloud.adapters.factory import build_adapters
+from algocloud.adapters.settings import BackendSettings
+from algocloud.appconfig import load_app_config
+from algocloud.domain.ports import ReceivedMessage
+from algocloud.run_message import QueueMessage, parse_message
+from algocloud.worker import RunWorker
+from devstack.consumer import Consumer
 
 logger = logging.getLogger("algocloud.worker")
 # Runs yield the CPU to the API process when both want it: requests stay quick under load.

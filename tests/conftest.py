@@ -4,8 +4,15 @@ from fastapi.testclient import TestClient
 from moto import mock_aws
 
 from algocloud.appconfig import load_app_config
-from tests.support import (BUCKET, REGION, TABLE, Backend, clear_caches, create_resources,
-                           serialise_moto_requests)
+from tests.support import (
+    BUCKET,
+    REGION,
+    TABLE,
+    Backend,
+    clear_caches,
+    create_resources,
+    serialise_moto_requests,
+)
 
 serialise_moto_requests()
 

@@ -7,8 +7,15 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from devstack.apigateway import (EDGE_PAYLOAD_LIMIT, LAMBDA_PAYLOAD_LIMIT, GatewayConfig, RestApiGateway,
-                                 UsagePlan, api_key_id, config_from_template)
+from devstack.apigateway import (
+    EDGE_PAYLOAD_LIMIT,
+    LAMBDA_PAYLOAD_LIMIT,
+    GatewayConfig,
+    RestApiGateway,
+    UsagePlan,
+    api_key_id,
+    config_from_template,
+)
 
 
 def echo(event, context):

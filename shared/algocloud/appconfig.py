@@ -25,8 +25,8 @@ def load_app_config(module_name: str | None = None) -> AppConfig:
         raise RuntimeError(f"{APP_ENV_VAR}={name!r}: cannot import the application: {exc}") from exc
     build = getattr(module, "build_config", None)
     if not callable(build):
-        raise RuntimeError(f"{APP_ENV_VAR}={name!r}: the module has no build_config() function")
+        raise TypeError(f"{APP_ENV_VAR}={name!r}: the module has no build_config() function")
     config = build()
     if not isinstance(config, AppConfig):
-        raise RuntimeError(f"{APP_ENV_VAR}={name!r}: build_config() must return an AppConfig")
+        raise TypeError(f"{APP_ENV_VAR}={name!r}: build_config() must return an AppConfig")
     return config

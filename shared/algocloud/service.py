@@ -17,12 +17,12 @@ from typing import Any
 
 import orjson
 
+from .domain import pages
 from .domain.config import AppConfig
 from .domain.datasource import STORED_FORMAT, DataSource, stored_to_json
 from .domain.errors import Conflict, DataFormatError, NotFound
 from .domain.etl import EtlResult, UploadedFile
 from .domain.names import clean_name, normal_form
-from .domain import pages
 from .domain.pages import TableRows, build_pages, page_read, page_rows, stored_tables
 from .domain.ports import BlobStore, DatasetRecord, Repository, RunQueue, SessionRecord
 from .domain.scenario import RUN_FIELDS, Scenario, Status
@@ -455,6 +455,8 @@ class ScenarioService:
     def run_etl(self, sid: str, dataset_name: str, files: Sequence[UploadedFile]) -> dict[str, Any]:
         session = self.session(sid)
         dataset_name = clean_name(dataset_name, "dataset_name", "dataset_name")
+        if self.config.etl is None:
+            raise DataFormatError("this application takes no file uploads (it has no ETL)")
         result: EtlResult = self.config.etl.run(files, dataset_name)
         if result.datasource is not None:
             self._save_datasource(session.id, result.datasource, overwrite=True)

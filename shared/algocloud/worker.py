@@ -17,6 +17,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from .domain.config import AppConfig
 from .domain.datasource import DataSource
@@ -125,7 +126,7 @@ class RunWorker:
         except RunCancelled:
             return self._discard(message)
 
-        fields = {"kpi_values": outcome.kpi_values}
+        fields: dict[str, Any] = {"kpi_values": outcome.kpi_values}
         if len(outcome.result_json) > INLINE_RESULT_LIMIT:
             key = result_object_key(message.tenant, message.session_id, message.scenario_id, message.run_id)
             self.blobs.put(key, outcome.result_json, "application/json")

@@ -9,8 +9,8 @@ On the aws backend the requests go through API Gateway and the Lambda handler.
 
 import pytest
 import schemathesis
-from schemathesis import GenerationMode
 from hypothesis import HealthCheck, settings
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 EXAMPLES_PER_OPERATION = 30

@@ -117,10 +117,10 @@ def test_unknown_dtype_is_kept_as_given():
         (b'{"metadata": {"name": "x"}, "tables": {"t": {"data": [1], "columns": []}}}', "list of records"),
         (b'{"metadata": {"name": "x"}, "tables": {"t": {"data": [], "columns": [], "index": [1]}}}',
          "'index' must be a list as long"),
-        (b'{"metadata": {"name": "x"}, "tables": {"t": {"data": [{"a": "x"}], "columns": ["a"],'
-         b' "dtypes": {"a": "int64"}}}}', "column 'a': cannot be read as int64"),
-        (b'{"metadata": {"name": "x"}, "tables": {"t": {"data": [{"a": "yes"}], "columns": ["a"],'
-         b' "dtypes": {"a": "bool"}}}}', "true, false or null"),
+        ((b'{"metadata": {"name": "x"}, "tables": {"t": {"data": [{"a": "x"}], "columns": ["a"],'
+          b' "dtypes": {"a": "int64"}}}}'), "column 'a': cannot be read as int64"),
+        ((b'{"metadata": {"name": "x"}, "tables": {"t": {"data": [{"a": "yes"}], "columns": ["a"],'
+          b' "dtypes": {"a": "bool"}}}}'), "true, false or null"),
     ],
 )
 def test_wrong_shapes_are_clear_errors(payload, message):

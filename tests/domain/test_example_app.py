@@ -89,7 +89,7 @@ def test_unplaced_items_fail_the_binary_kpi(config, master_data):
 
 def test_threshold_kpis_must_declare_a_threshold():
     with pytest.raises(TypeError, match="needs a threshold"):
-        class Broken(Kpi):  # noqa: F841
+        class Broken(Kpi):
             name = "broken"
             better_when = Direction.AT_MOST
 

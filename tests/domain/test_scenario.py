@@ -1,6 +1,12 @@
 import pytest
 
-from algocloud.domain.errors import InvalidTransition, NotFound, ParameterError, RunCancelled, RunFailed
+from algocloud.domain.errors import (
+    InvalidTransition,
+    NotFound,
+    ParameterError,
+    RunCancelled,
+    RunFailed,
+)
 from algocloud.domain.runner import execute
 from algocloud.domain.scenario import TRANSITIONS, Scenario, Status, sources_of
 

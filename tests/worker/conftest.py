@@ -8,10 +8,9 @@ from devstack.driver import QueueDriver
 @pytest.fixture
 def worker(client):
     """A RunWorker on the same adapters as the API client (progress writes every 0.2 s)."""
-    from api import deps
-
     from algocloud.appconfig import load_app_config
     from algocloud.worker import RunWorker
+    from api import deps
 
     adapters = deps.adapters(client.api.state.settings)
     return RunWorker(config=load_app_config(), repo=adapters.repo, blobs=adapters.blobs, progress_interval=0.2)

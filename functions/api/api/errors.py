@@ -7,7 +7,14 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from algocloud.domain.errors import Conflict, DataFormatError, DomainError, InvalidName, NotFound, ParameterError
+from algocloud.domain.errors import (
+    Conflict,
+    DataFormatError,
+    DomainError,
+    InvalidName,
+    NotFound,
+    ParameterError,
+)
 from algocloud.service import ServiceUnavailable
 
 logger = logging.getLogger(__name__)

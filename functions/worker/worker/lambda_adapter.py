@@ -57,7 +57,7 @@ class Heartbeat:
             while not stop.wait(self.seconds / 3):
                 try:
                     self._hide(url, record.receipt_handle)
-                except Exception:  # noqa: BLE001 - the next beat tries again
+                except Exception:
                     logger.warning("heartbeat failed", exc_info=True)
 
         thread = threading.Thread(target=beat, name="heartbeat", daemon=True)
@@ -107,7 +107,7 @@ def build_handlers(worker: RunWorker, heartbeat: Heartbeat | None = None) -> tup
     def batch(record_handler: Callable[[SQSRecord], None]) -> Handler:
         def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             processor = SqsFifoPartialProcessor(skip_group_on_error=True)
-            return process_partial_response(event, record_handler, processor, context)
+            return dict(process_partial_response(event, record_handler, processor, context))
 
         return handler
 

@@ -28,7 +28,15 @@ from botocore.exceptions import ClientError
 
 from ..domain.errors import Conflict, InvalidTransition, NotFound
 from ..domain.ports import DatasetRecord, SessionRecord
-from ..domain.scenario import IN_FLIGHT, RUN_FIELDS, Scenario, Status, check_transition, now_iso, sources_of
+from ..domain.scenario import (
+    IN_FLIGHT,
+    RUN_FIELDS,
+    Scenario,
+    Status,
+    check_transition,
+    now_iso,
+    sources_of,
+)
 
 TENANT_MARKER = "TENANT"
 PROCESSING_LOCK = "PROCESSING"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..domain.ports import ReceivedMessage
-from ..run_message import RunMessage
+from ..run_message import QueueMessage
 
 
 class SqsRunQueue:
@@ -13,7 +13,7 @@ class SqsRunQueue:
         self._sqs = sqs_client
         self._queue_url = queue_url
 
-    def send(self, message: RunMessage) -> None:
+    def send(self, message: QueueMessage) -> None:
         self._sqs.send_message(
             QueueUrl=self._queue_url,
             MessageBody=message.to_body(),

@@ -217,10 +217,13 @@ def stored_to_json(payload: bytes) -> bytes:
     return orjson.dumps({"metadata": document["metadata"], "tables": tables})
 
 
+_KIND_NAMES: dict[type, str] = {Mapping: "an object", list: "an array", str: "a string"}
+
+
 def _require(mapping: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
     value = mapping.get(key)
     if not isinstance(value, kind):
-        expected = {Mapping: "an object", list: "an array", str: "a string"}[kind]
+        expected = _KIND_NAMES[kind]
         raise DataFormatError(f"{where} needs '{key}' as {expected}")
     return value
 
@@ -266,7 +269,7 @@ def _column_values(column: pd.Series, unit: str | None = None) -> list[Any]:
     if isinstance(column.dtype, np.dtype) and column.dtype.kind == "M":
         # Vectorised ISO strings; the same text as Timestamp.isoformat().
         values = column.to_numpy()
-        text = np.datetime_as_string(values, unit=unit or _datetime_unit(column)).astype(object)
+        text = np.datetime_as_string(values, unit=unit or _datetime_unit(column)).astype(object)  # type: ignore[call-overload]
         text[pd.isna(values)] = None
         return text.tolist()
     if isinstance(column.dtype, pd.DatetimeTZDtype):

@@ -142,17 +142,17 @@ class Etl:
 
         tables: dict[str, pd.DataFrame] = {}
         for name, schema in self.schemas.items():
-            upload = by_stem.get(name)
-            if upload is None:
+            found = by_stem.get(name)
+            if found is None:
                 if schema.required:
                     text = f"missing file for table '{name}' (expected {name}.{schema.kind})"
                     messages.append(EtlMessage(Level.ERROR, text))
                 continue
-            table = self._load(schema, upload, messages)
+            table = self._load(schema, found, messages)
             if table is not None:
                 tables[name] = table
                 text = f"read {len(table)} rows into table '{name}'"
-                messages.append(EtlMessage(Level.INFO, text, upload.filename))
+                messages.append(EtlMessage(Level.INFO, text, found.filename))
 
         if result.success:
             result.datasource = self.datasource_cls(

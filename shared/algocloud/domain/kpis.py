@@ -43,7 +43,7 @@ class Kpi(ABC):
         """`compute`, with any failure or non-number turned into RunFailed naming the KPI."""
         try:
             value = self.compute(result)
-        except Exception as exc:  # noqa: BLE001 - user code: every failure fails the run
+        except Exception as exc:
             raise RunFailed(f"KPI '{self.name}' failed: {type(exc).__name__}: {exc}") from exc
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise RunFailed(f"KPI '{self.name}' returned {type(value).__name__}, not a number")

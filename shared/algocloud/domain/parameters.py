@@ -207,7 +207,7 @@ class EnumParameter(Parameter):
 class MultiEnumParameter(EnumParameter):
     type: ClassVar[str] = "multi_enum"
 
-    def parse(self, raw: Any) -> list[str]:
+    def parse(self, raw: Any) -> list[str]:  # type: ignore[override]  # a list of the enum's choices
         if not isinstance(raw, (list, tuple)):
             raise self.wrong_type(raw, "an array of choices")
         chosen = [self._choice(item) for item in raw]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .scenario import Scenario, Status, now_iso
 
 if TYPE_CHECKING:
-    from ..run_message import RunMessage
+    from ..run_message import QueueMessage
 
 
 @dataclass(frozen=True)
@@ -166,7 +166,7 @@ class PresignedPost:
 class RunQueue(Protocol):
     """Where `POST .../run` puts run messages (SQS FIFO, or the embedded queue)."""
 
-    def send(self, message: RunMessage) -> None: ...
+    def send(self, message: QueueMessage) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -107,7 +107,8 @@ class PickSimulation(Algorithm):
         shift_start, shift_end = params["shift"]
         shift_hours = (shift_end - shift_start).total_seconds() / 3600 or 24.0
         rng = random.Random(params["seed"])
-        days, day = [], params["start"]
+        days: list[Any] = []
+        day = params["start"]
         while len(days) < params["days"]:
             if params["weekends"] or day.weekday() < 5:
                 picks = travel = 0.0

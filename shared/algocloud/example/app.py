@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from ..domain.config import AppConfig
 from ..domain.etl import UploadedFile
 from ..domain.schema import Column, ColumnType, FileKind, Schema
@@ -51,10 +53,12 @@ def example_files() -> list[UploadedFile]:
 
 def master_data() -> WarehouseData:
     """The example dataset, read through the same ETL as an upload."""
-    result = build_config().etl.run(example_files(), MASTER_DATA_KEY)
+    etl = build_config().etl
+    assert etl is not None  # the example configures its ETL
+    result = etl.run(example_files(), MASTER_DATA_KEY)
     if result.datasource is None:
         raise RuntimeError(f"the bundled example data does not pass ETL: {result.messages}")
-    return result.datasource
+    return cast(WarehouseData, result.datasource)  # the ETL builds the app's data-source class
 
 
 def build_config() -> AppConfig:

@@ -32,7 +32,7 @@ class ZoneBalance(Kpi):
     description = "mean pick load of the used aisles as a share of the busiest one (100% is even)"
 
     def compute(self, result):
-        load = Counter()
+        load: Counter[str] = Counter()
         for assignment in _assignments(result):
             load[assignment["aisle"]] += assignment["daily_picks"]
         if not load or max(load.values()) == 0:

@@ -119,7 +119,7 @@ class Warehouse:
 
 
 def _missing(value: Any) -> bool:
-    return value is None or value != value or value == ""  # None, NaN or empty
+    return value is None or value != value or value == ""  # noqa: PLR0124 - None, NaN (not equal to itself) or empty
 
 
 def as_is_placement(warehouse: Warehouse) -> dict[int, str]:

@@ -1,24 +1,25 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from starlette.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from algocloud.domain.errors import DomainError
 from algocloud.domain.etl import SUPPORTED_EXTENSIONS, UploadedFile, unsupported_files
 from algocloud.domain.pages import DEFAULT_PAGE, MAX_PAGE
 from algocloud.ingest import Ingestion
-from pydantic import ValidationError
 
 from ..deps import Service
 from ..encoding import accepts_gzip
 from ..responses import OrjsonResponse
 from ..schemas import DeriveBody, EtlUploadsBody, ImportUploadBody
+from . import Responses
 
 router = APIRouter(prefix="/sessions/{sid}", tags=["data"])
-NOT_FOUND = {404: {"description": "session or dataset not found"}}
+NOT_FOUND: Responses = {404: {"description": "session or dataset not found"}}
 
 
 class BadUpload(DomainError):

@@ -6,7 +6,14 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from algocloud.adapters.embedded.blobs import BLOB_ROUTE, PART_ROUTE, UPLOAD_ROUTE, FileBlobStore, TooLarge, content_headers
+from algocloud.adapters.embedded.blobs import (
+    BLOB_ROUTE,
+    PART_ROUTE,
+    UPLOAD_ROUTE,
+    FileBlobStore,
+    TooLarge,
+    content_headers,
+)
 
 from ..deps import adapters
 

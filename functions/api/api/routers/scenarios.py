@@ -3,9 +3,10 @@ from fastapi import APIRouter, Request, Response
 from ..deps import Service
 from ..responses import OrjsonResponse
 from ..schemas import ScenarioBody
+from . import Responses
 
 router = APIRouter(prefix="/sessions/{sid}", tags=["scenarios"])
-NOT_FOUND = {404: {"description": "session or scenario not found"}}
+NOT_FOUND: Responses = {404: {"description": "session or scenario not found"}}
 
 
 @router.get("/scenarios", response_model=list[dict], responses={404: {"description": "session not found"}},

@@ -3,10 +3,11 @@ from fastapi import APIRouter, Depends, Response
 from ..deps import Service, require_session_create
 from ..responses import OrjsonResponse
 from ..schemas import CopyBody, DisplayNameBody
+from . import Responses
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
-NOT_FOUND = {404: {"description": "sid does not match any session"}}
-TAKEN = {409: {"description": "the display name is already taken"}}
+NOT_FOUND: Responses = {404: {"description": "sid does not match any session"}}
+TAKEN: Responses = {409: {"description": "the display name is already taken"}}
 
 
 @router.get("", response_model=dict, summary="List sessions and the default session's id")

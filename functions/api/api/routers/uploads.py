@@ -8,9 +8,10 @@ from algocloud.ingest import Ingestion
 from ..deps import Service
 from ..responses import OrjsonResponse
 from ..schemas import CompleteUploadBody, UploadBody
+from . import Responses
 
 router = APIRouter(prefix="/sessions/{sid}", tags=["uploads"])
-NOT_FOUND = {404: {"description": "session or upload not found"}}
+NOT_FOUND: Responses = {404: {"description": "session or upload not found"}}
 
 
 def get_ingestion(service: Service) -> Ingestion:

@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ...domain.ports import ReceivedMessage
-from ...run_message import RunMessage
+from ...run_message import QueueMessage
 from .sqlite import Database
 
 DEDUPLICATION_SECONDS = 300
@@ -123,7 +123,7 @@ class SqliteQueue:
         return f"arn:aws:sqs:local:000000000000:{self.name}"
 
     # -- producer -----------------------------------------------------------------------
-    def send(self, message: RunMessage) -> None:
+    def send(self, message: QueueMessage) -> None:
         self.send_body(message.to_body(), message.group_id, message.deduplication_id)
 
     def send_body(self, body: str, group_id: str, deduplication_id: str) -> bool:

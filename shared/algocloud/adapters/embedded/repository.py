@@ -17,7 +17,15 @@ import orjson
 
 from ...domain.errors import Conflict, InvalidTransition, NotFound
 from ...domain.ports import DatasetRecord, SessionRecord
-from ...domain.scenario import IN_FLIGHT, RUN_FIELDS, Scenario, Status, check_transition, now_iso, sources_of
+from ...domain.scenario import (
+    IN_FLIGHT,
+    RUN_FIELDS,
+    Scenario,
+    Status,
+    check_transition,
+    now_iso,
+    sources_of,
+)
 from .sqlite import Database
 
 SCHEMA = """
