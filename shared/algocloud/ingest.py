@@ -32,7 +32,7 @@ from .domain.names import clean_name
 from .domain.ports import BlobStore
 from .domain.scenario import now_iso
 from .run_message import IngestMessage
-from .service import ScenarioService
+from .service import ScenarioService, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -215,7 +215,14 @@ class Ingestion:
 
     def _submit(self, session_id: str, job: Job) -> dict[str, Any]:
         self._save(session_id, job)
-        self.service.queue.send(IngestMessage(tenant=self.tenant, session_id=session_id, job_id=job.job_id))
+        try:
+            self.service.queue.send(IngestMessage(tenant=self.tenant, session_id=session_id, job_id=job.job_id))
+        except Exception as exc:
+            # Never leave a queued job without a message: fail it visibly (the uploads stay usable).
+            job.status, job.finished_at = "failed", now_iso()
+            job.detail = "the ingestion could not be queued; send the request again"
+            self._save(session_id, job)
+            raise ServiceUnavailable("the queue is unavailable; try again shortly") from exc
         return self._view(job)
 
     def _save(self, session_id: str, job: Job) -> None:

@@ -76,3 +76,21 @@ def test_a_job_whose_session_is_gone_fails_and_a_redelivery_changes_nothing(clie
     assert stored.status == "failed" and "not found" in stored.detail
     driver.drain()  # the queued message finds the job finished: nothing changes
     assert service._job(session_id, job["job_id"]) == stored
+
+
+def test_a_job_the_queue_refuses_is_a_503_and_fails_visibly(client, backend, base, monkeypatch):
+    from api import deps
+
+    from algocloud import ingest
+
+    monkeypatch.setattr(ingest, "SYNC_INGEST_BYTES", 1)
+    upload_id = upload(client, backend, f"{base}/sessions/main/uploads", "sku_data.csv", b"item_id\n1\n")
+    queue = deps.adapters(client.api.state.settings).queue
+
+    def refuse(message):
+        raise ConnectionError("queue down")
+
+    monkeypatch.setattr(queue, "send", refuse)
+    response = client.post(f"{base}/sessions/main/etl", json={"dataset_name": "x", "uploads": [upload_id]})
+    assert response.status_code == 503 and response.headers["retry-after"]
+    assert client.get(f"{base}/sessions/main/uploads/{upload_id}").json()["received"] is True  # still usable
