@@ -343,11 +343,14 @@ class ScenarioService:
         try:
             return orjson.loads(self.blobs.get(pages_prefix(record.object_key) + "index.json"))
         except KeyError:
+            pass
+        try:
             document = orjson.loads(_stored_bytes(self.blobs, record.object_key))
-            if document.get("format") != STORED_FORMAT:  # stored before the columnar form
-                document = orjson.loads(self.config.datasource_cls.from_stored(orjson.dumps(document))
-                                        .to_stored_bytes())
-            return self._write_pages(record.object_key, stored_tables(document))
+        except KeyError:  # replaced or deleted since the lookup
+            raise NotFound(f"dataset '{record.key}' changed while it was read; read it again") from None
+        if document.get("format") != STORED_FORMAT:  # stored before the columnar form
+            document = orjson.loads(self.config.datasource_cls.from_stored(orjson.dumps(document)).to_stored_bytes())
+        return self._write_pages(record.object_key, stored_tables(document))
 
     def dataset_tables(self, sid: str, key: str) -> dict[str, Any]:
         session = self.session(sid)
@@ -365,8 +368,12 @@ class ScenarioService:
         if entry is None:
             raise NotFound(f"dataset '{key}' has no table '{table}'")
         read = page_read(entry, offset, limit)
-        rows = [] if read is None else page_rows(
-            self.blobs.get_range(pages_prefix(record.object_key) + entry["file"], read.start, read.end), read, limit)
+        try:
+            body = b"" if read is None else self.blobs.get_range(
+                pages_prefix(record.object_key) + entry["file"], read.start, read.end)
+        except KeyError:  # replaced or deleted since the lookup
+            raise NotFound(f"dataset '{key}' changed while it was read; read it again") from None
+        rows = [] if read is None else page_rows(body, read, limit)
         following = offset + len(rows)
         return {"key": key, "table": table, "offset": offset, "limit": limit, "total": entry["rows"],
                 "rows": rows, "next_offset": following if following < entry["rows"] else None}

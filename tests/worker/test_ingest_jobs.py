@@ -79,9 +79,8 @@ def test_a_job_whose_session_is_gone_fails_and_a_redelivery_changes_nothing(clie
 
 
 def test_a_job_the_queue_refuses_is_a_503_and_fails_visibly(client, backend, base, monkeypatch):
-    from api import deps
-
     from algocloud import ingest
+    from api import deps
 
     monkeypatch.setattr(ingest, "SYNC_INGEST_BYTES", 1)
     upload_id = upload(client, backend, f"{base}/sessions/main/uploads", "sku_data.csv", b"item_id\n1\n")

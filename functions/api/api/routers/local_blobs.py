@@ -1,6 +1,8 @@
 """The embedded backend's stand-in for S3's presigned URLs: GET an object, POST a form
 upload, PUT a multipart part. Each checks the store's signature and expiry, as S3 does."""
 
+import tempfile
+
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
@@ -13,6 +15,7 @@ from algocloud.adapters.embedded.blobs import (
     FileBlobStore,
     TooLarge,
     content_headers,
+    file_chunks,
 )
 
 from ..deps import adapters
@@ -69,9 +72,12 @@ async def put_part(upload_id: str, part_number: int, key: str, expires: int, sig
     blobs = _store(request)
     if not blobs.verify_part(key, upload_id, part_number, expires, signature):
         raise HTTPException(status_code=403, detail=NOT_SIGNED)
-    body = b"".join([chunk async for chunk in request.stream()])  # one part: at most its part size
-    try:
-        etag = await run_in_threadpool(blobs.write_part, key, upload_id, part_number, [body])
-    except KeyError:
-        raise HTTPException(status_code=404, detail="NoSuchUpload: the upload was completed or aborted") from None
+    with tempfile.TemporaryFile() as spool:  # a part may be large: to disk as it arrives, not to memory
+        async for chunk in request.stream():
+            spool.write(chunk)
+        spool.seek(0)
+        try:
+            etag = await run_in_threadpool(blobs.write_part, key, upload_id, part_number, file_chunks(spool))
+        except KeyError:
+            raise HTTPException(status_code=404, detail="NoSuchUpload: the upload was completed or aborted") from None
     return Response(status_code=200, headers={"ETag": etag})
