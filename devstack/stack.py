@@ -148,8 +148,8 @@ class EmbeddedStack:
         self.expire_uploads()
 
     def expire_uploads(self) -> None:
-        """The bucket's lifecycle rules, locally: uploads never used go after a day, job records
-        after a week, unfinished multipart uploads after a day."""
+        """The bucket's lifecycle rules, locally: uploads never used and unfinished multipart
+        uploads go after a day."""
         from algocloud.adapters.embedded.blobs import FileBlobStore
         from algocloud.adapters.factory import build_adapters
         from algocloud.adapters.settings import BackendSettings
@@ -157,9 +157,9 @@ class EmbeddedStack:
 
         blobs = build_adapters(BackendSettings(backend="embedded", state_dir=self.state_dir)).blobs
         assert isinstance(blobs, FileBlobStore)
-        removed = blobs.expire("uploads/", UPLOAD_RETENTION_SECONDS) + blobs.expire("jobs/", 7 * 24 * 3600)
+        removed = blobs.expire_uploads(UPLOAD_RETENTION_SECONDS)
         if removed:
-            print(f"  removed {removed} expired upload(s) and job record(s)", flush=True)
+            print(f"  removed {removed} upload(s) never used", flush=True)
 
     def start_workers(self) -> None:
         processes = self.args.processes

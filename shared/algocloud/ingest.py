@@ -11,14 +11,16 @@
 A job's dataset appears only when it succeeds: the dataset is written by the
 same code as a synchronous ETL, after the files were read and validated, so a
 failed job leaves the previous dataset of that key untouched. Uploads live
-under `uploads/` and jobs under `jobs/`, apart from session data, so a
-bucket lifecycle rule (locally: the stack at start) removes what was never used.
+under the session's prefix (deleting the session deletes them), tagged for
+the bucket's lifecycle rule that removes uploads never used after a day
+(locally: the stack at start).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import mimetypes
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -32,7 +34,7 @@ from .domain.names import clean_name
 from .domain.ports import BlobStore
 from .domain.scenario import now_iso
 from .run_message import IngestMessage
-from .service import ScenarioService, ServiceUnavailable
+from .service import ScenarioService, ServiceUnavailable, session_prefix
 
 logger = logging.getLogger(__name__)
 
@@ -48,11 +50,16 @@ UPLOAD_RETENTION_SECONDS = 24 * 3600  # never-used uploads go after a day (bucke
 
 
 def upload_prefix(tenant: str, session_id: str, upload_id: str) -> str:
-    return f"uploads/{tenant}/{session_id}/{upload_id}/"
+    """Under the session's prefix: deleting the session deletes its uploads."""
+    return f"{session_prefix(tenant, session_id)}uploads/{upload_id}/"
 
 
 def job_key(tenant: str, session_id: str, job_id: str) -> str:
-    return f"jobs/{tenant}/{session_id}/{job_id}.json"
+    return f"{session_prefix(tenant, session_id)}jobs/{job_id}.json"
+
+
+def content_type(filename: str) -> str:
+    return mimetypes.guess_type(filename, strict=False)[0] or "application/octet-stream"
 
 
 @dataclass
@@ -119,10 +126,10 @@ class Ingestion:
                                   "expires_at": expires_at}
         multipart_id = None
         if size <= MULTIPART_THRESHOLD:
-            post = self.blobs.presigned_post(key, size, URL_SECONDS)
+            post = self.blobs.presigned_post(key, size, content_type(filename), URL_SECONDS)
             answer |= {"method": "POST", "url": post.url, "fields": post.fields}
         else:
-            multipart_id = self.blobs.start_multipart(key)
+            multipart_id = self.blobs.start_multipart(key, content_type(filename))
             count = math.ceil(size / PART_BYTES)
             answer |= {"method": "PUT", "part_size": PART_BYTES, "parts": [
                 {"part_number": number, "url": self.blobs.presigned_part_url(key, multipart_id, number, URL_SECONDS)}
@@ -251,8 +258,9 @@ class Ingestion:
     def run_job(self, session_id: str, job_id: str) -> str:
         """Run a queued job once (a redelivered message of a finished job does nothing): its status."""
         try:
+            self.service.session(session_id)
             job = self._job(session_id, job_id)
-        except NotFound:
+        except NotFound:  # the session was deleted, and its uploads and jobs with it
             return "gone"
         if job.status in ("complete", "failed"):
             return job.status

@@ -349,7 +349,7 @@ def test_blob_sizes_and_multipart_uploads(adapters):
     assert blobs.size(key) is None
     with pytest.raises(KeyError):
         blobs.get(key)
-    upload_id = blobs.start_multipart(key)
+    upload_id = blobs.start_multipart(key, "text/csv")
     assert blobs.presigned_part_url(key, upload_id, 1, 60)
     blobs.abort_multipart(key, upload_id)
     with pytest.raises(KeyError):
@@ -357,7 +357,7 @@ def test_blob_sizes_and_multipart_uploads(adapters):
     blobs.abort_multipart(key, upload_id)  # twice is fine
     blobs.put(key, b"12345", "text/csv")
     assert blobs.size(key) == 5
-    post = blobs.presigned_post("uploads/t/s/v/file", 10, 60)
+    post = blobs.presigned_post("uploads/t/s/v/file", 10, "text/csv", 60)
     assert post.url and post.fields
 
 
@@ -365,24 +365,28 @@ def test_local_multipart_parts_are_checked_and_joined(tmp_path):
     from algocloud.adapters.embedded.blobs import FileBlobStore, TooLarge
 
     blobs = FileBlobStore(tmp_path / "blobs", "http://127.0.0.1:1", tmp_path / "key")
-    upload_id = blobs.start_multipart("uploads/a/file")
-    first = blobs.write_part("uploads/a/file", upload_id, 1, [b"hello "])
-    second = blobs.write_part("uploads/a/file", upload_id, 2, [b"world"])
+    key = "tenants/t/sessions/s/uploads/a/file"
+    upload_id = blobs.start_multipart(key, "text/csv")
+    first = blobs.write_part(key, upload_id, 1, [b"hello "])
+    second = blobs.write_part(key, upload_id, 2, [b"world"])
     with pytest.raises(KeyError):
-        blobs.write_part("uploads/other/file", upload_id, 3, [b"x"])  # another object's upload
+        blobs.write_part("tenants/t/sessions/s/uploads/other/file", upload_id, 3, [b"x"])  # another object's
     with pytest.raises(ValueError, match="does not match"):
-        blobs.complete_multipart("uploads/a/file", upload_id, [second, first])
+        blobs.complete_multipart(key, upload_id, [second, first])
     with pytest.raises(ValueError, match="not uploaded"):
-        blobs.complete_multipart("uploads/a/file", upload_id, [first, second, first])
-    blobs.complete_multipart("uploads/a/file", upload_id, [first, second])
-    assert blobs.get("uploads/a/file") == b"hello world"
+        blobs.complete_multipart(key, upload_id, [first, second, first])
+    blobs.complete_multipart(key, upload_id, [first, second])
+    assert blobs.get(key) == b"hello world"
     assert not (tmp_path / "multipart" / upload_id).exists()
-    post = blobs.presigned_post("uploads/b/file", 4, 60)
+    blobs.start_multipart("tenants/t/sessions/s/uploads/c/file", "text/csv")  # never completed
+    post = blobs.presigned_post("uploads/b/file", 4, "text/csv", 60)
     fields = post.fields
     assert blobs.verify_post(fields["key"], 4, int(fields["expires"]), fields["signature"])
     assert not blobs.verify_post(fields["key"], 5, int(fields["expires"]), fields["signature"])  # bigger: refused
     with pytest.raises(TooLarge):
         blobs.write_upload("uploads/b/file", __import__("io").BytesIO(b"12345"), 4)
     assert blobs.size("uploads/b/file") is None  # nothing half-written
-    assert blobs.expire("uploads/", older_than_seconds=-1) == 1  # everything is older than the future
-    assert blobs.size("uploads/a/file") is None
+    blobs.put("tenants/t/sessions/s/datasets/d.json", b"{}", "application/json")
+    assert blobs.expire_uploads(older_than_seconds=3600) == 0  # nothing is a day old yet
+    assert blobs.expire_uploads(older_than_seconds=-1) == 2  # everything is older than the future
+    assert blobs.size(key) is None and blobs.size("tenants/t/sessions/s/datasets/d.json") == 2

@@ -6,6 +6,11 @@ from collections.abc import Iterable, Sequence
 
 from ..domain.ports import PresignedPost
 
+# Uploads carry this tag: the bucket's lifecycle rule (template.yaml) expires them after a day.
+UPLOAD_TAG = ("algocloud-lifecycle", "upload")
+UPLOAD_TAGGING = (f"<Tagging><TagSet><Tag><Key>{UPLOAD_TAG[0]}</Key><Value>{UPLOAD_TAG[1]}</Value></Tag>"
+                  "</TagSet></Tagging>")
+
 
 class S3BlobStore:
     def __init__(self, s3_client, bucket: str):
@@ -69,15 +74,19 @@ class S3BlobStore:
                 return None
             raise
 
-    def presigned_post(self, key: str, max_bytes: int, expires_seconds: int) -> PresignedPost:
-        # S3 refuses a body outside the policy's content-length-range (EntityTooLarge).
+    def presigned_post(self, key: str, max_bytes: int, content_type: str, expires_seconds: int) -> PresignedPost:
+        # S3 refuses a body outside the policy's content-length-range (EntityTooLarge), and
+        # any other tag or content type than these.
+        fields = {"tagging": UPLOAD_TAGGING, "Content-Type": content_type}
         post = self._s3.generate_presigned_post(
-            Bucket=self._bucket, Key=key, ExpiresIn=expires_seconds,
-            Conditions=[["content-length-range", 1, max_bytes]])
+            Bucket=self._bucket, Key=key, ExpiresIn=expires_seconds, Fields=fields,
+            Conditions=[{"tagging": UPLOAD_TAGGING}, {"Content-Type": content_type},
+                        ["content-length-range", 1, max_bytes]])
         return PresignedPost(url=post["url"], fields=post["fields"])
 
-    def start_multipart(self, key: str) -> str:
-        return self._s3.create_multipart_upload(Bucket=self._bucket, Key=key)["UploadId"]
+    def start_multipart(self, key: str, content_type: str) -> str:
+        return self._s3.create_multipart_upload(Bucket=self._bucket, Key=key, ContentType=content_type,
+                                                Tagging=f"{UPLOAD_TAG[0]}={UPLOAD_TAG[1]}")["UploadId"]
 
     def presigned_part_url(self, key: str, upload_id: str, part_number: int, expires_seconds: int) -> str:
         return self._s3.generate_presigned_url(

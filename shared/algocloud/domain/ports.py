@@ -135,12 +135,13 @@ class BlobStore(Protocol):
         ...
 
     # Uploads straight from clients, never through the API's body.
-    def presigned_post(self, key: str, max_bytes: int, expires_seconds: int) -> PresignedPost:
-        """A form upload of one object of at most `max_bytes`, enforced by the store."""
+    def presigned_post(self, key: str, max_bytes: int, content_type: str, expires_seconds: int) -> PresignedPost:
+        """A form upload of one object of at most `max_bytes`, enforced by the store; the object
+        is marked as an upload, which the store removes after a day unless ingestion used it first."""
         ...
 
-    def start_multipart(self, key: str) -> str:
-        """A multipart upload of `key`: its id."""
+    def start_multipart(self, key: str, content_type: str) -> str:
+        """A multipart upload of `key` (marked as an upload, like presigned_post's): its id."""
         ...
 
     def presigned_part_url(self, key: str, upload_id: str, part_number: int, expires_seconds: int) -> str:

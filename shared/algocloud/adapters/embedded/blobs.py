@@ -183,7 +183,8 @@ class FileBlobStore:
         """A presigned URL's parameters: signed by this store and not expired."""
         return self._valid(expires, signature, key)
 
-    def presigned_post(self, key: str, max_bytes: int, expires_seconds: int) -> PresignedPost:
+    def presigned_post(self, key: str, max_bytes: int, content_type: str, expires_seconds: int) -> PresignedPost:
+        # The content type follows from the key here (content_headers); uploads expire by age.
         expires = int(time.time()) + expires_seconds
         fields = {"key": key, "max_bytes": str(max_bytes), "expires": str(expires),
                   "signature": self._signature("post", key, max_bytes, expires)}
@@ -201,7 +202,7 @@ class FileBlobStore:
             raise KeyError(upload_id)
         return self.staging / upload_id
 
-    def start_multipart(self, key: str) -> str:
+    def start_multipart(self, key: str, content_type: str) -> str:
         self.path(key)  # a valid key
         upload_id = uuid.uuid4().hex
         write_atomically(self._upload_dir(upload_id) / "key", key.encode())
@@ -264,15 +265,14 @@ class FileBlobStore:
         except KeyError:
             pass
 
-    def expire(self, prefix: str, older_than_seconds: float) -> int:
-        """Delete objects under `prefix`, and multipart uploads, last written before the cutoff:
-        the local stand-in for the bucket's lifecycle rules. How many were deleted."""
+    def expire_uploads(self, older_than_seconds: float) -> int:
+        """Remove uploads (tenants/*/sessions/*/uploads/<id>/) and multipart uploads last written
+        before the cutoff: the local stand-in for the bucket's lifecycle rule. How many."""
         cutoff = time.time() - older_than_seconds
         removed = 0
-        folder = self.path(prefix.rstrip("/"))
-        for path in [p for p in folder.rglob("*") if p.is_file()] if folder.is_dir() else []:
-            if path.stat().st_mtime < cutoff:
-                path.unlink(missing_ok=True)
+        for upload in self.root.glob("tenants/*/sessions/*/uploads/*"):
+            if all(path.stat().st_mtime < cutoff for path in upload.rglob("*") if path.is_file()):
+                shutil.rmtree(upload, ignore_errors=True)
                 removed += 1
         for upload in self.staging.iterdir() if self.staging.is_dir() else []:
             if upload.stat().st_mtime < cutoff:
