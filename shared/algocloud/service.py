@@ -18,17 +18,19 @@ from typing import Any
 import orjson
 
 from .domain import pages
+from .domain.compare import MAX_SCENARIOS, MIN_SCENARIOS, compare
 from .domain.config import AppConfig
 from .domain.datasource import STORED_FORMAT, DataSource, stored_to_json
-from .domain.errors import Conflict, DataFormatError, NotFound
+from .domain.errors import Conflict, DataFormatError, InvalidRequest, NotFound
 from .domain.etl import EtlResult, UploadedFile
 from .domain.names import clean_name, normal_form
 from .domain.pages import TableRows, build_pages, page_read, page_rows, stored_tables
 from .domain.ports import BlobStore, DatasetRecord, Repository, RunQueue, SessionRecord
-from .domain.scenario import RUN_FIELDS, Scenario, Status
+from .domain.scenario import RUN_FIELDS, Scenario, Status, now_iso
 from .run_message import RunMessage
 
 DEFAULT_SESSION_NAME = "main"
+CANCELLED = "cancelled"  # the error of a cancelled run (no new status: polling loops still end)
 INLINE_RESULT_LIMIT = 256 * 1024  # bytes of result JSON kept in the item (items max 400 KB)
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -283,6 +285,29 @@ class ScenarioService:
             )
             raise ServiceUnavailable("the run queue is unavailable; try again shortly") from exc
         return self.config.scenario_dict(scenario)
+
+    def cancel_scenario(self, sid: str, scenario_id: str) -> dict[str, Any]:
+        """queued | processing -> failed with error "cancelled": a queued run never starts (its
+        message finds the scenario failed); a processing one stops at its next progress report,
+        when the worker's conditional progress write fails."""
+        session = self.session(sid)
+        scenario = self._scenario(session.id, scenario_id)
+        if scenario.status not in (Status.QUEUED, Status.PROCESSING):
+            raise Conflict(f"only a queued or processing scenario can be cancelled; this one is {scenario.status}")
+        cancelled = self.repo.transition(
+            self.tenant, session.id, scenario.id, Status.FAILED, run_id=scenario.run_id,
+            set_fields={"error": CANCELLED, "run_finished_at": now_iso()},
+        )
+        return self.config.scenario_dict(cancelled)
+
+    def compare_scenarios(self, sid: str, ids: Sequence[str], baseline: str | None) -> dict[str, Any]:
+        session = self.session(sid)
+        if not MIN_SCENARIOS <= len(ids) <= MAX_SCENARIOS or len(set(ids)) != len(ids):
+            raise InvalidRequest(f"name {MIN_SCENARIOS} to {MAX_SCENARIOS} different scenarios")
+        if baseline is not None and baseline not in ids:
+            raise InvalidRequest("the baseline must be one of the compared scenarios")
+        scenarios = [self._scenario(session.id, scenario_id) for scenario_id in ids]
+        return compare(scenarios, self.config.kpis, baseline)
 
     def reset_scenario(self, sid: str, scenario_id: str) -> dict[str, Any]:
         session = self.session(sid)

@@ -16,6 +16,10 @@ class DomainError(Exception):
         return self.message
 
 
+class InvalidRequest(DomainError):
+    """A request that cannot be served as asked (400), e.g. a comparison of one scenario."""
+
+
 class ParameterError(DomainError):
     """A parameter value (algorithm or data parameter) is invalid."""
 

@@ -1,4 +1,6 @@
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
 
 from ..deps import Service
 from ..responses import OrjsonResponse
@@ -32,6 +34,22 @@ def create_scenario(sid: str, body: ScenarioBody, service: Service) -> Response:
                                                   body.algo_params, body.data_params), status_code=201)
 
 
+@router.get(
+    "/scenarios/compare", responses={400: {"description": "not 2 to 20 different ids, or a baseline not among them"},
+                                     404: {"description": "session or a scenario not found"}},
+    summary="Compare 2 to 20 scenarios by KPI",
+    description=("Per KPI: each complete scenario's value, the best by the KPI's direction, threshold pass/fail, "
+                 "and with `baseline` the difference to it; a ranking by mean rank over the KPIs. Scenarios "
+                 "that are not complete are listed in `not_compared`."),
+)
+def compare_scenarios(sid: str, service: Service,
+                      ids: Annotated[str, Query(description="comma-separated scenario ids", min_length=1,
+                                                max_length=2000)],
+                      baseline: Annotated[str | None, Query(description="one of ids")] = None) -> Response:
+    wanted = [part.strip() for part in ids.split(",") if part.strip()]
+    return OrjsonResponse(service.compare_scenarios(sid, wanted, baseline))
+
+
 @router.get("/scenarios/{scenario_id}", response_model=dict, responses=NOT_FOUND, summary="One scenario, with KPIs and result")
 def get_scenario(sid: str, scenario_id: str, request: Request, service: Service) -> Response:
     return OrjsonResponse(service.get_scenario(sid, scenario_id, request.app.state.settings.response_limit))
@@ -49,6 +67,13 @@ def delete_scenario(sid: str, scenario_id: str, service: Service) -> Response:
              summary="Queue a created scenario for execution")
 def run_scenario(sid: str, scenario_id: str, service: Service) -> Response:
     return OrjsonResponse(service.run_scenario(sid, scenario_id), status_code=202)
+
+
+@router.post("/scenarios/{scenario_id}/cancel", response_model=dict,
+             responses={**NOT_FOUND, 409: {"description": "the scenario is not queued or processing"}},
+             summary="Cancel a queued or processing run: the scenario ends failed with error \"cancelled\"")
+def cancel_scenario(sid: str, scenario_id: str, service: Service) -> Response:
+    return OrjsonResponse(service.cancel_scenario(sid, scenario_id))
 
 
 @router.post("/scenarios/{scenario_id}/reset", response_model=dict,
