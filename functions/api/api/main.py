@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
 
 from . import errors
 from .encoding import NegotiatedGZip
 from .limits import RequestSizeLimit, ResponseSizeLimit
+from .models import ErrorBody
 from .routers import catalog, data, meta, scenarios, sessions, uploads
 from .settings import ApiSettings, get_settings
 
@@ -39,4 +41,14 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(meta.router)  # /health
     for router in (meta.router, sessions.router, catalog.router, scenarios.router, data.router, uploads.router):
         app.include_router(router, prefix=settings.api_prefix)
+    _document_errors(app)
     return app
+
+
+def _document_errors(app: FastAPI) -> None:
+    """Every documented 4xx/5xx answers {"detail": ...} (models.ErrorBody), unless it says otherwise."""
+    for route in app.routes:
+        if isinstance(route, APIRoute):
+            for code, response in route.responses.items():
+                if str(code)[0] in "45" and "model" not in response and str(code) != "422":
+                    response["model"] = ErrorBody

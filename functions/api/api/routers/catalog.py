@@ -2,19 +2,20 @@ from fastapi import APIRouter
 
 from algocloud.domain.errors import NotFound
 
+from .. import models
 from ..deps import Service
 
 router = APIRouter(prefix="/sessions/{sid}", tags=["algorithms & KPIs"])
 
 
-@router.get("/algorithms", responses={404: {"description": "session not found"}},
+@router.get("/algorithms", response_model=models.AlgorithmNames, responses={404: {"description": "session not found"}},
             summary="Names of the registered algorithms")
 def algorithms(sid: str, service: Service) -> dict:
     service.session(sid)
     return {"algorithms": service.config.algorithm_names}
 
 
-@router.get("/algorithms/{name}/parameters", responses={404: {"description": "session or algorithm not found"}},
+@router.get("/algorithms/{name}/parameters", response_model=models.AlgorithmParameters, responses={404: {"description": "session or algorithm not found"}},
             summary="Parameter descriptors of one algorithm")
 def algorithm_parameters(sid: str, name: str, service: Service) -> dict:
     service.session(sid)
@@ -24,7 +25,7 @@ def algorithm_parameters(sid: str, name: str, service: Service) -> dict:
     return {"name": name, "parameters": parameters.describe()}
 
 
-@router.get("/kpis", responses={404: {"description": "session not found"}}, summary="Names of the KPI templates")
+@router.get("/kpis", response_model=models.KpiNames, responses={404: {"description": "session not found"}}, summary="Names of the KPI templates")
 def kpis(sid: str, service: Service) -> dict:
     service.session(sid)
     return {"kpis": service.config.kpi_names}

@@ -12,6 +12,7 @@ from algocloud.domain.etl import SUPPORTED_EXTENSIONS, UploadedFile, unsupported
 from algocloud.domain.pages import DEFAULT_PAGE, MAX_PAGE
 from algocloud.ingest import Ingestion
 
+from .. import models
 from ..deps import Service
 from ..encoding import accepts_gzip
 from ..responses import OrjsonResponse
@@ -26,14 +27,14 @@ class BadUpload(DomainError):
     """A 400 for the multipart request itself (not for the data in it)."""
 
 
-@router.get("/data", responses={404: {"description": "session not found"}}, summary="Dataset keys")
+@router.get("/data", response_model=models.DatasetKeys, responses={404: {"description": "session not found"}}, summary="Dataset keys")
 def list_data(sid: str, service: Service) -> dict:
     return service.data_keys(sid)
 
 
 @router.post(
-    "/data/from-json", status_code=201,
-    responses={202: {"description": "a large upload: ingested by a job (GET …/etl/{job_id})"},
+    "/data/from-json", response_model=models.DatasetKeys, status_code=201,
+    responses={202: {"description": "a large upload: ingested by a job (GET …/etl/{job_id})", "model": models.Job},
                400: {"description": "empty body, malformed JSON or not a DataSource payload"},
                404: {"description": "session or upload not found"},
                409: {"description": "a dataset with that key is used by scenarios"},
@@ -65,7 +66,7 @@ def _named_upload(body: bytes) -> str | None:
         return None
 
 
-@router.get("/data/{key}", responses=NOT_FOUND, summary="A dataset as DataSource JSON")
+@router.get("/data/{key}", response_model=models.DataSourcePayload, responses=NOT_FOUND, summary="A dataset as DataSource JSON")
 def get_data(sid: str, key: str, request: Request, service: Service) -> Response:
     limit = request.app.state.settings.response_limit
     download = service.dataset_download(sid, key, limit, accepts_gzip(request.headers.get("accept-encoding", "")))
@@ -75,19 +76,19 @@ def get_data(sid: str, key: str, request: Request, service: Service) -> Response
     return Response(download.body, media_type="application/json", headers=headers)
 
 
-@router.get("/data/{key}/parameters", responses=NOT_FOUND,
+@router.get("/data/{key}/parameters", response_model=models.DataParameters, responses=NOT_FOUND,
             summary="The data-parameter descriptors a scenario on this dataset can fill in")
 def data_parameters(sid: str, key: str, service: Service) -> dict:
     return service.data_parameters(sid, key)
 
 
-@router.get("/data/{key}/tables", responses=NOT_FOUND,
+@router.get("/data/{key}/tables", response_model=models.DatasetTables, responses=NOT_FOUND,
             summary="A dataset's tables: names, row counts, columns with dtypes")
 def dataset_tables(sid: str, key: str, service: Service) -> Response:
     return OrjsonResponse(service.dataset_tables(sid, key))
 
 
-@router.get("/data/{key}/tables/{table}/rows", responses={404: {"description": "session, dataset or table not found"}},
+@router.get("/data/{key}/tables/{table}/rows", response_model=models.RowsPage, responses={404: {"description": "session, dataset or table not found"}},
             summary="A page of a table's rows (the records of GET …/data/{key})")
 def dataset_rows(sid: str, key: str, table: str, service: Service,
                  offset: Annotated[int, Query(ge=0, le=2**53)] = 0,
@@ -103,7 +104,7 @@ def delete_data(sid: str, key: str, service: Service) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/data/{key}/derive", status_code=201,
+@router.post("/data/{key}/derive", response_model=models.DatasetKeys, status_code=201,
              responses={**NOT_FOUND, 409: {"description": "new_key already exists"}},
              summary="Derive a new dataset from an existing one")
 def derive_data(sid: str, key: str, body: DeriveBody, service: Service) -> dict:
@@ -128,8 +129,8 @@ ETL_FORM = {
 
 
 @router.post(
-    "/etl",
-    responses={202: {"description": "large uploads: ingested by a job (GET …/etl/{job_id})"},
+    "/etl", response_model=models.EtlResponse,
+    responses={202: {"description": "large uploads: ingested by a job (GET …/etl/{job_id})", "model": models.Job},
                400: {"description": "no files, a file without a name, or an unsupported extension"},
                404: {"description": "session or upload not found"},
                409: {"description": "dataset_name exists and scenarios reference it"},

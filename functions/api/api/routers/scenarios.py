@@ -2,6 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from .. import models
 from ..deps import Service
 from ..responses import OrjsonResponse
 from ..schemas import ScenarioBody
@@ -11,7 +12,7 @@ router = APIRouter(prefix="/sessions/{sid}", tags=["scenarios"])
 NOT_FOUND: Responses = {404: {"description": "session or scenario not found"}}
 
 
-@router.get("/scenarios", response_model=list[dict], responses={404: {"description": "session not found"}},
+@router.get("/scenarios", response_model=list[models.Scenario], responses={404: {"description": "session not found"}},
             summary="Every scenario of the session (full objects)")
 def list_scenarios(sid: str, request: Request, service: Service) -> Response:
     settings = request.app.state.settings
@@ -23,7 +24,7 @@ def list_scenarios(sid: str, request: Request, service: Service) -> Response:
 
 
 @router.post(
-    "/scenarios", response_model=dict, status_code=201,
+    "/scenarios", response_model=models.Scenario, status_code=201,
     responses={400: {"description": "a parameter value failed validation"},
                404: {"description": "algo_name or dataset_key not found"},
                409: {"description": "tag already exists in this session"}},
@@ -35,7 +36,7 @@ def create_scenario(sid: str, body: ScenarioBody, service: Service) -> Response:
 
 
 @router.get(
-    "/scenarios/compare", responses={400: {"description": "not 2 to 20 different ids, or a baseline not among them"},
+    "/scenarios/compare", response_model=models.Comparison, responses={400: {"description": "not 2 to 20 different ids, or a baseline not among them"},
                                      404: {"description": "session or a scenario not found"}},
     summary="Compare 2 to 20 scenarios by KPI",
     description=("Per KPI: each complete scenario's value, the best by the KPI's direction, threshold pass/fail, "
@@ -50,7 +51,7 @@ def compare_scenarios(sid: str, service: Service,
     return OrjsonResponse(service.compare_scenarios(sid, wanted, baseline))
 
 
-@router.get("/scenarios/{scenario_id}", response_model=dict, responses=NOT_FOUND, summary="One scenario, with KPIs and result")
+@router.get("/scenarios/{scenario_id}", response_model=models.Scenario, responses=NOT_FOUND, summary="One scenario, with KPIs and result")
 def get_scenario(sid: str, scenario_id: str, request: Request, service: Service) -> Response:
     return OrjsonResponse(service.get_scenario(sid, scenario_id, request.app.state.settings.response_limit))
 
@@ -61,7 +62,7 @@ def delete_scenario(sid: str, scenario_id: str, service: Service) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/scenarios/{scenario_id}/run", response_model=dict, status_code=202,
+@router.post("/scenarios/{scenario_id}/run", response_model=models.Scenario, status_code=202,
              responses={**NOT_FOUND, 409: {"description": "the scenario is not in CREATED state"},
                         503: {"description": "the run queue is unavailable"}},
              summary="Queue a created scenario for execution")
@@ -69,27 +70,27 @@ def run_scenario(sid: str, scenario_id: str, service: Service) -> Response:
     return OrjsonResponse(service.run_scenario(sid, scenario_id), status_code=202)
 
 
-@router.post("/scenarios/{scenario_id}/cancel", response_model=dict,
+@router.post("/scenarios/{scenario_id}/cancel", response_model=models.Scenario,
              responses={**NOT_FOUND, 409: {"description": "the scenario is not queued or processing"}},
              summary="Cancel a queued or processing run: the scenario ends failed with error \"cancelled\"")
 def cancel_scenario(sid: str, scenario_id: str, service: Service) -> Response:
     return OrjsonResponse(service.cancel_scenario(sid, scenario_id))
 
 
-@router.post("/scenarios/{scenario_id}/reset", response_model=dict,
+@router.post("/scenarios/{scenario_id}/reset", response_model=models.Scenario,
              responses={**NOT_FOUND, 409: {"description": "the scenario is queued or processing"}},
              summary="Back to CREATED, clearing the result")
 def reset_scenario(sid: str, scenario_id: str, service: Service) -> Response:
     return OrjsonResponse(service.reset_scenario(sid, scenario_id))
 
 
-@router.get("/scenarios/{scenario_id}/status", response_model=dict, responses=NOT_FOUND,
+@router.get("/scenarios/{scenario_id}/status", response_model=models.ScenarioStatus, responses=NOT_FOUND,
             summary="Lightweight poll: id, tag, status, progress")
 def scenario_status(sid: str, scenario_id: str, service: Service) -> Response:
     return OrjsonResponse(service.scenario_status(sid, scenario_id))
 
 
-@router.get("/processing", response_model=dict | None, responses={404: {"description": "session not found"}},
+@router.get("/processing", response_model=models.Scenario | None, responses={404: {"description": "session not found"}},
             summary="The scenario being processed in this session, or null")
 def processing(sid: str, service: Service) -> Response:
     return OrjsonResponse(service.processing(sid))

@@ -1,5 +1,6 @@
 from fastapi import APIRouter, Depends, Response
 
+from .. import models
 from ..deps import Service, require_session_create
 from ..responses import OrjsonResponse
 from ..schemas import CopyBody, DisplayNameBody
@@ -10,30 +11,30 @@ NOT_FOUND: Responses = {404: {"description": "sid does not match any session"}}
 TAKEN: Responses = {409: {"description": "the display name is already taken"}}
 
 
-@router.get("", response_model=dict, summary="List sessions and the default session's id")
+@router.get("", response_model=models.SessionList, summary="List sessions and the default session's id")
 def list_sessions(service: Service) -> Response:
     return OrjsonResponse(service.sessions())
 
 
-@router.post("", status_code=201, responses=TAKEN, dependencies=[Depends(require_session_create)],
+@router.post("", response_model=models.SessionList, status_code=201, responses=TAKEN, dependencies=[Depends(require_session_create)],
              summary="Create an empty session")
 def create_session(body: DisplayNameBody, service: Service) -> dict:
     return service.create_session(body.display_name)
 
 
-@router.post("/{sid}/copy", status_code=201, responses={**NOT_FOUND, **TAKEN},
+@router.post("/{sid}/copy", response_model=models.SessionList, status_code=201, responses={**NOT_FOUND, **TAKEN},
              dependencies=[Depends(require_session_create)],
              summary="Copy a session: scenarios (with results and KPIs) and datasets")
 def copy_session(sid: str, body: CopyBody, service: Service) -> dict:
     return service.copy_session(sid, body.new_display_name)
 
 
-@router.patch("/{sid}", responses={**NOT_FOUND, **TAKEN}, summary="Rename a session")
+@router.patch("/{sid}", response_model=models.SessionRef, responses={**NOT_FOUND, **TAKEN}, summary="Rename a session")
 def rename_session(sid: str, body: DisplayNameBody, service: Service) -> dict:
     return service.rename_session(sid, body.display_name)
 
 
-@router.delete("/{sid}", responses=NOT_FOUND,
+@router.delete("/{sid}", response_model=models.SessionList, responses=NOT_FOUND,
                summary="Delete a session and everything in it (the last one is replaced by a fresh 'main')")
 def delete_session(sid: str, service: Service) -> dict:
     return service.delete_session(sid)

@@ -5,6 +5,7 @@ from starlette.concurrency import run_in_threadpool
 
 from algocloud.ingest import Ingestion
 
+from .. import models
 from ..deps import Service
 from ..responses import OrjsonResponse
 from ..schemas import CompleteUploadBody, UploadBody
@@ -22,7 +23,7 @@ Ingest = Depends(get_ingestion)
 
 
 @router.post(
-    "/uploads", status_code=201,
+    "/uploads", response_model=models.UploadTarget, status_code=201,
     responses={400: {"description": "unsupported file type"}, 404: {"description": "session not found"}},
     summary="Start an upload straight to storage",
     description=(
@@ -36,13 +37,13 @@ def create_upload(sid: str, body: UploadBody, ingestion: Ingestion = Ingest) -> 
     return OrjsonResponse(ingestion.create_upload(sid, body.filename, body.size), status_code=201)
 
 
-@router.get("/uploads/{upload_id}", responses=NOT_FOUND, summary="Whether an upload has arrived")
+@router.get("/uploads/{upload_id}", response_model=models.UploadStatus, responses=NOT_FOUND, summary="Whether an upload has arrived")
 def upload_status(sid: str, upload_id: str, ingestion: Ingestion = Ingest) -> dict:
     return ingestion.upload_status(sid, upload_id)
 
 
 @router.post(
-    "/uploads/{upload_id}/complete",
+    "/uploads/{upload_id}/complete", response_model=models.UploadStatus,
     responses={**NOT_FOUND, 400: {"description": "the parts do not make the upload, or it is over its size"},
                409: {"description": "not a multipart upload, or it was aborted"}},
     summary="Join a multipart upload's parts",
@@ -63,7 +64,7 @@ def abort_upload(sid: str, upload_id: str, ingestion: Ingestion = Ingest) -> Res
     return Response(status_code=204)
 
 
-@router.get("/etl/{job_id}", responses={404: {"description": "session or job not found"}},
+@router.get("/etl/{job_id}", response_model=models.Job, responses={404: {"description": "session or job not found"}},
             summary="An ingestion job: status, progress, and the response of the ETL or from-json")
 def ingestion_job(sid: str, job_id: str, ingestion: Ingestion = Ingest) -> dict:
     return ingestion.job(sid, job_id)

@@ -1,0 +1,226 @@
+"""Response bodies, as the OpenAPI document describes them (request bodies: schemas.py).
+
+The hot endpoints return their JSON directly (responses.OrjsonResponse), so
+these models document the shapes and let schemathesis check every answer
+against them, at no cost per request. Extra fields are allowed: the
+reference's clients ignore what they do not know.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Status = Literal["created", "queued", "processing", "complete", "failed"]
+Direction = Literal["higher", "lower", "at_least", "at_most"]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class ErrorBody(_Out):
+    detail: str | list[dict[str, Any]] = Field(description="what is wrong; a list for request validation (422)")
+
+
+class Health(_Out):
+    status: Literal["ok"]
+    title: str
+    sessions: list[str] = Field(description="display names")
+
+
+class SessionRef(_Out):
+    id: str
+    display_name: str
+
+
+class SessionList(_Out):
+    sessions: list[SessionRef]
+    default: str = Field(description="the id of the default session")
+
+
+class AlgorithmNames(_Out):
+    algorithms: list[str]
+
+
+class KpiNames(_Out):
+    kpis: list[str]
+
+
+class ParameterDescriptor(_Out):
+    name: str
+    type: str = Field(description="integer, float, string, boolean, enum, multi_enum, date, time_range, …")
+    required: bool
+    value: Any = None
+    default: Any = None
+    description: str = ""
+
+
+class AlgorithmParameters(_Out):
+    name: str
+    parameters: list[ParameterDescriptor]
+
+
+class DataParameters(_Out):
+    key: str
+    parameters: list[ParameterDescriptor]
+
+
+class KpiValue(_Out):
+    name: str
+    value: float | None
+    unit: str
+    better_when: Direction
+    threshold: float | None
+
+
+class AlgorithmRef(_Out):
+    name: str
+    parameters: list[ParameterDescriptor]
+
+
+class Scenario(_Out):
+    id: str
+    tag: str
+    input_data_id: str = Field(description="the dataset key")
+    algorithm: AlgorithmRef
+    data_parameters: dict[str, Any]
+    kpis: dict[str, KpiValue]
+    status: Status
+    progress: float
+    result: Any = None
+    result_url: str | None = Field(None, description="where to read a result left out of this answer")
+    error: str | None = None
+    created_at: str | None = None
+    run_started_at: str | None = None
+    run_finished_at: str | None = None
+
+
+class ScenarioStatus(_Out):
+    id: str
+    tag: str
+    status: Status
+    progress: float
+
+
+class DatasetKeys(_Out):
+    keys: list[str]
+
+
+class DataSourcePayload(_Out):
+    metadata: dict[str, Any]
+    tables: dict[str, Any]
+
+
+class EtlMessage(_Out):
+    level: Literal["INFO", "WARNING", "ERROR"]
+    text: str
+    file: str | None = None
+    column: str | None = None
+    row: int | None = None
+
+
+class EtlResponse(_Out):
+    dataset_name: str
+    success: bool
+    keys: list[str]
+    messages: list[EtlMessage]
+
+
+class Job(_Out):
+    job_id: str
+    kind: Literal["etl", "from-json"]
+    status: Literal["queued", "processing", "complete", "failed"]
+    progress: float
+    dataset_name: str | None = None
+    uploads: list[str]
+    result: dict[str, Any] | None = Field(None, description="the response the request would have given")
+    detail: str | None = Field(None, description="why it failed, when no result says it")
+    created_at: str
+    finished_at: str | None = None
+
+
+class UploadPart(_Out):
+    part_number: int
+    url: str
+
+
+class UploadTarget(_Out):
+    upload_id: str
+    filename: str
+    size: int
+    expires_at: str
+    method: Literal["POST", "PUT"] = Field(description="POST: one form upload; PUT: parts, then complete")
+    url: str | None = None
+    fields: dict[str, str] | None = None
+    part_size: int | None = None
+    parts: list[UploadPart] | None = None
+
+
+class UploadStatus(_Out):
+    upload_id: str
+    filename: str
+    size: int
+    received: bool
+    received_bytes: int | None
+
+
+class Column(_Out):
+    name: str
+    dtype: str | None
+
+
+class TableInfo(_Out):
+    name: str
+    rows: int
+    columns: list[Column]
+
+
+class DatasetTables(_Out):
+    key: str
+    tables: list[TableInfo]
+
+
+class RowsPage(_Out):
+    key: str
+    table: str
+    offset: int
+    limit: int
+    total: int
+    rows: list[dict[str, Any]]
+    next_offset: int | None
+
+
+class ComparedScenario(_Out):
+    id: str
+    tag: str
+    status: Status
+
+
+class KpiComparison(_Out):
+    name: str
+    unit: str
+    better_when: Direction
+    threshold: float | None
+    values: dict[str, float | None]
+    best: list[str]
+    passes: dict[str, bool | None]
+    vs_baseline: dict[str, dict[str, float | None] | None] | None = None
+
+
+class RankingRow(_Out):
+    id: str
+    tag: str
+    rank: int
+    mean_rank: float | None
+    best_in: int
+    thresholds_failed: int
+
+
+class Comparison(_Out):
+    scenarios: list[ComparedScenario]
+    baseline: str | None
+    not_compared: list[ComparedScenario]
+    kpis: list[KpiComparison]
+    ranking: list[RankingRow]
