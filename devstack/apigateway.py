@@ -24,8 +24,8 @@ Emulated, with the AWS documentation each behaviour follows:
 - API keys and usage plans ("Usage plans and API keys", "Throttle requests"):
   with keys required, a missing or unknown `x-api-key` is 403 `Forbidden`;
   the stage's and the key's token buckets (rate, burst) answer 429 `Too Many
-  Requests`, the key's daily quota 429 `Limit Exceeded`. OPTIONS (the
-  template's Preflight route) needs no key.
+  Requests`, the key's daily quota 429 `Limit Exceeded`. The template's routes
+  with the key turned off (CORS preflights, the documentation) need none.
 - Gateway responses ("Gateway response types"): the default status codes and
   `{"message": ...}` bodies, with `x-amzn-ErrorType`.
 
@@ -101,6 +101,8 @@ class GatewayConfig:
     timeout: float = INTEGRATION_TIMEOUT_SECONDS
     concurrency: int = 10  # the function's concurrent executions
     responses: dict[str, str] = field(default_factory=dict)  # gateway response type -> JSON template
+    # Routes that need no key even when keys are required: (method, path template).
+    keyless: tuple[tuple[str, str], ...] = (("OPTIONS", "/{proxy+}"),)
 
 
 def api_key_id(value: str) -> str:
@@ -123,7 +125,12 @@ def config_from_template(**overrides: Any) -> GatewayConfig:
     plan = api["Auth"]["UsagePlan"]
     responses = {kind: r["ResponseTemplates"]["application/json"]
                  for kind, r in api.get("GatewayResponses", {}).items() if "application/json" in r.get("ResponseTemplates", {})}
+    keyless = tuple((e["Properties"]["Method"].upper(), e["Properties"]["Path"])
+                    for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::Function"
+                    for e in r["Properties"].get("Events", {}).values()
+                    if e.get("Type") == "Api" and _key_optional(e["Properties"].get("Auth")))
     config = GatewayConfig(
+        keyless=keyless,
         responses=responses,
         stage=value(api["StageName"]),
         binary_media_types=tuple(t.replace("~1", "/") for t in api.get("BinaryMediaTypes", [])),
@@ -132,6 +139,20 @@ def config_from_template(**overrides: Any) -> GatewayConfig:
                              int(value(plan["Quota"]["Limit"]))),
     )
     return GatewayConfig(**{**config.__dict__, **overrides})
+
+
+def _key_optional(auth: Any) -> bool:
+    """An event's Auth that turns the key off (directly, or in the template's !If on ApiKeysRequired)."""
+    if isinstance(auth, dict) and "Fn::If" in auth:
+        auth = auth["Fn::If"][1]
+    return isinstance(auth, dict) and auth.get("ApiKeyRequired") is False
+
+
+def _route_matches(template: str, path: str) -> bool:
+    if template.endswith("/{proxy+}"):
+        prefix = template.removesuffix("{proxy+}")
+        return path.startswith(prefix) and len(path) > len(prefix)
+    return path == template
 
 
 @dataclass
@@ -229,9 +250,11 @@ class RestApiGateway:
         method = scope["method"]
         api_key = next((v for k, v in headers if k.lower() == "x-api-key"), None)
         key_id = self.config.api_keys.get(api_key) if api_key is not None else None
-        if self.config.require_api_key and method != "OPTIONS" and key_id is None:
+        path = full_path[len(stage_prefix):] or "/"
+        keyless = any(m in (method, "ANY") and _route_matches(t, path) for m, t in self.config.keyless)
+        if self.config.require_api_key and not keyless and key_id is None:
             return self._gateway_error("INVALID_API_KEY")
-        refused = self._throttle(key_id if self.config.require_api_key and method != "OPTIONS" else None)
+        refused = self._throttle(key_id if self.config.require_api_key and not keyless else None)
         if refused is not None:
             return refused
         event = self.event(scope, headers, body, api_key, key_id)

@@ -133,3 +133,13 @@ def test_throttling_refuses_past_the_burst_and_refills_at_the_rate():
 def test_requests_without_a_body_have_a_null_body(method):
     event = gateway().request(method, "/Prod/x").json()["event"]
     assert event["body"] is None and event["isBase64Encoded"] is False
+
+
+def test_the_templates_keyless_routes_need_no_key():
+    client = gateway(require_api_key=True, api_keys={"k": api_key_id("k")})
+    for path in ("/Prod/docs", "/Prod/redoc", "/Prod/openapi.json", "/Prod/static-offline-docs/swagger-ui.css"):
+        assert client.get(path).status_code == 200, path
+    assert client.options("/Prod/api/v1/sessions").status_code == 200
+    for path in ("/Prod/api/v1/sessions", "/Prod/static-offline-docs", "/Prod/docs/x"):
+        assert client.get(path).status_code == 403, path
+    assert client.post("/Prod/docs").status_code == 403  # GET only

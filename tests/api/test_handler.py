@@ -132,3 +132,17 @@ def test_missing_settings_fail_at_start_with_a_clear_message():
                          check=False)
     assert out.returncode != 0
     assert "set the environment variables TABLE_NAME" in out.stderr and "QUEUE_URL" in out.stderr
+
+
+@pytest.mark.parametrize("page", ["docs", "redoc"])
+def test_the_docs_load_only_local_assets(client, root, page):
+    """Swagger UI and ReDoc work without internet: every script, style and icon is the app's own."""
+    import re
+
+    html = client.get(f"{root}/{page}").text
+    assets = re.findall(r"""(?:src|href)\s*[=:]\s*["']([^"']+)["']""", html)
+    assets += re.findall(r"""url:\s*["']([^"']+)["']""", html)
+    assert assets and not [a for a in assets if "://" in a or a.startswith("//")], assets
+    for asset in assets:
+        assert asset.startswith(f"{root}/"), asset
+        assert client.get(asset).status_code == 200, asset

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
 
 from . import errors
 from .encoding import NegotiatedGZip
@@ -16,7 +17,9 @@ from .settings import ApiSettings, get_settings
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(
+    # FastAPIOffline: a FastAPI whose /docs and /redoc load their assets from the app
+    # (/static-offline-docs, under the stage's root path), not from a CDN.
+    app = FastAPIOffline(
         title="algocloud scenario API",
         description="Sessions, datasets, scenarios and runs (the Algomancy HTTP contract) on AWS.",
         version="0.1.0",
