@@ -146,3 +146,19 @@ def test_the_docs_load_only_local_assets(client, root, page):
     for asset in assets:
         assert asset.startswith(f"{root}/"), asset
         assert client.get(asset).status_code == 200, asset
+
+
+def test_the_openapi_document_reads_well(make_client, root):
+    schema = make_client().get(f"{root}/openapi.json").json()
+    operations = [op for path in schema["paths"].values() for op in path.values()]
+    ids = [op["operationId"] for op in operations]
+    assert len(ids) == len(set(ids)) and "list_scenarios" in ids and "create_upload" in ids
+    assert all(op.get("tags") for op in operations)
+    assert {t["name"] for t in schema["tags"]} >= {tag for op in operations for tag in op["tags"]}
+    scenario = schema["paths"]["/api/v1/sessions/{sid}/scenarios/{scenario_id}"]["get"]
+    assert scenario["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/Scenario")
+    assert scenario["responses"]["404"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
+    assert "security" not in schema
+    keyed = make_client(require_api_key=True).get(f"{root}/openapi.json").json()
+    assert keyed["security"] == [{"ApiKey": []}]
+    assert keyed["components"]["securitySchemes"]["ApiKey"]["name"] == "x-api-key"

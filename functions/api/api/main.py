@@ -23,7 +23,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         title="algocloud scenario API",
         description="Sessions, datasets, scenarios and runs (the Algomancy HTTP contract) on AWS.",
         version="0.1.0",
+        openapi_tags=TAGS,
+        generate_unique_id_function=_operation_id(settings.api_prefix),
     )
+    _complete_the_document(app, settings.require_api_key)
     app.state.settings = settings
     errors.install(app)
 
@@ -44,14 +47,54 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(meta.router)  # /health
     for router in (meta.router, sessions.router, catalog.router, scenarios.router, data.router, uploads.router):
         app.include_router(router, prefix=settings.api_prefix)
-    _document_errors(app)
     return app
 
 
-def _document_errors(app: FastAPI) -> None:
-    """Every documented 4xx/5xx answers {"detail": ...} (models.ErrorBody), unless it says otherwise."""
-    for route in app.routes:
-        if isinstance(route, APIRoute):
-            for code, response in route.responses.items():
-                if str(code)[0] in "45" and "model" not in response and str(code) != "422":
-                    response["model"] = ErrorBody
+TAGS = [
+    {"name": "meta", "description": "Liveness and the application's title."},
+    {"name": "sessions", "description": "Workspaces: each holds datasets and scenarios. `{sid}` is a session's id "
+                                        "or its current display name."},
+    {"name": "algorithms & KPIs", "description": "What the application offers: algorithms with their parameter "
+                                                 "descriptors, and the KPI templates."},
+    {"name": "scenarios", "description": "An algorithm, its parameters and a dataset; run, polled, cancelled, "
+                                         "compared by KPI."},
+    {"name": "data", "description": "Datasets: read, paged, derived, imported (from-json) and built by ETL."},
+    {"name": "uploads", "description": "Files of any size straight to storage, and the ingestion jobs that read them."},
+]
+
+
+def _operation_id(api_prefix: str):
+    """Readable operation ids (the handler's name: `list_scenarios`), so generated clients read well."""
+
+    def operation_id(route: APIRoute) -> str:
+        return route.name if route.path.startswith(api_prefix) else f"root_{route.name}"
+
+    return operation_id
+
+
+def _complete_the_document(app: FastAPI, require_api_key: bool) -> None:
+    """What route declarations cannot say: every documented error answers {"detail": ...}
+    (models.ErrorBody), and with keys required every operation takes `x-api-key`."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = build()
+            components = schema.setdefault("components", {})
+            components.setdefault("schemas", {})["ErrorBody"] = ErrorBody.model_json_schema(
+                ref_template="#/components/schemas/{model}")
+            error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+            for path in schema["paths"].values():
+                for operation in path.values():
+                    for code, response in operation.get("responses", {}).items():
+                        if code[0] in "45" and code != "422" and "content" not in response:
+                            response["content"] = error
+            if require_api_key:
+                components["securitySchemes"] = {"ApiKey": {
+                    "type": "apiKey", "in": "header", "name": "x-api-key",
+                    "description": "your API key; each key is its own tenant"}}
+                schema["security"] = [{"ApiKey": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
