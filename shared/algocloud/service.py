@@ -7,6 +7,7 @@ maps them to status codes. No boto3 here: the adapters are passed in.
 
 from __future__ import annotations
 
+import base64
 import gzip
 import threading
 import uuid
@@ -95,6 +96,31 @@ def _seed_payloads(config: AppConfig) -> tuple[tuple[DataSource, bytes], ...]:
     return tuple((ds, dataset_object(ds)) for ds in config.seed_datasets())
 
 
+MAX_LIST_PAGE = 1000
+
+
+def page_of[T](items: Sequence[T], key: Callable[[T], tuple[str, str]], limit: int | None,
+               cursor: str | None) -> tuple[list[T], str | None]:
+    """Items after `cursor` (in `key` order, which `items` is in), at most `limit`, and the cursor
+    of the next page (None at the end). A cursor is the key of a page's last item, so pages stay
+    right when items are added or deleted meanwhile."""
+    start = 0
+    if cursor is not None:
+        try:
+            after = tuple(orjson.loads(base64.urlsafe_b64decode(cursor.encode() + b"==")))
+        except (ValueError, TypeError):
+            after = ()
+        if len(after) != 2 or not all(isinstance(part, str) for part in after):
+            raise InvalidRequest("the cursor is not one this API gave out")
+        start = next((index for index, item in enumerate(items) if key(item) > after), len(items))
+    if limit is None:
+        return list(items[start:]), None
+    page = list(items[start:start + limit])
+    more = start + limit < len(items)
+    following = base64.urlsafe_b64encode(orjson.dumps(list(key(page[-1])))).decode().rstrip("=") if more else None
+    return page, following
+
+
 @dataclass
 class ScenarioService:
     config: AppConfig
@@ -140,11 +166,16 @@ class ScenarioService:
             self.blobs.delete_prefix(self._session_prefix(session.id))
 
     def sessions(self) -> dict[str, Any]:
-        sessions = self.repo.list_sessions(self.tenant)
+        return self.sessions_page()[0]
+
+    def sessions_page(self, limit: int | None = None, cursor: str | None = None) -> tuple[dict[str, Any], str | None]:
+        """The reference's list (a page of it with `limit`), and the next page's cursor."""
+        sessions = self.repo.list_sessions(self.tenant)  # in (created_at, id) order
+        page, following = page_of(sessions, lambda s: (s.created_at, s.id), limit, cursor)
         return {
-            "sessions": [s.to_dict() for s in sessions],
+            "sessions": [s.to_dict() for s in page],
             "default": sessions[0].id if sessions else None,
-        }
+        }, following
 
     def session(self, id_or_name: str) -> SessionRecord:
         session = self.repo.find_session(self.tenant, normal_form(id_or_name))
@@ -218,14 +249,23 @@ class ScenarioService:
     def list_scenarios(
         self, sid: str, budget: int | None = None, link: Callable[[str], str] | None = None
     ) -> list[dict[str, Any]]:
-        """Every scenario, results included while the list's JSON fits `budget` bytes.
+        return self.list_scenarios_page(sid, budget, link)[0]
+
+    def list_scenarios_page(
+        self, sid: str, budget: int | None = None, link: Callable[[str], str] | None = None,
+        limit: int | None = None, cursor: str | None = None,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Every scenario (a page of them with `limit`, and the next page's cursor), results
+        included while the list's JSON fits `budget` bytes.
 
         Past the budget (a Lambda response is at most 6 MB) a result is left out
         and `result_url` (from `link`) says where to read it.
         """
         session = self.session(sid)
+        scenarios = self.repo.list_scenarios(self.tenant, session.id)  # in (created_at, id) order
+        page, following = page_of(scenarios, lambda s: (s.created_at, s.id), limit, cursor)
         listed, spent = [], 2  # the brackets
-        for scenario in self.repo.list_scenarios(self.tenant, session.id):
+        for scenario in page:
             wire = self.scenario_dict(session.id, scenario, load_result=False)
             if budget is not None:
                 size = len(orjson.dumps(wire)) + 1
@@ -235,7 +275,7 @@ class ScenarioService:
                     size = len(orjson.dumps(wire)) + 1
                 spent += size
             listed.append(wire)
-        return listed
+        return listed, following
 
     def get_scenario(self, sid: str, scenario_id: str, budget: int | None = None) -> dict[str, Any]:
         """One scenario with its result, or a `result_url` to read it from storage when the

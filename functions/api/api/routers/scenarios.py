@@ -4,6 +4,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from .. import models
 from ..deps import Service
+from ..paging import Cursor, PageLimit, next_page_headers
 from ..responses import OrjsonResponse
 from ..schemas import ScenarioBody
 from . import Responses
@@ -12,15 +13,19 @@ router = APIRouter(prefix="/sessions/{sid}", tags=["scenarios"])
 NOT_FOUND: Responses = {404: {"description": "session or scenario not found"}}
 
 
-@router.get("/scenarios", response_model=list[models.Scenario], responses={404: {"description": "session not found"}},
+@router.get("/scenarios", response_model=list[models.Scenario],
+            responses={404: {"description": "session not found"},
+                        400: {"description": "a cursor this API did not give out"}},
             summary="Every scenario of the session (full objects)")
-def list_scenarios(sid: str, request: Request, service: Service) -> Response:
+def list_scenarios(sid: str, request: Request, service: Service, limit: PageLimit = None,
+                   cursor: Cursor = None) -> Response:
     settings = request.app.state.settings
 
     def link(scenario_id: str) -> str:
         return str(request.url_for("get_scenario", sid=sid, scenario_id=scenario_id))
 
-    return OrjsonResponse(service.list_scenarios(sid, settings.response_limit, link))
+    listed, following = service.list_scenarios_page(sid, settings.response_limit, link, limit, cursor)
+    return OrjsonResponse(listed, headers=next_page_headers(request, following))
 
 
 @router.post(

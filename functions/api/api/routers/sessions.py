@@ -1,7 +1,8 @@
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from .. import models
 from ..deps import Service, require_session_create
+from ..paging import Cursor, PageLimit, next_page_headers
 from ..responses import OrjsonResponse
 from ..schemas import CopyBody, DisplayNameBody
 from . import Responses
@@ -11,9 +12,11 @@ NOT_FOUND: Responses = {404: {"description": "sid does not match any session"}}
 TAKEN: Responses = {409: {"description": "the display name is already taken"}}
 
 
-@router.get("", response_model=models.SessionList, summary="List sessions and the default session's id")
-def list_sessions(service: Service) -> Response:
-    return OrjsonResponse(service.sessions())
+@router.get("", response_model=models.SessionList, responses={400: {"description": "a cursor this API did not give out"}},
+            summary="List sessions and the default session's id")
+def list_sessions(request: Request, service: Service, limit: PageLimit = None, cursor: Cursor = None) -> Response:
+    body, following = service.sessions_page(limit, cursor)
+    return OrjsonResponse(body, headers=next_page_headers(request, following))
 
 
 @router.post("", response_model=models.SessionList, status_code=201, responses=TAKEN, dependencies=[Depends(require_session_create)],
