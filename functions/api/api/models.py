@@ -8,12 +8,29 @@ reference's clients ignore what they do not know.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Status = Literal["created", "queued", "processing", "complete", "failed"]
-Direction = Literal["higher", "lower", "at_least", "at_most"]
+
+class Status(StrEnum):
+    """A scenario's status (lowercase, as the reference's polling loop expects)."""
+
+    CREATED = "created"
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    COMPLETE = "complete"
+    FAILED = "failed"
+
+
+class Direction(StrEnum):
+    """Which KPI values are better; the last two against the KPI's threshold."""
+
+    HIGHER = "higher"
+    LOWER = "lower"
+    AT_LEAST = "at_least"
+    AT_MOST = "at_most"
 
 
 class _Out(BaseModel):
