@@ -1,0 +1,197 @@
+"""`algocloud`: the command line over the client (pip install "./clients/python[cli]").
+
+    algocloud sessions
+    algocloud data upload sku_data.csv warehouse_layout.csv --dataset big
+    algocloud data get big > big.json
+    algocloud scenarios create my-run --dataset "Master data" --algorithm Slow --param duration=5
+    algocloud scenarios run <id> --wait
+    algocloud scenarios cancel <id>
+    algocloud scenarios compare <id> <id> --baseline <id> --plot kpis.png
+
+Options before the command: --url (env ALGOCLOUD_URL), --api-key (env ALGOCLOUD_API_KEY),
+--session (default: the default session), --json (machine-readable output).
+"""
+
+import functools
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from .client import ApiError, Client
+
+app = typer.Typer(help=__doc__, no_args_is_help=True)
+data_app = typer.Typer(help="Datasets: upload files (any size), read one.", no_args_is_help=True)
+scenarios_app = typer.Typer(help="Scenarios: create, run, cancel, compare.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+app.add_typer(scenarios_app, name="scenarios")
+console = Console()
+
+
+class State:
+    client: Client
+    session: str | None = None
+    as_json: bool = False
+
+    def sid(self) -> str:
+        return self.session or self.client.sessions()["default"]
+
+
+state = State()
+
+
+@app.callback()
+def main(url: Annotated[str, typer.Option(envvar="ALGOCLOUD_URL")] = "http://127.0.0.1:8051/api/v1",
+         api_key: Annotated[str | None, typer.Option(envvar="ALGOCLOUD_API_KEY")] = None,
+         session: Annotated[str | None, typer.Option(help="session id or name")] = None,
+         as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
+    state.client = Client(url, api_key=api_key)
+    state.session, state.as_json = session, as_json
+
+
+def emit(value: Any, table: Table | None = None) -> None:
+    if state.as_json or table is None:
+        typer.echo(json.dumps(value, indent=2))
+    else:
+        console.print(table)
+
+
+def _failing(function):
+    """ApiError -> its detail on stderr and exit code 1 (not a traceback)."""
+
+    @functools.wraps(function)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except ApiError as exc:
+            typer.echo(f"error {exc.status}: {exc.detail}", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapped
+
+
+@app.command()
+@_failing
+def sessions() -> None:
+    """The sessions, the default one first."""
+    listed = state.client.sessions()
+    table = Table("id", "name", "default")
+    for session in listed["sessions"]:
+        table.add_row(session["id"], session["display_name"], "*" if session["id"] == listed["default"] else "")
+    emit(listed, table)
+
+
+@data_app.command("upload")
+@_failing
+def data_upload(files: list[Path], dataset: Annotated[str, typer.Option(help="the dataset's key")]) -> None:
+    """Upload files straight to storage and ETL them into a dataset (a job, when large)."""
+    answer = state.client.etl(state.sid(), dataset, files)
+    table = Table("level", "message", "file")
+    for message in answer["messages"]:
+        table.add_row(message["level"], message["text"], message.get("file") or "")
+    emit(answer, table)
+    if not answer["success"]:
+        raise typer.Exit(1)
+
+
+@data_app.command("get")
+@_failing
+def data_get(key: str) -> None:
+    """A dataset's DataSource JSON on standard output."""
+    typer.echo(json.dumps(state.client.dataset(state.sid(), key)))
+
+
+@scenarios_app.command("create")
+@_failing
+def scenarios_create(tag: str, dataset: Annotated[str, typer.Option()], algorithm: Annotated[str, typer.Option()],
+                     param: Annotated[list[str] | None, typer.Option(help="name=value (value as JSON)")] = None) -> None:
+    """Create a scenario."""
+    params = {}
+    for item in param or []:
+        name, _, raw = item.partition("=")
+        try:
+            params[name] = json.loads(raw)
+        except ValueError:
+            params[name] = raw
+    scenario = state.client.create_scenario(state.sid(), tag, dataset, algorithm, params or None)
+    emit(scenario, _scenario_table([scenario]))
+
+
+@scenarios_app.command("run")
+@_failing
+def scenarios_run(scenario_id: str, wait: Annotated[bool, typer.Option(help="follow it to the end")] = False) -> None:
+    """Queue a scenario; with --wait, follow its progress until complete or failed."""
+    sid = state.sid()
+    scenario = state.client.run(sid, scenario_id)
+    if wait:
+        with Progress(console=console, transient=True, disable=state.as_json) as bar:
+            task = bar.add_task(scenario["tag"], total=1.0)
+            scenario = state.client.wait(sid, scenario_id, on_progress=lambda s: bar.update(task, completed=s["progress"]))
+    emit(scenario, _scenario_table([scenario]))
+    if scenario["status"] == "failed":
+        raise typer.Exit(1)
+
+
+@scenarios_app.command("cancel")
+@_failing
+def scenarios_cancel(scenario_id: str) -> None:
+    """Cancel a queued or processing run."""
+    scenario = state.client.cancel(state.sid(), scenario_id)
+    emit(scenario, _scenario_table([scenario]))
+
+
+@scenarios_app.command("compare")
+@_failing
+def scenarios_compare(scenario_ids: list[str], baseline: Annotated[str | None, typer.Option()] = None,
+                      plot: Annotated[Path | None, typer.Option(help="write a KPI chart (PNG)")] = None) -> None:
+    """Compare 2 to 20 scenarios by KPI; --plot draws one bar chart per KPI."""
+    compared = state.client.compare(state.sid(), scenario_ids, baseline)
+    tags = {s["id"]: s["tag"] for s in compared["scenarios"]}
+    table = Table("KPI", *[tags[row["id"]] for row in compared["ranking"]], "better")
+    for kpi in compared["kpis"]:
+        table.add_row(f"{kpi['name']} ({kpi['unit']})",
+                      *[_cell(kpi, row["id"]) for row in compared["ranking"]], kpi["better_when"])
+    emit(compared, table)
+    if plot is not None:
+        plot_comparison(compared, plot)
+
+
+def _cell(kpi: dict[str, Any], scenario_id: str) -> str:
+    value = kpi["values"].get(scenario_id)
+    text = "-" if value is None else f"{value:.4g}"
+    return f"[bold]{text}[/bold]" if scenario_id in kpi["best"] else text
+
+
+def _scenario_table(scenarios: list[dict[str, Any]]) -> Table:
+    table = Table("id", "tag", "algorithm", "status", "progress", "error")
+    for s in scenarios:
+        table.add_row(s["id"], s["tag"], s["algorithm"]["name"], s["status"], f"{s['progress']:.0%}", s.get("error") or "")
+    return table
+
+
+def plot_comparison(compared: dict[str, Any], path: Path) -> None:
+    """One bar chart per KPI: a bar per compared scenario, the best highlighted, the threshold drawn."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ranked = [row["id"] for row in compared["ranking"]]
+    tags = {s["id"]: s["tag"] for s in compared["scenarios"]}
+    kpis = compared["kpis"]
+    figure, axes = plt.subplots(1, max(1, len(kpis)), figsize=(4 * max(1, len(kpis)), 3.5), squeeze=False)
+    for axis, kpi in zip(axes[0], kpis, strict=False):
+        values = [kpi["values"].get(sid) or 0.0 for sid in ranked]
+        colours = ["tab:green" if sid in kpi["best"] else "tab:gray" for sid in ranked]
+        axis.bar([tags[sid] for sid in ranked], values, color=colours)
+        axis.set_title(f"{kpi['name']} ({kpi['better_when']} is better)", fontsize=9)
+        axis.set_ylabel(kpi["unit"])
+        if kpi["threshold"] is not None:
+            axis.axhline(kpi["threshold"], color="tab:red", linestyle="--", linewidth=1)
+    figure.tight_layout()
+    figure.savefig(path, dpi=80)
+    plt.close(figure)
