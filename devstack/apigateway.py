@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -138,7 +139,7 @@ def config_from_template(**overrides: Any) -> GatewayConfig:
         usage_plan=UsagePlan(float(value(plan["Throttle"]["RateLimit"])), int(value(plan["Throttle"]["BurstLimit"])),
                              int(value(plan["Quota"]["Limit"]))),
     )
-    return GatewayConfig(**{**config.__dict__, **overrides})
+    return dataclasses.replace(config, **overrides)
 
 
 def _key_optional(auth: Any) -> bool:
@@ -257,7 +258,7 @@ class RestApiGateway:
         refused = self._throttle(key_id if self.config.require_api_key and not keyless else None)
         if refused is not None:
             return refused
-        event = self.event(scope, headers, body, api_key, key_id)
+        event = self.event(scope, path, headers, body, api_key, key_id)
         payload = json.dumps(event)
         if len(payload) > LAMBDA_PAYLOAD_LIMIT:
             return self._gateway_error("REQUEST_TOO_LARGE")
@@ -316,11 +317,10 @@ class RestApiGateway:
             self.quota_used[key_id] = (today, used + 1)
         return None
 
-    def event(self, scope, headers: list[tuple[str, str]], body: bytes, api_key: str | None,
+    def event(self, scope, path: str, headers: list[tuple[str, str]], body: bytes, api_key: str | None,
               key_id: str | None) -> dict[str, Any]:
-        """The Lambda proxy integration's event for this request."""
+        """The Lambda proxy integration's event for this request (`path`: without the stage)."""
         stage = self.config.stage
-        path = scope["path"][len(stage) + 1:] or "/"
         single: dict[str, str] = {}
         multi: dict[str, list[str]] = {}
         for name, value in headers:

@@ -17,27 +17,32 @@ import orjson
 from pydantic import BaseModel, ConfigDict
 
 
-class RunMessage(BaseModel):
+class _SessionMessage(BaseModel):
+    """What every message on the run queue has: its session's FIFO group, and its body."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     version: int = 1
     tenant: str
     session_id: str
-    scenario_id: str
-    run_id: str
 
     @property
     def group_id(self) -> str:
-        """FIFO message group: runs of one session go one at a time, in order."""
+        """FIFO message group: a session's work goes one at a time, in order."""
         return f"{self.tenant}/{self.session_id}"
+
+    def to_body(self) -> str:
+        return self.model_dump_json()
+
+
+class RunMessage(_SessionMessage):
+    scenario_id: str
+    run_id: str
 
     @property
     def deduplication_id(self) -> str:
         """FIFO deduplication: the same run is never enqueued twice."""
         return self.run_id
-
-    def to_body(self) -> str:
-        return self.model_dump_json()
 
     @property
     def log_id(self) -> str:
@@ -48,7 +53,7 @@ class RunMessage(BaseModel):
         return cls.model_validate_json(body)
 
 
-class IngestMessage(BaseModel):
+class IngestMessage(_SessionMessage):
     """A dataset ingestion too large for a request: the job `job_id` of a session.
 
     It travels on the run queue in the session's message group, so it keeps
@@ -57,17 +62,8 @@ class IngestMessage(BaseModel):
     serve both kinds of work.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    version: int = 1
     kind: Literal["ingest"] = "ingest"
-    tenant: str
-    session_id: str
     job_id: str
-
-    @property
-    def group_id(self) -> str:
-        return f"{self.tenant}/{self.session_id}"
 
     @property
     def deduplication_id(self) -> str:
@@ -76,9 +72,6 @@ class IngestMessage(BaseModel):
     @property
     def log_id(self) -> str:
         return f"ingest {self.job_id}"
-
-    def to_body(self) -> str:
-        return self.model_dump_json()
 
 
 QueueMessage = RunMessage | IngestMessage

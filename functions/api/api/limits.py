@@ -57,10 +57,14 @@ class RequestSizeLimit:
                 await self._refuse(send, None)
 
     async def _refuse(self, send, size: int | None) -> None:
-        body = _message(size, self.max_bytes)
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        await _send_413(send, _message(size, self.max_bytes))
+
+
+async def _send_413(send, body: bytes) -> None:
+    """A whole 413 answer with a JSON body, as a pure ASGI middleware sends it."""
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 class ResponseSizeLimit:
@@ -96,13 +100,10 @@ class ResponseSizeLimit:
             if message.get("more_body"):
                 return
             if size > self.max_bytes:
-                body = orjson.dumps({"detail": (
+                return await _send_413(send, orjson.dumps({"detail": (
                     f"the response would be {size:,} bytes; the limit is {self.max_bytes:,} bytes (on AWS: the "
                     "Lambda response limit, 6 MB once base64-encoded). Ask with 'Accept-Encoding: gzip', or read "
-                    "less at once.")})
-                await send({"type": "http.response.start", "status": 413, "headers": [
-                    (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-                return await send({"type": "http.response.body", "body": body})
+                    "less at once.")}))
             await send(start)
             await send({"type": "http.response.body", "body": b"".join(chunks)})
 

@@ -8,29 +8,12 @@ reference's clients ignore what they do not know.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-
-class Status(StrEnum):
-    """A scenario's status (lowercase, as the reference's polling loop expects)."""
-
-    CREATED = "created"
-    QUEUED = "queued"
-    PROCESSING = "processing"
-    COMPLETE = "complete"
-    FAILED = "failed"
-
-
-class Direction(StrEnum):
-    """Which KPI values are better; the last two against the KPI's threshold."""
-
-    HIGHER = "higher"
-    LOWER = "lower"
-    AT_LEAST = "at_least"
-    AT_MOST = "at_most"
+from algocloud.domain.kpis import Direction
+from algocloud.domain.scenario import Status
 
 
 class _Out(BaseModel):

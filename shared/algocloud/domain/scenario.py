@@ -25,6 +25,8 @@ from .parameters import ParameterSet
 
 
 class Status(StrEnum):
+    """A scenario's status (lowercase, as the reference's polling loop expects)."""
+
     CREATED = "created"
     QUEUED = "queued"
     PROCESSING = "processing"
