@@ -30,10 +30,13 @@ def mode(request):
 
 
 class Stack:
-    def __init__(self, state_dir: Path, port: int, aws_port: int, mode: str = "embedded", extra=()):
+    def __init__(self, state_dir: Path, port: int, aws_port: int, mode: str = "embedded", extra=(), api_key=None):
         self.args = [sys.executable, "-m", "devstack", "--port", str(port), "--aws-port", str(aws_port),
                      "--state-dir", str(state_dir), "--workers", "2", *MODES[mode], *extra]
         self.base = f"http://127.0.0.1:{port}{'/Prod' if mode == 'aws' else ''}/api/v1"
+        self.headers = {"x-api-key": api_key} if api_key else {}
+        if api_key:
+            self.args += ["--api-key", api_key]
 
     def start(self) -> "Stack":
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -42,7 +45,7 @@ class Stack:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{self.base}/health", timeout=5).status_code == 200:
+                if httpx.get(f"{self.base}/health", headers=self.headers, timeout=5).status_code == 200:
                     return self
             except httpx.HTTPError:
                 time.sleep(0.2)

@@ -1,9 +1,15 @@
 """The Python client (clients/python) against the app: on the aws backend through API Gateway."""
 
+import asyncio
+from pathlib import Path
+
+import httpx
 import pytest
 
 from algocloud.example.generate import DATA_DIR
-from algocloud_client import ApiError, Client
+from algocloud_client import ApiError, AsyncClient, Client, models
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -12,47 +18,84 @@ def api(client, base):
 
 
 def test_create_run_wait_compare_cancel(api, driver):
-    sid = api.sessions()["default"]
+    sid = api.sessions().default
     made = [api.create_scenario(sid, tag, "Master data", algorithm) for tag, algorithm in
             (("greedy", "Greedy"), ("as-is", "As-is"))]
+    assert all(isinstance(s, models.Scenario) and s.status == models.Status.CREATED for s in made)
     for scenario in made:
-        api.run(sid, scenario["id"])
+        assert api.run(sid, scenario.id).status == models.Status.QUEUED
     driver.drain()
-    seen = []
-    done = api.wait(sid, made[0]["id"], poll=0.01, on_progress=seen.append)
-    assert done["status"] == "complete" and seen[-1]["status"] == "complete"
-    compared = api.compare(sid, [s["id"] for s in made], baseline=made[1]["id"])
-    assert {row["id"] for row in compared["ranking"]} == {s["id"] for s in made}
+    seen: list[models.ScenarioStatus] = []
+    done = api.wait(sid, made[0].id, poll=0.01, on_status=seen.append)
+    assert done.status == models.Status.COMPLETE and seen[-1].status == models.Status.COMPLETE
+    assert all(kpi.value is not None for kpi in done.kpis.values())
+    compared = api.compare(sid, [s.id for s in made], baseline=made[1].id)
+    assert {row.id for row in compared.ranking} == {s.id for s in made} and compared.baseline == made[1].id
     queued = api.create_scenario(sid, "queued", "Master data", "Instant")
-    api.run(sid, queued["id"])
-    assert api.cancel(sid, queued["id"])["error"] == "cancelled"
+    api.run(sid, queued.id)
+    assert api.cancel(sid, queued.id).error == "cancelled"
     with pytest.raises(ApiError) as refused:
-        api.cancel(sid, queued["id"])
+        api.cancel(sid, queued.id)
     assert refused.value.status == 409 and "failed" in refused.value.detail
+    assert api.reset(sid, queued.id).status == models.Status.CREATED
 
 
-def test_pages_of_scenarios_and_errors(api):
-    sid = api.sessions()["default"]
+def test_catalogue_sessions_and_pages(api):
+    assert api.health().status == "ok"
+    main = api.sessions().default
+    assert api.create_session("empty").sessions[-1].display_name == "empty"
+    sid = next(s.id for s in api.copy_session(main, "client").sessions if s.display_name == "client")
+    assert "Slow" in api.algorithms(sid) and api.kpis(sid)
+    assert api.algorithm_parameters(sid, "Slow").parameters[0].name == "duration"
+    assert api.rename_session(sid, "renamed").display_name == "renamed"
     for index in range(5):
         api.create_scenario(sid, f"t{index}", "Master data", "Instant")
-    assert [s["tag"] for s in api.scenarios(sid, page_size=2)] == [s["tag"] for s in api.scenarios(sid)]
+    first = api.scenario_page(sid, limit=2)
+    assert [s.tag for s in first.items] == ["t0", "t1"] and first.next_cursor
+    assert [s.tag for s in api.scenarios(sid, page_size=2)] == [s.tag for s in api.scenarios(sid)]
+    assert api.processing(sid) is None
+    api.delete_scenario(sid, first.items[0].id)
     with pytest.raises(ApiError) as missing:
-        api.scenario(sid, "nope")
+        api.scenario(sid, first.items[0].id)
     assert missing.value.status == 404
+    assert "renamed" not in [s.display_name for s in api.delete_session(sid).sessions]
 
 
 @pytest.mark.parametrize("backend_name", ["embedded"])  # S3's upload URLs are not this test client's
-def test_etl_through_uploads_and_paged_rows(api):
-    sid = api.sessions()["default"]
-    answer = api.etl(sid, "uploaded", sorted(DATA_DIR.glob("*.csv")))
-    assert answer["success"] and "uploaded" in api.datasets(sid)
+def test_uploads_etl_rows_and_json_import_with_progress(api, tmp_path, capsys):
+    sid = api.sessions().default
+    files = sorted(DATA_DIR.glob("*.csv"))
+    answer = api.etl(sid, "uploaded", files, progress=True)
+    assert answer.success and "uploaded" in api.datasets(sid)
     page = api.rows(sid, "uploaded", "sku_data", limit=5)
-    assert page["rows"] == api.dataset(sid, "uploaded")["tables"]["sku_data"]["data"][:5]
+    dataset = api.dataset(sid, "uploaded")
+    assert page.rows == dataset.tables["sku_data"]["data"][:5]
+    assert {t.name for t in api.tables(sid, "uploaded").tables} == {"sku_data", "warehouse_layout"}
+    exported = tmp_path / "copy.json"
+    exported.write_text(dataset.model_dump_json())
+    assert "uploaded" in api.import_json(api.create_session("other").sessions[-1].id, exported)
+
+
+@pytest.mark.parametrize("backend_name", ["embedded"])
+def test_an_upload_reports_every_byte_and_a_multipart_one_streams_its_parts(api, tmp_path, monkeypatch):
+    from algocloud import ingest
+
+    sid = api.sessions().default
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"a,b\n" + b"1,2\n" * 300_000)  # 1.2 MB
+    sent: list[int] = []
+    flows = api._ops
+    assert api._run(flows.upload(sid, big, sent.append)) and sum(sent) == big.stat().st_size
+    monkeypatch.setattr(ingest, "MULTIPART_THRESHOLD", 1000)  # force the multipart path with small parts
+    monkeypatch.setattr(ingest, "PART_BYTES", 512 * 1024)
+    sent.clear()
+    upload_id = api._run(flows.upload(sid, big, sent.append))
+    assert sum(sent) == big.stat().st_size and len(sent) == 3  # 3 parts of ≤ 512 KiB
+    status = api.upload_status(sid, upload_id)
+    assert status.received and status.received_bytes == big.stat().st_size
 
 
 def test_throttled_calls_are_retried(api, monkeypatch):
-    import httpx
-
     answers = iter([httpx.Response(429, headers={"retry-after": "0"}), httpx.Response(503, json={"detail": "x"})])
     original = api._http.request
 
@@ -61,4 +104,39 @@ def test_throttled_calls_are_retried(api, monkeypatch):
 
     monkeypatch.setattr(api._http, "request", flaky)
     monkeypatch.setattr("time.sleep", lambda seconds: None)
-    assert api.sessions()["sessions"][0]["display_name"] == "main"
+    assert api.sessions().sessions[0].display_name == "main"
+
+
+def test_the_async_client_has_the_same_operations(client, base, driver):
+    async def scenario_story() -> models.Scenario:
+        transport = httpx.ASGITransport(app=client.app)
+        async with AsyncClient(f"http://testserver{base}", http=httpx.AsyncClient(transport=transport)) as api:
+            sid = (await api.sessions()).default
+            made = await api.create_scenario(sid, "async", "Master data", "Instant")
+            await api.run(sid, made.id)
+            await asyncio.to_thread(driver.drain)
+            with pytest.raises(ApiError):
+                await api.compare(sid, [made.id])  # 2 to 20
+            return await api.wait(sid, made.id, poll=0.01)
+
+    assert asyncio.run(scenario_story()).status == models.Status.COMPLETE
+
+
+def test_the_async_client_mirrors_the_sync_one():
+    """Every public operation of Client exists on AsyncClient with the same parameters."""
+    import inspect
+
+    def operations(cls):
+        return {name: list(inspect.signature(f).parameters) for name, f in inspect.getmembers(cls, inspect.isfunction)
+                if not name.startswith("_") and name not in ("close", "aclose")}
+
+    assert operations(Client) == operations(AsyncClient)
+
+
+def test_the_client_models_are_generated_from_the_current_schema():
+    import subprocess
+    import sys
+
+    checked = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_client_models.py"), "--check"],
+                             capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stderr

@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import BaseModel
 from rich.console import Console
-from rich.progress import Progress
 from rich.table import Table
 
-from .client import ApiError, Client
+from . import models as m
+from ._flows import ApiError
+from .client import Client
 
 app = typer.Typer(help=__doc__, no_args_is_help=True)
 data_app = typer.Typer(help="Datasets: upload files (any size), read one.", no_args_is_help=True)
@@ -38,7 +40,7 @@ class State:
     as_json: bool = False
 
     def sid(self) -> str:
-        return self.session or self.client.sessions()["default"]
+        return self.session or self.client.sessions().default
 
 
 state = State()
@@ -53,9 +55,11 @@ def main(url: Annotated[str, typer.Option(envvar="ALGOCLOUD_URL")] = "http://127
     state.session, state.as_json = session, as_json
 
 
-def emit(value: Any, table: Table | None = None) -> None:
+def emit(value: BaseModel | list[BaseModel], table: Table | None = None) -> None:
     if state.as_json or table is None:
-        typer.echo(json.dumps(value, indent=2))
+        items = value if isinstance(value, list) else [value]
+        dumped = [item.model_dump(mode="json", exclude_unset=True) for item in items]
+        typer.echo(json.dumps(dumped if isinstance(value, list) else dumped[0], indent=2))
     else:
         console.print(table)
 
@@ -80,8 +84,8 @@ def sessions() -> None:
     """The sessions, the default one first."""
     listed = state.client.sessions()
     table = Table("id", "name", "default")
-    for session in listed["sessions"]:
-        table.add_row(session["id"], session["display_name"], "*" if session["id"] == listed["default"] else "")
+    for session in listed.sessions:
+        table.add_row(session.id, session.display_name, "*" if session.id == listed.default else "")
     emit(listed, table)
 
 
@@ -89,12 +93,12 @@ def sessions() -> None:
 @_failing
 def data_upload(files: list[Path], dataset: Annotated[str, typer.Option(help="the dataset's key")]) -> None:
     """Upload files straight to storage and ETL them into a dataset (a job, when large)."""
-    answer = state.client.etl(state.sid(), dataset, files)
+    answer = state.client.etl(state.sid(), dataset, files, progress=not state.as_json)
     table = Table("level", "message", "file")
-    for message in answer["messages"]:
-        table.add_row(message["level"], message["text"], message.get("file") or "")
+    for message in answer.messages:
+        table.add_row(message.level, message.text, message.file or "")
     emit(answer, table)
-    if not answer["success"]:
+    if not answer.success:
         raise typer.Exit(1)
 
 
@@ -102,7 +106,7 @@ def data_upload(files: list[Path], dataset: Annotated[str, typer.Option(help="th
 @_failing
 def data_get(key: str) -> None:
     """A dataset's DataSource JSON on standard output."""
-    typer.echo(json.dumps(state.client.dataset(state.sid(), key)))
+    typer.echo(state.client.dataset(state.sid(), key).model_dump_json())
 
 
 @scenarios_app.command("create")
@@ -110,7 +114,7 @@ def data_get(key: str) -> None:
 def scenarios_create(tag: str, dataset: Annotated[str, typer.Option()], algorithm: Annotated[str, typer.Option()],
                      param: Annotated[list[str] | None, typer.Option(help="name=value (value as JSON)")] = None) -> None:
     """Create a scenario."""
-    params = {}
+    params: dict[str, Any] = {}
     for item in param or []:
         name, _, raw = item.partition("=")
         try:
@@ -128,11 +132,9 @@ def scenarios_run(scenario_id: str, wait: Annotated[bool, typer.Option(help="fol
     sid = state.sid()
     scenario = state.client.run(sid, scenario_id)
     if wait:
-        with Progress(console=console, transient=True, disable=state.as_json) as bar:
-            task = bar.add_task(scenario["tag"], total=1.0)
-            scenario = state.client.wait(sid, scenario_id, on_progress=lambda s: bar.update(task, completed=s["progress"]))
+        scenario = state.client.wait(sid, scenario_id, progress=not state.as_json)
     emit(scenario, _scenario_table([scenario]))
-    if scenario["status"] == "failed":
+    if scenario.status == m.Status.FAILED:
         raise typer.Exit(1)
 
 
@@ -150,48 +152,47 @@ def scenarios_compare(scenario_ids: list[str], baseline: Annotated[str | None, t
                       plot: Annotated[Path | None, typer.Option(help="write a KPI chart (PNG)")] = None) -> None:
     """Compare 2 to 20 scenarios by KPI; --plot draws one bar chart per KPI."""
     compared = state.client.compare(state.sid(), scenario_ids, baseline)
-    tags = {s["id"]: s["tag"] for s in compared["scenarios"]}
-    table = Table("KPI", *[tags[row["id"]] for row in compared["ranking"]], "better")
-    for kpi in compared["kpis"]:
-        table.add_row(f"{kpi['name']} ({kpi['unit']})",
-                      *[_cell(kpi, row["id"]) for row in compared["ranking"]], kpi["better_when"])
+    tags = {s.id: s.tag for s in compared.scenarios}
+    table = Table("KPI", *[tags[row.id] for row in compared.ranking], "better")
+    for kpi in compared.kpis:
+        table.add_row(f"{kpi.name} ({kpi.unit})", *[_cell(kpi, row.id) for row in compared.ranking], kpi.better_when)
     emit(compared, table)
     if plot is not None:
         plot_comparison(compared, plot)
 
 
-def _cell(kpi: dict[str, Any], scenario_id: str) -> str:
-    value = kpi["values"].get(scenario_id)
+def _cell(kpi: m.KpiComparison, scenario_id: str) -> str:
+    value = kpi.values.get(scenario_id)
     text = "-" if value is None else f"{value:.4g}"
-    return f"[bold]{text}[/bold]" if scenario_id in kpi["best"] else text
+    return f"[bold]{text}[/bold]" if scenario_id in kpi.best else text
 
 
-def _scenario_table(scenarios: list[dict[str, Any]]) -> Table:
+def _scenario_table(scenarios: list[m.Scenario]) -> Table:
     table = Table("id", "tag", "algorithm", "status", "progress", "error")
     for s in scenarios:
-        table.add_row(s["id"], s["tag"], s["algorithm"]["name"], s["status"], f"{s['progress']:.0%}", s.get("error") or "")
+        table.add_row(s.id, s.tag, s.algorithm.name, s.status, f"{s.progress:.0%}", s.error or "")
     return table
 
 
-def plot_comparison(compared: dict[str, Any], path: Path) -> None:
+def plot_comparison(compared: m.Comparison, path: Path) -> None:
     """One bar chart per KPI: a bar per compared scenario, the best highlighted, the threshold drawn."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    ranked = [row["id"] for row in compared["ranking"]]
-    tags = {s["id"]: s["tag"] for s in compared["scenarios"]}
-    kpis = compared["kpis"]
+    ranked = [row.id for row in compared.ranking]
+    tags = {s.id: s.tag for s in compared.scenarios}
+    kpis = compared.kpis
     figure, axes = plt.subplots(1, max(1, len(kpis)), figsize=(4 * max(1, len(kpis)), 3.5), squeeze=False)
     for axis, kpi in zip(axes[0], kpis, strict=False):
-        values = [kpi["values"].get(sid) or 0.0 for sid in ranked]
-        colours = ["tab:green" if sid in kpi["best"] else "tab:gray" for sid in ranked]
+        values = [kpi.values.get(sid) or 0.0 for sid in ranked]
+        colours = ["tab:green" if sid in kpi.best else "tab:gray" for sid in ranked]
         axis.bar([tags[sid] for sid in ranked], values, color=colours)
-        axis.set_title(f"{kpi['name']} ({kpi['better_when']} is better)", fontsize=9)
-        axis.set_ylabel(kpi["unit"])
-        if kpi["threshold"] is not None:
-            axis.axhline(kpi["threshold"], color="tab:red", linestyle="--", linewidth=1)
+        axis.set_title(f"{kpi.name} ({kpi.better_when.value} is better)", fontsize=9)
+        axis.set_ylabel(kpi.unit)
+        if kpi.threshold is not None:
+            axis.axhline(kpi.threshold, color="tab:red", linestyle="--", linewidth=1)
     figure.tight_layout()
     figure.savefig(path, dpi=80)
     plt.close(figure)

@@ -1,168 +1,329 @@
-"""A synchronous httpx client over the HTTP contract, with retries on 429/503 and the direct-upload flow."""
+"""`Client` (httpx.Client) and `AsyncClient` (httpx.AsyncClient): the same operations (_flows.py),
+typed with the API's own models (models.py), run synchronously or with asyncio."""
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Self, TypeVar
 
 import httpx
 
-RETRY_STATUSES = (429, 502, 503, 504)
+from . import models as m
+from ._flows import Call, Flow, Operations, Pause, ScenarioPage
+from .progress import StatusCallback, bytes_bar, run_bar
+
+T = TypeVar("T")
+DEFAULT_URL = "http://127.0.0.1:8051/api/v1"
 
 
-class ApiError(Exception):
-    """An answer of 4xx/5xx: its status and the API's `detail`."""
-
-    def __init__(self, status: int, detail: Any):
-        super().__init__(f"{status}: {detail}")
-        self.status = status
-        self.detail = detail
-
-
-class Client:
-    def __init__(self, base_url: str = "http://127.0.0.1:8051/api/v1", api_key: str | None = None,
-                 timeout: float = 30.0, retries: int = 4, http: httpx.Client | None = None):
+class _Base:
+    def __init__(self, base_url: str, api_key: str | None, retries: int):
         self.base_url = base_url.rstrip("/")
-        self.retries = retries
-        self._headers = {"x-api-key": api_key} if api_key else {}
+        self._api_key = api_key
+        self._ops = Operations(retries)
+
+    def _request_of(self, call: Call) -> tuple[str, str, dict[str, Any]]:
+        """An absolute URL is presigned storage: it gets no API key."""
+        if call.url.startswith(("http://", "https://")):
+            return call.method, call.url, call.options
+        headers = {"x-api-key": self._api_key} if self._api_key else {}
+        return call.method, f"{self.base_url}{call.url}", {"headers": headers, **call.options}
+
+
+class Client(_Base):
+    """The API over httpx.Client. Every call raises `ApiError` (status, detail) on a 4xx/5xx;
+    429/502/503/504 are retried first (Retry-After, else exponential backoff).
+
+        api = Client("http://127.0.0.1:8051/api/v1", api_key=None)
+        sid = api.sessions().default
+        scenario = api.create_scenario(sid, "my-run", "Master data", "Slow", {"duration": 5})
+        api.run(sid, scenario.id)
+        done = api.wait(sid, scenario.id, progress=True)
+    """
+
+    def __init__(self, base_url: str = DEFAULT_URL, api_key: str | None = None, timeout: float = 30.0,
+                 retries: int = 4, http: httpx.Client | None = None):
+        super().__init__(base_url, api_key, retries)
         self._http = http or httpx.Client(timeout=timeout)
 
-    # -- transport ----------------------------------------------------------------------------
-    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """One call, retried on throttling and unavailability with the server's Retry-After or
-        exponential backoff; ApiError for any other 4xx/5xx."""
-        url = path if path.startswith("http") else f"{self.base_url}{path}"
-        headers = {**self._headers, **kwargs.pop("headers", {})}
-        for attempt in range(self.retries + 1):
-            response = self._http.request(method, url, headers=headers, **kwargs)
-            if response.status_code not in RETRY_STATUSES or attempt == self.retries:
-                break
-            retry_after = response.headers.get("retry-after", "")
-            time.sleep(float(retry_after) if retry_after.replace(".", "", 1).isdigit() else min(8.0, 0.25 * 2**attempt))
-        if response.status_code >= 400:
-            try:
-                detail = response.json().get("detail", response.text)
-            except ValueError:
-                detail = response.text
-            raise ApiError(response.status_code, detail)
-        return response
+    def _run(self, flow: Flow[T]) -> T:
+        try:
+            step = next(flow)
+            while True:
+                if isinstance(step, Pause):
+                    time.sleep(step.seconds)
+                    step = flow.send(None)
+                else:
+                    method, url, options = self._request_of(step)
+                    step = flow.send(self._http.request(method, url, **options))
+        except StopIteration as finished:
+            return finished.value
+        finally:
+            flow.close()  # a transport error ends the flow too (its open file is closed)
 
-    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
-        return self._request(method, path, **kwargs).json()
+    def close(self) -> None:
+        self._http.close()
 
-    # -- sessions -----------------------------------------------------------------------------
-    def sessions(self) -> dict[str, Any]:
-        return self._json("GET", "/sessions")
+    def __enter__(self) -> Self:
+        return self
 
-    def create_session(self, name: str) -> dict[str, Any]:
-        return self._json("POST", "/sessions", json={"display_name": name})
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
-    def copy_session(self, sid: str, name: str) -> dict[str, Any]:
-        return self._json("POST", f"/sessions/{sid}/copy", json={"new_display_name": name})
+    # catalogue and sessions
+    def health(self) -> m.Health:
+        return self._run(self._ops.health())
 
-    def delete_session(self, sid: str) -> dict[str, Any]:
-        return self._json("DELETE", f"/sessions/{sid}")
+    def algorithms(self, sid: str) -> list[str]:
+        return self._run(self._ops.algorithms(sid))
 
-    # -- scenarios ----------------------------------------------------------------------------
-    def scenarios(self, sid: str, page_size: int | None = None) -> Iterator[dict[str, Any]]:
-        """Every scenario; with `page_size`, fetched a page at a time (X-Next-Cursor)."""
-        params: dict[str, Any] = {"limit": page_size} if page_size else {}
-        while True:
-            response = self._request("GET", f"/sessions/{sid}/scenarios", params=params)
-            yield from response.json()
-            cursor = response.headers.get("x-next-cursor")
-            if not page_size or cursor is None:
-                return
-            params = {"limit": page_size, "cursor": cursor}
+    def algorithm_parameters(self, sid: str, name: str) -> m.AlgorithmParameters:
+        return self._run(self._ops.algorithm_parameters(sid, name))
+
+    def kpis(self, sid: str) -> list[str]:
+        return self._run(self._ops.kpis(sid))
+
+    def sessions(self) -> m.SessionList:
+        return self._run(self._ops.sessions())
+
+    def create_session(self, name: str) -> m.SessionList:
+        return self._run(self._ops.create_session(name))
+
+    def copy_session(self, sid: str, name: str) -> m.SessionList:
+        return self._run(self._ops.copy_session(sid, name))
+
+    def rename_session(self, sid: str, name: str) -> m.SessionRef:
+        return self._run(self._ops.rename_session(sid, name))
+
+    def delete_session(self, sid: str) -> m.SessionList:
+        return self._run(self._ops.delete_session(sid))
+
+    # scenarios
+    def scenarios(self, sid: str, page_size: int | None = None) -> list[m.Scenario]:
+        return self._run(self._ops.scenarios(sid, page_size))
+
+    def scenario_page(self, sid: str, limit: int, cursor: str | None = None) -> ScenarioPage:
+        return self._run(self._ops.scenario_page(sid, limit, cursor))
 
     def create_scenario(self, sid: str, tag: str, dataset_key: str, algorithm: str,
                         algo_params: dict[str, Any] | None = None,
-                        data_params: dict[str, Any] | None = None) -> dict[str, Any]:
-        return self._json("POST", f"/sessions/{sid}/scenarios", json={
-            "tag": tag, "dataset_key": dataset_key, "algo_name": algorithm,
-            "algo_params": algo_params, "data_params": data_params})
+                        data_params: dict[str, Any] | None = None) -> m.Scenario:
+        return self._run(self._ops.create_scenario(sid, tag, dataset_key, algorithm, algo_params, data_params))
 
-    def scenario(self, sid: str, scenario_id: str) -> dict[str, Any]:
-        return self._json("GET", f"/sessions/{sid}/scenarios/{scenario_id}")
+    def scenario(self, sid: str, scenario_id: str) -> m.Scenario:
+        return self._run(self._ops.scenario(sid, scenario_id))
 
-    def status(self, sid: str, scenario_id: str) -> dict[str, Any]:
-        return self._json("GET", f"/sessions/{sid}/scenarios/{scenario_id}/status")
+    def status(self, sid: str, scenario_id: str) -> m.ScenarioStatus:
+        return self._run(self._ops.status(sid, scenario_id))
 
-    def run(self, sid: str, scenario_id: str) -> dict[str, Any]:
-        return self._json("POST", f"/sessions/{sid}/scenarios/{scenario_id}/run")
+    def processing(self, sid: str) -> m.Scenario | None:
+        return self._run(self._ops.processing(sid))
 
-    def cancel(self, sid: str, scenario_id: str) -> dict[str, Any]:
-        return self._json("POST", f"/sessions/{sid}/scenarios/{scenario_id}/cancel")
+    def run(self, sid: str, scenario_id: str) -> m.Scenario:
+        return self._run(self._ops.transition(sid, scenario_id, "run"))
 
-    def reset(self, sid: str, scenario_id: str) -> dict[str, Any]:
-        return self._json("POST", f"/sessions/{sid}/scenarios/{scenario_id}/reset")
+    def cancel(self, sid: str, scenario_id: str) -> m.Scenario:
+        return self._run(self._ops.transition(sid, scenario_id, "cancel"))
 
-    def compare(self, sid: str, scenario_ids: Sequence[str], baseline: str | None = None) -> dict[str, Any]:
-        params = {"ids": ",".join(scenario_ids)} | ({"baseline": baseline} if baseline else {})
-        return self._json("GET", f"/sessions/{sid}/scenarios/compare", params=params)
+    def reset(self, sid: str, scenario_id: str) -> m.Scenario:
+        return self._run(self._ops.transition(sid, scenario_id, "reset"))
+
+    def delete_scenario(self, sid: str, scenario_id: str) -> None:
+        self._run(self._ops.delete_scenario(sid, scenario_id))
+
+    def compare(self, sid: str, scenario_ids: Sequence[str], baseline: str | None = None) -> m.Comparison:
+        return self._run(self._ops.compare(sid, scenario_ids, baseline))
 
     def wait(self, sid: str, scenario_id: str, poll: float = 0.5, timeout: float | None = None,
-             on_progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
-        """Poll `…/status` until complete or failed (`on_progress` sees each answer); the full scenario."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            status = self.status(sid, scenario_id)
-            if on_progress is not None:
-                on_progress(status)
-            if status["status"] in ("complete", "failed"):
-                return self.scenario(sid, scenario_id)
-            if deadline is not None and time.monotonic() > deadline:
-                raise TimeoutError(f"scenario {scenario_id} is still {status['status']}")
-            time.sleep(poll)
+             progress: bool = False, on_status: StatusCallback | None = None) -> m.Scenario:
+        """Poll `…/status` until complete or failed (a progress bar with `progress=True`): the scenario."""
+        with run_bar(progress, on_status) as report:
+            return self._run(self._ops.wait(sid, scenario_id, poll, timeout, report))
 
-    # -- data ---------------------------------------------------------------------------------
+    # data
     def datasets(self, sid: str) -> list[str]:
-        return self._json("GET", f"/sessions/{sid}/data")["keys"]
+        return self._run(self._ops.datasets(sid))
 
-    def dataset(self, sid: str, key: str) -> dict[str, Any]:
-        """A dataset's DataSource JSON, from storage when the API redirects there (307)."""
-        response = self._request("GET", f"/sessions/{sid}/data/{key}", follow_redirects=False)
-        if response.status_code == 307:
-            response = self._http.get(response.headers["location"])  # presigned: no API key
-            response.raise_for_status()
-        return response.json()
+    def dataset(self, sid: str, key: str) -> m.DataSourcePayload:
+        return self._run(self._ops.dataset(sid, key))
 
-    def rows(self, sid: str, key: str, table: str, offset: int = 0, limit: int = 200) -> dict[str, Any]:
-        return self._json("GET", f"/sessions/{sid}/data/{key}/tables/{table}/rows",
-                          params={"offset": offset, "limit": limit})
+    def delete_dataset(self, sid: str, key: str) -> None:
+        self._run(self._ops.delete_dataset(sid, key))
 
-    def upload(self, sid: str, content: bytes | Path, filename: str | None = None) -> str:
-        """Send a file straight to storage (form POST, or parts then complete): its upload id."""
-        if isinstance(content, Path):
-            filename, content = filename or content.name, content.read_bytes()
-        if not filename:
-            raise ValueError("name the file (its extension says how to read it)")
-        target = self._json("POST", f"/sessions/{sid}/uploads", json={"filename": filename, "size": len(content)})
-        if target["method"] == "POST":
-            self._http.post(target["url"], data=target["fields"],
-                            files={"file": (filename, content)}).raise_for_status()
-        else:
-            size, parts = target["part_size"], []
-            for part in target["parts"]:
-                start = (part["part_number"] - 1) * size
-                sent = self._http.put(part["url"], content=content[start:start + size])
-                sent.raise_for_status()
-                parts.append({"part_number": part["part_number"], "etag": sent.headers["etag"]})
-            self._json("POST", f"/sessions/{sid}/uploads/{target['upload_id']}/complete", json={"parts": parts})
-        return target["upload_id"]
+    def derive_dataset(self, sid: str, key: str, new_key: str) -> list[str]:
+        return self._run(self._ops.derive_dataset(sid, key, new_key))
 
-    def etl(self, sid: str, dataset_name: str, files: Sequence[Path], poll: float = 0.5) -> dict[str, Any]:
-        """Upload the files and ETL them into `dataset_name`: the ETL response (a job's, when it was one)."""
-        ids = [self.upload(sid, path) for path in files]
-        response = self._request("POST", f"/sessions/{sid}/etl", json={"dataset_name": dataset_name, "uploads": ids})
-        if response.status_code != 202:
-            return response.json()
-        job = response.json()
-        while job["status"] not in ("complete", "failed"):
-            time.sleep(poll)
-            job = self._json("GET", f"/sessions/{sid}/etl/{job['job_id']}")
-        if job["result"] is None:
-            raise ApiError(422, job["detail"])
-        return job["result"]
+    def data_parameters(self, sid: str, key: str) -> m.DataParameters:
+        return self._run(self._ops.data_parameters(sid, key))
+
+    def tables(self, sid: str, key: str) -> m.DatasetTables:
+        return self._run(self._ops.tables(sid, key))
+
+    def rows(self, sid: str, key: str, table: str, offset: int = 0, limit: int = 200) -> m.RowsPage:
+        return self._run(self._ops.rows(sid, key, table, offset, limit))
+
+    def upload(self, sid: str, path: Path, progress: bool = False) -> str:
+        """Send a file of any size straight to storage: its upload id."""
+        with bytes_bar(progress, path.stat().st_size, path.name) as on_sent:
+            return self._run(self._ops.upload(sid, path, on_sent))
+
+    def etl(self, sid: str, dataset_name: str, files: Sequence[Path], poll: float = 0.5,
+            progress: bool = False) -> m.EtlResponse:
+        """Upload the files and ETL them into `dataset_name` (following the job of a large one)."""
+        ids = [self.upload(sid, path, progress) for path in files]
+        return self._run(self._ops.etl(sid, dataset_name, ids, poll))
+
+    def import_json(self, sid: str, path: Path, poll: float = 0.5, progress: bool = False) -> list[str]:
+        """A DataSource JSON file (as `dataset` returns) becomes a dataset: the session's keys."""
+        return self._run(self._ops.import_json(sid, self.upload(sid, path, progress), poll))
+
+    def upload_status(self, sid: str, upload_id: str) -> m.UploadStatus:
+        return self._run(self._ops.upload_status(sid, upload_id))
+
+    def abort_upload(self, sid: str, upload_id: str) -> None:
+        self._run(self._ops.abort_upload(sid, upload_id))
+
+
+class AsyncClient(_Base):
+    """`Client`'s operations for asyncio (httpx.AsyncClient): `await api.sessions()`, and so on."""
+
+    def __init__(self, base_url: str = DEFAULT_URL, api_key: str | None = None, timeout: float = 30.0,
+                 retries: int = 4, http: httpx.AsyncClient | None = None):
+        super().__init__(base_url, api_key, retries)
+        self._http = http or httpx.AsyncClient(timeout=timeout)
+
+    async def _run(self, flow: Flow[T]) -> T:
+        try:
+            step = next(flow)
+            while True:
+                if isinstance(step, Pause):
+                    await asyncio.sleep(step.seconds)
+                    step = flow.send(None)
+                else:
+                    method, url, options = self._request_of(step)
+                    step = flow.send(await self._http.request(method, url, **options))
+        except StopIteration as finished:
+            return finished.value
+        finally:
+            flow.close()  # a transport error ends the flow too (its open file is closed)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # catalogue and sessions
+    async def health(self) -> m.Health:
+        return await self._run(self._ops.health())
+
+    async def algorithms(self, sid: str) -> list[str]:
+        return await self._run(self._ops.algorithms(sid))
+
+    async def algorithm_parameters(self, sid: str, name: str) -> m.AlgorithmParameters:
+        return await self._run(self._ops.algorithm_parameters(sid, name))
+
+    async def kpis(self, sid: str) -> list[str]:
+        return await self._run(self._ops.kpis(sid))
+
+    async def sessions(self) -> m.SessionList:
+        return await self._run(self._ops.sessions())
+
+    async def create_session(self, name: str) -> m.SessionList:
+        return await self._run(self._ops.create_session(name))
+
+    async def copy_session(self, sid: str, name: str) -> m.SessionList:
+        return await self._run(self._ops.copy_session(sid, name))
+
+    async def rename_session(self, sid: str, name: str) -> m.SessionRef:
+        return await self._run(self._ops.rename_session(sid, name))
+
+    async def delete_session(self, sid: str) -> m.SessionList:
+        return await self._run(self._ops.delete_session(sid))
+
+    # scenarios
+    async def scenarios(self, sid: str, page_size: int | None = None) -> list[m.Scenario]:
+        return await self._run(self._ops.scenarios(sid, page_size))
+
+    async def scenario_page(self, sid: str, limit: int, cursor: str | None = None) -> ScenarioPage:
+        return await self._run(self._ops.scenario_page(sid, limit, cursor))
+
+    async def create_scenario(self, sid: str, tag: str, dataset_key: str, algorithm: str,
+                              algo_params: dict[str, Any] | None = None,
+                              data_params: dict[str, Any] | None = None) -> m.Scenario:
+        return await self._run(self._ops.create_scenario(sid, tag, dataset_key, algorithm, algo_params, data_params))
+
+    async def scenario(self, sid: str, scenario_id: str) -> m.Scenario:
+        return await self._run(self._ops.scenario(sid, scenario_id))
+
+    async def status(self, sid: str, scenario_id: str) -> m.ScenarioStatus:
+        return await self._run(self._ops.status(sid, scenario_id))
+
+    async def processing(self, sid: str) -> m.Scenario | None:
+        return await self._run(self._ops.processing(sid))
+
+    async def run(self, sid: str, scenario_id: str) -> m.Scenario:
+        return await self._run(self._ops.transition(sid, scenario_id, "run"))
+
+    async def cancel(self, sid: str, scenario_id: str) -> m.Scenario:
+        return await self._run(self._ops.transition(sid, scenario_id, "cancel"))
+
+    async def reset(self, sid: str, scenario_id: str) -> m.Scenario:
+        return await self._run(self._ops.transition(sid, scenario_id, "reset"))
+
+    async def delete_scenario(self, sid: str, scenario_id: str) -> None:
+        await self._run(self._ops.delete_scenario(sid, scenario_id))
+
+    async def compare(self, sid: str, scenario_ids: Sequence[str], baseline: str | None = None) -> m.Comparison:
+        return await self._run(self._ops.compare(sid, scenario_ids, baseline))
+
+    async def wait(self, sid: str, scenario_id: str, poll: float = 0.5, timeout: float | None = None,
+                   progress: bool = False, on_status: StatusCallback | None = None) -> m.Scenario:
+        with run_bar(progress, on_status) as report:
+            return await self._run(self._ops.wait(sid, scenario_id, poll, timeout, report))
+
+    # data
+    async def datasets(self, sid: str) -> list[str]:
+        return await self._run(self._ops.datasets(sid))
+
+    async def dataset(self, sid: str, key: str) -> m.DataSourcePayload:
+        return await self._run(self._ops.dataset(sid, key))
+
+    async def delete_dataset(self, sid: str, key: str) -> None:
+        await self._run(self._ops.delete_dataset(sid, key))
+
+    async def derive_dataset(self, sid: str, key: str, new_key: str) -> list[str]:
+        return await self._run(self._ops.derive_dataset(sid, key, new_key))
+
+    async def data_parameters(self, sid: str, key: str) -> m.DataParameters:
+        return await self._run(self._ops.data_parameters(sid, key))
+
+    async def tables(self, sid: str, key: str) -> m.DatasetTables:
+        return await self._run(self._ops.tables(sid, key))
+
+    async def rows(self, sid: str, key: str, table: str, offset: int = 0, limit: int = 200) -> m.RowsPage:
+        return await self._run(self._ops.rows(sid, key, table, offset, limit))
+
+    async def upload(self, sid: str, path: Path, progress: bool = False) -> str:
+        with bytes_bar(progress, path.stat().st_size, path.name) as on_sent:
+            return await self._run(self._ops.upload(sid, path, on_sent))
+
+    async def etl(self, sid: str, dataset_name: str, files: Sequence[Path], poll: float = 0.5,
+                  progress: bool = False) -> m.EtlResponse:
+        ids = [await self.upload(sid, path, progress) for path in files]
+        return await self._run(self._ops.etl(sid, dataset_name, ids, poll))
+
+    async def import_json(self, sid: str, path: Path, poll: float = 0.5, progress: bool = False) -> list[str]:
+        return await self._run(self._ops.import_json(sid, await self.upload(sid, path, progress), poll))
+
+    async def upload_status(self, sid: str, upload_id: str) -> m.UploadStatus:
+        return await self._run(self._ops.upload_status(sid, upload_id))
+
+    async def abort_upload(self, sid: str, upload_id: str) -> None:
+        await self._run(self._ops.abort_upload(sid, upload_id))

@@ -8,6 +8,7 @@ reference's clients ignore what they do not know.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,6 +19,31 @@ from algocloud.domain.scenario import Status
 
 class _Out(BaseModel):
     model_config = ConfigDict(extra="allow")
+
+
+class MessageLevel(StrEnum):
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
+class JobKind(StrEnum):
+    etl = "etl"
+    from_json = "from-json"
+
+
+class JobStatus(StrEnum):
+    queued = "queued"
+    processing = "processing"
+    complete = "complete"
+    failed = "failed"
+
+
+class UploadMethod(StrEnum):
+    """POST: one form upload; PUT: parts, then complete."""
+
+    POST = "POST"
+    PUT = "PUT"
 
 
 class ErrorBody(_Out):
@@ -114,7 +140,7 @@ class DataSourcePayload(_Out):
 
 
 class EtlMessage(_Out):
-    level: Literal["INFO", "WARNING", "ERROR"]
+    level: MessageLevel
     text: str
     file: str | None = None
     column: str | None = None
@@ -130,8 +156,8 @@ class EtlResponse(_Out):
 
 class Job(_Out):
     job_id: str
-    kind: Literal["etl", "from-json"]
-    status: Literal["queued", "processing", "complete", "failed"]
+    kind: JobKind
+    status: JobStatus
     progress: float
     dataset_name: str | None = None
     uploads: list[str]
@@ -151,7 +177,7 @@ class UploadTarget(_Out):
     filename: str
     size: int
     expires_at: str
-    method: Literal["POST", "PUT"] = Field(description="POST: one form upload; PUT: parts, then complete")
+    method: UploadMethod
     url: str | None = None
     fields: dict[str, str] | None = None
     part_size: int | None = None

@@ -1,0 +1,305 @@
+"""Every operation of the client once, as a generator of HTTP steps (no I/O here).
+
+An operation yields `Call`s (and `Pause`s between polls and retries), receives each call's
+`httpx.Response`, and returns its typed result; `Client` runs them with httpx.Client and
+time.sleep, `AsyncClient` with httpx.AsyncClient and asyncio.sleep. So retries, polling,
+uploads and parsing are written once for both.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+import httpx
+from pydantic import TypeAdapter
+
+from . import models as m
+
+RETRY_STATUSES = (429, 502, 503, 504)
+TERMINAL = (m.Status.COMPLETE, m.Status.FAILED)
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    url: str  # a path under the API's base URL, or an absolute (presigned storage) URL
+    options: dict[str, Any] = field(default_factory=dict)  # keyword arguments of httpx's request()
+
+
+@dataclass(frozen=True)
+class Pause:
+    seconds: float
+
+
+T = TypeVar("T")
+Flow = Generator[Call | Pause, Any, T]  # sends each Call's httpx.Response back in
+ProgressCallback = Callable[[int], None]  # bytes sent since the last call
+
+
+class ApiError(Exception):
+    """An answer of 4xx/5xx: its status and the API's `detail`."""
+
+    def __init__(self, status: int, detail: Any):
+        super().__init__(f"{status}: {detail}")
+        self.status = status
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class ScenarioPage:
+    items: list[m.Scenario]
+    next_cursor: str | None  # pass it back for the next page; None on the last
+
+
+_SCENARIOS = TypeAdapter(list[m.Scenario])
+
+
+class Operations:
+    """The API's operations as flows; `retries` bounds the retries of throttled or unavailable calls."""
+
+    def __init__(self, retries: int = 4):
+        self.retries = retries
+
+    # -- transport ----------------------------------------------------------------------------
+    def call(self, method: str, url: str, **options: Any) -> Flow[httpx.Response]:
+        """One call, retried on 429/502/503/504 after the server's Retry-After or an exponential
+        backoff; ApiError for any other 4xx/5xx (its `detail`)."""
+        for attempt in range(self.retries + 1):
+            response: httpx.Response = yield Call(method, url, options)
+            if response.status_code not in RETRY_STATUSES or attempt == self.retries:
+                break
+            retry_after = response.headers.get("retry-after", "")
+            yield Pause(float(retry_after) if _is_number(retry_after) else min(8.0, 0.25 * 2**attempt))
+        if response.status_code >= 400:
+            raise ApiError(response.status_code, _detail(response))
+        return response
+
+    def json(self, method: str, url: str, **options: Any) -> Flow[Any]:
+        return (yield from self.call(method, url, **options)).json()
+
+    # -- catalogue ----------------------------------------------------------------------------
+    def health(self) -> Flow[m.Health]:
+        return m.Health.model_validate((yield from self.json("GET", "/health")))
+
+    def algorithms(self, sid: str) -> Flow[list[str]]:
+        return m.AlgorithmNames.model_validate((yield from self.json("GET", f"/sessions/{sid}/algorithms"))).algorithms
+
+    def algorithm_parameters(self, sid: str, name: str) -> Flow[m.AlgorithmParameters]:
+        answer = yield from self.json("GET", f"/sessions/{sid}/algorithms/{name}/parameters")
+        return m.AlgorithmParameters.model_validate(answer)
+
+    def kpis(self, sid: str) -> Flow[list[str]]:
+        return m.KpiNames.model_validate((yield from self.json("GET", f"/sessions/{sid}/kpis"))).kpis
+
+    # -- sessions -----------------------------------------------------------------------------
+    def sessions(self) -> Flow[m.SessionList]:
+        return m.SessionList.model_validate((yield from self.json("GET", "/sessions")))
+
+    def create_session(self, name: str) -> Flow[m.SessionList]:
+        answer = yield from self.json("POST", "/sessions", json={"display_name": name})
+        return m.SessionList.model_validate(answer)
+
+    def copy_session(self, sid: str, name: str) -> Flow[m.SessionList]:
+        answer = yield from self.json("POST", f"/sessions/{sid}/copy", json={"new_display_name": name})
+        return m.SessionList.model_validate(answer)
+
+    def rename_session(self, sid: str, name: str) -> Flow[m.SessionRef]:
+        answer = yield from self.json("PATCH", f"/sessions/{sid}", json={"display_name": name})
+        return m.SessionRef.model_validate(answer)
+
+    def delete_session(self, sid: str) -> Flow[m.SessionList]:
+        return m.SessionList.model_validate((yield from self.json("DELETE", f"/sessions/{sid}")))
+
+    # -- scenarios ----------------------------------------------------------------------------
+    def scenario_page(self, sid: str, limit: int, cursor: str | None = None) -> Flow[ScenarioPage]:
+        params: dict[str, Any] = {"limit": limit} | ({"cursor": cursor} if cursor else {})
+        response = yield from self.call("GET", f"/sessions/{sid}/scenarios", params=params)
+        return ScenarioPage(_SCENARIOS.validate_json(response.content), response.headers.get("x-next-cursor"))
+
+    def scenarios(self, sid: str, page_size: int | None = None) -> Flow[list[m.Scenario]]:
+        """Every scenario of the session; with `page_size`, fetched a page at a time."""
+        if page_size is None:
+            return _SCENARIOS.validate_json((yield from self.call("GET", f"/sessions/{sid}/scenarios")).content)
+        page = yield from self.scenario_page(sid, page_size)
+        found = page.items
+        while page.next_cursor is not None:
+            page = yield from self.scenario_page(sid, page_size, page.next_cursor)
+            found += page.items
+        return found
+
+    def create_scenario(self, sid: str, tag: str, dataset_key: str, algorithm: str,
+                        algo_params: dict[str, Any] | None = None,
+                        data_params: dict[str, Any] | None = None) -> Flow[m.Scenario]:
+        body = m.ScenarioBody(tag=tag, dataset_key=dataset_key, algo_name=algorithm, algo_params=algo_params,
+                              data_params=data_params)
+        answer = yield from self.json("POST", f"/sessions/{sid}/scenarios", json=body.model_dump(exclude_none=True))
+        return m.Scenario.model_validate(answer)
+
+    def scenario(self, sid: str, scenario_id: str) -> Flow[m.Scenario]:
+        return m.Scenario.model_validate((yield from self.json("GET", f"/sessions/{sid}/scenarios/{scenario_id}")))
+
+    def status(self, sid: str, scenario_id: str) -> Flow[m.ScenarioStatus]:
+        answer = yield from self.json("GET", f"/sessions/{sid}/scenarios/{scenario_id}/status")
+        return m.ScenarioStatus.model_validate(answer)
+
+    def processing(self, sid: str) -> Flow[m.Scenario | None]:
+        answer = yield from self.json("GET", f"/sessions/{sid}/processing")
+        return None if answer is None else m.Scenario.model_validate(answer)
+
+    def transition(self, sid: str, scenario_id: str, action: str) -> Flow[m.Scenario]:
+        """run, cancel or reset."""
+        answer = yield from self.json("POST", f"/sessions/{sid}/scenarios/{scenario_id}/{action}")
+        return m.Scenario.model_validate(answer)
+
+    def delete_scenario(self, sid: str, scenario_id: str) -> Flow[None]:
+        yield from self.call("DELETE", f"/sessions/{sid}/scenarios/{scenario_id}")
+
+    def compare(self, sid: str, scenario_ids: Sequence[str], baseline: str | None = None) -> Flow[m.Comparison]:
+        params = {"ids": ",".join(scenario_ids)} | ({"baseline": baseline} if baseline else {})
+        answer = yield from self.json("GET", f"/sessions/{sid}/scenarios/compare", params=params)
+        return m.Comparison.model_validate(answer)
+
+    def wait(self, sid: str, scenario_id: str, poll: float, timeout: float | None,
+             on_status: Callable[[m.ScenarioStatus], None] | None) -> Flow[m.Scenario]:
+        """Poll `…/status` until complete or failed (`on_status` sees each answer): the full scenario."""
+        waited = 0.0
+        while True:
+            status = yield from self.status(sid, scenario_id)
+            if on_status is not None:
+                on_status(status)
+            if status.status in TERMINAL:
+                return (yield from self.scenario(sid, scenario_id))
+            if timeout is not None and waited >= timeout:
+                raise TimeoutError(f"scenario {scenario_id} is still {status.status}")
+            yield Pause(poll)
+            waited += poll
+
+    # -- data ---------------------------------------------------------------------------------
+    def datasets(self, sid: str) -> Flow[list[str]]:
+        return m.DatasetKeys.model_validate((yield from self.json("GET", f"/sessions/{sid}/data"))).keys
+
+    def dataset(self, sid: str, key: str) -> Flow[m.DataSourcePayload]:
+        """A dataset's DataSource JSON, from storage when the API redirects there (307)."""
+        response = yield from self.call("GET", f"/sessions/{sid}/data/{key}", follow_redirects=False)
+        if response.status_code == 307:
+            response = yield from self.storage("GET", response.headers["location"])
+        return m.DataSourcePayload.model_validate_json(response.content)
+
+    def delete_dataset(self, sid: str, key: str) -> Flow[None]:
+        yield from self.call("DELETE", f"/sessions/{sid}/data/{key}")
+
+    def derive_dataset(self, sid: str, key: str, new_key: str) -> Flow[list[str]]:
+        answer = yield from self.json("POST", f"/sessions/{sid}/data/{key}/derive", json={"new_key": new_key})
+        return m.DatasetKeys.model_validate(answer).keys
+
+    def data_parameters(self, sid: str, key: str) -> Flow[m.DataParameters]:
+        answer = yield from self.json("GET", f"/sessions/{sid}/data/{key}/parameters")
+        return m.DataParameters.model_validate(answer)
+
+    def tables(self, sid: str, key: str) -> Flow[m.DatasetTables]:
+        return m.DatasetTables.model_validate((yield from self.json("GET", f"/sessions/{sid}/data/{key}/tables")))
+
+    def rows(self, sid: str, key: str, table: str, offset: int, limit: int) -> Flow[m.RowsPage]:
+        answer = yield from self.json("GET", f"/sessions/{sid}/data/{key}/tables/{table}/rows",
+                                      params={"offset": offset, "limit": limit})
+        return m.RowsPage.model_validate(answer)
+
+    def import_json(self, sid: str, upload_id: str, poll: float) -> Flow[list[str]]:
+        """A DataSource JSON file sent with `upload` becomes a dataset (following the job, when it is one)."""
+        response = yield from self.call("POST", f"/sessions/{sid}/data/from-json", json={"upload": upload_id})
+        answer = response.json() if response.status_code != 202 else (yield from self.job_result(sid, response, poll))
+        return m.DatasetKeys.model_validate(answer).keys
+
+    def etl(self, sid: str, dataset_name: str, upload_ids: Sequence[str], poll: float) -> Flow[m.EtlResponse]:
+        """ETL of uploaded files into `dataset_name`: the ETL response (a job's, when it was one)."""
+        body = {"dataset_name": dataset_name, "uploads": list(upload_ids)}
+        response = yield from self.call("POST", f"/sessions/{sid}/etl", json=body)
+        answer = response.json() if response.status_code != 202 else (yield from self.job_result(sid, response, poll))
+        return m.EtlResponse.model_validate(answer)
+
+    def job_result(self, sid: str, accepted: httpx.Response, poll: float) -> Flow[dict[str, Any]]:
+        job = m.Job.model_validate(accepted.json())
+        while job.status not in (m.JobStatus.COMPLETE, m.JobStatus.FAILED):
+            yield Pause(poll)
+            job = m.Job.model_validate((yield from self.json("GET", f"/sessions/{sid}/etl/{job.job_id}")))
+        if job.result is None:
+            raise ApiError(422, job.detail)
+        return job.result
+
+    # -- direct uploads -----------------------------------------------------------------------
+    def upload(self, sid: str, path: Path, on_sent: ProgressCallback | None = None) -> Flow[str]:
+        """Send a file straight to storage (one form POST, or parts then complete), read from disk
+        as it goes (a 1 GiB file is never in memory); its upload id."""
+        size = path.stat().st_size
+        answer = yield from self.json("POST", f"/sessions/{sid}/uploads", json={"filename": path.name, "size": size})
+        target = m.UploadTarget.model_validate(answer)
+        with path.open("rb") as file:
+            if target.method == m.UploadMethod.POST:
+                assert target.url is not None
+                sent = _Reading(file, on_sent)
+                yield from self.storage("POST", target.url, data=target.fields, files={"file": (path.name, sent)})
+            else:
+                yield from self._send_parts(sid, target, file, on_sent)
+        return target.upload_id
+
+    def _send_parts(self, sid: str, target: m.UploadTarget, file: IO[bytes],
+                    on_sent: ProgressCallback | None) -> Flow[None]:
+        assert target.part_size is not None and target.parts is not None
+        sent_parts = []
+        for part in target.parts:
+            file.seek((part.part_number - 1) * target.part_size)
+            chunk = file.read(target.part_size)  # one part (16 MiB) in memory at a time
+            response = yield from self.storage("PUT", part.url, content=chunk)
+            sent_parts.append({"part_number": part.part_number, "etag": response.headers["etag"]})
+            if on_sent is not None:
+                on_sent(len(chunk))
+        yield from self.call("POST", f"/sessions/{sid}/uploads/{target.upload_id}/complete",
+                             json={"parts": sent_parts})
+
+    def upload_status(self, sid: str, upload_id: str) -> Flow[m.UploadStatus]:
+        return m.UploadStatus.model_validate((yield from self.json("GET", f"/sessions/{sid}/uploads/{upload_id}")))
+
+    def abort_upload(self, sid: str, upload_id: str) -> Flow[None]:
+        yield from self.call("DELETE", f"/sessions/{sid}/uploads/{upload_id}")
+
+    def storage(self, method: str, url: str, **options: Any) -> Flow[httpx.Response]:
+        """A presigned storage URL (absolute, so sent without the API key); retried as API calls are."""
+        return (yield from self.call(method, url, **options))
+
+
+class _Reading:
+    """A file that reports what httpx reads from it (for an upload's progress bar)."""
+
+    def __init__(self, file: IO[bytes], on_read: ProgressCallback | None):
+        self._file, self._on_read = file, on_read
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._file.read(size)
+        if self._on_read is not None and chunk:
+            self._on_read(len(chunk))
+        return chunk
+
+    def fileno(self) -> int:  # httpx sizes the part (Content-Length) from the file
+        return self._file.fileno()
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+
+def _is_number(text: str) -> bool:
+    return text.replace(".", "", 1).isdigit()
+
+
+def _detail(response: httpx.Response) -> Any:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text
+    return body.get("detail", response.text) if isinstance(body, dict) else body

@@ -1,0 +1,448 @@
+"""The API's request and response models, generated from its OpenAPI document by
+scripts/make_client_models.py (datamodel-code-generator): do not edit."""
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AlgorithmNames(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    algorithms: list[str] = Field(..., title="Algorithms")
+
+
+class Column(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    name: str = Field(..., title="Name")
+    dtype: str | None = Field(..., title="Dtype")
+
+
+class CopyBody(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    new_display_name: str = Field(..., min_length=1, pattern="\\S", title="New Display Name")
+
+
+class DataSourcePayload(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    metadata: dict[str, Any] = Field(..., title="Metadata")
+    tables: dict[str, Any] = Field(..., title="Tables")
+
+
+class DatasetKeys(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    keys: list[str] = Field(..., title="Keys")
+
+
+class DeriveBody(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    new_key: str = Field(..., min_length=1, pattern="\\S", title="New Key")
+
+
+class Direction(StrEnum):
+    """
+    Which values are better; the last two compare against a threshold.
+    """
+
+    HIGHER = "higher"
+    LOWER = "lower"
+    AT_LEAST = "at_least"
+    AT_MOST = "at_most"
+
+
+class DisplayNameBody(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    display_name: str = Field(..., min_length=1, pattern="\\S", title="Display Name")
+
+
+class Health(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    status: Literal["ok"] = Field(..., title="Status")
+    title: str = Field(..., title="Title")
+    sessions: list[str] = Field(..., title="Sessions")
+    """
+    display names
+    """
+
+
+class JobKind(StrEnum):
+    ETL = "etl"
+    FROM_JSON = "from-json"
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    COMPLETE = "complete"
+    FAILED = "failed"
+
+
+class KpiComparison(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    name: str = Field(..., title="Name")
+    unit: str = Field(..., title="Unit")
+    better_when: Direction
+    threshold: float | None = Field(..., title="Threshold")
+    values: dict[str, float | None] = Field(..., title="Values")
+    best: list[str] = Field(..., title="Best")
+    passes: dict[str, bool | None] = Field(..., title="Passes")
+    vs_baseline: dict[str, dict[str, float | None] | None] | None = Field(None, title="Vs Baseline")
+
+
+class KpiNames(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    kpis: list[str] = Field(..., title="Kpis")
+
+
+class KpiValue(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    name: str = Field(..., title="Name")
+    value: float | None = Field(..., title="Value")
+    unit: str = Field(..., title="Unit")
+    better_when: Direction
+    threshold: float | None = Field(..., title="Threshold")
+
+
+class MessageLevel(StrEnum):
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
+class ParameterDescriptor(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    name: str = Field(..., title="Name")
+    type: str = Field(..., title="Type")
+    """
+    integer, float, string, boolean, enum, multi_enum, date, time_range, …
+    """
+    required: bool = Field(..., title="Required")
+    value: Any | None = Field(None, title="Value")
+    default: Any | None = Field(None, title="Default")
+    description: str | None = Field("", title="Description")
+
+
+class PartBody(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    part_number: int = Field(..., ge=1, le=10000, title="Part Number")
+    etag: str = Field(..., max_length=200, min_length=1, title="Etag")
+
+
+class RankingRow(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    id: str = Field(..., title="Id")
+    tag: str = Field(..., title="Tag")
+    rank: int = Field(..., title="Rank")
+    mean_rank: float | None = Field(..., title="Mean Rank")
+    best_in: int = Field(..., title="Best In")
+    thresholds_failed: int = Field(..., title="Thresholds Failed")
+
+
+class RowsPage(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    key: str = Field(..., title="Key")
+    table: str = Field(..., title="Table")
+    offset: int = Field(..., title="Offset")
+    limit: int = Field(..., title="Limit")
+    total: int = Field(..., title="Total")
+    rows: list[dict[str, Any]] = Field(..., title="Rows")
+    next_offset: int | None = Field(..., title="Next Offset")
+
+
+class ScenarioBody(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    tag: str = Field(..., min_length=1, pattern="\\S", title="Tag")
+    dataset_key: str = Field(..., min_length=1, pattern="\\S", title="Dataset Key")
+    algo_name: str = Field(..., min_length=1, pattern="\\S", title="Algo Name")
+    algo_params: dict[str, Any] | None = Field(None, title="Algo Params")
+    data_params: dict[str, Any] | None = Field(None, title="Data Params")
+
+
+class SessionRef(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    id: str = Field(..., title="Id")
+    display_name: str = Field(..., title="Display Name")
+
+
+class Status(StrEnum):
+    """
+    A scenario's status (lowercase, as the reference's polling loop expects).
+    """
+
+    CREATED = "created"
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    COMPLETE = "complete"
+    FAILED = "failed"
+
+
+class TableInfo(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    name: str = Field(..., title="Name")
+    rows: int = Field(..., title="Rows")
+    columns: list[Column] = Field(..., title="Columns")
+
+
+class UploadBody(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    filename: str = Field(..., min_length=1, pattern="\\S", title="Filename")
+    size: int = Field(..., gt=0, le=1073741824, title="Size")
+
+
+class UploadMethod(StrEnum):
+    """
+    POST: one form upload; PUT: parts, then complete.
+    """
+
+    POST = "POST"
+    PUT = "PUT"
+
+
+class UploadPart(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    part_number: int = Field(..., title="Part Number")
+    url: str = Field(..., title="Url")
+
+
+class UploadStatus(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    upload_id: str = Field(..., title="Upload Id")
+    filename: str = Field(..., title="Filename")
+    size: int = Field(..., title="Size")
+    received: bool = Field(..., title="Received")
+    received_bytes: int | None = Field(..., title="Received Bytes")
+
+
+class UploadTarget(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    upload_id: str = Field(..., title="Upload Id")
+    filename: str = Field(..., title="Filename")
+    size: int = Field(..., title="Size")
+    expires_at: str = Field(..., title="Expires At")
+    method: UploadMethod
+    url: str | None = Field(None, title="Url")
+    fields: dict[str, str] | None = Field(None, title="Fields")
+    part_size: int | None = Field(None, title="Part Size")
+    parts: list[UploadPart] | None = Field(None, title="Parts")
+
+
+class ValidationError(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    loc: list[str | int] = Field(..., title="Location")
+    msg: str = Field(..., title="Message")
+    type: str = Field(..., title="Error Type")
+    input: Any | None = Field(None, title="Input")
+    ctx: dict[str, Any] | None = Field(None, title="Context")
+
+
+class ErrorBody(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    detail: str | list[dict[str, Any]] = Field(..., title="Detail")
+    """
+    what is wrong; a list for request validation (422)
+    """
+
+
+class AlgorithmParameters(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    name: str = Field(..., title="Name")
+    parameters: list[ParameterDescriptor] = Field(..., title="Parameters")
+
+
+class AlgorithmRef(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    name: str = Field(..., title="Name")
+    parameters: list[ParameterDescriptor] = Field(..., title="Parameters")
+
+
+class ComparedScenario(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    id: str = Field(..., title="Id")
+    tag: str = Field(..., title="Tag")
+    status: Status
+
+
+class Comparison(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    scenarios: list[ComparedScenario] = Field(..., title="Scenarios")
+    baseline: str | None = Field(..., title="Baseline")
+    not_compared: list[ComparedScenario] = Field(..., title="Not Compared")
+    kpis: list[KpiComparison] = Field(..., title="Kpis")
+    ranking: list[RankingRow] = Field(..., title="Ranking")
+
+
+class CompleteUploadBody(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    parts: list[PartBody] = Field(..., max_length=10000, min_length=1, title="Parts")
+
+
+class DataParameters(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    key: str = Field(..., title="Key")
+    parameters: list[ParameterDescriptor] = Field(..., title="Parameters")
+
+
+class DatasetTables(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    key: str = Field(..., title="Key")
+    tables: list[TableInfo] = Field(..., title="Tables")
+
+
+class EtlMessage(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    level: MessageLevel
+    text: str = Field(..., title="Text")
+    file: str | None = Field(None, title="File")
+    column: str | None = Field(None, title="Column")
+    row: int | None = Field(None, title="Row")
+
+
+class EtlResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    dataset_name: str = Field(..., title="Dataset Name")
+    success: bool = Field(..., title="Success")
+    keys: list[str] = Field(..., title="Keys")
+    messages: list[EtlMessage] = Field(..., title="Messages")
+
+
+class HTTPValidationError(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    detail: list[ValidationError] | None = Field(None, title="Detail")
+
+
+class Job(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    job_id: str = Field(..., title="Job Id")
+    kind: JobKind
+    status: JobStatus
+    progress: float = Field(..., title="Progress")
+    dataset_name: str | None = Field(None, title="Dataset Name")
+    uploads: list[str] = Field(..., title="Uploads")
+    result: dict[str, Any] | None = Field(None, title="Result")
+    """
+    the response the request would have given
+    """
+    detail: str | None = Field(None, title="Detail")
+    """
+    why it failed, when no result says it
+    """
+    created_at: str = Field(..., title="Created At")
+    finished_at: str | None = Field(None, title="Finished At")
+
+
+class Scenario(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    id: str = Field(..., title="Id")
+    tag: str = Field(..., title="Tag")
+    input_data_id: str = Field(..., title="Input Data Id")
+    """
+    the dataset key
+    """
+    algorithm: AlgorithmRef
+    data_parameters: dict[str, Any] = Field(..., title="Data Parameters")
+    kpis: dict[str, KpiValue] = Field(..., title="Kpis")
+    status: Status
+    progress: float = Field(..., title="Progress")
+    result: Any | None = Field(None, title="Result")
+    result_url: str | None = Field(None, title="Result Url")
+    """
+    where to read a result left out of this answer
+    """
+    error: str | None = Field(None, title="Error")
+    created_at: str | None = Field(None, title="Created At")
+    run_started_at: str | None = Field(None, title="Run Started At")
+    run_finished_at: str | None = Field(None, title="Run Finished At")
+
+
+class ScenarioStatus(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    id: str = Field(..., title="Id")
+    tag: str = Field(..., title="Tag")
+    status: Status
+    progress: float = Field(..., title="Progress")
+
+
+class SessionList(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    sessions: list[SessionRef] = Field(..., title="Sessions")
+    default: str = Field(..., title="Default")
+    """
+    the id of the default session
+    """

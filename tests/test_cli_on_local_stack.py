@@ -1,0 +1,83 @@
+"""The `algocloud` command end to end against the local stack (a subprocess on free ports, both
+backends; on aws with an API key required, uploads going to the emulated S3 over real HTTP)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from matplotlib import image
+
+from algocloud.example.generate import DATA_DIR
+from tests.test_local_stack import Stack, free_port
+
+API_KEY = "cli-test-key-0123456789"
+
+
+@pytest.fixture(params=["embedded", "aws"])
+def algocloud(request, tmp_path):
+    """Runs `python -m algocloud_client ARGS…` (the `algocloud` command) against a fresh stack."""
+    mode = request.param
+    api_key = API_KEY if mode == "aws" else None
+    stack = Stack(tmp_path / "state", free_port(), free_port(), mode=mode, api_key=api_key).start()
+    env = {**os.environ, "ALGOCLOUD_URL": stack.base, "COLUMNS": "200"}
+    if mode == "aws":
+        env["ALGOCLOUD_API_KEY"] = API_KEY
+
+    def run(*args: str, expect: int = 0) -> str:
+        done = subprocess.run([sys.executable, "-m", "algocloud_client", *args], env=env, capture_output=True,
+                              text=True, timeout=120, check=False)
+        assert done.returncode == expect, done.stdout + done.stderr
+        return done.stdout + done.stderr
+
+    run.keyed = api_key is not None
+    yield run
+    code, _out, err = stack.stop()
+    assert code == 0 and "Traceback" not in err, err
+
+
+def bars_in(png) -> int:
+    """The bars drawn, read back from the PNG: runs of bar colour (green: best, gray: others) at
+    least 20 px wide, along a row just above the bars' common base line."""
+    pixels = image.imread(png)[:, :, :3]
+    green, gray = np.array([0x2C, 0xA0, 0x2C]) / 255, np.array([0x7F, 0x7F, 0x7F]) / 255
+    is_bar = (np.abs(pixels - green).sum(axis=2) < 0.05) | (np.abs(pixels - gray).sum(axis=2) < 0.05)
+
+    def runs(row) -> list[int]:
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], row.astype(int), [0]])))
+        return [int(stop - start) for start, stop in zip(edges[::2], edges[1::2], strict=True)]
+
+    base = max(y for y in range(is_bar.shape[0]) if any(width >= 20 for width in runs(is_bar[y])))
+    return sum(width >= 20 for width in runs(is_bar[base - 2]))
+
+
+def test_upload_run_wait_cancel_compare_and_plot(algocloud, tmp_path):
+    assert "main" in algocloud("sessions")
+    if algocloud.keyed:  # API Gateway's own refusal, with the detail of the template's gateway response
+        assert "error 403" in algocloud("--api-key", "wrong", "sessions", expect=1)
+    files = [str(path) for path in sorted(DATA_DIR.glob("*.csv"))]
+    assert "read 150 rows" in algocloud("data", "upload", *files, "--dataset", "uploaded")
+    assert json.loads(algocloud("data", "get", "uploaded"))["metadata"]["name"] == "uploaded"
+
+    made = {tag: json.loads(algocloud("--json", "scenarios", "create", tag, "--dataset", "uploaded",
+                                      "--algorithm", algorithm, *params))["id"]
+            for tag, algorithm, params in (("greedy", "Greedy", ()), ("as-is", "As-is", ()),
+                                           ("long", "Slow", ("--param", "duration=60")))}
+    for tag in ("greedy", "as-is"):
+        assert json.loads(algocloud("--json", "scenarios", "run", made[tag], "--wait"))["status"] == "complete"
+
+    algocloud("scenarios", "run", made["long"])
+    cancelled = json.loads(algocloud("--json", "scenarios", "cancel", made["long"]))
+    assert cancelled["status"] == "failed" and cancelled["error"] == "cancelled"
+    assert "error 409" in algocloud("scenarios", "cancel", made["long"], expect=1)
+
+    chart = tmp_path / "kpis.png"
+    compared = json.loads(algocloud("--json", "scenarios", "compare", made["greedy"], made["as-is"], made["long"],
+                                    "--baseline", made["as-is"], "--plot", str(chart)))
+    assert [s["id"] for s in compared["not_compared"]] == [made["long"]]  # not complete: reported, not dropped
+    values = [value for kpi in compared["kpis"] for value in kpi["values"].values()]
+    assert len(values) == 2 * len(compared["kpis"]) and len(compared["kpis"]) == 4
+    assert bars_in(chart) == sum(1 for value in values if value)  # a bar per scenario and KPI (0: no bar)
+    assert "greedy" in algocloud("scenarios", "compare", made["greedy"], made["as-is"])
