@@ -155,6 +155,13 @@ def test_the_openapi_document_reads_well(make_client, root):
     assert len(ids) == len(set(ids)) and "list_scenarios" in ids and "create_upload" in ids
     assert all(op.get("tags") for op in operations)
     assert {t["name"] for t in schema["tags"]} >= {tag for op in operations for tag in op["tags"]}
+    undescribed = [(op["operationId"], p["name"]) for op in operations for p in op.get("parameters", [])
+                   if not p.get("description")]
+    assert not undescribed
+    bodies = {media["schema"]["$ref"].rsplit("/", 1)[1] for op in operations
+              for media in op.get("requestBody", {}).get("content", {}).values() if "$ref" in media["schema"]}
+    components = schema["components"]["schemas"]
+    assert bodies and not [name for name in bodies if not components[name].get("examples")]
     scenario = schema["paths"]["/api/v1/sessions/{sid}/scenarios/{scenario_id}"]["get"]
     assert scenario["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/Scenario")
     assert scenario["responses"]["404"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")

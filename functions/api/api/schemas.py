@@ -20,9 +20,13 @@ class _Body(BaseModel):
 class DisplayNameBody(_Body):
     display_name: Name
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"display_name": "what-if: two shifts"}]})
+
 
 class CopyBody(_Body):
     new_display_name: Name
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"new_display_name": "main (copy)"}]})
 
 
 class ScenarioBody(_Body):
@@ -40,6 +44,8 @@ class ScenarioBody(_Body):
 class DeriveBody(_Body):
     new_key: Name
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"new_key": "Master data (edited)"}]})
+
 
 class UploadBody(_Body):
     filename: Name  # its extension says how to read it: .csv, .json, .xlsx
@@ -56,14 +62,21 @@ class PartBody(_Body):
 class CompleteUploadBody(_Body):
     parts: Annotated[list[PartBody], Field(min_length=1, max_length=10_000)]
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"parts": [{"part_number": 1, "etag": "\"9b2cf535f27731c974343645a3985328\""}]}]})
+
 
 class EtlUploadsBody(_Body):
     dataset_name: Name
     uploads: Annotated[list[Annotated[StrictStr, StringConstraints(min_length=1, max_length=64)]],
                        Field(min_length=1, max_length=MAX_UPLOADS_PER_INGEST)]
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"dataset_name": "big", "uploads": ["3f2a9c0d4e5b6a7f8091a2b3c4d5e6f7"]}]})
+
 
 class ImportUploadBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # anything more is a DataSource payload, not this form
+    # extra: anything more is a DataSource payload, not this form
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"upload": "3f2a9c0d4e5b6a7f8091a2b3c4d5e6f7"}]})
 
     upload: Annotated[StrictStr, StringConstraints(min_length=1, max_length=64)]

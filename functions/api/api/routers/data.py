@@ -15,6 +15,7 @@ from algocloud.ingest import Ingestion
 from .. import models
 from ..deps import Service
 from ..encoding import accepts_gzip
+from ..params import DatasetKey, SessionId, TableName
 from ..responses import OrjsonResponse
 from ..schemas import DeriveBody, EtlUploadsBody, ImportUploadBody
 from . import Responses
@@ -28,7 +29,7 @@ class BadUpload(DomainError):
 
 
 @router.get("/data", response_model=models.DatasetKeys, responses={404: {"description": "session not found"}}, summary="Dataset keys")
-def list_data(sid: str, service: Service) -> dict:
+def list_data(sid: SessionId, service: Service) -> dict:
     return service.data_keys(sid)
 
 
@@ -46,7 +47,7 @@ def list_data(sid: str, service: Service) -> dict:
     ]}}}}},
     summary="Add (or replace) a dataset from a DataSource JSON payload, in the body or uploaded",
 )
-async def import_json(sid: str, request: Request, service: Service) -> Response:
+async def import_json(sid: SessionId, request: Request, service: Service) -> Response:
     body = await request.body()
     upload = _named_upload(body)
     if upload is not None:
@@ -67,7 +68,7 @@ def _named_upload(body: bytes) -> str | None:
 
 
 @router.get("/data/{key}", response_model=models.DataSourcePayload, responses=NOT_FOUND, summary="A dataset as DataSource JSON")
-def get_data(sid: str, key: str, request: Request, service: Service) -> Response:
+def get_data(sid: SessionId, key: DatasetKey, request: Request, service: Service) -> Response:
     limit = request.app.state.settings.response_limit
     download = service.dataset_download(sid, key, limit, accepts_gzip(request.headers.get("accept-encoding", "")))
     if download.url is not None:  # too large for a (Lambda) response: fetch it from storage directly
@@ -78,28 +79,29 @@ def get_data(sid: str, key: str, request: Request, service: Service) -> Response
 
 @router.get("/data/{key}/parameters", response_model=models.DataParameters, responses=NOT_FOUND,
             summary="The data-parameter descriptors a scenario on this dataset can fill in")
-def data_parameters(sid: str, key: str, service: Service) -> dict:
+def data_parameters(sid: SessionId, key: DatasetKey, service: Service) -> dict:
     return service.data_parameters(sid, key)
 
 
 @router.get("/data/{key}/tables", response_model=models.DatasetTables, responses=NOT_FOUND,
             summary="A dataset's tables: names, row counts, columns with dtypes")
-def dataset_tables(sid: str, key: str, service: Service) -> Response:
+def dataset_tables(sid: SessionId, key: DatasetKey, service: Service) -> Response:
     return OrjsonResponse(service.dataset_tables(sid, key))
 
 
 @router.get("/data/{key}/tables/{table}/rows", response_model=models.RowsPage, responses={404: {"description": "session, dataset or table not found"}},
             summary="A page of a table's rows (the records of GET …/data/{key})")
-def dataset_rows(sid: str, key: str, table: str, service: Service,
-                 offset: Annotated[int, Query(ge=0, le=2**53)] = 0,
-                 limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE) -> Response:
+def dataset_rows(sid: SessionId, key: DatasetKey, table: TableName, service: Service,
+                 offset: Annotated[int, Query(ge=0, le=2**53, description="the first row (0-based)")] = 0,
+                 limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="rows in the page")] = DEFAULT_PAGE,
+                 ) -> Response:
     return OrjsonResponse(service.dataset_rows(sid, key, table, offset, limit))
 
 
 @router.delete("/data/{key}", status_code=204,
                responses={**NOT_FOUND, 409: {"description": "scenarios reference the dataset"}},
                summary="Delete a dataset")
-def delete_data(sid: str, key: str, service: Service) -> Response:
+def delete_data(sid: SessionId, key: DatasetKey, service: Service) -> Response:
     service.delete_dataset(sid, key)
     return Response(status_code=204)
 
@@ -107,7 +109,7 @@ def delete_data(sid: str, key: str, service: Service) -> Response:
 @router.post("/data/{key}/derive", response_model=models.DatasetKeys, status_code=201,
              responses={**NOT_FOUND, 409: {"description": "new_key already exists"}},
              summary="Derive a new dataset from an existing one")
-def derive_data(sid: str, key: str, body: DeriveBody, service: Service) -> dict:
+def derive_data(sid: SessionId, key: DatasetKey, body: DeriveBody, service: Service) -> dict:
     return service.derive_dataset(sid, key, body.new_key)
 
 
@@ -138,7 +140,7 @@ ETL_FORM = {
     openapi_extra={"requestBody": ETL_FORM},
     summary="Upload files and run ETL into a dataset",
 )
-async def etl(sid: str, request: Request, service: Service) -> Response:
+async def etl(sid: SessionId, request: Request, service: Service) -> Response:
     if request.headers.get("content-type", "").split(";")[0].strip().lower() == "application/json":
         named = _etl_uploads(await request.body())
         status, answer = await run_in_threadpool(Ingestion(service).etl, sid, named.dataset_name, named.uploads)

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Query, Request, Response
 from .. import models
 from ..deps import Service
 from ..paging import Cursor, PageLimit, next_page_headers
+from ..params import ScenarioId, SessionId
 from ..responses import OrjsonResponse
 from ..schemas import ScenarioBody
 from . import Responses
@@ -17,7 +18,7 @@ NOT_FOUND: Responses = {404: {"description": "session or scenario not found"}}
             responses={404: {"description": "session not found"},
                         400: {"description": "a cursor this API did not give out"}},
             summary="Every scenario of the session (full objects)")
-def list_scenarios(sid: str, request: Request, service: Service, limit: PageLimit = None,
+def list_scenarios(sid: SessionId, request: Request, service: Service, limit: PageLimit = None,
                    cursor: Cursor = None) -> Response:
     settings = request.app.state.settings
 
@@ -35,7 +36,7 @@ def list_scenarios(sid: str, request: Request, service: Service, limit: PageLimi
                409: {"description": "tag already exists in this session"}},
     summary="Create a scenario (not run yet)",
 )
-def create_scenario(sid: str, body: ScenarioBody, service: Service) -> Response:
+def create_scenario(sid: SessionId, body: ScenarioBody, service: Service) -> Response:
     return OrjsonResponse(service.create_scenario(sid, body.tag, body.dataset_key, body.algo_name,
                                                   body.algo_params, body.data_params), status_code=201)
 
@@ -48,7 +49,7 @@ def create_scenario(sid: str, body: ScenarioBody, service: Service) -> Response:
                  "and with `baseline` the difference to it; a ranking by mean rank over the KPIs. Scenarios "
                  "that are not complete are listed in `not_compared`."),
 )
-def compare_scenarios(sid: str, service: Service,
+def compare_scenarios(sid: SessionId, service: Service,
                       ids: Annotated[str, Query(description="comma-separated scenario ids", min_length=1,
                                                 max_length=2000)],
                       baseline: Annotated[str | None, Query(description="one of ids")] = None) -> Response:
@@ -57,12 +58,12 @@ def compare_scenarios(sid: str, service: Service,
 
 
 @router.get("/scenarios/{scenario_id}", response_model=models.Scenario, responses=NOT_FOUND, summary="One scenario, with KPIs and result")
-def get_scenario(sid: str, scenario_id: str, request: Request, service: Service) -> Response:
+def get_scenario(sid: SessionId, scenario_id: ScenarioId, request: Request, service: Service) -> Response:
     return OrjsonResponse(service.get_scenario(sid, scenario_id, request.app.state.settings.response_limit))
 
 
 @router.delete("/scenarios/{scenario_id}", status_code=204, responses=NOT_FOUND, summary="Delete a scenario")
-def delete_scenario(sid: str, scenario_id: str, service: Service) -> Response:
+def delete_scenario(sid: SessionId, scenario_id: ScenarioId, service: Service) -> Response:
     service.delete_scenario(sid, scenario_id)
     return Response(status_code=204)
 
@@ -71,31 +72,31 @@ def delete_scenario(sid: str, scenario_id: str, service: Service) -> Response:
              responses={**NOT_FOUND, 409: {"description": "the scenario is not in CREATED state"},
                         503: {"description": "the run queue is unavailable"}},
              summary="Queue a created scenario for execution")
-def run_scenario(sid: str, scenario_id: str, service: Service) -> Response:
+def run_scenario(sid: SessionId, scenario_id: ScenarioId, service: Service) -> Response:
     return OrjsonResponse(service.run_scenario(sid, scenario_id), status_code=202)
 
 
 @router.post("/scenarios/{scenario_id}/cancel", response_model=models.Scenario,
              responses={**NOT_FOUND, 409: {"description": "the scenario is not queued or processing"}},
              summary="Cancel a queued or processing run: the scenario ends failed with error \"cancelled\"")
-def cancel_scenario(sid: str, scenario_id: str, service: Service) -> Response:
+def cancel_scenario(sid: SessionId, scenario_id: ScenarioId, service: Service) -> Response:
     return OrjsonResponse(service.cancel_scenario(sid, scenario_id))
 
 
 @router.post("/scenarios/{scenario_id}/reset", response_model=models.Scenario,
              responses={**NOT_FOUND, 409: {"description": "the scenario is queued or processing"}},
              summary="Back to CREATED, clearing the result")
-def reset_scenario(sid: str, scenario_id: str, service: Service) -> Response:
+def reset_scenario(sid: SessionId, scenario_id: ScenarioId, service: Service) -> Response:
     return OrjsonResponse(service.reset_scenario(sid, scenario_id))
 
 
 @router.get("/scenarios/{scenario_id}/status", response_model=models.ScenarioStatus, responses=NOT_FOUND,
             summary="Lightweight poll: id, tag, status, progress")
-def scenario_status(sid: str, scenario_id: str, service: Service) -> Response:
+def scenario_status(sid: SessionId, scenario_id: ScenarioId, service: Service) -> Response:
     return OrjsonResponse(service.scenario_status(sid, scenario_id))
 
 
 @router.get("/processing", response_model=models.Scenario | None, responses={404: {"description": "session not found"}},
             summary="The scenario being processed in this session, or null")
-def processing(sid: str, service: Service) -> Response:
+def processing(sid: SessionId, service: Service) -> Response:
     return OrjsonResponse(service.processing(sid))

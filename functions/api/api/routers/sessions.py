@@ -3,6 +3,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from .. import models
 from ..deps import Service, require_session_create
 from ..paging import Cursor, PageLimit, next_page_headers
+from ..params import SessionId
 from ..responses import OrjsonResponse
 from ..schemas import CopyBody, DisplayNameBody
 from . import Responses
@@ -28,16 +29,16 @@ def create_session(body: DisplayNameBody, service: Service) -> dict:
 @router.post("/{sid}/copy", response_model=models.SessionList, status_code=201, responses={**NOT_FOUND, **TAKEN},
              dependencies=[Depends(require_session_create)],
              summary="Copy a session: scenarios (with results and KPIs) and datasets")
-def copy_session(sid: str, body: CopyBody, service: Service) -> dict:
+def copy_session(sid: SessionId, body: CopyBody, service: Service) -> dict:
     return service.copy_session(sid, body.new_display_name)
 
 
 @router.patch("/{sid}", response_model=models.SessionRef, responses={**NOT_FOUND, **TAKEN}, summary="Rename a session")
-def rename_session(sid: str, body: DisplayNameBody, service: Service) -> dict:
+def rename_session(sid: SessionId, body: DisplayNameBody, service: Service) -> dict:
     return service.rename_session(sid, body.display_name)
 
 
 @router.delete("/{sid}", response_model=models.SessionList, responses=NOT_FOUND,
                summary="Delete a session and everything in it (the last one is replaced by a fresh 'main')")
-def delete_session(sid: str, service: Service) -> dict:
+def delete_session(sid: SessionId, service: Service) -> dict:
     return service.delete_session(sid)

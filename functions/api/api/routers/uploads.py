@@ -7,6 +7,7 @@ from algocloud.ingest import Ingestion
 
 from .. import models
 from ..deps import Service
+from ..params import JobId, SessionId, UploadId
 from ..responses import OrjsonResponse
 from ..schemas import CompleteUploadBody, UploadBody
 from . import Responses
@@ -33,12 +34,12 @@ Ingest = Depends(get_ingestion)
         "ETag headers to `…/uploads/{upload_id}/complete`. Then name `upload_id` in `POST …/etl` or "
         "`POST …/data/from-json`. URLs expire after an hour; uploads never used go after a day."),
 )
-def create_upload(sid: str, body: UploadBody, ingestion: Ingestion = Ingest) -> Response:
+def create_upload(sid: SessionId, body: UploadBody, ingestion: Ingestion = Ingest) -> Response:
     return OrjsonResponse(ingestion.create_upload(sid, body.filename, body.size), status_code=201)
 
 
 @router.get("/uploads/{upload_id}", response_model=models.UploadStatus, responses=NOT_FOUND, summary="Whether an upload has arrived")
-def upload_status(sid: str, upload_id: str, ingestion: Ingestion = Ingest) -> dict:
+def upload_status(sid: SessionId, upload_id: UploadId, ingestion: Ingestion = Ingest) -> dict:
     return ingestion.upload_status(sid, upload_id)
 
 
@@ -48,7 +49,7 @@ def upload_status(sid: str, upload_id: str, ingestion: Ingestion = Ingest) -> di
                409: {"description": "not a multipart upload, or it was aborted"}},
     summary="Join a multipart upload's parts",
 )
-async def complete_upload(sid: str, upload_id: str, body: CompleteUploadBody, ingestion: Ingestion = Ingest) -> dict:
+async def complete_upload(sid: SessionId, upload_id: UploadId, body: CompleteUploadBody, ingestion: Ingestion = Ingest) -> dict:
     parts = sorted(body.parts, key=lambda part: part.part_number)
     etags = [part.etag for part in parts]
     if [part.part_number for part in parts] != list(range(1, len(parts) + 1)):
@@ -59,12 +60,12 @@ async def complete_upload(sid: str, upload_id: str, body: CompleteUploadBody, in
 
 
 @router.delete("/uploads/{upload_id}", status_code=204, responses=NOT_FOUND, summary="Abort or remove an upload")
-def abort_upload(sid: str, upload_id: str, ingestion: Ingestion = Ingest) -> Response:
+def abort_upload(sid: SessionId, upload_id: UploadId, ingestion: Ingestion = Ingest) -> Response:
     ingestion.abort_upload(sid, upload_id)
     return Response(status_code=204)
 
 
 @router.get("/etl/{job_id}", response_model=models.Job, responses={404: {"description": "session or job not found"}},
             summary="An ingestion job: status, progress, and the response of the ETL or from-json")
-def ingestion_job(sid: str, job_id: str, ingestion: Ingestion = Ingest) -> dict:
+def ingestion_job(sid: SessionId, job_id: JobId, ingestion: Ingestion = Ingest) -> dict:
     return ingestion.job(sid, job_id)
