@@ -51,7 +51,7 @@ def main(runs: int = 10) -> None:
         client.get("/health")
         built = deps.adapters(client.app.state.settings)
         repo, blobs, _queue = built.repo, built.blobs, built.queue
-        handler, _ = build_handlers(RunWorker(load_app_config(), repo, blobs))
+        handler, _ = build_handlers(RunWorker(load_app_config(), repo, blobs, built.accounts))
         driver = QueueDriver(SqsQueueConsumer(boto3.client("sqs", region_name=REGION), queue_url), handler)
 
         calls: Counter = Counter()

@@ -47,7 +47,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,7 +97,7 @@ class GatewayConfig:
     binary_media_types: tuple[str, ...] = ("*/*",)
     stage_throttle: tuple[float, int] | None = None  # (rate, burst); None: unthrottled
     require_api_key: bool = False
-    api_keys: dict[str, str] = field(default_factory=dict)  # key value -> key id
+    api_keys: Mapping[str, str] = field(default_factory=dict)  # key value -> key id (of enabled keys)
     usage_plan: UsagePlan | None = None
     timeout: float = INTEGRATION_TIMEOUT_SECONDS
     concurrency: int = 10  # the function's concurrent executions
@@ -123,7 +123,7 @@ def config_from_template(**overrides: Any) -> GatewayConfig:
 
     [api] = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::Api"]
     [settings] = api.get("MethodSettings", [{}])
-    plan = api["Auth"]["UsagePlan"]
+    [plan] = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::ApiGateway::UsagePlan"]
     responses = {kind: r["ResponseTemplates"]["application/json"]
                  for kind, r in api.get("GatewayResponses", {}).items() if "application/json" in r.get("ResponseTemplates", {})}
     keyless = tuple((e["Properties"]["Method"].upper(), e["Properties"]["Path"])

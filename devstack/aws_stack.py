@@ -27,6 +27,7 @@ import threading
 import time
 from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = {"Table": "algocloud-local", "Bucket": "algocloud-local", "RunQueue": "algocloud-runs.fifo",
@@ -102,12 +103,45 @@ class AwsLocalStack:
         from devstack.template import create_stateful_resources
 
         endpoint = self.environment["AWS_ENDPOINT_URL"]
-        self.dynamodb, self.s3, self.sqs = (boto3.client(s, endpoint_url=endpoint) for s in ("dynamodb", "s3", "sqs"))
+        self.dynamodb, self.s3, self.sqs, self.apigateway = (
+            boto3.client(s, endpoint_url=endpoint) for s in ("dynamodb", "s3", "sqs", "apigateway"))
         created = create_stateful_resources(self.dynamodb, self.s3, self.sqs, NAMES)
         self.environment["QUEUE_URL"] = created["RunQueue"]
         os.environ["QUEUE_URL"] = created["RunQueue"]
         self.state = StateStore(self.args.state_dir, self.dynamodb, self.s3, NAMES["Table"], NAMES["Bucket"])
         return created
+
+    @property
+    def _keys_file(self) -> Path:
+        return self.args.state_dir / "api-keys.json"
+
+    def save(self) -> None:
+        from devstack.local_keys import save_keys
+
+        self.state.save()
+        save_keys(self.apigateway, self.usage_plan_id, self._keys_file)
+
+    def restore_keys(self) -> None:
+        """The usage plan and its keys (as the operator CLI left them); `--api-key` values become
+        keys of a tenant named "local"."""
+        from algocloud.adapters.apigateway import ApiGatewayKeys
+        from algocloud.adapters.dynamodb_accounts import DynamoAccounts
+        from algocloud.operator import Operator
+        from devstack.apigateway import config_from_template
+        from devstack.local_keys import ensure_usage_plan, plan_keys, restore_keys
+
+        plan = config_from_template().usage_plan
+        assert plan is not None
+        self.usage_plan_id = ensure_usage_plan(self.apigateway, plan.rate, plan.burst, plan.daily_quota)
+        restore_keys(self.apigateway, self.usage_plan_id, self._keys_file)
+        operator = Operator(DynamoAccounts(self.dynamodb, NAMES["Table"]),
+                            ApiGatewayKeys(lambda: self.apigateway, self.usage_plan_id))
+        known = plan_keys(self.apigateway, self.usage_plan_id)
+        for value in self.args.api_key:
+            if value not in known:
+                if operator.accounts.find_tenant("local") is None:
+                    operator.create_tenant("local")
+                operator.issue_key("local", value)
 
     def restore(self) -> None:
         items, objects = self.state.restore()
@@ -152,16 +186,18 @@ class AwsLocalStack:
     def snapshot_loop(self) -> None:
         while not self.stopping.wait(SNAPSHOT_SECONDS):
             try:
-                self.state.save()
+                self.save()
             except Exception as exc:  # noqa: BLE001 - try again next time
                 print(f"state snapshot failed: {exc}", file=sys.stderr)
 
     def serve_api(self) -> None:
-        from devstack.apigateway import RestApiGateway, api_key_id, config_from_template
+        from devstack.apigateway import RestApiGateway, config_from_template
+        from devstack.local_keys import KeySource
         from devstack.stack import serve_api
 
-        keys = {value: api_key_id(value) for value in self.args.api_key}
-        overrides = {"require_api_key": True, "api_keys": keys} if keys else {}
+        keys = self.args.api_key
+        overrides: dict[str, Any] = {"api_keys": KeySource(self.apigateway, self.usage_plan_id),
+                                     "require_api_key": bool(keys)}
         if self.args.no_throttle:
             overrides["stage_throttle"] = None
         config = config_from_template(**overrides)
@@ -170,13 +206,16 @@ class AwsLocalStack:
 
         self.gateway = RestApiGateway(handler, config)
         throttle = "off" if config.stage_throttle is None else "{:g}/s, burst {}".format(*config.stage_throttle)
-        keys_line = (f"\n  API keys   {', '.join(f'{v} (id {i})' for v, i in keys.items())}; per key "
-                     f"{config.usage_plan.rate:g}/s, burst {config.usage_plan.burst}, {config.usage_plan.daily_quota}/day"
-                     if keys and config.usage_plan else "")
+        keys_line = (f"\n  API keys   required: {', '.join(keys)} (tenant \"local\"), and any the operator issues; "
+                     f"per key {config.usage_plan.rate:g}/s, burst {config.usage_plan.burst}, "
+                     f"{config.usage_plan.daily_quota}/day" if keys and config.usage_plan else "")
+        operator_line = (f"\n  operator   TABLE_NAME={NAMES['Table']} USAGE_PLAN_ID={self.usage_plan_id} "
+                         f"ALGOCLOUD_AWS_ENDPOINT_URL={self.environment['AWS_ENDPOINT_URL']} "
+                         "AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local .venv/bin/algocloud-admin …")
         serve_api(self.args.port,
                   f"  gateway    API Gateway emulation: stage /{config.stage}, throttle {throttle}{keys_line}\n"
                   f"  local AWS  {self.environment['AWS_ENDPOINT_URL']}  (state: {self.args.state_dir})\n"
-                  f"  workers    {self.args.workers} processes",
+                  f"  workers    {self.args.workers} processes{operator_line}",
                   app=self.gateway, root=f"/{config.stage}",
                   headers={"x-api-key": next(iter(keys))} if keys else None)
 
@@ -189,7 +228,7 @@ class AwsLocalStack:
         for process in self.processes:
             process.join(timeout=5)
         try:
-            self.state.save()
+            self.save()
             print(f"state saved to {self.args.state_dir}")
         finally:
             self.moto.stop()
@@ -204,6 +243,7 @@ def run(args: argparse.Namespace) -> int:
     queues = stack.start_aws()
     try:
         stack.restore()
+        stack.restore_keys()
         stack.start_workers(queues)
         threading.Thread(target=stack.snapshot_loop, daemon=True).start()
         threading.Thread(target=stack.supervise, daemon=True).start()

@@ -48,7 +48,7 @@ def build_consumer(state_dir: Path, slots: int, visibility_timeout: int | None =
     settings = BackendSettings(backend="embedded", state_dir=state_dir,
                                public_url=os.environ.get("ALGOCLOUD_PUBLIC_URL", "http://127.0.0.1:8051"))
     adapters = build_adapters(settings)
-    worker = RunWorker(config=load_app_config(), repo=adapters.repo, blobs=adapters.blobs)
+    worker = RunWorker(config=load_app_config(), repo=adapters.repo, blobs=adapters.blobs, accounts=adapters.accounts)
     if progress_interval is not None:
         worker.progress_interval = progress_interval
     runs, dead_letters = open_queues(state_dir, visibility_timeout, settings.sqlite_synchronous)

@@ -113,3 +113,26 @@ def sqs(aws_env):
 @pytest.fixture
 def main_id(client, base):
     return client.get(f"{base}/sessions").json()["default"]
+
+
+@pytest.fixture
+def accounts(settings):
+    """Tenants, keys and usage, on the backend's store (as the app sees them)."""
+    from api import deps
+
+    return deps.adapters(settings).accounts
+
+
+@pytest.fixture
+def operator(aws_env, accounts):
+    """The operator (algocloud-admin's core) on moto's API Gateway: a usage plan, keys in it.
+    `operator.gateway_keys` is what the API Gateway emulator reads the keys from."""
+    from algocloud.adapters.apigateway import ApiGatewayKeys
+    from algocloud.operator import Operator
+    from devstack.local_keys import KeySource, ensure_usage_plan
+
+    apigateway = boto3.client("apigateway", region_name=REGION)
+    plan = ensure_usage_plan(apigateway, rate=1000, burst=1000, daily_quota=100_000)
+    made = Operator(accounts, ApiGatewayKeys(lambda: apigateway, plan))
+    made.gateway_keys = KeySource(apigateway, plan)  # type: ignore[attr-defined]
+    return made

@@ -273,10 +273,10 @@ class Ingestion:
             self._save(session_id, job)
             if job.kind == "etl":
                 assert job.dataset_name is not None
-                job.result = self.service.run_etl(session_id, job.dataset_name, files)
+                job.result = self.service.run_etl(session_id, job.dataset_name, files, event_id=f"ingest:{job_id}")
                 job.status = "complete" if job.result["success"] else "failed"
             else:
-                job.result = self.service.import_dataset(session_id, files[0].content)
+                job.result = self.service.import_dataset(session_id, files[0].content, event_id=f"ingest:{job_id}")
                 job.status = "complete"
             self._discard(session_id, uploads)
         except DomainError as exc:  # the data (or the session) is at fault: retrying cannot help

@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from .domain import accounts as usage
 from .domain import pages
 from .domain.compare import MAX_SCENARIOS, MIN_SCENARIOS, compare
 from .domain.config import AppConfig
@@ -26,7 +27,7 @@ from .domain.errors import Conflict, DataFormatError, InvalidRequest, NotFound
 from .domain.etl import EtlResult, UploadedFile
 from .domain.names import clean_name, normal_form
 from .domain.pages import TableRows, build_pages, page_read, page_rows, stored_tables
-from .domain.ports import BlobStore, DatasetRecord, Repository, RunQueue, SessionRecord
+from .domain.ports import Accounts, BlobStore, DatasetRecord, KeyGateway, Repository, RunQueue, SessionRecord
 from .domain.scenario import RUN_FIELDS, Scenario, Status, now_iso
 from .run_message import RunMessage
 
@@ -121,6 +122,24 @@ def page_of[T](items: Sequence[T], key: Callable[[T], tuple[str, str]], limit: i
     return page, following
 
 
+def usage_report(accounts: Accounts, keys: KeyGateway | None, tenant_id: str, first_day: str | None = None,
+                 last_day: str | None = None) -> dict[str, Any]:
+    """A tenant's usage per day (days with nothing counted left out), with the API requests API
+    Gateway counted for its keys where it counts them (else `api_requests` is null)."""
+    first, last = usage.day_range(first_day, last_day)
+    days = {day.day: day.to_dict() for day in accounts.usage(tenant_id, first, last)}
+    key_ids = [key.key_id for key in accounts.keys_of(tenant_id)]
+    requests = keys.requests(key_ids, first, last) if keys is not None and key_ids else None
+    for day, count in (requests or {}).items():
+        if count:
+            days.setdefault(day, usage.UsageDay(tenant_id, day, {}).to_dict())
+    listed = [days[day] | {"api_requests": None if requests is None else requests.get(day, 0)}
+              for day in sorted(days)]
+    totals: dict[str, Any] = {name: sum(day[name] for day in listed) for name in usage.COUNTERS}
+    totals["api_requests"] = None if requests is None else sum(requests.values())
+    return {"tenant": tenant_id, "from": first, "to": last, "days": listed, "totals": totals}
+
+
 @dataclass
 class ScenarioService:
     config: AppConfig
@@ -128,6 +147,11 @@ class ScenarioService:
     blobs: BlobStore
     queue: RunQueue
     tenant: str
+    accounts: Accounts
+
+    def meter(self, day: str, event_id: str, increments: dict[str, float]) -> None:
+        """Count a usage event of this tenant (once per event id)."""
+        self.accounts.count(self.tenant, day, event_id, increments)
 
     # -- object keys ------------------------------------------------------------------
     def _session_prefix(self, session_id: str) -> str:
@@ -338,6 +362,7 @@ class ScenarioService:
             self.tenant, session.id, scenario.id, Status.FAILED, run_id=scenario.run_id,
             set_fields={"error": CANCELLED, "run_finished_at": now_iso()},
         )
+        self.meter(*usage.run_finished(cancelled))  # the same event id as the worker's: counted once
         return self.config.scenario_dict(cancelled)
 
     def compare_scenarios(self, sid: str, ids: Sequence[str], baseline: str | None) -> dict[str, Any]:
@@ -443,7 +468,10 @@ class ScenarioService:
         return {"key": key, "table": table, "offset": offset, "limit": limit, "total": entry["rows"],
                 "rows": rows, "next_offset": following if following < entry["rows"] else None}
 
-    def _save_datasource(self, session_id: str, ds: DataSource, overwrite: bool) -> None:
+    def _save_datasource(self, session_id: str, ds: DataSource, overwrite: bool, read_bytes: int = 0,
+                         event_id: str | None = None) -> None:
+        """Store the dataset, and count it: the bytes stored, and the rows and bytes read to build it
+        (once per `event_id`: an ingestion job's id, or a new one for a request)."""
         ds.name = clean_name(ds.name, "a dataset key", "metadata.name")
         record = self._store_payload(session_id, ds, dataset_object(ds))
         try:
@@ -453,6 +481,11 @@ class ScenarioService:
             raise
         if previous is not None:
             self._delete_objects(previous)
+        increments: dict[str, float] = {usage.BYTES_STORED: record.size_bytes}
+        if read_bytes:
+            rows = sum(len(ds.get_table(name)) for name in ds.list_tables())
+            increments |= {usage.BYTES_INGESTED: read_bytes, usage.ROWS_INGESTED: rows}
+        self.meter(usage.day_of(None), event_id or f"dataset:{uuid.uuid4().hex}", increments)
 
     def _dataset(self, session_id: str, key: str) -> DatasetRecord:
         record = self.repo.get_dataset(self.tenant, session_id, key)
@@ -514,24 +547,26 @@ class ScenarioService:
         self._save_datasource(session.id, source.derive(new_key), overwrite=False)
         return self._keys(session.id)
 
-    def import_dataset(self, sid: str, payload: bytes) -> dict[str, list[str]]:
+    def import_dataset(self, sid: str, payload: bytes, event_id: str | None = None) -> dict[str, list[str]]:
         """from-json: register the payload under the key it names (its metadata.name)."""
         session = self.session(sid)
         ds = self.config.datasource_cls.from_json(payload)
         try:
-            self._save_datasource(session.id, ds, overwrite=True)
+            self._save_datasource(session.id, ds, overwrite=True, read_bytes=len(payload), event_id=event_id)
         except (TypeError, ValueError, OverflowError) as exc:  # values no table can store
             raise DataFormatError(f"the data source cannot be stored: {exc}") from None
         return self._keys(session.id)
 
-    def run_etl(self, sid: str, dataset_name: str, files: Sequence[UploadedFile]) -> dict[str, Any]:
+    def run_etl(self, sid: str, dataset_name: str, files: Sequence[UploadedFile],
+                event_id: str | None = None) -> dict[str, Any]:
         session = self.session(sid)
         dataset_name = clean_name(dataset_name, "dataset_name", "dataset_name")
         if self.config.etl is None:
             raise DataFormatError("this application takes no file uploads (it has no ETL)")
         result: EtlResult = self.config.etl.run(files, dataset_name)
         if result.datasource is not None:
-            self._save_datasource(session.id, result.datasource, overwrite=True)
+            self._save_datasource(session.id, result.datasource, overwrite=True,
+                                  read_bytes=sum(len(file.content) for file in files), event_id=event_id)
         return {
             "dataset_name": dataset_name,
             "success": result.success,

@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from .domain import accounts as usage
 from .domain.config import AppConfig
 from .domain.datasource import DataSource
 from .domain.errors import InvalidTransition, NotFound, RunCancelled, RunFailed
-from .domain.ports import BlobStore, Repository
+from .domain.ports import Accounts, BlobStore, Repository
 from .domain.runner import execute
 from .domain.scenario import Scenario, Status, now_iso
 from .run_message import IngestMessage, QueueMessage, RunMessage
@@ -52,6 +53,7 @@ class RunWorker:
     config: AppConfig
     repo: Repository
     blobs: BlobStore
+    accounts: Accounts
     progress_interval: float = PROGRESS_INTERVAL_SECONDS
     clock: Callable[[], float] = time.monotonic
     # Stored datasets never change (a new version gets a new object key), so a
@@ -68,12 +70,14 @@ class RunWorker:
         if scenario is None:
             return Outcome.GONE
         if scenario.run_id != message.run_id or scenario.status not in (Status.QUEUED, Status.PROCESSING):
+            self._count_ended(message, scenario)
             return Outcome.STALE
         takeover = scenario.status == Status.PROCESSING
         try:
             scenario = self._transition(message, Status.PROCESSING, progress=0.0, run_started_at=now_iso())
         except (NotFound, InvalidTransition):
             return Outcome.STALE
+        self._count(message, usage.run_started(scenario))
         if takeover:
             logger.warning("taking over run %s after an interrupted attempt", message.run_id)
         try:
@@ -92,7 +96,7 @@ class RunWorker:
             return Outcome.FAILED
         attempts = f" after {receive_count} attempts" if receive_count else ""
         try:
-            self._transition(
+            failed = self._transition(
                 message, Status.FAILED, run_finished_at=now_iso(),
                 error=f"the run did not finish{attempts}: it timed out or the worker crashed",
             )
@@ -100,6 +104,7 @@ class RunWorker:
             return Outcome.GONE
         except InvalidTransition:
             return Outcome.STALE
+        self._count(message, usage.run_finished(failed))
         self.repo.clear_processing(message.tenant, message.session_id, message.run_id)
         return Outcome.FAILED
 
@@ -108,7 +113,7 @@ class RunWorker:
         from .ingest import Ingestion
         from .service import ScenarioService
 
-        service = ScenarioService(self.config, self.repo, self.blobs, _NoQueue(), message.tenant)
+        service = ScenarioService(self.config, self.repo, self.blobs, _NoQueue(), message.tenant, self.accounts)
         return Ingestion(service)
 
     def _transition(self, message: RunMessage, target: Status, **fields) -> Scenario:
@@ -137,10 +142,23 @@ class RunWorker:
 
     def _finish(self, message: RunMessage, status: Status, **fields) -> Outcome:
         try:
-            self._transition(message, status, run_finished_at=now_iso(), **fields)
+            finished = self._transition(message, status, run_finished_at=now_iso(), **fields)
         except (NotFound, InvalidTransition):
             return self._discard(message)
+        self._count(message, usage.run_finished(finished))
         return Outcome(str(status))
+
+    def _count(self, message: RunMessage, event: tuple[str, str, dict[str, float]]) -> None:
+        day, event_id, increments = event
+        self.accounts.count(message.tenant, day, event_id, increments)
+
+    def _count_ended(self, message: RunMessage, scenario: Scenario) -> None:
+        """A redelivered message of its run's end: count the end (once), in case the delivery that
+        ended it stopped before counting; the event id makes it a no-op otherwise."""
+        if scenario.run_id == message.run_id and scenario.status in (Status.COMPLETE, Status.FAILED):
+            if scenario.run_started_at:
+                self._count(message, usage.run_started(scenario))
+            self._count(message, usage.run_finished(scenario))
 
     def _discard(self, message: RunMessage) -> Outcome:
         """The scenario (or its session) was deleted mid-run: leave nothing behind.

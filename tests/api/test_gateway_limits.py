@@ -88,18 +88,20 @@ def test_any_other_response_over_the_limit_is_a_413_that_says_what_to_do(make_cl
     assert client.get(f"{root}/openapi.json").status_code == 200  # gzip brings it under
 
 
-def test_with_keys_required_the_docs_need_none_and_the_api_one(make_client, root):
+def test_with_keys_required_the_docs_need_none_and_the_api_one(make_client, root, operator):
     import re
 
-    from devstack.apigateway import api_key_id, config_from_template
+    from devstack.apigateway import config_from_template
 
-    keys = {"key-one": api_key_id("key-one")}
-    gateway = config_from_template(stage="Prod", stage_throttle=None, require_api_key=True, api_keys=keys)
+    operator.create_tenant("one")
+    operator.issue_key("one", "key-one-0123456789abcdef")
+    gateway = config_from_template(stage="Prod", stage_throttle=None, require_api_key=True,
+                                   api_keys=operator.gateway_keys)
     client = make_client(gateway=gateway, require_api_key=True)
     html = client.get(f"{root}/docs").text
     for asset in re.findall(r"""(?:src|href|url)\s*[=:]\s*["']([^"']+)["']""", html):
         assert client.get(asset).status_code == 200, asset
     assert client.get(f"{root}/redoc").status_code == 200
     assert client.get(f"{root}/api/v1/sessions").status_code == 403
-    listed = client.get(f"{root}/api/v1/sessions", headers={"x-api-key": "key-one"})
+    listed = client.get(f"{root}/api/v1/sessions", headers={"x-api-key": "key-one-0123456789abcdef"})
     assert listed.status_code == 200 and listed.json()["sessions"][0]["display_name"] == "main"

@@ -86,11 +86,19 @@ def test_docs_point_at_the_openapi_beside_them(client, root):
     assert f"'{root}/openapi.json'" in html or f'"{root}/openapi.json"' in html
 
 
-def test_tenants_are_isolated(invoke):
+def test_tenants_are_isolated(invoke, accounts):
+    from algocloud.domain.accounts import ApiKeyRecord, TenantRecord
+
     call = invoke(require_api_key=True)
+    key_ids = {}
+    for name in ("tenant-a", "tenant-b"):
+        tenant = TenantRecord.new(name)
+        accounts.create_tenant(tenant)
+        key_ids[name] = f"key{name[-1]}0000001"
+        accounts.add_key(ApiKeyRecord(key_ids[name], tenant.id))
 
     def as_tenant(tenant, name, **changes):
-        return call(event(name, api_key_id=tenant, **changes))
+        return call(event(name, api_key_id=key_ids[tenant], **changes))
 
     a_sessions = body_of(as_tenant("tenant-a", "api-get-sessions.json"))
     b_sessions = body_of(as_tenant("tenant-b", "api-get-sessions.json"))
@@ -112,8 +120,14 @@ def test_tenants_are_isolated(invoke):
     b_delete = as_tenant("tenant-b", "api-get-sessions.json", path=f"/api/v1/sessions/{a_main}", httpMethod="DELETE")
     assert b_delete["statusCode"] == 404
     assert body_of(as_tenant("tenant-a", "api-get-sessions.json"))["default"] == a_main
-    # no key, no access
+    # no key, no access; nor with a key of no tenant, a revoked one, or an id no key has
     assert call(event("api-get-sessions.json"))["statusCode"] == 403
+    for unknown in ("nokey00001", "T#x/../y", ""):
+        refused = call(event("api-get-sessions.json", api_key_id=unknown))
+        assert refused["statusCode"] == 403 and "detail" in body_of(refused), unknown
+    accounts.revoke_key(key_ids["tenant-b"], "2026-11-23T00:00:00+00:00")
+    refused = as_tenant("tenant-b", "api-get-sessions.json")
+    assert refused["statusCode"] == 403 and "revoked" in body_of(refused)["detail"]
 
 
 def test_importing_the_handler_does_not_import_pandas_or_openpyxl():

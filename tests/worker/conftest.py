@@ -13,7 +13,8 @@ def worker(client):
     from api import deps
 
     adapters = deps.adapters(client.api.state.settings)
-    return RunWorker(config=load_app_config(), repo=adapters.repo, blobs=adapters.blobs, progress_interval=0.2)
+    return RunWorker(config=load_app_config(), repo=adapters.repo, blobs=adapters.blobs, accounts=adapters.accounts,
+                     progress_interval=0.2)
 
 
 @pytest.fixture

@@ -271,6 +271,68 @@ class UploadTarget(BaseModel):
     parts: list[UploadPart] | None = Field(None, title="Parts")
 
 
+class UsageCounters(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    runs_started: int = Field(..., title="Runs Started")
+    runs_completed: int = Field(..., title="Runs Completed")
+    runs_failed: int = Field(..., title="Runs Failed")
+    """
+    cancelled runs included
+    """
+    compute_seconds: float = Field(..., title="Compute Seconds")
+    """
+    processing time of the runs that ended
+    """
+    bytes_ingested: int = Field(..., title="Bytes Ingested")
+    """
+    files read by ETL and from-json
+    """
+    rows_ingested: int = Field(..., title="Rows Ingested")
+    bytes_stored: int = Field(..., title="Bytes Stored")
+    """
+    dataset bytes written
+    """
+    api_requests: int | None = Field(..., title="Api Requests")
+    """
+    counted by API Gateway; null where it does not count
+    """
+
+
+class UsageDay(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    runs_started: int = Field(..., title="Runs Started")
+    runs_completed: int = Field(..., title="Runs Completed")
+    runs_failed: int = Field(..., title="Runs Failed")
+    """
+    cancelled runs included
+    """
+    compute_seconds: float = Field(..., title="Compute Seconds")
+    """
+    processing time of the runs that ended
+    """
+    bytes_ingested: int = Field(..., title="Bytes Ingested")
+    """
+    files read by ETL and from-json
+    """
+    rows_ingested: int = Field(..., title="Rows Ingested")
+    bytes_stored: int = Field(..., title="Bytes Stored")
+    """
+    dataset bytes written
+    """
+    api_requests: int | None = Field(..., title="Api Requests")
+    """
+    counted by API Gateway; null where it does not count
+    """
+    day: str = Field(..., title="Day")
+    """
+    YYYY-MM-DD (UTC)
+    """
+
+
 class ValidationError(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -446,3 +508,17 @@ class SessionList(BaseModel):
     """
     the id of the default session
     """
+
+
+class Usage(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    tenant: str = Field(..., title="Tenant")
+    from_: str = Field(..., alias="from", title="From")
+    to: str = Field(..., title="To")
+    days: list[UsageDay] = Field(..., title="Days")
+    """
+    the days with anything counted
+    """
+    totals: UsageCounters

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from algocloud.adapters.factory import Adapters, build_adapters
 from algocloud.appconfig import load_app_config
+from algocloud.domain.errors import InvalidRequest
 from algocloud.service import ScenarioService
 
 from .settings import ApiSettings, get_settings
@@ -29,20 +30,29 @@ def adapters(settings: ApiSettings) -> Adapters:
 # The dependencies are `async def`: they do no I/O once a tenant is bootstrapped, and a
 # sync dependency would cost a thread-pool round trip on every request.
 async def tenant_id(request: Request) -> str:
-    """The API key's id from API Gateway's request context when keys are required."""
+    """When keys are required: the tenant of the API key API Gateway accepted (its id is in the
+    request context), unless the key was revoked. One read per request, so a revocation holds at
+    once, even before API Gateway stops taking the key."""
     settings: ApiSettings = request.app.state.settings
     if not settings.require_api_key:
         return DEFAULT_TENANT
     event = request.scope.get("aws.event") or {}
     key_id = (event.get("requestContext") or {}).get("identity", {}).get("apiKeyId")
     if not key_id:
-        raise HTTPException(status_code=403, detail="an API key is required")
-    return str(key_id)
+        raise HTTPException(status_code=403, detail="an API key is required (the x-api-key header)")
+    try:
+        key = await run_in_threadpool(adapters(settings).accounts.get_key, str(key_id))
+    except InvalidRequest:
+        key = None
+    if key is None or not key.active:
+        raise HTTPException(status_code=403, detail="this API key was revoked or belongs to no tenant: "
+                                                    "ask the operator for a new one")
+    return key.tenant_id
 
 
 async def get_service(request: Request, tenant: Annotated[str, Depends(tenant_id)]) -> ScenarioService:
     built = adapters(request.app.state.settings)  # built once per container
-    service = ScenarioService(load_app_config(), built.repo, built.blobs, built.queue, tenant)
+    service = ScenarioService(load_app_config(), built.repo, built.blobs, built.queue, tenant, built.accounts)
     if not service.is_bootstrapped():
         await run_in_threadpool(service.ensure_tenant)  # a tenant's first request: storage I/O
     return service
@@ -56,4 +66,4 @@ def require_session_create(request: Request) -> None:
         raise HTTPException(status_code=403, detail="this deployment does not let clients create sessions")
 
 
-__all__ = ["Service", "get_settings", "require_session_create", "tenant_id"]
+__all__ = ["Service", "adapters", "get_settings", "require_session_create", "tenant_id"]

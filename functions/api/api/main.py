@@ -11,7 +11,7 @@ from . import errors
 from .encoding import NegotiatedGZip
 from .limits import RequestSizeLimit, ResponseSizeLimit
 from .models import ErrorBody
-from .routers import catalog, data, meta, scenarios, sessions, uploads
+from .routers import catalog, data, meta, scenarios, sessions, uploads, usage
 from .settings import ApiSettings, get_settings
 
 
@@ -45,7 +45,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
         app.include_router(local_blobs.router)
     app.include_router(meta.router)  # /health
-    for router in (meta.router, sessions.router, catalog.router, scenarios.router, data.router, uploads.router):
+    for router in (meta.router, sessions.router, catalog.router, scenarios.router, data.router, uploads.router,
+                   usage.router):
         app.include_router(router, prefix=settings.api_prefix)
     return app
 
@@ -60,6 +61,7 @@ TAGS = [
                                          "compared by KPI."},
     {"name": "data", "description": "Datasets: read, paged, derived, imported (from-json) and built by ETL."},
     {"name": "uploads", "description": "Files of any size straight to storage, and the ingestion jobs that read them."},
+    {"name": "usage", "description": "What the calling tenant used, per day (what it is billed on)."},
 ]
 
 

@@ -250,3 +250,26 @@ class Comparison(_Out):
     not_compared: list[ComparedScenario]
     kpis: list[KpiComparison]
     ranking: list[RankingRow]
+
+
+class UsageCounters(_Out):
+    runs_started: int
+    runs_completed: int
+    runs_failed: int = Field(description="cancelled runs included")
+    compute_seconds: float = Field(description="processing time of the runs that ended")
+    bytes_ingested: int = Field(description="files read by ETL and from-json")
+    rows_ingested: int
+    bytes_stored: int = Field(description="dataset bytes written")
+    api_requests: int | None = Field(description="counted by API Gateway; null where it does not count")
+
+
+class UsageDay(UsageCounters):
+    day: str = Field(description="YYYY-MM-DD (UTC)")
+
+
+class Usage(_Out):
+    tenant: str
+    from_: str = Field(alias="from")
+    to: str
+    days: list[UsageDay] = Field(description="the days with anything counted")
+    totals: UsageCounters

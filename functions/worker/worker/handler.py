@@ -13,7 +13,7 @@ from .lambda_adapter import Heartbeat, build_handlers
 
 _settings = backend_settings()
 _adapters = build_adapters(_settings)
-_worker = RunWorker(config=load_app_config(), repo=_adapters.repo, blobs=_adapters.blobs)
+_worker = RunWorker(config=load_app_config(), repo=_adapters.repo, blobs=_adapters.blobs, accounts=_adapters.accounts)
 _heartbeat = None
 if _settings.backend == "aws":
     from algocloud.adapters.aws import client

@@ -183,8 +183,8 @@ class _Cancelled(Exception):
         self.failed = failed
 
 
-class DynamoRepository:
-    """All table access. Methods take the tenant explicitly; nothing crosses tenants."""
+class DynamoTable:
+    """The table's low-level operations, shared by the repository and the accounts."""
 
     TRANSACTION_ATTEMPTS = 5
 
@@ -272,6 +272,11 @@ class DynamoRepository:
     def _check(self, pk: str, sk: str, condition: str = "attribute_exists(pk)", **expression: Any) -> dict:
         return {"ConditionCheck": {"TableName": self._table, "Key": _key(pk, sk),
                                    "ConditionExpression": condition, **expression}}
+
+
+
+class DynamoRepository(DynamoTable):
+    """Sessions, scenarios, datasets. Methods take the tenant explicitly; nothing crosses tenants."""
 
     # -- tenants and sessions -----------------------------------------------------
     def tenant_exists(self, tenant: str) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..domain.ports import BlobStore, Repository, RunQueue
+from ..domain.ports import Accounts, BlobStore, KeyGateway, Repository, RunQueue
 from .settings import BackendSettings
 
 
@@ -17,6 +17,8 @@ class Adapters:
     repo: Repository
     blobs: BlobStore
     queue: RunQueue
+    accounts: Accounts
+    keys: KeyGateway | None = None  # API Gateway's keys, when the deployment names its usage plan
 
 
 def build_adapters(settings: BackendSettings) -> Adapters:
@@ -26,21 +28,28 @@ def build_adapters(settings: BackendSettings) -> Adapters:
 
 
 def _aws(settings: BackendSettings) -> Adapters:
+    from .apigateway import ApiGatewayKeys
     from .aws import client
     from .dynamodb import DynamoRepository
+    from .dynamodb_accounts import DynamoAccounts
     from .s3 import S3BlobStore
     from .sqs import SqsRunQueue
 
     assert settings.table_name and settings.bucket_name and settings.queue_url  # checked by the settings
+    dynamodb = client("dynamodb", settings)
     return Adapters(
-        repo=DynamoRepository(client("dynamodb", settings), settings.table_name),
+        repo=DynamoRepository(dynamodb, settings.table_name),
         blobs=S3BlobStore(client("s3", settings), settings.bucket_name),
         queue=SqsRunQueue(client("sqs", settings), settings.queue_url),
+        accounts=DynamoAccounts(dynamodb, settings.table_name),
+        keys=(ApiGatewayKeys(lambda: client("apigateway", settings), settings.usage_plan_id)
+              if settings.usage_plan_id else None),
     )
 
 
 def _embedded(settings: BackendSettings) -> Adapters:
     from .embedded import open_queues, state_paths
+    from .embedded.accounts import SqliteAccounts
     from .embedded.blobs import FileBlobStore
     from .embedded.repository import SqliteRepository
 
@@ -51,4 +60,5 @@ def _embedded(settings: BackendSettings) -> Adapters:
         repo=SqliteRepository(paths["store"], settings.sqlite_synchronous),
         blobs=FileBlobStore(paths["blobs"], settings.public_url, settings.state_dir / "url-signing.key"),
         queue=runs,
+        accounts=SqliteAccounts(paths["store"], settings.sqlite_synchronous),
     )

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .accounts import ApiKeyRecord, TenantRecord, UsageDay
 from .scenario import Scenario, Status, now_iso
 
 if TYPE_CHECKING:
@@ -105,6 +106,51 @@ class Repository(Protocol):
     def set_processing(self, tenant: str, session_id: str, scenario_id: str, run_id: str) -> None: ...
 
     def clear_processing(self, tenant: str, session_id: str, run_id: str) -> None: ...
+
+
+class Accounts(Protocol):
+    """Tenants, the API keys that map to them, and per-day usage counters.
+
+    Tenant names are unique (Conflict). `count` adds `increments` to a
+    tenant's day once per `event_id`: it answers False, adding nothing, when
+    that event was counted before.
+    """
+
+    def create_tenant(self, tenant: TenantRecord) -> None: ...
+
+    def get_tenant(self, tenant_id: str) -> TenantRecord | None: ...
+
+    def find_tenant(self, id_or_name: str) -> TenantRecord | None: ...
+
+    def list_tenants(self) -> list[TenantRecord]: ...
+
+    def add_key(self, key: ApiKeyRecord) -> None: ...
+
+    def get_key(self, key_id: str) -> ApiKeyRecord | None: ...
+
+    def revoke_key(self, key_id: str, revoked_at: str) -> ApiKeyRecord: ...
+
+    def keys_of(self, tenant_id: str) -> list[ApiKeyRecord]: ...
+
+    def count(self, tenant_id: str, day: str, event_id: str, increments: Mapping[str, float]) -> bool: ...
+
+    def usage(self, tenant_id: str, first_day: str, last_day: str) -> list[UsageDay]: ...
+
+
+class KeyGateway(Protocol):
+    """API keys where requests arrive (API Gateway: keys in the deployment's usage plan)."""
+
+    def create_key(self, name: str, value: str) -> str:
+        """A new enabled key with this value, in the usage plan: its id."""
+        ...
+
+    def disable_key(self, key_id: str) -> None:
+        """The gateway refuses the key from now on (its id stays, for the records)."""
+        ...
+
+    def requests(self, key_ids: Sequence[str], first_day: str, last_day: str) -> dict[str, int] | None:
+        """Requests per day over these keys, or None where the gateway does not count them."""
+        ...
 
 
 class BlobStore(Protocol):

@@ -1,0 +1,145 @@
+"""`algocloud-admin`: the operator's command line (tenants, API keys, usage) for a deployment.
+
+    algocloud-admin --stack algocloud tenants create "Acme Logistics"
+    algocloud-admin --stack algocloud keys issue "Acme Logistics"        # prints the key once
+    algocloud-admin --stack algocloud keys rotate <key id>
+    algocloud-admin --stack algocloud keys revoke <key id>
+    algocloud-admin --stack algocloud usage --from 2026-11-01
+
+The deployment is named by --stack (its CloudFormation outputs TableName and UsagePlanId) or by
+TABLE_NAME and USAGE_PLAN_ID; AWS credentials and region as for the AWS CLI;
+ALGOCLOUD_AWS_ENDPOINT_URL points it at the local AWS emulation (`make local ARGS="--aws"` prints
+the line to use). Needs typer (pip install ".[admin]").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Annotated, Any
+
+import typer
+
+from .domain.errors import DomainError
+from .operator import Operator
+
+app = typer.Typer(help=__doc__, no_args_is_help=True)
+tenants_app = typer.Typer(help="Tenants: the paying consumers.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys: issue, rotate, revoke, list.", no_args_is_help=True)
+app.add_typer(tenants_app, name="tenants")
+app.add_typer(keys_app, name="keys")
+
+
+class _Context:
+    operator: Operator | None = None
+    stack: str | None = None
+
+
+context = _Context()
+
+
+def operator() -> Operator:
+    if context.operator is None:
+        context.operator = build_operator(context.stack)
+    return context.operator
+
+
+def build_operator(stack: str | None) -> Operator:
+    from .adapters.apigateway import ApiGatewayKeys
+    from .adapters.aws import _client
+    from .adapters.dynamodb_accounts import DynamoAccounts
+
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    endpoint = os.environ.get("ALGOCLOUD_AWS_ENDPOINT_URL") or None
+    table, plan = os.environ.get("TABLE_NAME"), os.environ.get("USAGE_PLAN_ID")
+    if stack:
+        described = _client("cloudformation", region, endpoint).describe_stacks(StackName=stack)["Stacks"][0]
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+        table, plan = outputs.get("TableName", table), outputs.get("UsagePlanId", plan)
+    if not table or not plan:
+        raise typer.BadParameter("name the deployment: --stack NAME, or TABLE_NAME and USAGE_PLAN_ID")
+    return Operator(DynamoAccounts(_client("dynamodb", region, endpoint), table),
+                    ApiGatewayKeys(lambda: _client("apigateway", region, endpoint), plan))
+
+
+def _show(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2, default=lambda o: o.__dict__))
+
+
+def _refusal(exc: DomainError) -> typer.Exit:
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(1)
+
+
+@app.callback()
+def main(stack: Annotated[str | None, typer.Option(envvar="ALGOCLOUD_STACK", help="the SAM stack's name")] = None,
+         ) -> None:
+    context.stack = stack
+
+
+@tenants_app.command("create")
+def tenants_create(name: str) -> None:
+    """A new tenant (its id is what its data is stored under)."""
+    try:
+        _show(operator().create_tenant(name))
+    except DomainError as exc:
+        raise _refusal(exc) from None
+
+
+@tenants_app.command("list")
+def tenants_list() -> None:
+    ops = operator()
+    _show([{**tenant.__dict__, "keys": ops.accounts.keys_of(tenant.id)} for tenant in ops.accounts.list_tenants()])
+
+
+@keys_app.command("issue")
+def keys_issue(tenant: Annotated[str, typer.Argument(help="the tenant's id or name")]) -> None:
+    """A new API key for the tenant: its value is printed once, keep it."""
+    try:
+        issued = operator().issue_key(tenant)
+    except DomainError as exc:
+        raise _refusal(exc) from None
+    _show({"key_id": issued.record.key_id, "tenant_id": issued.record.tenant_id, "value": issued.value})
+
+
+@keys_app.command("rotate")
+def keys_rotate(key_id: str) -> None:
+    """A new key for the same tenant (printed once); the old one is revoked."""
+    try:
+        issued, old = operator().rotate_key(key_id)
+    except DomainError as exc:
+        raise _refusal(exc) from None
+    _show({"key_id": issued.record.key_id, "tenant_id": issued.record.tenant_id, "value": issued.value,
+           "revoked": old.key_id})
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str) -> None:
+    """The key stops working at once (API Gateway disables it; the API refuses it)."""
+    try:
+        _show(operator().revoke_key(key_id))
+    except DomainError as exc:
+        raise _refusal(exc) from None
+
+
+@keys_app.command("list")
+def keys_list(tenant: str) -> None:
+    try:
+        ops = operator()
+        _show(ops.accounts.keys_of(ops.tenant(tenant).id))
+    except DomainError as exc:
+        raise _refusal(exc) from None
+
+
+@app.command("usage")
+def usage(first: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD")] = None,
+          last: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD")] = None) -> None:
+    """Every tenant's usage per day (runs, compute seconds, bytes, API requests)."""
+    try:
+        _show(operator().report(first, last))
+    except DomainError as exc:
+        raise _refusal(exc) from None
+
+
+if __name__ == "__main__":
+    app(prog_name="algocloud-admin")

@@ -1,0 +1,131 @@
+"""Paying consumers: tenants, the API keys that act for them, and what they used per day.
+
+A tenant is its own record with its own id; an API key (API Gateway's key id)
+maps to one tenant and can be revoked, so a consumer's keys can be rotated
+without touching its data. Usage is counted per tenant and UTC day, each
+event once: every count carries an event id and a repeated id adds nothing
+(a redelivered message, a retried request, a worker taking over a run).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from .errors import InvalidRequest
+from .scenario import Scenario, Status, now_iso
+
+# What is counted, per tenant and day.
+RUNS_STARTED = "runs_started"
+RUNS_COMPLETED = "runs_completed"
+RUNS_FAILED = "runs_failed"  # cancelled runs included
+COMPUTE_SECONDS = "compute_seconds"  # run_started_at -> run_finished_at of runs that started
+BYTES_INGESTED = "bytes_ingested"  # files read by ETL / from-json
+ROWS_INGESTED = "rows_ingested"
+BYTES_STORED = "bytes_stored"  # dataset bytes written to storage that day
+COUNTERS = (RUNS_STARTED, RUNS_COMPLETED, RUNS_FAILED, COMPUTE_SECONDS, BYTES_INGESTED, ROWS_INGESTED,
+            BYTES_STORED)
+EVENT_RETENTION_DAYS = 14  # how long an event id is remembered (longer than any redelivery)
+MAX_USAGE_DAYS = 366
+
+# API Gateway key ids are 10 lowercase alphanumerics; anything else is refused before it
+# can become part of a storage key.
+_KEY_ID = re.compile(r"[A-Za-z0-9]{1,64}")
+_TENANT_ID = re.compile(r"t-[0-9a-f]{16}|default")
+
+
+@dataclass(frozen=True)
+class TenantRecord:
+    id: str
+    name: str
+    created_at: str = field(default_factory=now_iso)
+
+    @classmethod
+    def new(cls, name: str) -> TenantRecord:
+        name = name.strip()
+        if not name or len(name) > 200:
+            raise InvalidRequest("a tenant needs a name of 1 to 200 characters")
+        return cls(id=f"t-{secrets.token_hex(8)}", name=name)
+
+
+@dataclass(frozen=True)
+class ApiKeyRecord:
+    key_id: str  # API Gateway's id of the key (never its value)
+    tenant_id: str
+    created_at: str = field(default_factory=now_iso)
+    revoked_at: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+@dataclass(frozen=True)
+class UsageDay:
+    tenant_id: str
+    day: str  # YYYY-MM-DD (UTC)
+    counters: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"day": self.day, **{name: _number(self.counters.get(name, 0)) for name in COUNTERS}}
+
+
+def checked_key_id(key_id: str) -> str:
+    if not _KEY_ID.fullmatch(key_id):
+        raise InvalidRequest("not an API key id")
+    return key_id
+
+
+def checked_tenant_id(tenant_id: str) -> str:
+    if not _TENANT_ID.fullmatch(tenant_id):
+        raise InvalidRequest(f"not a tenant id: {tenant_id!r}")
+    return tenant_id
+
+
+def checked_counters(increments: Mapping[str, float]) -> Mapping[str, float]:
+    unknown = set(increments) - set(COUNTERS)
+    if unknown:
+        raise ValueError(f"not usage counters: {sorted(unknown)}")
+    return increments
+
+
+def day_of(timestamp: str | None) -> str:
+    """The UTC day of an ISO timestamp (today when there is none)."""
+    moment = datetime.fromisoformat(timestamp) if timestamp else datetime.now(UTC)
+    return moment.astimezone(UTC).date().isoformat()
+
+
+def day_range(first: str | None, last: str | None) -> tuple[str, str]:
+    """A checked range of days, by default the last 30 (today included)."""
+    try:
+        end = date.fromisoformat(last) if last else datetime.now(UTC).date()
+        start = date.fromisoformat(first) if first else end - timedelta(days=29)
+    except ValueError:
+        raise InvalidRequest("days are YYYY-MM-DD") from None
+    if start > end or (end - start).days >= MAX_USAGE_DAYS:
+        raise InvalidRequest(f"from must not be after to, and at most {MAX_USAGE_DAYS} days apart")
+    return start.isoformat(), end.isoformat()
+
+
+def run_started(scenario: Scenario) -> tuple[str, str, dict[str, float]]:
+    """(day, event id, increments) of a run that started processing."""
+    return day_of(scenario.run_started_at), f"started:{scenario.run_id}", {RUNS_STARTED: 1}
+
+
+def run_finished(scenario: Scenario) -> tuple[str, str, dict[str, float]]:
+    """(day, event id, increments) of a run that ended complete or failed (cancelled too)."""
+    counter = RUNS_COMPLETED if scenario.status == Status.COMPLETE else RUNS_FAILED
+    increments: dict[str, float] = {counter: 1}
+    if scenario.run_started_at and scenario.run_finished_at:
+        seconds = (datetime.fromisoformat(scenario.run_finished_at)
+                   - datetime.fromisoformat(scenario.run_started_at)).total_seconds()
+        increments[COMPUTE_SECONDS] = round(max(0.0, seconds), 3)
+    return day_of(scenario.run_finished_at), f"finished:{scenario.run_id}", increments
+
+
+def _number(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else round(float(value), 3)

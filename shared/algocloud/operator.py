@@ -1,0 +1,73 @@
+"""What an operator does for paying consumers: tenants, their API keys, their usage.
+
+A key is created in API Gateway (in the deployment's usage plan, so its
+throttle and quota apply) and registered to its tenant in the table; its value
+is shown once and stored nowhere of ours. Rotating issues a new key for the
+same tenant and revokes the old one, so the tenant's data stays where it is.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from .domain.accounts import ApiKeyRecord, TenantRecord
+from .domain.errors import NotFound
+from .domain.ports import Accounts, KeyGateway
+from .domain.scenario import now_iso
+from .service import usage_report
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    record: ApiKeyRecord
+    value: str  # shown once
+
+
+@dataclass
+class Operator:
+    accounts: Accounts
+    keys: KeyGateway
+
+    def create_tenant(self, name: str) -> TenantRecord:
+        tenant = TenantRecord.new(name)
+        self.accounts.create_tenant(tenant)
+        return tenant
+
+    def tenant(self, id_or_name: str) -> TenantRecord:
+        found = self.accounts.find_tenant(id_or_name)
+        if found is None:
+            raise NotFound(f"no tenant '{id_or_name}'")
+        return found
+
+    def issue_key(self, tenant_id_or_name: str, value: str | None = None) -> IssuedKey:
+        tenant = self.tenant(tenant_id_or_name)
+        value = value or secrets.token_urlsafe(30)  # 40 characters (API Gateway wants at least 20)
+        key_id = self.keys.create_key(f"{tenant.name} {now_iso()}", value)
+        record = ApiKeyRecord(key_id=key_id, tenant_id=tenant.id)
+        try:
+            self.accounts.add_key(record)
+        except BaseException:
+            self.keys.disable_key(key_id)  # a key of no tenant must not stay usable
+            raise
+        return IssuedKey(record, value)
+
+    def revoke_key(self, key_id: str) -> ApiKeyRecord:
+        if self.accounts.get_key(key_id) is None:
+            raise NotFound(f"no API key '{key_id}'")
+        self.keys.disable_key(key_id)
+        return self.accounts.revoke_key(key_id, now_iso())
+
+    def rotate_key(self, key_id: str) -> tuple[IssuedKey, ApiKeyRecord]:
+        """A new key for the old key's tenant, then the old one revoked: (new, old)."""
+        old = self.accounts.get_key(key_id)
+        if old is None:
+            raise NotFound(f"no API key '{key_id}'")
+        issued = self.issue_key(old.tenant_id)
+        return issued, self.revoke_key(key_id)
+
+    def report(self, first_day: str | None = None, last_day: str | None = None) -> list[dict[str, Any]]:
+        """Every tenant's usage over the days (see service.usage_report)."""
+        return [usage_report(self.accounts, self.keys, tenant.id, first_day, last_day) | {"name": tenant.name}
+                for tenant in self.accounts.list_tenants()]
