@@ -168,7 +168,12 @@ def test_api_keys_guard_every_method_but_the_cors_preflight(require_api_key):
         assert bool(paths[path][any_method].get("security")) is require_api_key
     assert not paths["/{proxy+}"]["options"].get("security")
     kinds = {resource["Type"] for resource in output["Resources"].values()}
-    assert {"AWS::ApiGateway::UsagePlan", "AWS::ApiGateway::ApiKey", "AWS::Lambda::EventSourceMapping"} <= kinds
+    assert {"AWS::ApiGateway::UsagePlan", "AWS::Lambda::EventSourceMapping"} <= kinds
+    # keys are issued per tenant by the operator (algocloud-admin), never by the template
+    assert "AWS::ApiGateway::ApiKey" not in kinds
+    [plan] = [r["Properties"] for r in output["Resources"].values() if r["Type"] == "AWS::ApiGateway::UsagePlan"]
+    [stage] = plan["ApiStages"]
+    assert stage["ApiId"] == {"Ref": "Api"} and output["Outputs"]["UsagePlanId"]["Value"] == {"Ref": "UsagePlan"}
 
 
 def test_the_worker_event_source_reports_partial_failures_and_caps_concurrency():
