@@ -194,7 +194,8 @@ class LambdaContext:
     aws_request_id: str
     deadline: float
     function_name: str = "algocloud-api"
-    memory_limit_in_mb: int = 1024
+    memory_limit_in_mb: int = 1769
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:algocloud-api"
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self.deadline - time.monotonic()) * 1000))

@@ -27,6 +27,8 @@ class _Context:
     function_name: str = "algocloud-worker-local"
     aws_request_id: str = "local"
     deadline: float = 0.0
+    memory_limit_in_mb: int = 1769
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:algocloud-worker-local"
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self.deadline - time.monotonic()) * 1000))

@@ -11,10 +11,15 @@ at most one scenario per session processing, while sessions run in parallel.
 
 from __future__ import annotations
 
+import contextvars
 from typing import Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+# The id of the request being served (API Gateway's request id): every message queued while
+# serving it carries it, so the worker's logs of that run can be found from the request.
+correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
 
 
 class _SessionMessage(BaseModel):
@@ -25,6 +30,7 @@ class _SessionMessage(BaseModel):
     version: int = 1
     tenant: str
     session_id: str
+    correlation_id: str | None = Field(default_factory=lambda: correlation_id.get())
 
     @property
     def group_id(self) -> str:

@@ -12,11 +12,11 @@
 
 from __future__ import annotations
 
-import contextvars
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -29,11 +29,32 @@ NAMESPACE = "algocloud"
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-tracer = Tracer(service=SERVICE)
+# The X-Ray SDK costs ~150 ms of cold start to import: only where traces go (on Lambda, unless
+# POWERTOOLS_TRACE_DISABLED), not in tests or the local stack.
+TRACING = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")) and \
+    os.environ.get("POWERTOOLS_TRACE_DISABLED", "").lower() not in ("1", "true")
 copy_config_to_registered_loggers(source_logger=logger, include={"algocloud"})
 
-# The request's correlation id while a request is served (the service puts it into queue messages).
-correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
+LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def instrumented(handler: LambdaHandler, correlation_id_path: str | None = None) -> LambdaHandler:
+    """A Lambda handler with Powertools around it: logs with the Lambda context (and the
+    correlation id at `correlation_id_path` of the event, if given), its metrics flushed (EMF)
+    at the end of the invocation, the invocation and its AWS calls traced (X-Ray)."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_id_path)
+    @metrics.log_metrics
+    def instrumented_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return handler(event, context)
+
+    if not TRACING:
+        return instrumented_handler
+    from aws_lambda_powertools import Tracer
+
+    tracer = Tracer(service=SERVICE)  # patches boto3: every AWS call is a subsegment
+    return tracer.capture_lambda_handler(instrumented_handler, capture_response=False)  # answers can be MBs
+
 
 _USAGE_METRICS = {
     usage.RUNS_STARTED: ("RunsStarted", MetricUnit.Count),

@@ -8,6 +8,7 @@ from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 
 from . import errors
+from .correlation import CorrelationId
 from .encoding import NegotiatedGZip
 from .limits import RequestSizeLimit, ResponseSizeLimit
 from .models import ErrorBody
@@ -38,7 +39,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["*"], allow_headers=["*"],
+            expose_headers=["x-correlation-id", "x-next-cursor", "link"],
         )
+    app.add_middleware(CorrelationId)  # outermost: every answer, refusals included, carries it
 
     if settings.backend == "embedded":
         from .routers import local_blobs

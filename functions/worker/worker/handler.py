@@ -7,6 +7,7 @@
 from algocloud.adapters.factory import build_adapters
 from algocloud.adapters.settings import backend_settings
 from algocloud.appconfig import load_app_config
+from algocloud.telemetry import instrumented
 from algocloud.worker import RunWorker
 
 from .lambda_adapter import Heartbeat, build_handlers
@@ -19,4 +20,6 @@ if _settings.backend == "aws":
     from algocloud.adapters.aws import client
 
     _heartbeat = Heartbeat(client("sqs", _settings), _settings.run_visibility_seconds)
-handler, dead_letter_handler = build_handlers(_worker, _heartbeat)
+_runs, _dead_letters = build_handlers(_worker, _heartbeat)
+# Each record sets its own correlation id (the request's that queued it).
+handler, dead_letter_handler = instrumented(_runs), instrumented(_dead_letters)

@@ -14,19 +14,19 @@ the run is taken over, instead of after the queue's 30 minutes.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from algocloud.run_message import QueueMessage, parse_message
-from algocloud.worker import RunWorker
-
-logger = Logger(service="algocloud-worker")
+from algocloud.run_message import QueueMessage, RunMessage, parse_message
+from algocloud.telemetry import NAMESPACE, logger, metrics
+from algocloud.worker import Outcome, RunWorker
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 HEARTBEAT_VISIBILITY_SECONDS = 60
@@ -57,7 +57,7 @@ class Heartbeat:
             while not stop.wait(self.seconds / 3):
                 try:
                     self._hide(url, record.receipt_handle)
-                except Exception:
+                except Exception:  # noqa: BLE001 - logged; the next beat tries again
                     logger.warning("heartbeat failed", exc_info=True)
 
         thread = threading.Thread(target=beat, name="heartbeat", daemon=True)
@@ -80,6 +80,20 @@ def _message(record: SQSRecord) -> QueueMessage | None:
         return None
 
 
+def _log_as(message: QueueMessage) -> None:
+    """This record's logs carry the request's correlation id (from the API) and what it is."""
+    logger.set_correlation_id(message.correlation_id)
+    logger.append_keys(work=message.log_id, tenant=message.tenant, session_id=message.session_id)
+
+
+def _count_run(outcome: Outcome, seconds: float) -> None:
+    with single_metric(name="Runs", unit=MetricUnit.Count, value=1, namespace=NAMESPACE,
+                       default_dimensions=metrics.default_dimensions) as metric:
+        metric.add_dimension(name="Outcome", value=str(outcome))
+    if outcome in (Outcome.COMPLETE, Outcome.FAILED):
+        metrics.add_metric(name="RunDuration", unit=MetricUnit.Seconds, value=round(seconds, 3))
+
+
 def build_handlers(worker: RunWorker, heartbeat: Heartbeat | None = None) -> tuple[Handler, Handler]:
     """(run handler for the queue, give-up handler for its dead-letter queue)."""
 
@@ -87,12 +101,17 @@ def build_handlers(worker: RunWorker, heartbeat: Heartbeat | None = None) -> tup
         message = _message(record)
         if message is None:
             return
-        logger.append_keys(work=message.log_id)
+        _log_as(message)
+        started = time.time()
+        metrics.add_metric(name="QueueWait", unit=MetricUnit.Milliseconds,
+                           value=max(0, started * 1000 - int(record.attributes.sent_timestamp)))
         if heartbeat is None:
             outcome = worker.handle(message)
         else:
             with heartbeat.keep(record):
                 outcome = worker.handle(message)
+        if isinstance(message, RunMessage):
+            _count_run(outcome, time.time() - started)
         logger.info("message handled", extra={"outcome": str(outcome),
                                           "receive_count": record.attributes.approximate_receive_count})
 
@@ -100,6 +119,7 @@ def build_handlers(worker: RunWorker, heartbeat: Heartbeat | None = None) -> tup
         message = _message(record)
         if message is None:
             return
+        _log_as(message)
         count = record.attributes.approximate_receive_count
         outcome = worker.give_up(message, int(count) if count else None)
         logger.warning("work given up", extra={"outcome": str(outcome), "work": message.log_id})

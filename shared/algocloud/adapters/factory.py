@@ -6,6 +6,7 @@ boto3) are imported only when that backend is chosen.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from ..domain.ports import Accounts, BlobStore, KeyGateway, Repository, RunQueue
@@ -22,9 +23,12 @@ class Adapters:
 
 
 def build_adapters(settings: BackendSettings) -> Adapters:
-    if settings.backend == "embedded":
-        return _embedded(settings)
-    return _aws(settings)
+    built = _embedded(settings) if settings.backend == "embedded" else _aws(settings)
+    if settings.emit_metrics:
+        from ..telemetry import MeteredAccounts
+
+        built = dataclasses.replace(built, accounts=MeteredAccounts(built.accounts))
+    return built
 
 
 def _aws(settings: BackendSettings) -> Adapters:

@@ -33,6 +33,8 @@ class BackendSettings(BaseSettings):
         None, validation_alias=AliasChoices("algocloud_aws_endpoint_url", "aws_endpoint_url"))
     aws_region: str = "us-east-1"
     usage_plan_id: str | None = None  # API Gateway's usage plan of the consumers' keys (USAGE_PLAN_ID)
+    # counted usage also as CloudWatch metrics (EMF, in the Lambda functions' logs)
+    emit_metrics: bool = Field(False, validation_alias=AliasChoices("algocloud_metrics", "emit_metrics"))
     # a live run's message stays hidden this long at a time (renewed by a heartbeat): a crashed
     # worker's run is taken over within it
     run_visibility_seconds: int = Field(60, ge=2, le=900)

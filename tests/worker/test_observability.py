@@ -1,0 +1,61 @@
+"""Logs and metrics as the Lambda functions write them (Powertools): one service name, the
+request's correlation id from API Gateway into the worker's logs, EMF metrics of runs and usage."""
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+pytestmark = pytest.mark.parametrize("backend_name", ["aws"])  # the Lambda handlers
+
+
+def json_lines(text: str) -> list[dict]:
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("{"):
+            try:
+                lines.append(json.loads(line))
+            except ValueError:
+                pass
+    return lines
+
+
+def test_a_runs_logs_carry_the_requests_correlation_id_and_metrics_are_emitted(settings, backend, capfd):
+    from aws_lambda_powertools.logging import correlation_paths
+
+    from algocloud.appconfig import load_app_config
+    from algocloud.telemetry import SERVICE, instrumented
+    from algocloud.worker import RunWorker
+    from api import deps
+    from api.lambda_adapter import build_handler
+    from api.main import create_app
+    from devstack.apigateway import RestApiGateway, config_from_template
+    from devstack.driver import QueueDriver
+    from worker.lambda_adapter import build_handlers
+
+    app = create_app(settings.model_copy(update={"emit_metrics": True}))
+    api = TestClient(RestApiGateway(instrumented(build_handler(app), correlation_paths.API_GATEWAY_REST),
+                                    config_from_template(stage="Prod", stage_throttle=None)))
+    base = "/Prod/api/v1"
+    made = api.post(f"{base}/sessions/main/scenarios", json={"tag": "traced", "dataset_key": "Master data",
+                                                             "algo_name": "Instant"}).json()
+    queued = api.post(f"{base}/sessions/main/scenarios/{made['id']}/run")
+    request_id = queued.headers["x-amzn-requestid"]
+    assert queued.status_code == 202 and queued.headers["x-correlation-id"] == request_id
+
+    adapters = deps.adapters(app.state.settings)
+    worker = RunWorker(load_app_config(), adapters.repo, adapters.blobs, adapters.accounts)
+    runs, _ = build_handlers(worker)
+    QueueDriver(backend.runs, instrumented(runs)).drain()
+    assert api.get(f"{base}/sessions/main/scenarios/{made['id']}").json()["status"] == "complete"
+
+    lines = json_lines(capfd.readouterr().out)
+    handled = [line for line in lines if line.get("message") == "message handled"]
+    assert handled and all(line["correlation_id"] == request_id for line in handled)
+    assert {line["service"] for line in handled} == {SERVICE} and handled[0]["function_name"]
+    assert handled[0]["outcome"] == "complete" and handled[0]["tenant"] == "default"
+    emitted = {m["Name"] for line in lines if "_aws" in line
+               for directive in line["_aws"]["CloudWatchMetrics"] for m in directive["Metrics"]}
+    assert {"QueueWait", "Runs", "RunDuration", "RunsStarted", "RunsCompleted", "ComputeSeconds"} <= emitted
+    runs_metric = next(line for line in lines if "_aws" in line and "Runs" in line)
+    assert runs_metric["Outcome"] == "complete" and runs_metric["Runs"] in (1, [1.0])
