@@ -102,6 +102,8 @@ class GatewayConfig:
     timeout: float = INTEGRATION_TIMEOUT_SECONDS
     concurrency: int = 10  # the function's concurrent executions
     responses: dict[str, str] = field(default_factory=dict)  # gateway response type -> JSON template
+    # gateway response type -> header -> value: 'a literal' or method.request.header.<name>
+    response_headers: dict[str, dict[str, str]] = field(default_factory=dict)
     # Routes that need no key even when keys are required: (method, path template).
     keyless: tuple[tuple[str, str], ...] = (("OPTIONS", "/{proxy+}"),)
 
@@ -126,6 +128,8 @@ def config_from_template(**overrides: Any) -> GatewayConfig:
     [plan] = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::ApiGateway::UsagePlan"]
     responses = {kind: r["ResponseTemplates"]["application/json"]
                  for kind, r in api.get("GatewayResponses", {}).items() if "application/json" in r.get("ResponseTemplates", {})}
+    response_headers = {kind: r["ResponseParameters"]["Headers"]
+                        for kind, r in api.get("GatewayResponses", {}).items() if "ResponseParameters" in r}
     keyless = tuple((e["Properties"]["Method"].upper(), e["Properties"]["Path"])
                     for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::Function"
                     for e in r["Properties"].get("Events", {}).values()
@@ -133,6 +137,7 @@ def config_from_template(**overrides: Any) -> GatewayConfig:
     config = GatewayConfig(
         keyless=keyless,
         responses=responses,
+        response_headers=response_headers,
         stage=value(api["StageName"]),
         binary_media_types=tuple(t.replace("~1", "/") for t in api.get("BinaryMediaTypes", [])),
         stage_throttle=(float(value(settings["ThrottlingRateLimit"])), int(value(settings["ThrottlingBurstLimit"]))),
@@ -161,6 +166,7 @@ class GatewayResponse:
     status: int
     headers: list[tuple[bytes, bytes]]
     body: bytes
+    kind: str | None = None  # a gateway response type: API Gateway answered, not the Lambda
 
 
 # API Gateway's own answers: response type -> (status, x-amzn-ErrorType, message), from
@@ -232,7 +238,8 @@ class RestApiGateway:
         if scope["type"] != "http":
             return
         response = await self.respond(scope, receive)
-        headers = [*response.headers, (b"content-length", str(len(response.body)).encode())]
+        headers = [*response.headers, *self._response_parameters(response, scope),
+                   (b"content-length", str(len(response.body)).encode())]
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
 
@@ -278,7 +285,22 @@ class RestApiGateway:
         fallback = "DEFAULT_4XX" if status < 500 else "DEFAULT_5XX"
         template = self.config.responses.get(kind) or self.config.responses.get(fallback) or DEFAULT_TEMPLATE
         headers = [(b"content-type", b"application/json"), (b"x-amzn-errortype", error_type.encode())]
-        return GatewayResponse(status, headers, render_template(template, message))
+        return GatewayResponse(status, headers, render_template(template, message), kind)
+
+    def _response_parameters(self, response: GatewayResponse, scope) -> list[tuple[bytes, bytes]]:
+        """The template's headers of a gateway response (its type's, else DEFAULT_4XX/5XX's)."""
+        if response.kind is None:
+            return []
+        fallback = "DEFAULT_4XX" if response.status < 500 else "DEFAULT_5XX"
+        mapping = self.config.response_headers.get(response.kind) or self.config.response_headers.get(fallback, {})
+        request = {k.decode("latin-1").lower(): v for k, v in scope["headers"]}
+        headers = []
+        for name, source in mapping.items():
+            if source.startswith("'") and source.endswith("'"):
+                headers.append((name.lower().encode(), source[1:-1].encode()))
+            elif source.lower().startswith("method.request.header.") and source[22:].lower() in request:
+                headers.append((name.lower().encode(), request[source[22:].lower()]))
+        return headers
 
     def _edge_too_large(self) -> GatewayResponse:
         body = f"HTTP content length exceeded {EDGE_PAYLOAD_LIMIT} bytes.".encode()

@@ -143,3 +143,10 @@ def test_the_templates_keyless_routes_need_no_key():
     for path in ("/Prod/api/v1/sessions", "/Prod/static-offline-docs", "/Prod/docs/x"):
         assert client.get(path).status_code == 403, path
     assert client.post("/Prod/docs").status_code == 403  # GET only
+
+
+def test_gateway_refusals_carry_the_templates_cors_headers():
+    client = gateway(require_api_key=True, api_keys={"k" * 20: "id1"})
+    refused = client.get("/Prod/api/v1/sessions", headers={"origin": "https://app.example"})
+    assert refused.status_code == 403 and refused.headers["access-control-allow-origin"] == "https://app.example"
+    assert refused.headers["vary"] == "Origin" and refused.json()["detail"]

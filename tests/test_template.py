@@ -63,7 +63,7 @@ def test_worker_concurrency_is_capped_within_its_reservation():
 
 
 def test_dead_letter_queue_depth_raises_an_alarm():
-    [alarm] = resources_of_type(TEMPLATE, "AWS::CloudWatch::Alarm").values()
+    alarm = props("DeadLetterAlarm")
     assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["RunDeadLetterQueue", "QueueName"]}
     assert alarm["Threshold"] == 0 and alarm["ComparisonOperator"] == "GreaterThanThreshold"
 
@@ -122,7 +122,7 @@ def test_outputs_name_what_a_deployer_needs():
 def test_function_settings_come_from_parameters():
     api_env = props("ApiFunction")["Environment"]["Variables"]
     assert api_env == {"CORS_ORIGINS": {"Ref": "CorsOrigins"}, "ALLOW_SESSION_CREATE": {"Ref": "AllowSessionCreate"},
-                       "REQUIRE_API_KEY": {"Ref": "RequireApiKey"}}
+                       "REQUIRE_API_KEY": {"Ref": "RequireApiKey"}, "USAGE_PLAN_ID": {"Ref": "UsagePlan"}}
     assert set(TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]) >= {"TABLE_NAME", "BUCKET_NAME", "QUEUE_URL"}
     assert {"StageName", "WorkerMaxConcurrency", "CorsOrigins", "LogRetentionDays", "AllowSessionCreate",
             "RequireApiKey"} <= set(PARAMETERS)
@@ -182,3 +182,54 @@ def test_the_worker_event_source_reports_partial_failures_and_caps_concurrency()
     runs = next(m for m in mappings if m["EventSourceArn"] == {"Fn::GetAtt": ["RunQueue", "Arn"]})
     assert runs["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert runs["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "WorkerMaxConcurrency"}}
+
+
+def test_tracing_one_service_name_and_metrics_on_every_function():
+    globals_ = TEMPLATE["Globals"]["Function"]
+    assert globals_["Tracing"] == "Active" and props("Api")["TracingEnabled"] is True
+    variables = globals_["Environment"]["Variables"]
+    assert variables["POWERTOOLS_SERVICE_NAME"] == "algocloud" and variables["ALGOCLOUD_METRICS"] == "true"
+    assert all("Tracing" not in p and "POWERTOOLS_SERVICE_NAME" not in p.get("Environment", {}).get("Variables", {})
+               for p in resources_of_type(TEMPLATE, "AWS::Serverless::Function").values())  # nothing overrides
+
+
+def test_alarms_watch_5xx_worker_errors_throttles_queue_age_and_dead_letters():
+    alarms = resources_of_type(TEMPLATE, "AWS::CloudWatch::Alarm")
+    watched = {(a["Namespace"], a["MetricName"]) for a in alarms.values() if "MetricName" in a}
+    assert {("AWS/ApiGateway", "5XXError"), ("AWS/Lambda", "Errors"), ("AWS/SQS", "ApproximateAgeOfOldestMessage"),
+            ("AWS/SQS", "ApproximateNumberOfMessagesVisible")} <= watched
+    throttles = [a for a in alarms.values() if "Metrics" in a]
+    assert throttles and {q["MetricStat"]["Metric"]["MetricName"] for q in throttles[0]["Metrics"]
+                          if "MetricStat" in q} == {"Throttles"}
+    assert all(a["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms.values())
+    api_5xx = next(a for a in alarms.values() if a.get("MetricName") == "5XXError")
+    assert {"Name": "ApiName", "Value": props("Api")["Name"]} in api_5xx["Dimensions"]
+
+
+def test_the_dashboard_is_valid_json_over_the_deployments_metrics():
+    import json
+
+    [dashboard] = resources_of_type(TEMPLATE, "AWS::CloudWatch::Dashboard").values()
+    body, variables = dashboard["DashboardBody"]["Fn::Sub"]
+    names = set(re.findall(r"\$\{([^}]+)\}", body))
+    assert names <= set(variables) | set(RESOURCES) | set(PARAMETERS) | {"AWS::Region"}
+    widgets = json.loads(re.sub(r"\$\{[^}]+\}", "x", body))["widgets"]
+    metrics = {m[1] for w in widgets for m in w["properties"]["metrics"] if m[0] not in (".", "...")}
+    # the functions' own metrics (algocloud/telemetry.py and the worker's adapter) are on it
+    assert {"Runs", "RunDuration", "QueueWait", "IngestedBytes", "ComputeSeconds", "Count", "Errors"} <= metrics
+
+
+def test_api_gateways_own_refusals_carry_cors_headers():
+    responses = props("Api")["GatewayResponses"]
+    for kind in ("INVALID_API_KEY", "THROTTLED", "QUOTA_EXCEEDED", "REQUEST_TOO_LARGE", "INTEGRATION_TIMEOUT",
+                 "DEFAULT_4XX", "DEFAULT_5XX"):
+        headers = responses[kind]["ResponseParameters"]["Headers"]
+        assert headers["Access-Control-Allow-Origin"] == "method.request.header.origin", kind
+
+
+def test_usage_events_expire_and_the_api_may_read_request_counts():
+    assert props("Table")["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    api = props("ApiFunction")
+    assert api["Environment"]["Variables"]["USAGE_PLAN_ID"] == {"Ref": "UsagePlan"}
+    statements = [s for policy in api["Policies"] for s in policy["Statement"]]
+    assert any(s["Action"] == "apigateway:GET" and "usageplans" in str(s["Resource"]) for s in statements)
