@@ -27,9 +27,11 @@ $(SAM_STAMP): requirements-sam.txt
 test: $(STAMP) check-template lint
 	$(VENV)/bin/python -m pytest
 
-# Lint and types (settings in pyproject.toml): any finding fails the build.
+# Lint, format and types (settings in pyproject.toml): any finding fails the build
+# (`.venv/bin/ruff format .` applies the formatting).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
 # Offline template checks: any finding fails the build.

@@ -55,8 +55,12 @@ def main() -> None:
                 figures = [measure(base, delay) for delay in (0.3, 0.6, 0.9)]
             finally:
                 stack.stop()
-        print(f"{mode:>8}: cancel -> failed " + ", ".join(f"{f * 1000:.0f} ms" for f, _ in figures)
-              + "; cancel -> next run started " + ", ".join(f"{n:.2f} s" for _, n in figures))
+        print(
+            f"{mode:>8}: cancel -> failed "
+            + ", ".join(f"{f * 1000:.0f} ms" for f, _ in figures)
+            + "; cancel -> next run started "
+            + ", ".join(f"{n:.2f} s" for _, n in figures)
+        )
 
 
 if __name__ == "__main__":

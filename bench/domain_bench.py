@@ -58,13 +58,17 @@ def main(rows: int = 100_000) -> None:
     from algocloud.domain.datasource import stored_to_json
 
     seconds, stored = timed(datasource.to_stored_bytes)
-    print(f"to_stored_bytes        {rows:>7} rows  {len(stored) / 1e6:6.1f} MB  {seconds * 1000:7.0f} ms  "
-          "(the stored form, by column)")
+    print(
+        f"to_stored_bytes        {rows:>7} rows  {len(stored) / 1e6:6.1f} MB  {seconds * 1000:7.0f} ms  "
+        "(the stored form, by column)"
+    )
     seconds, _ = timed(lambda: WarehouseData.from_stored(stored))
     print(f"from_stored            {rows:>7} rows  {len(stored) / 1e6:6.1f} MB  {seconds * 1000:7.0f} ms")
     seconds, _ = timed(lambda: stored_to_json(stored))
-    print(f"stored_to_json         {rows:>7} rows  {len(payload) / 1e6:6.1f} MB  {seconds * 1000:7.0f} ms  "
-          "(GET …/data/{key}, no pandas)")
+    print(
+        f"stored_to_json         {rows:>7} rows  {len(payload) / 1e6:6.1f} MB  {seconds * 1000:7.0f} ms  "
+        "(GET …/data/{key}, no pandas)"
+    )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of this process so far {peak:.0f} MiB (sizes the Lambda memory)")
 
@@ -72,9 +76,11 @@ def main(rows: int = 100_000) -> None:
     master = config.seed_datasets()[0]
     scenario = config.new_scenario("bench", "Master data", "Greedy")
     seconds, outcome = timed(lambda: execute(config, scenario, master, lambda f: None), repeats=20)
-    print(f"Greedy on example data {len(master.get_table('sku_data'))} items, "
-          f"{len(master.get_table('warehouse_layout'))} slots: {seconds * 1000:.1f} ms "
-          f"(run + result JSON + 4 KPIs; travel {outcome.kpi_values['Travel distance']} km/day)")
+    print(
+        f"Greedy on example data {len(master.get_table('sku_data'))} items, "
+        f"{len(master.get_table('warehouse_layout'))} slots: {seconds * 1000:.1f} ms "
+        f"(run + result JSON + 4 KPIs; travel {outcome.kpi_values['Travel distance']} km/day)"
+    )
 
 
 if __name__ == "__main__":

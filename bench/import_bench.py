@@ -30,8 +30,13 @@ PROBES = {
     "worker handler (Powertools, boto3)": "import worker.handler",
     "pandas + openpyxl (first ETL or run)": "import pandas, openpyxl",
 }
-ENV = {"TABLE_NAME": "t", "BUCKET_NAME": "b", "QUEUE_URL": "q", "AWS_DEFAULT_REGION": "us-east-1",
-       "PYTHONDONTWRITEBYTECODE": "1"}
+ENV = {
+    "TABLE_NAME": "t",
+    "BUCKET_NAME": "b",
+    "QUEUE_URL": "q",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "PYTHONDONTWRITEBYTECODE": "1",
+}
 
 
 PARTS = {  # directory in the Lambda layout: (requirements file, code package)
@@ -44,14 +49,29 @@ FUNCTION_OF = {"api handler": "api", "worker handler": "worker"}
 
 def build_tree(target: Path, compiled: bool) -> None:
     for part, (requirements, package) in PARTS.items():
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                        "--no-deps", "--target", str(target / part), "-r", str(requirements)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-deps",
+                "--target",
+                str(target / part),
+                "-r",
+                str(requirements),
+            ],
+            check=True,
+        )
         shutil.copytree(package, target / part / package.name, ignore=shutil.ignore_patterns("__pycache__"))
     for cache in list(target.rglob("__pycache__")):
         shutil.rmtree(cache)
     if compiled:
-        compileall.compile_dir(target, quiet=1, workers=0,
-                               invalidation_mode=compileall.py_compile.PycInvalidationMode.UNCHECKED_HASH)
+        compileall.compile_dir(
+            target, quiet=1, workers=0, invalidation_mode=compileall.py_compile.PycInvalidationMode.UNCHECKED_HASH
+        )
 
 
 def time_import(tree: Path, label: str, statement: str, repeats: int = 5) -> float:
@@ -59,8 +79,14 @@ def time_import(tree: Path, label: str, statement: str, repeats: int = 5) -> flo
     function = next((part for prefix, part in FUNCTION_OF.items() if label.startswith(prefix)), "api")
     # /var/task (the function) before /opt/python (the layer), as on Lambda
     env = {**os.environ, **ENV, "PYTHONPATH": os.pathsep.join([str(tree / function), str(tree / "layer")])}
-    samples = [float(subprocess.run([sys.executable, "-S", "-c", code], env=env, check=True,
-                                    capture_output=True, text=True).stdout) for _ in range(repeats)]
+    samples = [
+        float(
+            subprocess.run(
+                [sys.executable, "-S", "-c", code], env=env, check=True, capture_output=True, text=True
+            ).stdout
+        )
+        for _ in range(repeats)
+    ]
     return statistics.median(samples)
 
 

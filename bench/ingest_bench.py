@@ -44,8 +44,7 @@ def peak_rss_mib(pid: int) -> float:
 def sku_csv(megabytes: int) -> bytes:
     from algocloud.example import generate
 
-    rows = generate.sku_rows(int(megabytes * 1e6 / BYTES_PER_ROW), generate.layout_rows(), seed=11,
-                             unique_slots=False)
+    rows = generate.sku_rows(int(megabytes * 1e6 / BYTES_PER_ROW), generate.layout_rows(), seed=11, unique_slots=False)
     return generate.to_csv(rows, generate.SKU_COLUMNS)
 
 
@@ -57,8 +56,9 @@ def layout_csv() -> bytes:
 
 def send(http: httpx.Client, base: str, filename: str, content: bytes, headers: dict[str, str]) -> str:
     """One upload the way a client makes it: POST …/uploads, then the form POST or the part PUTs."""
-    answer = http.post(f"{base}/sessions/main/uploads", json={"filename": filename, "size": len(content)},
-                       headers=headers)
+    answer = http.post(
+        f"{base}/sessions/main/uploads", json={"filename": filename, "size": len(content)}, headers=headers
+    )
     answer.raise_for_status()
     body = answer.json()
     if body["method"] == "POST":
@@ -67,11 +67,12 @@ def send(http: httpx.Client, base: str, filename: str, content: bytes, headers: 
         size, etags = body["part_size"], []
         for part in body["parts"]:
             start = (part["part_number"] - 1) * size
-            response = http.put(part["url"], content=content[start:start + size])
+            response = http.put(part["url"], content=content[start : start + size])
             response.raise_for_status()
             etags.append({"part_number": part["part_number"], "etag": response.headers["ETag"]})
-        http.post(f"{base}/sessions/main/uploads/{body['upload_id']}/complete", json={"parts": etags},
-                  headers=headers).raise_for_status()
+        http.post(
+            f"{base}/sessions/main/uploads/{body['upload_id']}/complete", json={"parts": etags}, headers=headers
+        ).raise_for_status()
     return body["upload_id"]
 
 
@@ -98,8 +99,9 @@ def main() -> None:
     args = parser.parse_args()
     extra = ["--aws", "--no-throttle"] if args.aws else []
     with tempfile.TemporaryDirectory() as state:
-        stack = Stack(Path(state) / "state", free_port(), free_port(), mode="aws" if args.aws else "embedded",
-                      extra=extra).start()
+        stack = Stack(
+            Path(state) / "state", free_port(), free_port(), mode="aws" if args.aws else "embedded", extra=extra
+        ).start()
         try:
             http = httpx.Client(timeout=300)
             base = stack.base
@@ -112,9 +114,12 @@ def main() -> None:
                 seconds = time.perf_counter() - started
                 tree = process_tree(stack.process.pid)
                 workers = [pid for pid in tree if pid != stack.process.pid]
-                print(f"{len(sku) / 1e6:6.1f} MB CSV, {sku.count(b'\n') - 1:>9,} rows: {seconds:6.2f} s end to end "
-                      f"({how}); peak RSS: worker {max(map(peak_rss_mib, workers), default=0):6.0f} MiB, "
-                      f"API {peak_rss_mib(stack.process.pid):6.0f} MiB", flush=True)
+                print(
+                    f"{len(sku) / 1e6:6.1f} MB CSV, {sku.count(b'\n') - 1:>9,} rows: {seconds:6.2f} s end to end "
+                    f"({how}); peak RSS: worker {max(map(peak_rss_mib, workers), default=0):6.0f} MiB, "
+                    f"API {peak_rss_mib(stack.process.pid):6.0f} MiB",
+                    flush=True,
+                )
                 largest = (f"sku-{megabytes}", sku.count(b"\n") - 1)
             assert largest is not None
             name, rows = largest
@@ -127,8 +132,10 @@ def main() -> None:
                 page = http.get(url, params={"offset": offset, "limit": 200})
                 samples.append(time.perf_counter() - started)
                 assert page.status_code == 200 and len(page.json()["rows"]) == 200
-            print(f"200-row page of a {rows:,}-row table: p50 {statistics.median(samples) * 1000:.1f} ms "
-                  f"(max {max(samples) * 1000:.1f} ms, {args.page_samples} random offsets)")
+            print(
+                f"200-row page of a {rows:,}-row table: p50 {statistics.median(samples) * 1000:.1f} ms "
+                f"(max {max(samples) * 1000:.1f} ms, {args.page_samples} random offsets)"
+            )
         finally:
             stack.stop()
 

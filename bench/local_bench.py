@@ -75,8 +75,9 @@ def rss_mib(root_pid: int) -> float:
     total = 0
     for pid in process_tree(root_pid):
         try:
-            total += next(int(line.split()[1]) for line in _read(f"/proc/{pid}/status").splitlines()
-                          if line.startswith("VmRSS"))
+            total += next(
+                int(line.split()[1]) for line in _read(f"/proc/{pid}/status").splitlines() if line.startswith("VmRSS")
+            )
         except (OSError, StopIteration):
             pass
     return total / 1024
@@ -94,10 +95,16 @@ def sku_csv(rows: int) -> bytes:
     out.write(header + "\n")
     columns = header.split(";")
     for i in range(1, rows + 1):
-        values = {"item_id": i, "sku": f"SKU-{10000 + i}", "description": rng.choice(["tape", "bolts", "rice"]),
-                  "category": rng.choice(["food", "tools", "chemicals", "office"]),
-                  "daily_picks": rng.randrange(1, 400), "volume": round(rng.uniform(0.2, 60), 2),
-                  "weight": round(rng.uniform(0.1, 30), 2), "current_slot": rng.choice(slots)}
+        values = {
+            "item_id": i,
+            "sku": f"SKU-{10000 + i}",
+            "description": rng.choice(["tape", "bolts", "rice"]),
+            "category": rng.choice(["food", "tools", "chemicals", "office"]),
+            "daily_picks": rng.randrange(1, 400),
+            "volume": round(rng.uniform(0.2, 60), 2),
+            "weight": round(rng.uniform(0.1, 30), 2),
+            "current_slot": rng.choice(slots),
+        }
         out.write(";".join(str(values.get(c, "")) for c in columns) + "\n")
     return out.getvalue().encode()
 
@@ -108,8 +115,10 @@ class Bench:
         self.http = httpx.Client(timeout=120)
 
     def create(self, session: str, tag: str, algorithm="Instant", params=None, dataset="Master data") -> str:
-        response = self.http.post(f"{self.base}/sessions/{session}/scenarios", json={
-            "tag": tag, "dataset_key": dataset, "algo_name": algorithm, "algo_params": params})
+        response = self.http.post(
+            f"{self.base}/sessions/{session}/scenarios",
+            json={"tag": tag, "dataset_key": dataset, "algo_name": algorithm, "algo_params": params},
+        )
         response.raise_for_status()
         return response.json()["id"]
 
@@ -180,17 +189,21 @@ class Bench:
     def etl(self) -> str:
         from algocloud.example.generate import DATA_DIR
 
-        files = [("files", ("sku_data.csv", sku_csv(100_000))),
-                 ("files", ("warehouse_layout.csv", (DATA_DIR / "warehouse_layout.csv").read_bytes()))]
+        files = [
+            ("files", ("sku_data.csv", sku_csv(100_000))),
+            ("files", ("warehouse_layout.csv", (DATA_DIR / "warehouse_layout.csv").read_bytes())),
+        ]
         walls = []
         for index in range(3):
             started = time.perf_counter()
-            response = self.http.post(f"{self.base}/sessions/main/etl", files=files,
-                                      data={"dataset_name": f"big-{index}"})
+            response = self.http.post(
+                f"{self.base}/sessions/main/etl", files=files, data={"dataset_name": f"big-{index}"}
+            )
             walls.append(time.perf_counter() - started)
             assert response.status_code == 200 and response.json()["success"], response.text[:300]
-        print(f"ETL 100k rows (sku_data.csv {len(files[0][1][1]) / 1e6:.1f} MB) median  "
-              f"{statistics.median(walls):7.2f} s")
+        print(
+            f"ETL 100k rows (sku_data.csv {len(files[0][1][1]) / 1e6:.1f} MB) median  {statistics.median(walls):7.2f} s"
+        )
         print(f"RSS after 3 x 100k ETL (all processes)    {rss_mib(self.pid):7.0f} MiB")
         return "big-0"
 
@@ -206,8 +219,10 @@ class Bench:
                 during += self.latency(url, 1)
             time.sleep(0.01)
         ratio = statistics.median(during) / statistics.median(idle) if during else float("nan")
-        print(f"GET status during a heavy run / idle      {ratio:7.2f} x  "
-              f"({p50(during) if during else 'n/a'} / {p50(idle)}, run {time.perf_counter() - started:.1f} s)")
+        print(
+            f"GET status during a heavy run / idle      {ratio:7.2f} x  "
+            f"({p50(during) if during else 'n/a'} / {p50(idle)}, run {time.perf_counter() - started:.1f} s)"
+        )
 
     def growth(self) -> None:
         session = self.session("growth")
@@ -216,8 +231,10 @@ class Bench:
             started = time.perf_counter()
             self.create(session, f"g-{index}")
             times.append(time.perf_counter() - started)
-        print(f"600 creates: RSS {first_rss:.0f} -> {rss_mib(self.pid):.0f} MiB, create p50 first 100 "
-              f"{p50(times[:100])}, last 100 {p50(times[-100:])}")
+        print(
+            f"600 creates: RSS {first_rss:.0f} -> {rss_mib(self.pid):.0f} MiB, create p50 first 100 "
+            f"{p50(times[:100])}, last 100 {p50(times[-100:])}"
+        )
 
 
 def cold_start(extra: list[str]) -> None:

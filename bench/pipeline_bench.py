@@ -57,18 +57,27 @@ def main(runs: int = 10) -> None:
         calls: Counter = Counter()
         for adapter in (repo, blobs):
             inner = adapter._db if hasattr(adapter, "_db") else adapter._s3
-            inner.meta.events.register("before-call", lambda model, **_: calls.update(
-                [f"{model.service_model.service_name}:{model.name}"]))
+            inner.meta.events.register(
+                "before-call", lambda model, **_: calls.update([f"{model.service_model.service_name}:{model.name}"])
+            )
         _queue.__dict__["_sqs"].meta.events.register(
-            "before-call", lambda model, **_: calls.update([f"sqs:{model.name}"]))
+            "before-call", lambda model, **_: calls.update([f"sqs:{model.name}"])
+        )
 
         base = "/api/v1/sessions/main/scenarios"
         print(f"{'algorithm':10} {'run -> complete (median)':>25} {'algorithm':>10} {'overhead':>9}   requests per run")
         for algorithm, params, algorithm_seconds in (("Instant", None, 0.0), ("Slow", {"duration": 1}, 1.0)):
             samples = []
             for index in range(runs if algorithm == "Instant" else max(3, runs // 3)):
-                scenario = client.post(base, json={"tag": f"{algorithm}-{index}", "dataset_key": "Master data",
-                                                   "algo_name": algorithm, "algo_params": params}).json()
+                scenario = client.post(
+                    base,
+                    json={
+                        "tag": f"{algorithm}-{index}",
+                        "dataset_key": "Master data",
+                        "algo_name": algorithm,
+                        "algo_params": params,
+                    },
+                ).json()
                 calls.clear()
                 start = time.perf_counter()
                 client.post(f"{base}/{scenario['id']}/run")
@@ -78,8 +87,10 @@ def main(runs: int = 10) -> None:
                 assert status["status"] == "complete", status
             median = statistics.median(samples)
             per_run = ", ".join(f"{name} {count}" for name, count in sorted(calls.items()))
-            print(f"{algorithm:10} {median * 1000:22.0f} ms {algorithm_seconds * 1000:7.0f} ms "
-                  f"{(median - algorithm_seconds) * 1000:6.0f} ms   {sum(calls.values())}: {per_run}")
+            print(
+                f"{algorithm:10} {median * 1000:22.0f} ms {algorithm_seconds * 1000:7.0f} ms "
+                f"{(median - algorithm_seconds) * 1000:6.0f} ms   {sum(calls.values())}: {per_run}"
+            )
 
 
 if __name__ == "__main__":

@@ -126,14 +126,23 @@ def config_from_template(**overrides: Any) -> GatewayConfig:
     [api] = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::Api"]
     [settings] = api.get("MethodSettings", [{}])
     [plan] = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::ApiGateway::UsagePlan"]
-    responses = {kind: r["ResponseTemplates"]["application/json"]
-                 for kind, r in api.get("GatewayResponses", {}).items() if "application/json" in r.get("ResponseTemplates", {})}
-    response_headers = {kind: r["ResponseParameters"]["Headers"]
-                        for kind, r in api.get("GatewayResponses", {}).items() if "ResponseParameters" in r}
-    keyless = tuple((e["Properties"]["Method"].upper(), e["Properties"]["Path"])
-                    for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::Function"
-                    for e in r["Properties"].get("Events", {}).values()
-                    if e.get("Type") == "Api" and _key_optional(e["Properties"].get("Auth")))
+    responses = {
+        kind: r["ResponseTemplates"]["application/json"]
+        for kind, r in api.get("GatewayResponses", {}).items()
+        if "application/json" in r.get("ResponseTemplates", {})
+    }
+    response_headers = {
+        kind: r["ResponseParameters"]["Headers"]
+        for kind, r in api.get("GatewayResponses", {}).items()
+        if "ResponseParameters" in r
+    }
+    keyless = tuple(
+        (e["Properties"]["Method"].upper(), e["Properties"]["Path"])
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Serverless::Function"
+        for e in r["Properties"].get("Events", {}).values()
+        if e.get("Type") == "Api" and _key_optional(e["Properties"].get("Auth"))
+    )
     config = GatewayConfig(
         keyless=keyless,
         responses=responses,
@@ -141,8 +150,11 @@ def config_from_template(**overrides: Any) -> GatewayConfig:
         stage=value(api["StageName"]),
         binary_media_types=tuple(t.replace("~1", "/") for t in api.get("BinaryMediaTypes", [])),
         stage_throttle=(float(value(settings["ThrottlingRateLimit"])), int(value(settings["ThrottlingBurstLimit"]))),
-        usage_plan=UsagePlan(float(value(plan["Throttle"]["RateLimit"])), int(value(plan["Throttle"]["BurstLimit"])),
-                             int(value(plan["Quota"]["Limit"]))),
+        usage_plan=UsagePlan(
+            float(value(plan["Throttle"]["RateLimit"])),
+            int(value(plan["Throttle"]["BurstLimit"])),
+            int(value(plan["Quota"]["Limit"])),
+        ),
     )
     return dataclasses.replace(config, **overrides)
 
@@ -215,15 +227,20 @@ def _own_event_loop() -> None:
 def render_template(template: str, message: str) -> bytes:
     """The two variables our templates use: the message quoted (messageString) and bare."""
     quoted = json.dumps(message)
-    return template.replace("$context.error.messageString", quoted).replace("$context.error.message", quoted[1:-1]).encode()
+    return (
+        template.replace("$context.error.messageString", quoted)
+        .replace("$context.error.message", quoted[1:-1])
+        .encode()
+    )
 
 
 class RestApiGateway:
     def __init__(self, handler: Handler, config: GatewayConfig | None = None):
         self.handler = handler
         self.config = config or GatewayConfig()
-        self.pool = ThreadPoolExecutor(self.config.concurrency, thread_name_prefix="lambda",
-                                       initializer=_own_event_loop)
+        self.pool = ThreadPoolExecutor(
+            self.config.concurrency, thread_name_prefix="lambda", initializer=_own_event_loop
+        )
         self.lock = threading.Lock()
         self.stage_bucket = TokenBucket(*self.config.stage_throttle) if self.config.stage_throttle else None
         self.key_buckets: dict[str, TokenBucket] = {}
@@ -238,8 +255,11 @@ class RestApiGateway:
         if scope["type"] != "http":
             return
         response = await self.respond(scope, receive)
-        headers = [*response.headers, *self._response_parameters(response, scope),
-                   (b"content-length", str(len(response.body)).encode())]
+        headers = [
+            *response.headers,
+            *self._response_parameters(response, scope),
+            (b"content-length", str(len(response.body)).encode()),
+        ]
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
 
@@ -259,7 +279,7 @@ class RestApiGateway:
         method = scope["method"]
         api_key = next((v for k, v in headers if k.lower() == "x-api-key"), None)
         key_id = self.config.api_keys.get(api_key) if api_key is not None else None
-        path = full_path[len(stage_prefix):] or "/"
+        path = full_path[len(stage_prefix) :] or "/"
         keyless = any(m in (method, "ANY") and _route_matches(t, path) for m, t in self.config.keyless)
         if self.config.require_api_key and not keyless and key_id is None:
             return self._gateway_error("INVALID_API_KEY")
@@ -340,8 +360,9 @@ class RestApiGateway:
             self.quota_used[key_id] = (today, used + 1)
         return None
 
-    def event(self, scope, path: str, headers: list[tuple[str, str]], body: bytes, api_key: str | None,
-              key_id: str | None) -> dict[str, Any]:
+    def event(
+        self, scope, path: str, headers: list[tuple[str, str]], body: bytes, api_key: str | None, key_id: str | None
+    ) -> dict[str, Any]:
         """The Lambda proxy integration's event for this request (`path`: without the stage)."""
         stage = self.config.stage
         single: dict[str, str] = {}
@@ -371,17 +392,30 @@ class RestApiGateway:
             "pathParameters": None if path == "/" else {"proxy": unquote(path[1:])},
             "stageVariables": None,
             "requestContext": {
-                "accountId": ACCOUNT_ID, "apiId": API_ID, "resourceId": "local",
-                "resourcePath": resource, "httpMethod": scope["method"],
-                "path": f"/{stage}{unquote(path) if path != '/' else '/'}", "stage": stage,
-                "requestId": str(uuid.uuid4()), "extendedRequestId": uuid.uuid4().hex[:16],
+                "accountId": ACCOUNT_ID,
+                "apiId": API_ID,
+                "resourceId": "local",
+                "resourcePath": resource,
+                "httpMethod": scope["method"],
+                "path": f"/{stage}{unquote(path) if path != '/' else '/'}",
+                "stage": stage,
+                "requestId": str(uuid.uuid4()),
+                "extendedRequestId": uuid.uuid4().hex[:16],
                 "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
                 "requestTimeEpoch": int(now.timestamp() * 1000),
                 "protocol": f"HTTP/{scope.get('http_version', '1.1')}",
-                "domainName": single.get("host", "127.0.0.1"), "domainPrefix": API_ID,
-                "identity": {"sourceIp": client[0], "userAgent": single.get("user-agent"),
-                             "apiKey": api_key if key_id else None, "apiKeyId": key_id,
-                             "accountId": None, "caller": None, "user": None, "userArn": None},
+                "domainName": single.get("host", "127.0.0.1"),
+                "domainPrefix": API_ID,
+                "identity": {
+                    "sourceIp": client[0],
+                    "userAgent": single.get("user-agent"),
+                    "apiKey": api_key if key_id else None,
+                    "apiKeyId": key_id,
+                    "accountId": None,
+                    "caller": None,
+                    "user": None,
+                    "userArn": None,
+                },
             },
             "body": (base64.b64encode(body).decode() if binary else body.decode("utf-8", "replace")) if body else None,
             "isBase64Encoded": binary,

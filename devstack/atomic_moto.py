@@ -63,8 +63,11 @@ def _bound_transaction_memory() -> None:
             if table is None or operation == "ConditionCheck":
                 continue
             if operation == "Put":
-                key = {name: request["Item"][name] for name in (table.hash_key_attr, table.range_key_attr)
-                       if name and name in request["Item"]}
+                key = {
+                    name: request["Item"][name]
+                    for name in (table.hash_key_attr, table.range_key_attr)
+                    if name and name in request["Item"]
+                }
             else:
                 key = request.get("Key", {})
             try:

@@ -30,8 +30,12 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-NAMES = {"Table": "algocloud-local", "Bucket": "algocloud-local", "RunQueue": "algocloud-runs.fifo",
-         "RunDeadLetterQueue": "algocloud-runs-dlq.fifo"}
+NAMES = {
+    "Table": "algocloud-local",
+    "Bucket": "algocloud-local",
+    "RunQueue": "algocloud-runs.fifo",
+    "RunDeadLetterQueue": "algocloud-runs-dlq.fifo",
+}
 SNAPSHOT_SECONDS = 5.0
 IDLE_POLL_SECONDS = 0.1
 
@@ -40,14 +44,18 @@ def local_environment(aws_port: int) -> dict[str, str]:
     """What both the API and the workers see: the Lambda settings, pointed at moto."""
     return {
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{aws_port}",
-        "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
-        "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
-        "TABLE_NAME": NAMES["Table"], "BUCKET_NAME": NAMES["Bucket"],
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "TABLE_NAME": NAMES["Table"],
+        "BUCKET_NAME": NAMES["Bucket"],
     }
 
 
-def _worker_main(environment: dict[str, str], queue_url: str, dead_letters: bool, batch_size: int,
-                 parent_pid: int) -> None:
+def _worker_main(
+    environment: dict[str, str], queue_url: str, dead_letters: bool, batch_size: int, parent_pid: int
+) -> None:
     """A worker process: the Lambda handler fed by the queue, until terminated."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
@@ -104,7 +112,8 @@ class AwsLocalStack:
 
         endpoint = self.environment["AWS_ENDPOINT_URL"]
         self.dynamodb, self.s3, self.sqs, self.apigateway = (
-            boto3.client(s, endpoint_url=endpoint) for s in ("dynamodb", "s3", "sqs", "apigateway"))
+            boto3.client(s, endpoint_url=endpoint) for s in ("dynamodb", "s3", "sqs", "apigateway")
+        )
         created = create_stateful_resources(self.dynamodb, self.s3, self.sqs, NAMES)
         self.environment["QUEUE_URL"] = created["RunQueue"]
         os.environ["QUEUE_URL"] = created["RunQueue"]
@@ -134,8 +143,9 @@ class AwsLocalStack:
         assert plan is not None
         self.usage_plan_id = ensure_usage_plan(self.apigateway, plan.rate, plan.burst, plan.daily_quota)
         restore_keys(self.apigateway, self.usage_plan_id, self._keys_file)
-        operator = Operator(DynamoAccounts(self.dynamodb, NAMES["Table"]),
-                            ApiGatewayKeys(lambda: self.apigateway, self.usage_plan_id))
+        operator = Operator(
+            DynamoAccounts(self.dynamodb, NAMES["Table"]), ApiGatewayKeys(lambda: self.apigateway, self.usage_plan_id)
+        )
         known = plan_keys(self.apigateway, self.usage_plan_id)
         for value in self.args.api_key:
             if value not in known:
@@ -156,8 +166,9 @@ class AwsLocalStack:
         for tenant, session_id, scenario in repo.in_flight_runs():
             if scenario.run_id is None:
                 continue
-            queue.send(RunMessage(tenant=tenant, session_id=session_id, scenario_id=scenario.id,
-                                  run_id=scenario.run_id))
+            queue.send(
+                RunMessage(tenant=tenant, session_id=session_id, scenario_id=scenario.id, run_id=scenario.run_id)
+            )
             requeued += 1
         if requeued:
             print(f"  re-queued {requeued} run(s) interrupted by the last stop")
@@ -169,8 +180,10 @@ class AwsLocalStack:
     def _start_worker(self, job: tuple[str, bool]) -> BaseProcess:
         queue_url, dead_letters = job
         process = multiprocessing.get_context("spawn").Process(
-            target=_worker_main, daemon=True,
-            args=(self.environment, queue_url, dead_letters, self.args.batch_size, os.getpid()))
+            target=_worker_main,
+            daemon=True,
+            args=(self.environment, queue_url, dead_letters, self.args.batch_size, os.getpid()),
+        )
         process.start()
         return process
 
@@ -179,8 +192,11 @@ class AwsLocalStack:
         while not self.stopping.wait(0.5):
             for index, process in enumerate(self.processes):
                 if not process.is_alive() and not self.stopping.is_set():
-                    print(f"worker process {process.pid} ended ({process.exitcode}); starting another",
-                          file=sys.stderr, flush=True)
+                    print(
+                        f"worker process {process.pid} ended ({process.exitcode}); starting another",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                     self.processes[index] = self._start_worker(self.jobs[index])
 
     def snapshot_loop(self) -> None:
@@ -196,8 +212,10 @@ class AwsLocalStack:
         from devstack.stack import serve_api
 
         keys = self.args.api_key
-        overrides: dict[str, Any] = {"api_keys": KeySource(self.apigateway, self.usage_plan_id),
-                                     "require_api_key": bool(keys)}
+        overrides: dict[str, Any] = {
+            "api_keys": KeySource(self.apigateway, self.usage_plan_id),
+            "require_api_key": bool(keys),
+        }
         if self.args.no_throttle:
             overrides["stage_throttle"] = None
         config = config_from_template(**overrides)
@@ -206,18 +224,27 @@ class AwsLocalStack:
 
         self.gateway = RestApiGateway(handler, config)
         throttle = "off" if config.stage_throttle is None else "{:g}/s, burst {}".format(*config.stage_throttle)
-        keys_line = (f"\n  API keys   required: {', '.join(keys)} (tenant \"local\"), and any the operator issues; "
-                     f"per key {config.usage_plan.rate:g}/s, burst {config.usage_plan.burst}, "
-                     f"{config.usage_plan.daily_quota}/day" if keys and config.usage_plan else "")
-        operator_line = (f"\n  operator   TABLE_NAME={NAMES['Table']} USAGE_PLAN_ID={self.usage_plan_id} "
-                         f"ALGOCLOUD_AWS_ENDPOINT_URL={self.environment['AWS_ENDPOINT_URL']} "
-                         "AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local .venv/bin/algocloud-admin …")
-        serve_api(self.args.port,
-                  f"  gateway    API Gateway emulation: stage /{config.stage}, throttle {throttle}{keys_line}\n"
-                  f"  local AWS  {self.environment['AWS_ENDPOINT_URL']}  (state: {self.args.state_dir})\n"
-                  f"  workers    {self.args.workers} processes{operator_line}",
-                  app=self.gateway, root=f"/{config.stage}",
-                  headers={"x-api-key": next(iter(keys))} if keys else None)
+        keys_line = (
+            f'\n  API keys   required: {", ".join(keys)} (tenant "local"), and any the operator issues; '
+            f"per key {config.usage_plan.rate:g}/s, burst {config.usage_plan.burst}, "
+            f"{config.usage_plan.daily_quota}/day"
+            if keys and config.usage_plan
+            else ""
+        )
+        operator_line = (
+            f"\n  operator   TABLE_NAME={NAMES['Table']} USAGE_PLAN_ID={self.usage_plan_id} "
+            f"ALGOCLOUD_AWS_ENDPOINT_URL={self.environment['AWS_ENDPOINT_URL']} "
+            "AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local .venv/bin/algocloud-admin …"
+        )
+        serve_api(
+            self.args.port,
+            f"  gateway    API Gateway emulation: stage /{config.stage}, throttle {throttle}{keys_line}\n"
+            f"  local AWS  {self.environment['AWS_ENDPOINT_URL']}  (state: {self.args.state_dir})\n"
+            f"  workers    {self.args.workers} processes{operator_line}",
+            app=self.gateway,
+            root=f"/{config.stage}",
+            headers={"x-api-key": next(iter(keys))} if keys else None,
+        )
 
     def stop(self) -> None:
         self.stopping.set()
@@ -232,7 +259,6 @@ class AwsLocalStack:
             print(f"state saved to {self.args.state_dir}")
         finally:
             self.moto.stop()
-
 
 
 def run(args: argparse.Namespace) -> int:

@@ -35,8 +35,14 @@ class _Source:
 
 
 class Consumer:
-    def __init__(self, runs: SqliteQueue, handle_run: Handler, dead_letters: SqliteQueue,
-                 handle_dead_letter: Handler, slots: int = 4):
+    def __init__(
+        self,
+        runs: SqliteQueue,
+        handle_run: Handler,
+        dead_letters: SqliteQueue,
+        handle_dead_letter: Handler,
+        slots: int = 4,
+    ):
         self.sources = [_Source(runs, handle_run), _Source(dead_letters, handle_dead_letter)]
         self.slots = slots
         self.visibility_timeout = runs.visibility_timeout

@@ -55,18 +55,26 @@ class QueueDriver:
         return self.consumer.receive(self.batch_size, self.visibility_timeout)
 
     def event(self, messages: list[ReceivedMessage]) -> dict[str, Any]:
-        return {"Records": [{
-            "messageId": m.message_id,
-            "receiptHandle": m.receipt,
-            "body": m.body,
-            "attributes": {"ApproximateReceiveCount": str(m.receive_count), "SentTimestamp": str(m.sent_at_ms),
-                           "MessageGroupId": m.group_id},
-            "messageAttributes": {},
-            "md5OfBody": "",
-            "eventSource": "aws:sqs",
-            "eventSourceARN": self.queue_arn,
-            "awsRegion": self.region,
-        } for m in messages]}
+        return {
+            "Records": [
+                {
+                    "messageId": m.message_id,
+                    "receiptHandle": m.receipt,
+                    "body": m.body,
+                    "attributes": {
+                        "ApproximateReceiveCount": str(m.receive_count),
+                        "SentTimestamp": str(m.sent_at_ms),
+                        "MessageGroupId": m.group_id,
+                    },
+                    "messageAttributes": {},
+                    "md5OfBody": "",
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": self.queue_arn,
+                    "awsRegion": self.region,
+                }
+                for m in messages
+            ]
+        }
 
     def deliver(self, messages: list[ReceivedMessage]) -> list[str]:
         """Call the handler with these messages; delete the successes; return failed ids."""

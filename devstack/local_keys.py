@@ -28,10 +28,14 @@ def ensure_usage_plan(apigateway, rate: float, burst: int, daily_quota: int) -> 
     for plan in apigateway.get_usage_plans()["items"]:
         if plan["name"] == USAGE_PLAN_NAME:
             return str(plan["id"])
-    moto_id_manager.set_custom_id(ApigwUsagePlanIdentifier("123456789012", _region(apigateway), USAGE_PLAN_NAME),
-                                  USAGE_PLAN_ID)
-    plan = apigateway.create_usage_plan(name=USAGE_PLAN_NAME, throttle={"rateLimit": rate, "burstLimit": burst},
-                                        quota={"limit": daily_quota, "period": "DAY"})
+    moto_id_manager.set_custom_id(
+        ApigwUsagePlanIdentifier("123456789012", _region(apigateway), USAGE_PLAN_NAME), USAGE_PLAN_ID
+    )
+    plan = apigateway.create_usage_plan(
+        name=USAGE_PLAN_NAME,
+        throttle={"rateLimit": rate, "burstLimit": burst},
+        quota={"limit": daily_quota, "period": "DAY"},
+    )
     return str(plan["id"])
 
 
@@ -42,8 +46,11 @@ def _region(client) -> str:
 def plan_keys(apigateway, plan_id: str) -> dict[str, str]:
     """{value: key id} of the enabled keys in the plan."""
     in_plan = {key["id"] for key in apigateway.get_usage_plan_keys(usagePlanId=plan_id, limit=500)["items"]}
-    return {key["value"]: key["id"] for key in apigateway.get_api_keys(includeValues=True, limit=500)["items"]
-            if key["id"] in in_plan and key.get("enabled")}
+    return {
+        key["value"]: key["id"]
+        for key in apigateway.get_api_keys(includeValues=True, limit=500)["items"]
+        if key["id"] in in_plan and key.get("enabled")
+    }
 
 
 class KeySource(Mapping[str, str]):
@@ -76,8 +83,16 @@ class KeySource(Mapping[str, str]):
 
 def save_keys(apigateway, plan_id: str, path: Path) -> None:
     in_plan = {key["id"] for key in apigateway.get_usage_plan_keys(usagePlanId=plan_id, limit=500)["items"]}
-    keys = [{"id": k["id"], "value": k["value"], "name": k.get("name"), "enabled": k.get("enabled", False),
-             "in_plan": k["id"] in in_plan} for k in apigateway.get_api_keys(includeValues=True, limit=500)["items"]]
+    keys = [
+        {
+            "id": k["id"],
+            "value": k["value"],
+            "name": k.get("name"),
+            "enabled": k.get("enabled", False),
+            "in_plan": k["id"] in in_plan,
+        }
+        for k in apigateway.get_api_keys(includeValues=True, limit=500)["items"]
+    ]
     temporary = path.with_suffix(".tmp")
     temporary.write_text(json.dumps(keys))
     temporary.replace(path)

@@ -33,31 +33,64 @@ RESTART_DELAY_SECONDS = 1.0
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="make local", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--port", type=int, default=int(os.environ.get("ALGOCLOUD_PORT", "8051")),
-                        help="API port (env ALGOCLOUD_PORT; default 8051)")
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("ALGOCLOUD_WORKERS", "4")),
-                        help="runs in parallel (env ALGOCLOUD_WORKERS; default 4)")
-    parser.add_argument("--processes", type=int, default=int(os.environ.get("ALGOCLOUD_WORKER_PROCESSES", "1")),
-                        help="worker processes sharing those runs; more use more cores for CPU-heavy "
-                             "algorithms, and more memory (env ALGOCLOUD_WORKER_PROCESSES; default 1)")
-    parser.add_argument("--state-dir", type=Path, default=Path(os.environ.get("ALGOCLOUD_STATE_DIR",
-                                                                               ROOT / ".local-state")),
-                        help="where the state is kept (env ALGOCLOUD_STATE_DIR; default .local-state/)")
+    parser = argparse.ArgumentParser(
+        prog="make local", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("ALGOCLOUD_PORT", "8051")),
+        help="API port (env ALGOCLOUD_PORT; default 8051)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("ALGOCLOUD_WORKERS", "4")),
+        help="runs in parallel (env ALGOCLOUD_WORKERS; default 4)",
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=int(os.environ.get("ALGOCLOUD_WORKER_PROCESSES", "1")),
+        help="worker processes sharing those runs; more use more cores for CPU-heavy "
+        "algorithms, and more memory (env ALGOCLOUD_WORKER_PROCESSES; default 1)",
+    )
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=Path(os.environ.get("ALGOCLOUD_STATE_DIR", ROOT / ".local-state")),
+        help="where the state is kept (env ALGOCLOUD_STATE_DIR; default .local-state/)",
+    )
     parser.add_argument("--clean", action="store_true", help="start from an empty state (deletes --state-dir)")
-    parser.add_argument("--visibility-timeout", type=int, default=30,
-                        help="seconds before a crashed worker's run is taken over (default 30)")
+    parser.add_argument(
+        "--visibility-timeout",
+        type=int,
+        default=30,
+        help="seconds before a crashed worker's run is taken over (default 30)",
+    )
     aws = parser.add_argument_group("AWS emulation")
-    aws.add_argument("--aws", action="store_true",
-                     help="run on a moto-based emulation of the AWS deployment instead of SQLite")
-    aws.add_argument("--aws-port", type=int, default=int(os.environ.get("ALGOCLOUD_AWS_PORT", "5051")),
-                     help="with --aws: the local AWS (moto) port (env ALGOCLOUD_AWS_PORT; default 5051)")
+    aws.add_argument(
+        "--aws", action="store_true", help="run on a moto-based emulation of the AWS deployment instead of SQLite"
+    )
+    aws.add_argument(
+        "--aws-port",
+        type=int,
+        default=int(os.environ.get("ALGOCLOUD_AWS_PORT", "5051")),
+        help="with --aws: the local AWS (moto) port (env ALGOCLOUD_AWS_PORT; default 5051)",
+    )
     aws.add_argument("--batch-size", type=int, default=1, help="with --aws: messages per worker invocation")
-    aws.add_argument("--api-key", action="append", default=[], metavar="VALUE",
-                     help="with --aws: require API keys, and accept this one (repeat for more: one tenant each)")
-    aws.add_argument("--no-throttle", action="store_true",
-                     help="with --aws: leave out the stage's throttle (the template's 50 requests/s, burst 100)")
+    aws.add_argument(
+        "--api-key",
+        action="append",
+        default=[],
+        metavar="VALUE",
+        help="with --aws: require API keys, and accept this one (repeat for more: one tenant each)",
+    )
+    aws.add_argument(
+        "--no-throttle",
+        action="store_true",
+        help="with --aws: leave out the stage's throttle (the template's 50 requests/s, burst 100)",
+    )
     args = parser.parse_args(argv)
     if args.workers < 1 or args.processes < 1:
         parser.error("--workers and --processes must be at least 1")
@@ -101,8 +134,11 @@ def _announce(base: str, describe: str, headers: dict[str, str] | None) -> None:
             time.sleep(0.05)
     else:
         return
-    print(f"\nalgocloud is running: {health['title']}, sessions {health['sessions']}\n"
-          f"  API        {base}/api/v1   (docs: {base}/docs)\n{describe}\nPress Ctrl-C to stop.", flush=True)
+    print(
+        f"\nalgocloud is running: {health['title']}, sessions {health['sessions']}\n"
+        f"  API        {base}/api/v1   (docs: {base}/docs)\n{describe}\nPress Ctrl-C to stop.",
+        flush=True,
+    )
 
 
 class EmbeddedStack:
@@ -139,8 +175,11 @@ class EmbeddedStack:
         # sent (the process died in between; its client got no 2xx) is sent now.
         pending = runs.pending_run_ids() | dead_letters.pending_run_ids()
         repo = SqliteRepository(state_paths(self.state_dir)["store"])
-        orphans = [RunMessage(tenant=tenant, session_id=session_id, scenario_id=s.id, run_id=s.run_id)
-                   for tenant, session_id, s in repo.in_flight_runs() if s.run_id and s.run_id not in pending]
+        orphans = [
+            RunMessage(tenant=tenant, session_id=session_id, scenario_id=s.id, run_id=s.run_id)
+            for tenant, session_id, s in repo.in_flight_runs()
+            if s.run_id and s.run_id not in pending
+        ]
         for message in orphans:
             runs.send(message)
         if released or orphans:
@@ -168,9 +207,19 @@ class EmbeddedStack:
             threading.Thread(target=self._supervise, args=(slots,), daemon=True).start()
 
     def _spawn(self, slots: int) -> subprocess.Popen:
-        command = [sys.executable, "-m", "devstack.worker", "--state-dir", str(self.state_dir),
-                   "--slots", str(slots), "--visibility-timeout", str(self.args.visibility_timeout),
-                   "--parent-pid", str(os.getpid())]
+        command = [
+            sys.executable,
+            "-m",
+            "devstack.worker",
+            "--state-dir",
+            str(self.state_dir),
+            "--slots",
+            str(slots),
+            "--visibility-timeout",
+            str(self.args.visibility_timeout),
+            "--parent-pid",
+            str(os.getpid()),
+        ]
         return subprocess.Popen(command, cwd=ROOT, env={**os.environ, **self.environment})
 
     def _supervise(self, slots: int) -> None:
@@ -198,8 +247,7 @@ class EmbeddedStack:
 def run_embedded(args: argparse.Namespace) -> int:
     stack = EmbeddedStack(args)
     if not stack.lock_state():
-        print(f"error: another local stack is using {stack.state_dir}; stop it or pass --state-dir",
-              file=sys.stderr)
+        print(f"error: another local stack is using {stack.state_dir}; stop it or pass --state-dir", file=sys.stderr)
         return 2
     os.environ.update(stack.environment)
     print("starting the local stack ...", flush=True)
@@ -207,8 +255,11 @@ def run_embedded(args: argparse.Namespace) -> int:
     try:
         stack.recover()
         stack.start_workers()
-        serve_api(args.port, f"  state      {stack.state_dir} (SQLite and files)\n"
-                             f"  workers    {args.workers} runs at a time in {args.processes} process(es)")
+        serve_api(
+            args.port,
+            f"  state      {stack.state_dir} (SQLite and files)\n"
+            f"  workers    {args.workers} runs at a time in {args.processes} process(es)",
+        )
     except KeyboardInterrupt:
         pass
     finally:
@@ -224,9 +275,11 @@ def main(argv: list[str] | None = None) -> int:
         ports.append((args.aws_port, "--aws-port", "ALGOCLOUD_AWS_PORT"))
     for port, flag, variable in ports:
         if port_in_use(port):
-            print(f"error: port {port} on 127.0.0.1 is already in use (is the stack already running?).\n"
-                  f"Choose another with `{flag} N` (make local ARGS=\"{flag} N\") or {variable}=N.",
-                  file=sys.stderr)
+            print(
+                f"error: port {port} on 127.0.0.1 is already in use (is the stack already running?).\n"
+                f'Choose another with `{flag} N` (make local ARGS="{flag} N") or {variable}=N.',
+                file=sys.stderr,
+            )
             return 2
     if args.clean and args.state_dir.exists():
         shutil.rmtree(args.state_dir)

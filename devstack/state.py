@@ -70,8 +70,11 @@ class StateStore:
                     continue
                 response = self.s3.get_object(Bucket=self.bucket, Key=key)
                 _write_atomically(self.objects_dir / quote(key, safe=""), response["Body"].read())
-                current[key] = {"etag": etag, "content_type": response.get("ContentType"),
-                                "content_encoding": response.get("ContentEncoding")}
+                current[key] = {
+                    "etag": etag,
+                    "content_type": response.get("ContentType"),
+                    "content_encoding": response.get("ContentEncoding"),
+                }
         items = []
         for page in self.dynamodb.get_paginator("scan").paginate(TableName=self.table):
             items.extend(page.get("Items", []))

@@ -37,8 +37,27 @@ def _construct(tag: str):
     return construct
 
 
-for _tag in ("Ref", "GetAtt", "Sub", "If", "Equals", "Not", "And", "Or", "Join", "Select", "Split",
-             "FindInMap", "ImportValue", "Base64", "Condition", "GetAZs", "Cidr", "ToJsonString", "Length"):
+for _tag in (
+    "Ref",
+    "GetAtt",
+    "Sub",
+    "If",
+    "Equals",
+    "Not",
+    "And",
+    "Or",
+    "Join",
+    "Select",
+    "Split",
+    "FindInMap",
+    "ImportValue",
+    "Base64",
+    "Condition",
+    "GetAZs",
+    "Cidr",
+    "ToJsonString",
+    "Length",
+):
     _CfnLoader.add_constructor(f"!{_tag}", _construct(_tag))
 
 
@@ -57,8 +76,15 @@ def _one(template: dict[str, Any], kind: str) -> tuple[str, dict[str, Any]]:
 
 def _queue_attributes(properties: dict[str, Any], arns: dict[str, str]) -> dict[str, str]:
     attributes: dict[str, str] = {}
-    for key in ("FifoQueue", "VisibilityTimeout", "MessageRetentionPeriod", "DeduplicationScope",
-                "FifoThroughputLimit", "ContentBasedDeduplication", "DelaySeconds"):
+    for key in (
+        "FifoQueue",
+        "VisibilityTimeout",
+        "MessageRetentionPeriod",
+        "DeduplicationScope",
+        "FifoThroughputLimit",
+        "ContentBasedDeduplication",
+        "DelaySeconds",
+    ):
         if key in properties:
             value = properties[key]
             attributes[key] = str(value).lower() if isinstance(value, bool) else str(value)

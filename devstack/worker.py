@@ -43,10 +43,14 @@ def _message(received: ReceivedMessage) -> QueueMessage | None:
         return None
 
 
-def build_consumer(state_dir: Path, slots: int, visibility_timeout: int | None = None,
-                   progress_interval: float | None = None) -> Consumer:
-    settings = BackendSettings(backend="embedded", state_dir=state_dir,
-                               public_url=os.environ.get("ALGOCLOUD_PUBLIC_URL", "http://127.0.0.1:8051"))
+def build_consumer(
+    state_dir: Path, slots: int, visibility_timeout: int | None = None, progress_interval: float | None = None
+) -> Consumer:
+    settings = BackendSettings(
+        backend="embedded",
+        state_dir=state_dir,
+        public_url=os.environ.get("ALGOCLOUD_PUBLIC_URL", "http://127.0.0.1:8051"),
+    )
     adapters = build_adapters(settings)
     worker = RunWorker(config=load_app_config(), repo=adapters.repo, blobs=adapters.blobs, accounts=adapters.accounts)
     if progress_interval is not None:

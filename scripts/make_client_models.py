@@ -17,13 +17,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "clients" / "python" / "algocloud_client" / "models.py"
 OPTIONS = [
-    "--input-file-type", "openapi",
-    "--output-model-type", "pydantic_v2.BaseModel",
-    "--target-python-version", "3.11",  # the client's requires-python
-    "--use-standard-collections", "--use-union-operator", "--field-constraints",
-    "--extra-fields", "allow",  # the server may add fields; old clients keep working
-    "--use-schema-description", "--use-field-description", "--disable-timestamp", "--capitalise-enum-members",
-    "--formatters", "ruff-format", "ruff-check",
+    "--input-file-type",
+    "openapi",
+    "--output-model-type",
+    "pydantic_v2.BaseModel",
+    "--target-python-version",
+    "3.11",  # the client's requires-python
+    "--use-standard-collections",
+    "--use-union-operator",
+    "--field-constraints",
+    "--extra-fields",
+    "allow",  # the server may add fields; old clients keep working
+    "--use-schema-description",
+    "--use-field-description",
+    "--disable-timestamp",
+    "--capitalise-enum-members",
+    "--formatters",
+    "ruff-format",
+    "ruff-check",
 ]
 
 
@@ -43,14 +54,30 @@ def generated_models() -> str:
         codegen = Path(sys.executable).with_name("datamodel-codegen")
         try:
             # Written beside models.py so that ruff formats it with this project's settings.
-            subprocess.run([str(codegen), "--input", str(source), "--output", str(target), *OPTIONS], check=True,
-                           capture_output=True, text=True)
+            subprocess.run(
+                [str(codegen), "--input", str(source), "--output", str(target), *OPTIONS],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
             text = target.read_text()
         finally:
             target.unlink(missing_ok=True)
-    header = '"""The API\'s request and response models, generated from its OpenAPI document by\n' \
-             "scripts/make_client_models.py (datamodel-code-generator): do not edit.\"\"\"\n"
-    return header + text.split("\n", 3)[3]  # the generator's header names a temporary file
+    header = (
+        '"""The API\'s request and response models, generated from its OpenAPI document by\n'
+        'scripts/make_client_models.py (datamodel-code-generator): do not edit."""\n'
+    )
+    text = header + text.split("\n", 3)[3]  # the generator's header names a temporary file
+    # Formatted as `ruff format` formats this project (the generator's own formatting differs).
+    ruff = Path(sys.executable).with_name("ruff")
+    formatted = subprocess.run(
+        [str(ruff), "format", "--stdin-filename", str(MODELS), "-"],
+        input=text,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return formatted.stdout
 
 
 def main() -> int:

@@ -18,8 +18,14 @@ DATA = ROOT / "shared" / "algocloud" / "example" / "data"
 HOST = "abc123defg.execute-api.eu-west-1.amazonaws.com"
 
 
-def rest_event(method: str, path: str, body: bytes | None = None, content_type: str | None = None,
-               api_key_id: str | None = None, base64_body: bool = False) -> dict:
+def rest_event(
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    content_type: str | None = None,
+    api_key_id: str | None = None,
+    base64_body: bool = False,
+) -> dict:
     headers = {
         "Accept": "application/json",
         "Accept-Encoding": "gzip, deflate, br",
@@ -59,8 +65,12 @@ def rest_event(method: str, path: str, body: bytes | None = None, content_type: 
             "domainPrefix": HOST.split(".")[0],
             "requestTimeEpoch": 1795352400000,
             "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-            "identity": {"sourceIp": "203.0.113.10", "userAgent": "python-httpx/0.28.1",
-                         "apiKeyId": api_key_id, "apiKey": None if api_key_id is None else "redacted"},
+            "identity": {
+                "sourceIp": "203.0.113.10",
+                "userAgent": "python-httpx/0.28.1",
+                "apiKeyId": api_key_id,
+                "apiKey": None if api_key_id is None else "redacted",
+            },
             "domainName": HOST,
             "apiId": HOST.split(".")[0],
         },
@@ -74,8 +84,10 @@ def multipart(fields: dict[str, str], files: list[tuple[str, bytes, str]], bound
     for name, value in fields.items():
         parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
     for filename, content, content_type in files:
-        head = (f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{filename}"\r\n'
-                f"Content-Type: {content_type}\r\n\r\n").encode()
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{filename}"\r\n'
+            f"Content-Type: {content_type}\r\n\r\n"
+        ).encode()
         parts.append(head + content + b"\r\n")
     return b"".join(parts) + f"--{boundary}--\r\n".encode()
 
@@ -85,8 +97,12 @@ def sqs_record(index: int, body: dict) -> dict:
         "messageId": f"059f36b4-87a3-44ab-83d2-66197571920{index}",
         "receiptHandle": f"AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a{index}...",
         "body": json.dumps(body),
-        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795352400000",
-                       "SenderId": "AROAEXAMPLE:algocloud-api", "ApproximateFirstReceiveTimestamp": "1795352400100"},
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": "1795352400000",
+            "SenderId": "AROAEXAMPLE:algocloud-api",
+            "ApproximateFirstReceiveTimestamp": "1795352400100",
+        },
         "messageAttributes": {},
         "md5OfBody": "",
         "eventSource": "aws:sqs",
@@ -107,20 +123,40 @@ def main() -> None:
     events = {
         "api-get-health.json": rest_event("GET", "/health"),
         "api-get-sessions.json": rest_event("GET", "/api/v1/sessions"),
-        "api-create-scenario.json": rest_event("POST", "/api/v1/sessions/main/scenarios",
-                                               json.dumps(scenario).encode(), "application/json"),
+        "api-create-scenario.json": rest_event(
+            "POST", "/api/v1/sessions/main/scenarios", json.dumps(scenario).encode(), "application/json"
+        ),
         "api-get-dataset.json": rest_event("GET", "/api/v1/sessions/main/data/Master data"),
-        "api-etl-upload.json": rest_event("POST", "/api/v1/sessions/main/etl", upload,
-                                          f"multipart/form-data; boundary={boundary}", base64_body=True),
+        "api-etl-upload.json": rest_event(
+            "POST", "/api/v1/sessions/main/etl", upload, f"multipart/form-data; boundary={boundary}", base64_body=True
+        ),
         "api-docs.json": rest_event("GET", "/docs"),
         "api-openapi.json": rest_event("GET", "/openapi.json"),
         "api-get-sessions-tenant-a.json": rest_event("GET", "/api/v1/sessions", api_key_id="key-tenant-a"),
-        "sqs-run-batch.json": {"Records": [
-            sqs_record(1, {"version": 1, "tenant": "default", "session_id": "SESSION-ID",
-                           "scenario_id": "SCENARIO-1", "run_id": "RUN-1"}),
-            sqs_record(2, {"version": 1, "tenant": "default", "session_id": "SESSION-ID",
-                           "scenario_id": "SCENARIO-2", "run_id": "RUN-2"}),
-        ]},
+        "sqs-run-batch.json": {
+            "Records": [
+                sqs_record(
+                    1,
+                    {
+                        "version": 1,
+                        "tenant": "default",
+                        "session_id": "SESSION-ID",
+                        "scenario_id": "SCENARIO-1",
+                        "run_id": "RUN-1",
+                    },
+                ),
+                sqs_record(
+                    2,
+                    {
+                        "version": 1,
+                        "tenant": "default",
+                        "session_id": "SESSION-ID",
+                        "scenario_id": "SCENARIO-2",
+                        "run_id": "RUN-2",
+                    },
+                ),
+            ]
+        },
     }
     for name, event in events.items():
         (EVENTS / name).write_text(json.dumps(event, indent=2) + "\n")

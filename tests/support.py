@@ -19,7 +19,8 @@ def create_resources() -> tuple[str, str]:
     from devstack.template import create_stateful_resources
 
     created = create_stateful_resources(
-        boto3.client("dynamodb", region_name=REGION), boto3.client("s3", region_name=REGION),
+        boto3.client("dynamodb", region_name=REGION),
+        boto3.client("s3", region_name=REGION),
         boto3.client("sqs", region_name=REGION),
         {"Table": TABLE, "Bucket": BUCKET, "RunQueue": QUEUE, "RunDeadLetterQueue": DLQ},
     )
@@ -73,8 +74,11 @@ class Backend:
         queue = self.dead_letters if dead_letter else self.runs
         if self.name == "aws":
             boto3.client("sqs", region_name=REGION).send_message(
-                QueueUrl=queue.queue_url, MessageBody=body, MessageGroupId=group_id,
-                MessageDeduplicationId=deduplication_id)
+                QueueUrl=queue.queue_url,
+                MessageBody=body,
+                MessageGroupId=group_id,
+                MessageDeduplicationId=deduplication_id,
+            )
         else:
             queue.send_body(body, group_id, deduplication_id)
 
@@ -83,9 +87,12 @@ class Backend:
         queue = self.dead_letters if dead_letter else self.runs
         if self.name == "aws":
             attributes = boto3.client("sqs", region_name=REGION).get_queue_attributes(
-                QueueUrl=queue.queue_url, AttributeNames=["All"])["Attributes"]
-            return (int(attributes["ApproximateNumberOfMessages"]),
-                    int(attributes["ApproximateNumberOfMessagesNotVisible"]))
+                QueueUrl=queue.queue_url, AttributeNames=["All"]
+            )["Attributes"]
+            return (
+                int(attributes["ApproximateNumberOfMessages"]),
+                int(attributes["ApproximateNumberOfMessagesNotVisible"]),
+            )
         counts = queue.counts()
         return counts["visible"], counts["in_flight"]
 
@@ -98,8 +105,10 @@ class Backend:
         connection.row_factory = sqlite3.Row
         rows = []
         for (table,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
-            rows += [json.dumps({"table": table, **dict(r)}, sort_keys=True, default=str)
-                     for r in connection.execute(f"SELECT * FROM {table}")]
+            rows += [
+                json.dumps({"table": table, **dict(r)}, sort_keys=True, default=str)
+                for r in connection.execute(f"SELECT * FROM {table}")
+            ]
         connection.close()
         return sorted(rows)
 
@@ -118,8 +127,11 @@ class Backend:
 
             assert "X-Amz-Signature" in url
             parts = urlsplit(url)
-            bucket, key = (parts.netloc.split(".")[0], unquote(parts.path[1:])) if parts.netloc.startswith(BUCKET) \
+            bucket, key = (
+                (parts.netloc.split(".")[0], unquote(parts.path[1:]))
+                if parts.netloc.startswith(BUCKET)
                 else tuple(unquote(parts.path[1:]).split("/", 1))
+            )
             assert bucket == BUCKET
             return boto3.client("s3", region_name=REGION).get_object(Bucket=bucket, Key=key)["Body"].read()
         response = client.get(url)
@@ -138,8 +150,11 @@ class Backend:
         etags = []
         for part in answer["parts"]:
             start = (part["part_number"] - 1) * answer["part_size"]
-            response = http.put(part["url"], data=content[start:start + answer["part_size"]]) \
-                if self.name == "aws" else http.put(part["url"], content=content[start:start + answer["part_size"]])
+            response = (
+                http.put(part["url"], data=content[start : start + answer["part_size"]])
+                if self.name == "aws"
+                else http.put(part["url"], content=content[start : start + answer["part_size"]])
+            )
             assert response.status_code == 200, response.text
             etags.append(response.headers["ETag"])
         return etags

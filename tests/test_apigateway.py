@@ -21,8 +21,7 @@ from devstack.apigateway import (
 def echo(event, context):
     """Answers with the event it got (and the context's request id)."""
     body = json.dumps({"event": event, "request_id": context.aws_request_id})
-    return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": body,
-            "isBase64Encoded": False}
+    return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": body, "isBase64Encoded": False}
 
 
 def gateway(handler=echo, **config):
@@ -37,8 +36,11 @@ def test_the_template_shapes_the_gateway():
 
 
 def test_the_proxy_event_has_the_stage_in_the_context_only():
-    response = gateway().post("/Prod/api/v1/sessions/a%20b?x=1&x=2&y=", content=b"\x00\x01",
-                              headers={"Content-Type": "application/octet-stream", "X-Thing": "t"})
+    response = gateway().post(
+        "/Prod/api/v1/sessions/a%20b?x=1&x=2&y=",
+        content=b"\x00\x01",
+        headers={"Content-Type": "application/octet-stream", "X-Thing": "t"},
+    )
     event = response.json()["event"]
     assert event["path"] == "/api/v1/sessions/a b" and event["resource"] == "/{proxy+}"
     assert event["pathParameters"] == {"proxy": "api/v1/sessions/a b"}
@@ -88,8 +90,13 @@ def test_a_response_over_lambdas_limit_or_a_failed_function_is_502():
 
 def test_base64_responses_are_decoded():
     def binary(event, context):
-        return {"statusCode": 201, "multiValueHeaders": {"X-Two": ["a", "b"]}, "headers": {"X-One": "1"},
-                "body": base64.b64encode(b"\xff\x00").decode(), "isBase64Encoded": True}
+        return {
+            "statusCode": 201,
+            "multiValueHeaders": {"X-Two": ["a", "b"]},
+            "headers": {"X-One": "1"},
+            "body": base64.b64encode(b"\xff\x00").decode(),
+            "isBase64Encoded": True,
+        }
 
     response = gateway(binary).get("/Prod/x")
     assert response.status_code == 201 and response.content == b"\xff\x00"

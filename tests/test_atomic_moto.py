@@ -19,19 +19,40 @@ def test_a_cancelled_transaction_restores_only_what_it_touched(aws_env, monkeypa
     db.put_item(TableName=TABLE, Item={"pk": {"S": "a"}, "sk": {"S": "1"}, "n": {"N": "1"}})
     db.put_item(TableName=TABLE, Item={"pk": {"S": "guard"}, "sk": {"S": "1"}})
     with pytest.raises(ClientError, match="TransactionCanceled"):
-        db.transact_write_items(TransactItems=[
-            {"Update": {"TableName": TABLE, "Key": {"pk": {"S": "a"}, "sk": {"S": "1"}},
-                        "UpdateExpression": "ADD n :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}},
-            {"Put": {"TableName": TABLE, "Item": {"pk": {"S": "new"}, "sk": {"S": "1"}}}},
-            {"Delete": {"TableName": TABLE, "Key": {"pk": {"S": "guard"}, "sk": {"S": "1"}},
-                        "ConditionExpression": "attribute_not_exists(pk)"}},
-        ])
+        db.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": TABLE,
+                        "Key": {"pk": {"S": "a"}, "sk": {"S": "1"}},
+                        "UpdateExpression": "ADD n :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                },
+                {"Put": {"TableName": TABLE, "Item": {"pk": {"S": "new"}, "sk": {"S": "1"}}}},
+                {
+                    "Delete": {
+                        "TableName": TABLE,
+                        "Key": {"pk": {"S": "guard"}, "sk": {"S": "1"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
     items = {i["pk"]["S"]: i for i in db.scan(TableName=TABLE)["Items"]}
     assert set(items) == {"a", "guard"} and items["a"]["n"] == {"N": "1"}
-    db.transact_write_items(TransactItems=[
-        {"Update": {"TableName": TABLE, "Key": {"pk": {"S": "a"}, "sk": {"S": "1"}},
-                    "UpdateExpression": "ADD n :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}},
-        {"Put": {"TableName": TABLE, "Item": {"pk": {"S": "new"}, "sk": {"S": "1"}}}},
-    ])
+    db.transact_write_items(
+        TransactItems=[
+            {
+                "Update": {
+                    "TableName": TABLE,
+                    "Key": {"pk": {"S": "a"}, "sk": {"S": "1"}},
+                    "UpdateExpression": "ADD n :one",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}},
+                }
+            },
+            {"Put": {"TableName": TABLE, "Item": {"pk": {"S": "new"}, "sk": {"S": "1"}}}},
+        ]
+    )
     items = {i["pk"]["S"]: i for i in db.scan(TableName=TABLE)["Items"]}
     assert set(items) == {"a", "guard", "new"} and items["a"]["n"] == {"N": "2"}

@@ -27,8 +27,14 @@ def algocloud(request, tmp_path):
         env["ALGOCLOUD_API_KEY"] = API_KEY
 
     def run(*args: str, expect: int = 0) -> str:
-        done = subprocess.run([sys.executable, "-m", "algocloud_client", *args], env=env, capture_output=True,
-                              text=True, timeout=120, check=False)
+        done = subprocess.run(
+            [sys.executable, "-m", "algocloud_client", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         assert done.returncode == expect, done.stdout + done.stderr
         return done.stdout + done.stderr
 
@@ -61,10 +67,16 @@ def test_upload_run_wait_cancel_compare_and_plot(algocloud, tmp_path):
     assert "read 150 rows" in algocloud("data", "upload", *files, "--dataset", "uploaded")
     assert json.loads(algocloud("data", "get", "uploaded"))["metadata"]["name"] == "uploaded"
 
-    made = {tag: json.loads(algocloud("--json", "scenarios", "create", tag, "--dataset", "uploaded",
-                                      "--algorithm", algorithm, *params))["id"]
-            for tag, algorithm, params in (("greedy", "Greedy", ()), ("as-is", "As-is", ()),
-                                           ("long", "Slow", ("--param", "duration=60")))}
+    made = {
+        tag: json.loads(
+            algocloud("--json", "scenarios", "create", tag, "--dataset", "uploaded", "--algorithm", algorithm, *params)
+        )["id"]
+        for tag, algorithm, params in (
+            ("greedy", "Greedy", ()),
+            ("as-is", "As-is", ()),
+            ("long", "Slow", ("--param", "duration=60")),
+        )
+    }
     for tag in ("greedy", "as-is"):
         assert json.loads(algocloud("--json", "scenarios", "run", made[tag], "--wait"))["status"] == "complete"
 
@@ -74,8 +86,20 @@ def test_upload_run_wait_cancel_compare_and_plot(algocloud, tmp_path):
     assert "error 409" in algocloud("scenarios", "cancel", made["long"], expect=1)
 
     chart = tmp_path / "kpis.png"
-    compared = json.loads(algocloud("--json", "scenarios", "compare", made["greedy"], made["as-is"], made["long"],
-                                    "--baseline", made["as-is"], "--plot", str(chart)))
+    compared = json.loads(
+        algocloud(
+            "--json",
+            "scenarios",
+            "compare",
+            made["greedy"],
+            made["as-is"],
+            made["long"],
+            "--baseline",
+            made["as-is"],
+            "--plot",
+            str(chart),
+        )
+    )
     assert [s["id"] for s in compared["not_compared"]] == [made["long"]]  # not complete: reported, not dropped
     values = [value for kpi in compared["kpis"] for value in kpi["values"].values()]
     assert len(values) == 2 * len(compared["kpis"]) and len(compared["kpis"]) == 4

@@ -31,8 +31,21 @@ def mode(request):
 
 class Stack:
     def __init__(self, state_dir: Path, port: int, aws_port: int, mode: str = "embedded", extra=(), api_key=None):
-        self.args = [sys.executable, "-m", "devstack", "--port", str(port), "--aws-port", str(aws_port),
-                     "--state-dir", str(state_dir), "--workers", "2", *MODES[mode], *extra]
+        self.args = [
+            sys.executable,
+            "-m",
+            "devstack",
+            "--port",
+            str(port),
+            "--aws-port",
+            str(aws_port),
+            "--state-dir",
+            str(state_dir),
+            "--workers",
+            "2",
+            *MODES[mode],
+            *extra,
+        ]
         self.base = f"http://127.0.0.1:{port}{'/Prod' if mode == 'aws' else ''}/api/v1"
         self.headers = {"x-api-key": api_key} if api_key else {}
         if api_key:
@@ -40,8 +53,15 @@ class Stack:
 
     def start(self) -> "Stack":
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        self.process = subprocess.Popen(self.args, cwd=ROOT, env=env, text=True, start_new_session=True,
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.process = subprocess.Popen(
+            self.args,
+            cwd=ROOT,
+            env=env,
+            text=True,
+            start_new_session=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -70,8 +90,7 @@ def polling_example(base: str) -> dict:
     session = httpx.get(f"{base}/sessions").json()["default"]
     scenario = httpx.post(
         f"{base}/sessions/{session}/scenarios",
-        json={"tag": "my-run", "dataset_key": "Master data",
-              "algo_name": "Slow", "algo_params": {"duration": 1}},
+        json={"tag": "my-run", "dataset_key": "Master data", "algo_name": "Slow", "algo_params": {"duration": 1}},
     ).json()
     httpx.post(f"{base}/sessions/{session}/scenarios/{scenario['id']}/run")
     while True:
@@ -114,8 +133,10 @@ def test_a_run_interrupted_by_a_stop_runs_again_at_the_next_start(tmp_path, mode
     stack = Stack(tmp_path / "state", *ports, mode=mode).start()
     base = stack.base
     try:
-        scenario = httpx.post(f"{base}/sessions/main/scenarios", json={
-            "tag": "long", "dataset_key": "Master data", "algo_name": "Slow", "algo_params": {"duration": 4}}).json()
+        scenario = httpx.post(
+            f"{base}/sessions/main/scenarios",
+            json={"tag": "long", "dataset_key": "Master data", "algo_name": "Slow", "algo_params": {"duration": 4}},
+        ).json()
         httpx.post(f"{base}/sessions/main/scenarios/{scenario['id']}/run")
         deadline = time.monotonic() + 20
         while httpx.get(f"{base}/sessions/main/scenarios/{scenario['id']}/status").json()["status"] != "processing":
@@ -126,8 +147,10 @@ def test_a_run_interrupted_by_a_stop_runs_again_at_the_next_start(tmp_path, mode
     stack = Stack(tmp_path / "state", *ports, mode=mode).start()
     try:
         deadline = time.monotonic() + 30
-        while (status := httpx.get(f"{base}/sessions/main/scenarios/{scenario['id']}/status").json())["status"] \
-                not in ("complete", "failed"):
+        while (status := httpx.get(f"{base}/sessions/main/scenarios/{scenario['id']}/status").json())["status"] not in (
+            "complete",
+            "failed",
+        ):
             assert time.monotonic() < deadline, status
             time.sleep(0.3)
         assert status["status"] == "complete"
@@ -140,9 +163,24 @@ def test_a_busy_port_gives_a_clear_message(tmp_path):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        done = subprocess.run([sys.executable, "-m", "devstack", "--port", str(port), "--aws-port",
-                               str(free_port()), "--state-dir", str(tmp_path)],
-                              cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "devstack",
+                "--port",
+                str(port),
+                "--aws-port",
+                str(free_port()),
+                "--state-dir",
+                str(tmp_path),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
     assert done.returncode == 2
     assert f"port {port}" in done.stderr and "--port" in done.stderr and "ALGOCLOUD_PORT" in done.stderr
     assert "Traceback" not in done.stderr
@@ -178,10 +216,17 @@ def test_sigkill_during_a_burst_loses_no_acknowledged_write_or_run(tmp_path):
                 if stop.is_set():
                     return
                 try:
-                    made = http.post(f"{base}/sessions/{session}/scenarios", json={
-                        "tag": f"t{i}", "dataset_key": "Master data", "algo_name": "Slow",
-                        "algo_params": {"duration": 1}} if i % 50 == 0 else {
-                        "tag": f"t{i}", "dataset_key": "Master data", "algo_name": "Instant"})
+                    made = http.post(
+                        f"{base}/sessions/{session}/scenarios",
+                        json={
+                            "tag": f"t{i}",
+                            "dataset_key": "Master data",
+                            "algo_name": "Slow",
+                            "algo_params": {"duration": 1},
+                        }
+                        if i % 50 == 0
+                        else {"tag": f"t{i}", "dataset_key": "Master data", "algo_name": "Instant"},
+                    )
                     if made.status_code != 201:
                         return
                     created[session].append(made.json()["id"])
@@ -217,11 +262,13 @@ def test_sigkill_during_a_burst_loses_no_acknowledged_write_or_run(tmp_path):
 
 def worker_pids(stack: Stack, mode: str, state_dir: Path) -> list[int]:
     if mode == "aws":  # the stack's spawned worker processes
-        found = subprocess.run(["pgrep", "-P", str(stack.process.pid), "-f", "spawn_main"],
-                               capture_output=True, text=True, check=False).stdout.split()
+        found = subprocess.run(
+            ["pgrep", "-P", str(stack.process.pid), "-f", "spawn_main"], capture_output=True, text=True, check=False
+        ).stdout.split()
     else:
-        found = subprocess.run(["pgrep", "-f", f"devstack.worker --state-dir {state_dir}"],
-                               capture_output=True, text=True, check=False).stdout.split()
+        found = subprocess.run(
+            ["pgrep", "-f", f"devstack.worker --state-dir {state_dir}"], capture_output=True, text=True, check=False
+        ).stdout.split()
     return [int(pid) for pid in found]
 
 
@@ -230,9 +277,13 @@ def test_a_killed_worker_is_replaced_and_its_run_taken_over(tmp_path, mode):
     stack = Stack(tmp_path / "state", *ports, mode=mode, extra=["--visibility-timeout", "3"]).start()
     base = stack.base
     try:
-        first, second = (httpx.post(f"{base}/sessions/main/scenarios", json={
-            "tag": tag, "dataset_key": "Master data", "algo_name": "Slow", "algo_params": {"duration": 2}}).json()
-            for tag in ("first", "second"))
+        first, second = (
+            httpx.post(
+                f"{base}/sessions/main/scenarios",
+                json={"tag": tag, "dataset_key": "Master data", "algo_name": "Slow", "algo_params": {"duration": 2}},
+            ).json()
+            for tag in ("first", "second")
+        )
         for scenario in (first, second):
             httpx.post(f"{base}/sessions/main/scenarios/{scenario['id']}/run")
         deadline = time.monotonic() + 20

@@ -86,13 +86,19 @@ def test_least_privilege_no_wildcards(function, statement):
 
 def test_only_the_api_may_send_runs_and_the_dead_letter_handler_touches_no_objects():
     def actions(function):
-        return {a for _, s in policy_statements() if _ == function
-                for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+        return {
+            a
+            for _, s in policy_statements()
+            if _ == function
+            for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+        }
 
     assert "sqs:SendMessage" in actions("ApiFunction")
     # SAM adds the poller policy; the worker itself only keeps its runs' messages hidden (heartbeat)
     assert {a for a in actions("WorkerFunction") if a.startswith("sqs:")} == {
-        "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"}
+        "sqs:ChangeMessageVisibility",
+        "sqs:GetQueueUrl",
+    }
     assert not any(a.startswith("s3:") for a in actions("DeadLetterFunction"))
 
 
@@ -121,11 +127,25 @@ def test_outputs_name_what_a_deployer_needs():
 
 def test_function_settings_come_from_parameters():
     api_env = props("ApiFunction")["Environment"]["Variables"]
-    assert api_env == {"CORS_ORIGINS": {"Ref": "CorsOrigins"}, "ALLOW_SESSION_CREATE": {"Ref": "AllowSessionCreate"},
-                       "REQUIRE_API_KEY": {"Ref": "RequireApiKey"}, "USAGE_PLAN_ID": {"Ref": "UsagePlan"}}
-    assert set(TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]) >= {"TABLE_NAME", "BUCKET_NAME", "QUEUE_URL"}
-    assert {"StageName", "WorkerMaxConcurrency", "CorsOrigins", "LogRetentionDays", "AllowSessionCreate",
-            "RequireApiKey"} <= set(PARAMETERS)
+    assert api_env == {
+        "CORS_ORIGINS": {"Ref": "CorsOrigins"},
+        "ALLOW_SESSION_CREATE": {"Ref": "AllowSessionCreate"},
+        "REQUIRE_API_KEY": {"Ref": "RequireApiKey"},
+        "USAGE_PLAN_ID": {"Ref": "UsagePlan"},
+    }
+    assert set(TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]) >= {
+        "TABLE_NAME",
+        "BUCKET_NAME",
+        "QUEUE_URL",
+    }
+    assert {
+        "StageName",
+        "WorkerMaxConcurrency",
+        "CorsOrigins",
+        "LogRetentionDays",
+        "AllowSessionCreate",
+        "RequireApiKey",
+    } <= set(PARAMETERS)
 
 
 def test_local_resources_follow_the_template(aws_env):
@@ -137,7 +157,8 @@ def test_local_resources_follow_the_template(aws_env):
     assert table["KeySchema"] == props("Table")["KeySchema"]
     queue_url, _dlq = aws_env
     attributes = boto3.client("sqs", region_name=REGION).get_queue_attributes(
-        QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
+        QueueUrl=queue_url, AttributeNames=["All"]
+    )["Attributes"]
     assert int(attributes["VisibilityTimeout"]) == props("RunQueue")["VisibilityTimeout"]
     assert attributes["FifoQueue"] == "true"
     assert '"maxReceiveCount": 5' in attributes["RedrivePolicy"]
@@ -189,18 +210,25 @@ def test_tracing_one_service_name_and_metrics_on_every_function():
     assert globals_["Tracing"] == "Active" and props("Api")["TracingEnabled"] is True
     variables = globals_["Environment"]["Variables"]
     assert variables["POWERTOOLS_SERVICE_NAME"] == "algocloud" and variables["ALGOCLOUD_METRICS"] == "true"
-    assert all("Tracing" not in p and "POWERTOOLS_SERVICE_NAME" not in p.get("Environment", {}).get("Variables", {})
-               for p in resources_of_type(TEMPLATE, "AWS::Serverless::Function").values())  # nothing overrides
+    assert all(
+        "Tracing" not in p and "POWERTOOLS_SERVICE_NAME" not in p.get("Environment", {}).get("Variables", {})
+        for p in resources_of_type(TEMPLATE, "AWS::Serverless::Function").values()
+    )  # nothing overrides
 
 
 def test_alarms_watch_5xx_worker_errors_throttles_queue_age_and_dead_letters():
     alarms = resources_of_type(TEMPLATE, "AWS::CloudWatch::Alarm")
     watched = {(a["Namespace"], a["MetricName"]) for a in alarms.values() if "MetricName" in a}
-    assert {("AWS/ApiGateway", "5XXError"), ("AWS/Lambda", "Errors"), ("AWS/SQS", "ApproximateAgeOfOldestMessage"),
-            ("AWS/SQS", "ApproximateNumberOfMessagesVisible")} <= watched
+    assert {
+        ("AWS/ApiGateway", "5XXError"),
+        ("AWS/Lambda", "Errors"),
+        ("AWS/SQS", "ApproximateAgeOfOldestMessage"),
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
+    } <= watched
     throttles = [a for a in alarms.values() if "Metrics" in a]
-    assert throttles and {q["MetricStat"]["Metric"]["MetricName"] for q in throttles[0]["Metrics"]
-                          if "MetricStat" in q} == {"Throttles"}
+    assert throttles and {
+        q["MetricStat"]["Metric"]["MetricName"] for q in throttles[0]["Metrics"] if "MetricStat" in q
+    } == {"Throttles"}
     assert all(a["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms.values())
     api_5xx = next(a for a in alarms.values() if a.get("MetricName") == "5XXError")
     assert {"Name": "ApiName", "Value": props("Api")["Name"]} in api_5xx["Dimensions"]
@@ -221,8 +249,15 @@ def test_the_dashboard_is_valid_json_over_the_deployments_metrics():
 
 def test_api_gateways_own_refusals_carry_cors_headers():
     responses = props("Api")["GatewayResponses"]
-    for kind in ("INVALID_API_KEY", "THROTTLED", "QUOTA_EXCEEDED", "REQUEST_TOO_LARGE", "INTEGRATION_TIMEOUT",
-                 "DEFAULT_4XX", "DEFAULT_5XX"):
+    for kind in (
+        "INVALID_API_KEY",
+        "THROTTLED",
+        "QUOTA_EXCEEDED",
+        "REQUEST_TOO_LARGE",
+        "INTEGRATION_TIMEOUT",
+        "DEFAULT_4XX",
+        "DEFAULT_5XX",
+    ):
         headers = responses[kind]["ResponseParameters"]["Headers"]
         assert headers["Access-Control-Allow-Origin"] == "method.request.header.origin", kind
 

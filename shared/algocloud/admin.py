@@ -58,8 +58,10 @@ def build_operator(stack: str | None) -> Operator:
         table, plan = outputs.get("TableName", table), outputs.get("UsagePlanId", plan)
     if not table or not plan:
         raise typer.BadParameter("name the deployment: --stack NAME, or TABLE_NAME and USAGE_PLAN_ID")
-    return Operator(DynamoAccounts(_client("dynamodb", region, endpoint), table),
-                    ApiGatewayKeys(lambda: _client("apigateway", region, endpoint), plan))
+    return Operator(
+        DynamoAccounts(_client("dynamodb", region, endpoint), table),
+        ApiGatewayKeys(lambda: _client("apigateway", region, endpoint), plan),
+    )
 
 
 def _show(value: Any) -> None:
@@ -72,8 +74,9 @@ def _refusal(exc: DomainError) -> typer.Exit:
 
 
 @app.callback()
-def main(stack: Annotated[str | None, typer.Option(envvar="ALGOCLOUD_STACK", help="the SAM stack's name")] = None,
-         ) -> None:
+def main(
+    stack: Annotated[str | None, typer.Option(envvar="ALGOCLOUD_STACK", help="the SAM stack's name")] = None,
+) -> None:
     context.stack = stack
 
 
@@ -109,8 +112,14 @@ def keys_rotate(key_id: str) -> None:
         issued, old = operator().rotate_key(key_id)
     except DomainError as exc:
         raise _refusal(exc) from None
-    _show({"key_id": issued.record.key_id, "tenant_id": issued.record.tenant_id, "value": issued.value,
-           "revoked": old.key_id})
+    _show(
+        {
+            "key_id": issued.record.key_id,
+            "tenant_id": issued.record.tenant_id,
+            "value": issued.value,
+            "revoked": old.key_id,
+        }
+    )
 
 
 @keys_app.command("revoke")
@@ -132,8 +141,10 @@ def keys_list(tenant: str) -> None:
 
 
 @app.command("usage")
-def usage(first: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD")] = None,
-          last: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD")] = None) -> None:
+def usage(
+    first: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD")] = None,
+    last: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD")] = None,
+) -> None:
     """Every tenant's usage per day (runs, compute seconds, bytes, API requests)."""
     try:
         _show(operator().report(first, last))

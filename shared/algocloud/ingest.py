@@ -122,8 +122,7 @@ class Ingestion:
         upload_id = uuid.uuid4().hex
         key = Upload(upload_id, filename, size, None, "").object_key(upload_prefix(self.tenant, session.id, upload_id))
         expires_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + URL_SECONDS))
-        answer: dict[str, Any] = {"upload_id": upload_id, "filename": filename, "size": size,
-                                  "expires_at": expires_at}
+        answer: dict[str, Any] = {"upload_id": upload_id, "filename": filename, "size": size, "expires_at": expires_at}
         multipart_id = None
         if size <= MULTIPART_THRESHOLD:
             post = self.blobs.presigned_post(key, size, content_type(filename), URL_SECONDS)
@@ -131,9 +130,17 @@ class Ingestion:
         else:
             multipart_id = self.blobs.start_multipart(key, content_type(filename))
             count = math.ceil(size / PART_BYTES)
-            answer |= {"method": "PUT", "part_size": PART_BYTES, "parts": [
-                {"part_number": number, "url": self.blobs.presigned_part_url(key, multipart_id, number, URL_SECONDS)}
-                for number in range(1, count + 1)]}
+            answer |= {
+                "method": "PUT",
+                "part_size": PART_BYTES,
+                "parts": [
+                    {
+                        "part_number": number,
+                        "url": self.blobs.presigned_part_url(key, multipart_id, number, URL_SECONDS),
+                    }
+                    for number in range(1, count + 1)
+                ],
+            }
         manifest = Upload(upload_id, filename, size, multipart_id, now_iso())
         self.blobs.put(self._manifest_key(session.id, upload_id), orjson.dumps(asdict(manifest)), "application/json")
         return answer
@@ -161,10 +168,16 @@ class Ingestion:
         received = self.blobs.size(self._object_key(session_id, upload))
         if check and received is not None and received > upload.size:
             self.delete_upload(session_id, upload)
-            raise DataFormatError(f"the upload is {received:,} bytes, more than the {upload.size:,} declared; "
-                                  "it was discarded")
-        return {"upload_id": upload.upload_id, "filename": upload.filename, "size": upload.size,
-                "received": received is not None, "received_bytes": received}
+            raise DataFormatError(
+                f"the upload is {received:,} bytes, more than the {upload.size:,} declared; it was discarded"
+            )
+        return {
+            "upload_id": upload.upload_id,
+            "filename": upload.filename,
+            "size": upload.size,
+            "received": received is not None,
+            "received_bytes": received,
+        }
 
     def abort_upload(self, sid: str, upload_id: str) -> None:
         session = self.service.session(sid)
@@ -191,8 +204,9 @@ class Ingestion:
         return received
 
     def _read(self, session_id: str, uploads: list[tuple[Upload, int]]) -> list[UploadedFile]:
-        return [UploadedFile(upload.filename, self.blobs.get(self._object_key(session_id, upload)))
-                for upload, _ in uploads]
+        return [
+            UploadedFile(upload.filename, self.blobs.get(self._object_key(session_id, upload))) for upload, _ in uploads
+        ]
 
     # -- ingestion --------------------------------------------------------------------------
     def etl(self, sid: str, dataset_name: str, upload_ids: list[str]) -> tuple[int, dict[str, Any]]:

@@ -69,5 +69,7 @@ class Operator:
 
     def report(self, first_day: str | None = None, last_day: str | None = None) -> list[dict[str, Any]]:
         """Every tenant's usage over the days (see service.usage_report)."""
-        return [usage_report(self.accounts, self.keys, tenant.id, first_day, last_day) | {"name": tenant.name}
-                for tenant in self.accounts.list_tenants()]
+        return [
+            usage_report(self.accounts, self.keys, tenant.id, first_day, last_day) | {"name": tenant.name}
+            for tenant in self.accounts.list_tenants()
+        ]

@@ -100,8 +100,9 @@ def _seed_payloads(config: AppConfig) -> tuple[tuple[DataSource, bytes], ...]:
 MAX_LIST_PAGE = 1000
 
 
-def page_of[T](items: Sequence[T], key: Callable[[T], tuple[str, str]], limit: int | None,
-               cursor: str | None) -> tuple[list[T], str | None]:
+def page_of[T](
+    items: Sequence[T], key: Callable[[T], tuple[str, str]], limit: int | None, cursor: str | None
+) -> tuple[list[T], str | None]:
     """Items after `cursor` (in `key` order, which `items` is in), at most `limit`, and the cursor
     of the next page (None at the end). A cursor is the key of a page's last item, so pages stay
     right when items are added or deleted meanwhile."""
@@ -116,14 +117,19 @@ def page_of[T](items: Sequence[T], key: Callable[[T], tuple[str, str]], limit: i
         start = next((index for index, item in enumerate(items) if key(item) > after), len(items))
     if limit is None:
         return list(items[start:]), None
-    page = list(items[start:start + limit])
+    page = list(items[start : start + limit])
     more = start + limit < len(items)
     following = base64.urlsafe_b64encode(orjson.dumps(list(key(page[-1])))).decode().rstrip("=") if more else None
     return page, following
 
 
-def usage_report(accounts: Accounts, keys: KeyGateway | None, tenant_id: str, first_day: str | None = None,
-                 last_day: str | None = None) -> dict[str, Any]:
+def usage_report(
+    accounts: Accounts,
+    keys: KeyGateway | None,
+    tenant_id: str,
+    first_day: str | None = None,
+    last_day: str | None = None,
+) -> dict[str, Any]:
     """A tenant's usage per day (days with nothing counted left out), with the API requests API
     Gateway counted for its keys where it counts them (else `api_requests` is null)."""
     first, last = usage.day_range(first_day, last_day)
@@ -133,8 +139,7 @@ def usage_report(accounts: Accounts, keys: KeyGateway | None, tenant_id: str, fi
     for day, count in (requests or {}).items():
         if count:
             days.setdefault(day, usage.UsageDay(tenant_id, day, {}).to_dict())
-    listed = [days[day] | {"api_requests": None if requests is None else requests.get(day, 0)}
-              for day in sorted(days)]
+    listed = [days[day] | {"api_requests": None if requests is None else requests.get(day, 0)} for day in sorted(days)]
     totals: dict[str, Any] = {name: sum(day[name] for day in listed) for name in usage.COUNTERS}
     totals["api_requests"] = None if requests is None else sum(requests.values())
     return {"tenant": tenant_id, "from": first, "to": last, "days": listed, "totals": totals}
@@ -251,8 +256,9 @@ class ScenarioService:
         return self.sessions()
 
     # -- scenarios ------------------------------------------------------------------------
-    def scenario_dict(self, session_id: str, scenario: Scenario, load_result: bool,
-                      inline_budget: int | None = None) -> dict[str, Any]:
+    def scenario_dict(
+        self, session_id: str, scenario: Scenario, load_result: bool, inline_budget: int | None = None
+    ) -> dict[str, Any]:
         """Wire form. A result kept in storage is loaded (one read) or linked: always in
         lists, and when its JSON is over `inline_budget` bytes."""
         wire = self.config.scenario_dict(scenario)
@@ -276,8 +282,12 @@ class ScenarioService:
         return self.list_scenarios_page(sid, budget, link)[0]
 
     def list_scenarios_page(
-        self, sid: str, budget: int | None = None, link: Callable[[str], str] | None = None,
-        limit: int | None = None, cursor: str | None = None,
+        self,
+        sid: str,
+        budget: int | None = None,
+        link: Callable[[str], str] | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
     ) -> tuple[list[dict[str, Any]], str | None]:
         """Every scenario (a page of them with `limit`, and the next page's cursor), results
         included while the list's JSON fits `budget` bytes.
@@ -312,13 +322,17 @@ class ScenarioService:
         return self.scenario_dict(session.id, scenario, load_result=True, inline_budget=budget - others)
 
     def create_scenario(
-        self, sid: str, tag: str, dataset_key: str, algo_name: str,
-        algo_params: dict[str, Any] | None, data_params: dict[str, Any] | None,
+        self,
+        sid: str,
+        tag: str,
+        dataset_key: str,
+        algo_name: str,
+        algo_params: dict[str, Any] | None,
+        data_params: dict[str, Any] | None,
     ) -> dict[str, Any]:
         session = self.session(sid)
         tag = clean_name(tag, "a tag", "tag", in_path=False)
-        scenario = self.config.new_scenario(tag, normal_form(dataset_key), algo_name,
-                                            algo_params, data_params)
+        scenario = self.config.new_scenario(tag, normal_form(dataset_key), algo_name, algo_params, data_params)
         self.repo.create_scenario(self.tenant, session.id, scenario)
         return self.config.scenario_dict(scenario)
 
@@ -335,7 +349,10 @@ class ScenarioService:
         session = self.session(sid)
         run_id = str(uuid.uuid4())
         scenario = self.repo.transition(
-            self.tenant, session.id, scenario_id, Status.QUEUED,
+            self.tenant,
+            session.id,
+            scenario_id,
+            Status.QUEUED,
             set_fields={"run_id": run_id, "progress": 0.0},
         )
         message = RunMessage(tenant=self.tenant, session_id=session.id, scenario_id=scenario.id, run_id=run_id)
@@ -344,7 +361,11 @@ class ScenarioService:
         except Exception as exc:
             # Never leave a queued scenario without a message: fail it visibly.
             self.repo.transition(
-                self.tenant, session.id, scenario.id, Status.FAILED, run_id=run_id,
+                self.tenant,
+                session.id,
+                scenario.id,
+                Status.FAILED,
+                run_id=run_id,
                 set_fields={"error": "the run could not be queued; reset and run again"},
             )
             raise ServiceUnavailable("the run queue is unavailable; try again shortly") from exc
@@ -359,7 +380,11 @@ class ScenarioService:
         if scenario.status not in (Status.QUEUED, Status.PROCESSING):
             raise Conflict(f"only a queued or processing scenario can be cancelled; this one is {scenario.status}")
         cancelled = self.repo.transition(
-            self.tenant, session.id, scenario.id, Status.FAILED, run_id=scenario.run_id,
+            self.tenant,
+            session.id,
+            scenario.id,
+            Status.FAILED,
+            run_id=scenario.run_id,
             set_fields={"error": CANCELLED, "run_finished_at": now_iso()},
         )
         self.meter(*usage.run_finished(cancelled))  # the same event id as the worker's: counted once
@@ -380,8 +405,12 @@ class ScenarioService:
         if scenario.status == Status.CREATED:
             return self.config.scenario_dict(scenario)
         reset = self.repo.transition(
-            self.tenant, session.id, scenario.id, Status.CREATED,
-            set_fields={"progress": 0.0}, remove_fields=RUN_FIELDS,
+            self.tenant,
+            session.id,
+            scenario.id,
+            Status.CREATED,
+            set_fields={"progress": 0.0},
+            remove_fields=RUN_FIELDS,
         )
         if scenario.result_ref:
             self.blobs.delete([scenario.result_ref])
@@ -410,8 +439,13 @@ class ScenarioService:
         self.blobs.put(key, stored, "application/json")
         self._write_pages(key, ds.table_rows(pages.CHUNK_ROWS))
         return DatasetRecord(
-            key=ds.name, ds_id=ds.id, ds_type=str(ds.ds_type), creation_datetime=str(ds.creation_datetime),
-            tables=ds.list_tables(), object_key=key, size_bytes=len(stored),
+            key=ds.name,
+            ds_id=ds.id,
+            ds_type=str(ds.ds_type),
+            creation_datetime=str(ds.creation_datetime),
+            tables=ds.list_tables(),
+            object_key=key,
+            size_bytes=len(stored),
         )
 
     def _delete_objects(self, record: DatasetRecord) -> None:
@@ -445,10 +479,17 @@ class ScenarioService:
     def dataset_tables(self, sid: str, key: str) -> dict[str, Any]:
         session = self.session(sid)
         index = self._pages_index(self._dataset(session.id, key))
-        return {"key": key, "tables": [
-            {"name": name, "rows": entry["rows"],
-             "columns": [{"name": column, "dtype": entry["dtypes"].get(column)} for column in entry["columns"]]}
-            for name, entry in index["tables"].items()]}
+        return {
+            "key": key,
+            "tables": [
+                {
+                    "name": name,
+                    "rows": entry["rows"],
+                    "columns": [{"name": column, "dtype": entry["dtypes"].get(column)} for column in entry["columns"]],
+                }
+                for name, entry in index["tables"].items()
+            ],
+        }
 
     def dataset_rows(self, sid: str, key: str, table: str, offset: int, limit: int) -> dict[str, Any]:
         """Rows [offset, offset + limit) of a table: one ranged read (two with the index)."""
@@ -459,17 +500,28 @@ class ScenarioService:
             raise NotFound(f"dataset '{key}' has no table '{table}'")
         read = page_read(entry, offset, limit)
         try:
-            body = b"" if read is None else self.blobs.get_range(
-                pages_prefix(record.object_key) + entry["file"], read.start, read.end)
+            body = (
+                b""
+                if read is None
+                else self.blobs.get_range(pages_prefix(record.object_key) + entry["file"], read.start, read.end)
+            )
         except KeyError:  # replaced or deleted since the lookup
             raise NotFound(f"dataset '{key}' changed while it was read; read it again") from None
         rows = [] if read is None else page_rows(body, read, limit)
         following = offset + len(rows)
-        return {"key": key, "table": table, "offset": offset, "limit": limit, "total": entry["rows"],
-                "rows": rows, "next_offset": following if following < entry["rows"] else None}
+        return {
+            "key": key,
+            "table": table,
+            "offset": offset,
+            "limit": limit,
+            "total": entry["rows"],
+            "rows": rows,
+            "next_offset": following if following < entry["rows"] else None,
+        }
 
-    def _save_datasource(self, session_id: str, ds: DataSource, overwrite: bool, read_bytes: int = 0,
-                         event_id: str | None = None) -> None:
+    def _save_datasource(
+        self, session_id: str, ds: DataSource, overwrite: bool, read_bytes: int = 0, event_id: str | None = None
+    ) -> None:
         """Store the dataset, and count it: the bytes stored, and the rows and bytes read to build it
         (once per `event_id`: an ingestion job's id, or a new one for a request)."""
         ds.name = clean_name(ds.name, "a dataset key", "metadata.name")
@@ -557,21 +609,25 @@ class ScenarioService:
             raise DataFormatError(f"the data source cannot be stored: {exc}") from None
         return self._keys(session.id)
 
-    def run_etl(self, sid: str, dataset_name: str, files: Sequence[UploadedFile],
-                event_id: str | None = None) -> dict[str, Any]:
+    def run_etl(
+        self, sid: str, dataset_name: str, files: Sequence[UploadedFile], event_id: str | None = None
+    ) -> dict[str, Any]:
         session = self.session(sid)
         dataset_name = clean_name(dataset_name, "dataset_name", "dataset_name")
         if self.config.etl is None:
             raise DataFormatError("this application takes no file uploads (it has no ETL)")
         result: EtlResult = self.config.etl.run(files, dataset_name)
         if result.datasource is not None:
-            self._save_datasource(session.id, result.datasource, overwrite=True,
-                                  read_bytes=sum(len(file.content) for file in files), event_id=event_id)
+            self._save_datasource(
+                session.id,
+                result.datasource,
+                overwrite=True,
+                read_bytes=sum(len(file.content) for file in files),
+                event_id=event_id,
+            )
         return {
             "dataset_name": dataset_name,
             "success": result.success,
             "keys": self._keys(session.id)["keys"],
             "messages": [m.to_dict() for m in result.reported_messages()],
         }
-
-

@@ -31,8 +31,9 @@ logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 # The X-Ray SDK costs ~150 ms of cold start to import: only where traces go (on Lambda, unless
 # POWERTOOLS_TRACE_DISABLED), not in tests or the local stack.
-TRACING = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")) and \
-    os.environ.get("POWERTOOLS_TRACE_DISABLED", "").lower() not in ("1", "true")
+TRACING = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")) and os.environ.get(
+    "POWERTOOLS_TRACE_DISABLED", ""
+).lower() not in ("1", "true")
 copy_config_to_registered_loggers(source_logger=logger, include={"algocloud"})
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]

@@ -97,7 +97,9 @@ class RunWorker:
         attempts = f" after {receive_count} attempts" if receive_count else ""
         try:
             failed = self._transition(
-                message, Status.FAILED, run_finished_at=now_iso(),
+                message,
+                Status.FAILED,
+                run_finished_at=now_iso(),
                 error=f"the run did not finish{attempts}: it timed out or the worker crashed",
             )
         except NotFound:
@@ -118,8 +120,12 @@ class RunWorker:
 
     def _transition(self, message: RunMessage, target: Status, **fields) -> Scenario:
         return self.repo.transition(
-            message.tenant, message.session_id, message.scenario_id, target,
-            set_fields=fields, run_id=message.run_id,
+            message.tenant,
+            message.session_id,
+            message.scenario_id,
+            target,
+            set_fields=fields,
+            run_id=message.run_id,
         )
 
     def _run(self, message: RunMessage, scenario: Scenario) -> Outcome:
@@ -166,8 +172,7 @@ class RunWorker:
         Deleting swept the scenario's objects already; only this run's own
         result, written after that, can remain.
         """
-        self.blobs.delete([result_object_key(message.tenant, message.session_id, message.scenario_id,
-                                             message.run_id)])
+        self.blobs.delete([result_object_key(message.tenant, message.session_id, message.scenario_id, message.run_id)])
         if self.repo.get_scenario(message.tenant, message.session_id, message.scenario_id) is None:
             return Outcome.GONE
         return Outcome.STALE

@@ -29,9 +29,14 @@ def counted(client, backend_name, root):
 
 
 READS = [
-    "/api/v1/sessions", "/api/v1/health", "/api/v1/sessions/main/scenarios",
-    "/api/v1/sessions/main/scenarios/{id}", "/api/v1/sessions/main/scenarios/{id}/status",
-    "/api/v1/sessions/main/processing", "/api/v1/sessions/main/data", "/api/v1/sessions/main/algorithms",
+    "/api/v1/sessions",
+    "/api/v1/health",
+    "/api/v1/sessions/main/scenarios",
+    "/api/v1/sessions/main/scenarios/{id}",
+    "/api/v1/sessions/main/scenarios/{id}/status",
+    "/api/v1/sessions/main/processing",
+    "/api/v1/sessions/main/data",
+    "/api/v1/sessions/main/algorithms",
     "/api/v1/sessions/main/data/Master data/parameters",
 ]
 

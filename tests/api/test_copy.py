@@ -19,8 +19,7 @@ def complete_run(client, session_id, scenario_id, result, kpis, result_ref=None)
         fields["result_ref"] = result_ref
     else:
         fields["result"] = result
-    repo.transition("default", session_id, scenario_id, Status.COMPLETE, run_id=scenario.run_id,
-                    set_fields=fields)
+    repo.transition("default", session_id, scenario_id, Status.COMPLETE, run_id=scenario.run_id, set_fields=fields)
 
 
 @pytest.fixture
@@ -31,11 +30,14 @@ def objects(backend):
 def test_copy_takes_scenarios_results_kpis_and_datasets(client, base, main_id, objects):
     scenarios = f"{base}/sessions/main/scenarios"
     client.post(f"{base}/sessions/main/data/Master data/derive", json={"new_key": "variant"})
-    done = client.post(scenarios, json={"tag": "done", "dataset_key": "variant", "algo_name": "Greedy",
-                                        "data_params": {"demand_scale": 2.0}}).json()
+    done = client.post(
+        scenarios,
+        json={"tag": "done", "dataset_key": "variant", "algo_name": "Greedy", "data_params": {"demand_scale": 2.0}},
+    ).json()
     big = client.post(scenarios, json={"tag": "big", "dataset_key": "Master data", "algo_name": "Instant"}).json()
-    waiting = client.post(scenarios, json={"tag": "waiting", "dataset_key": "Master data",
-                                           "algo_name": "Instant"}).json()
+    waiting = client.post(
+        scenarios, json={"tag": "waiting", "dataset_key": "Master data", "algo_name": "Instant"}
+    ).json()
     for scenario in (done, big, waiting):
         client.post(f"{scenarios}/{scenario['id']}/run")
     kpis = {"Travel distance": 1.5, "Zone balance": 50.0, "Reslot moves": 3.0, "All items placed": 1.0}
@@ -116,8 +118,10 @@ def test_a_result_over_the_response_limit_is_linked_not_inlined(client, make_cli
 
 def test_a_long_list_links_results_past_the_response_limit(client, make_client, base, main_id):
     scenarios = f"{base}/sessions/main/scenarios"
-    made = [client.post(scenarios, json={"tag": f"t{i}", "dataset_key": "Master data", "algo_name": "Instant"}).json()
-            for i in range(3)]
+    made = [
+        client.post(scenarios, json={"tag": f"t{i}", "dataset_key": "Master data", "algo_name": "Instant"}).json()
+        for i in range(3)
+    ]
     for scenario in made:
         client.post(f"{scenarios}/{scenario['id']}/run")
         complete_run(client, main_id, scenario["id"], {"n": scenario["tag"] * 300}, {})

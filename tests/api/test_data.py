@@ -17,8 +17,9 @@ def data(base):
 
 
 def scenario_on(client, base, dataset, tag="uses-it"):
-    return client.post(f"{base}/sessions/main/scenarios",
-                       json={"tag": tag, "dataset_key": dataset, "algo_name": "Instant"})
+    return client.post(
+        f"{base}/sessions/main/scenarios", json={"tag": tag, "dataset_key": dataset, "algo_name": "Instant"}
+    )
 
 
 def test_get_dataset_returns_datasource_json(client, data):
@@ -66,8 +67,9 @@ def test_data_parameters(client, data):
 def test_from_json_round_trip_between_sessions(client, base, data):
     payload = client.get(f"{data}/Master data").content
     client.post(f"{base}/sessions", json={"display_name": "other"})
-    response = client.post(f"{base}/sessions/other/data/from-json", content=payload,
-                           headers={"content-type": "application/json"})
+    response = client.post(
+        f"{base}/sessions/other/data/from-json", content=payload, headers={"content-type": "application/json"}
+    )
     assert response.status_code == 201 and response.json() == {"keys": ["Master data"]}
     assert client.get(f"{base}/sessions/other/data/Master data").json() == json.loads(payload)
 
@@ -81,8 +83,12 @@ def test_from_json_accepts_the_original_products_payload(client, data):
 
 @pytest.mark.parametrize(
     ("body", "fragment"),
-    [(b"", "empty"), (b"{oops", "malformed JSON"), (b"[]", "JSON object"),
-     (b'{"metadata": {}, "tables": {}}', "'name'")],
+    [
+        (b"", "empty"),
+        (b"{oops", "malformed JSON"),
+        (b"[]", "JSON object"),
+        (b'{"metadata": {}, "tables": {}}', "'name'"),
+    ],
 )
 def test_from_json_rejects_bad_payloads(client, data, body, fragment):
     response = client.post(f"{data}/from-json", content=body, headers={"content-type": "application/json"})
@@ -177,11 +183,14 @@ def test_etl_request_errors(client, base):
 
 def test_etl_upload_without_filename_is_400(client, base):
     boundary = "XyZ"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"dataset_name\"\r\n\r\nx\r\n"
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"\r\n\r\n1;2\r\n"
-            f"--{boundary}--\r\n").encode()
-    response = client.post(f"{base}/sessions/main/etl", content=body,
-                           headers={"content-type": f"multipart/form-data; boundary={boundary}"})
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="dataset_name"\r\n\r\nx\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"\r\n\r\n1;2\r\n'
+        f"--{boundary}--\r\n"
+    ).encode()
+    response = client.post(
+        f"{base}/sessions/main/etl", content=body, headers={"content-type": f"multipart/form-data; boundary={boundary}"}
+    )
     assert response.status_code == 400 and "filename" in response.json()["detail"]
 
 

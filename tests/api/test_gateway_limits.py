@@ -42,10 +42,14 @@ def sku_upload(rows: int) -> list[tuple[str, tuple[str, bytes, str]]]:
     layout = (DATA_DIR / "warehouse_layout.csv").read_bytes()
     slots = [line.split(";")[0] for line in layout.decode().splitlines()[1:]]
     lines = ["item_id;sku;description;category;daily_picks;volume;weight;current_slot"]
-    lines += [f"{i};SKU-{10000 + i};tape;tools;{i % 400 + 1};{i % 60 + 0.5};{i % 30 + 0.25};{slots[i % len(slots)]}"
-              for i in range(1, rows + 1)]
-    return [("files", ("sku_data.csv", ("\n".join(lines) + "\n").encode(), "text/csv")),
-            ("files", ("warehouse_layout.csv", layout, "text/csv"))]
+    lines += [
+        f"{i};SKU-{10000 + i};tape;tools;{i % 400 + 1};{i % 60 + 0.5};{i % 30 + 0.25};{slots[i % len(slots)]}"
+        for i in range(1, rows + 1)
+    ]
+    return [
+        ("files", ("sku_data.csv", ("\n".join(lines) + "\n").encode(), "text/csv")),
+        ("files", ("warehouse_layout.csv", layout, "text/csv")),
+    ]
 
 
 def test_a_dataset_larger_than_a_response_is_redirected_never_a_502(client, base, backend):
@@ -53,8 +57,9 @@ def test_a_dataset_larger_than_a_response_is_redirected_never_a_502(client, base
     assert sum(len(f[1][1]) for f in upload) < LAMBDA_BODY_LIMIT
     etl = client.post(f"{base}/sessions/main/etl", data={"dataset_name": "big"}, files=upload)
     assert etl.status_code == 200 and etl.json()["success"], etl.text
-    plain = client.get(f"{base}/sessions/main/data/big", headers={"Accept-Encoding": "identity"},
-                       follow_redirects=False)
+    plain = client.get(
+        f"{base}/sessions/main/data/big", headers={"Accept-Encoding": "identity"}, follow_redirects=False
+    )
     assert plain.status_code == 307  # its JSON is over 4.5 MB: read from storage
     stored = json.loads(__import__("gzip").decompress(backend.read_url(plain.headers["location"], client)))
     assert len(stored["tables"]["sku_data"]["data"]) == 50_000
@@ -65,8 +70,9 @@ def test_a_dataset_larger_than_a_response_is_redirected_never_a_502(client, base
 def test_a_scenario_list_over_six_megabytes_links_results_instead(client, base, main_id):
     scenarios = f"{base}/sessions/main/scenarios"
     for index in range(30):  # 30 results of 200 KB each: 6 MB of JSON
-        made = client.post(scenarios, json={"tag": f"t{index}", "dataset_key": "Master data",
-                                            "algo_name": "Instant"}).json()
+        made = client.post(
+            scenarios, json={"tag": f"t{index}", "dataset_key": "Master data", "algo_name": "Instant"}
+        ).json()
         client.post(f"{scenarios}/{made['id']}/run")
         complete_run(client, main_id, made["id"], {"blob": f"{index:03d}" * 66_000}, {})
     for encoding in ("identity", "gzip"):
@@ -95,8 +101,9 @@ def test_with_keys_required_the_docs_need_none_and_the_api_one(make_client, root
 
     operator.create_tenant("one")
     operator.issue_key("one", "key-one-0123456789abcdef")
-    gateway = config_from_template(stage="Prod", stage_throttle=None, require_api_key=True,
-                                   api_keys=operator.gateway_keys)
+    gateway = config_from_template(
+        stage="Prod", stage_throttle=None, require_api_key=True, api_keys=operator.gateway_keys
+    )
     client = make_client(gateway=gateway, require_api_key=True)
     html = client.get(f"{root}/docs").text
     for asset in re.findall(r"""(?:src|href|url)\s*[=:]\s*["']([^"']+)["']""", html):

@@ -53,8 +53,22 @@ def test_a_generated_client_type_checks_and_reads_live_answers(client, root, tmp
     bin_dir = Path(sys.executable).parent
     environment = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
     generated = subprocess.run(
-        [str(bin_dir / "openapi-python-client"), "generate", "--path", "openapi.json", "--output-path", "generated",
-         "--meta", "none"], cwd=tmp_path, env=environment, capture_output=True, text=True, check=False)
+        [
+            str(bin_dir / "openapi-python-client"),
+            "generate",
+            "--path",
+            "openapi.json",
+            "--output-path",
+            "generated",
+            "--meta",
+            "none",
+        ],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert generated.returncode == 0, generated.stdout + generated.stderr
     assert "Warning" not in generated.stdout, generated.stdout  # every schema turned into a model
     (tmp_path / "program.py").write_text(PROGRAM)
@@ -63,7 +77,12 @@ def test_a_generated_client_type_checks_and_reads_live_answers(client, root, tmp
     (tmp_path / "mypy.ini").write_text("[mypy]\nstrict = True\n\n[mypy-generated.client]\nignore_errors = True\n")
     checked = subprocess.run(
         [sys.executable, "-m", "mypy", "--no-incremental", "--config-file", "mypy.ini", "program.py"],
-        cwd=tmp_path, env=environment, capture_output=True, text=True, check=False)
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert checked.returncode == 0, checked.stdout + checked.stderr
     sys.path.insert(0, str(tmp_path))
     try:

@@ -112,8 +112,11 @@ def test_tenants_are_isolated(invoke, accounts):
     a_list = as_tenant("tenant-a", "api-get-sessions.json", path=f"/api/v1/sessions/{a_main}/scenarios")
     assert [s["id"] for s in body_of(a_list)] == [scenario_id]
     # tenant b: a's session and scenario do not exist
-    for path in (f"/api/v1/sessions/{a_main}/scenarios", f"/api/v1/sessions/{a_main}/scenarios/{scenario_id}",
-                 f"/api/v1/sessions/{a_main}/data"):
+    for path in (
+        f"/api/v1/sessions/{a_main}/scenarios",
+        f"/api/v1/sessions/{a_main}/scenarios/{scenario_id}",
+        f"/api/v1/sessions/{a_main}/data",
+    ):
         assert as_tenant("tenant-b", "api-get-sessions.json", path=path)["statusCode"] == 404, path
     b_main_list = as_tenant("tenant-b", "api-get-sessions.json", path="/api/v1/sessions/main/scenarios")
     assert body_of(b_main_list) == []
@@ -131,10 +134,17 @@ def test_tenants_are_isolated(invoke, accounts):
 
 
 def test_importing_the_handler_does_not_import_pandas_or_openpyxl():
-    probe = ("import sys; import api.handler; "
-             "print(','.join(m for m in ('pandas', 'openpyxl', 'numpy') if m in sys.modules))")
-    env = {**os.environ, "TABLE_NAME": "t", "BUCKET_NAME": "b", "QUEUE_URL": "q",
-           "PYTHONPATH": os.pathsep.join([str(ROOT / "shared"), str(ROOT / "functions" / "api")])}
+    probe = (
+        "import sys; import api.handler; "
+        "print(','.join(m for m in ('pandas', 'openpyxl', 'numpy') if m in sys.modules))"
+    )
+    env = {
+        **os.environ,
+        "TABLE_NAME": "t",
+        "BUCKET_NAME": "b",
+        "QUEUE_URL": "q",
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "shared"), str(ROOT / "functions" / "api")]),
+    }
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
 
@@ -142,8 +152,9 @@ def test_importing_the_handler_does_not_import_pandas_or_openpyxl():
 def test_missing_settings_fail_at_start_with_a_clear_message():
     env = {k: v for k, v in os.environ.items() if k not in ("TABLE_NAME", "BUCKET_NAME", "QUEUE_URL")}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "shared"), str(ROOT / "functions" / "api")])
-    out = subprocess.run([sys.executable, "-c", "import api.handler"], env=env, capture_output=True, text=True,
-                         check=False)
+    out = subprocess.run(
+        [sys.executable, "-c", "import api.handler"], env=env, capture_output=True, text=True, check=False
+    )
     assert out.returncode != 0
     assert "set the environment variables TABLE_NAME" in out.stderr and "QUEUE_URL" in out.stderr
 
@@ -169,11 +180,19 @@ def test_the_openapi_document_reads_well(make_client, root):
     assert len(ids) == len(set(ids)) and "list_scenarios" in ids and "create_upload" in ids
     assert all(op.get("tags") for op in operations)
     assert {t["name"] for t in schema["tags"]} >= {tag for op in operations for tag in op["tags"]}
-    undescribed = [(op["operationId"], p["name"]) for op in operations for p in op.get("parameters", [])
-                   if not p.get("description")]
+    undescribed = [
+        (op["operationId"], p["name"])
+        for op in operations
+        for p in op.get("parameters", [])
+        if not p.get("description")
+    ]
     assert not undescribed
-    bodies = {media["schema"]["$ref"].rsplit("/", 1)[1] for op in operations
-              for media in op.get("requestBody", {}).get("content", {}).values() if "$ref" in media["schema"]}
+    bodies = {
+        media["schema"]["$ref"].rsplit("/", 1)[1]
+        for op in operations
+        for media in op.get("requestBody", {}).get("content", {}).values()
+        if "$ref" in media["schema"]
+    }
     components = schema["components"]["schemas"]
     assert bodies and not [name for name in bodies if not components[name].get("examples")]
     scenario = schema["paths"]["/api/v1/sessions/{sid}/scenarios/{scenario_id}"]["get"]

@@ -31,8 +31,10 @@ def test_scenario_pages_add_up_to_the_whole_list(client, base):
 
 def test_a_page_resumes_right_after_deletes(client, base):
     url = f"{base}/sessions/main/scenarios"
-    made = [client.post(url, json={"tag": f"t{i}", "dataset_key": "Master data", "algo_name": "Instant"}).json()
-            for i in range(5)]
+    made = [
+        client.post(url, json={"tag": f"t{i}", "dataset_key": "Master data", "algo_name": "Instant"}).json()
+        for i in range(5)
+    ]
     first = client.get(url, params={"limit": 2})
     assert [s["id"] for s in first.json()] == [m["id"] for m in made[:2]]
     client.delete(f"{url}/{made[1]['id']}")  # the page's last item goes
@@ -51,10 +53,16 @@ def test_session_pages_keep_the_default(client, base):
     assert items == whole["sessions"] and pages == 2
 
 
-@pytest.mark.parametrize(("params", "status"), [
-    ({"limit": 0}, 422), ({"limit": 1001}, 422), ({"limit": "x"}, 422),
-    ({"limit": 2, "cursor": "not-a-cursor"}, 400), ({"cursor": "W10"}, 400),
-])
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [
+        ({"limit": 0}, 422),
+        ({"limit": 1001}, 422),
+        ({"limit": "x"}, 422),
+        ({"limit": 2, "cursor": "not-a-cursor"}, 400),
+        ({"cursor": "W10"}, 400),
+    ],
+)
 def test_bad_pages_are_4xx(client, base, params, status):
     for url in (f"{base}/sessions", f"{base}/sessions/main/scenarios"):
         response = client.get(url, params=params)

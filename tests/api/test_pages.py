@@ -44,8 +44,10 @@ def test_pages_match_the_table_across_chunk_boundaries(client, base, monkeypatch
 def test_a_copied_session_gets_its_pages_on_first_read(client, base):
     client.post(f"{base}/sessions/main/copy", json={"new_display_name": "copy"})
     page = client.get(f"{base}/sessions/copy/data/Master data/tables/sku_data/rows", params={"limit": 2})
-    assert page.status_code == 200 and page.json()["rows"] == whole(client, base, "Master data")["tables"][
-        "sku_data"]["data"][:2]
+    assert (
+        page.status_code == 200
+        and page.json()["rows"] == whole(client, base, "Master data")["tables"]["sku_data"]["data"][:2]
+    )
 
 
 @pytest.mark.parametrize("params", [{"offset": -1}, {"limit": 0}, {"limit": 1001}, {"offset": "x"}, {"limit": 1.5}])

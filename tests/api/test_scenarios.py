@@ -23,11 +23,25 @@ def test_algorithm_and_kpi_discovery(client, base):
     assert "Slow" in client.get(f"{base}/sessions/main/algorithms").json()["algorithms"]
     assert client.get(f"{base}/sessions/main/algorithms/Slow/parameters").json() == {
         "name": "Slow",
-        "parameters": [{"name": "duration", "type": "integer", "required": True, "value": 1, "default": 1,
-                        "min": 1, "max": 60, "description": "seconds to run"}],
+        "parameters": [
+            {
+                "name": "duration",
+                "type": "integer",
+                "required": True,
+                "value": 1,
+                "default": 1,
+                "min": 1,
+                "max": 60,
+                "description": "seconds to run",
+            }
+        ],
     }
     assert client.get(f"{base}/sessions/main/kpis").json()["kpis"] == [
-        "Travel distance", "Zone balance", "Reslot moves", "All items placed"]
+        "Travel distance",
+        "Zone balance",
+        "Reslot moves",
+        "All items placed",
+    ]
     assert client.get(f"{base}/sessions/nope/algorithms").status_code == 404
     assert client.get(f"{base}/sessions/main/algorithms/Nope/parameters").status_code == 404
     assert client.get(f"{base}/sessions/nope/kpis").status_code == 404

@@ -18,8 +18,9 @@ EXAMPLES_PER_OPERATION = 30
 
 @pytest.fixture
 def real_ids(client, base):
-    scenario = client.post(f"{base}/sessions/main/scenarios", json={
-        "tag": "existing", "dataset_key": "Master data", "algo_name": "Slow"}).json()
+    scenario = client.post(
+        f"{base}/sessions/main/scenarios", json={"tag": "existing", "dataset_key": "Master data", "algo_name": "Slow"}
+    ).json()
     return {"sid": "main", "scenario_id": scenario["id"], "key": "Master data", "name": "Slow"}
 
 
@@ -36,8 +37,13 @@ def test_no_server_error_and_responses_match_the_schema(client, root, real_ids):
     for operation, mode in runs:
 
         @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         def check(case):
             if case.path_parameters:
                 case.path_parameters.update({k: v for k, v in real_ids.items() if k in case.path_parameters})

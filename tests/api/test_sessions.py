@@ -40,8 +40,9 @@ def test_create_session_errors(client, base):
 def test_twenty_concurrent_creates_with_one_name_give_one_winner(client, base):
     client.get(f"{base}/sessions")
     with ThreadPoolExecutor(max_workers=20) as pool:
-        codes = list(pool.map(lambda _: client.post(f"{base}/sessions", json={"display_name": "race"}).status_code,
-                              range(20)))
+        codes = list(
+            pool.map(lambda _: client.post(f"{base}/sessions", json={"display_name": "race"}).status_code, range(20))
+        )
     assert sorted(codes) == [201] + [409] * 19
     assert names(client.get(f"{base}/sessions").json()).count("race") == 1
 
@@ -74,7 +75,9 @@ def test_delete_session_and_the_last_session_rule(client, base, main_id):
 
 
 def test_delete_removes_contents(client, base, main_id):
-    client.post(f"{base}/sessions/main/scenarios", json={"tag": "a", "dataset_key": "Master data", "algo_name": "Instant"})
+    client.post(
+        f"{base}/sessions/main/scenarios", json={"tag": "a", "dataset_key": "Master data", "algo_name": "Instant"}
+    )
     client.post(f"{base}/sessions", json={"display_name": "keep"})
     client.delete(f"{base}/sessions/main")
     # a new session with the old name starts empty
@@ -109,8 +112,9 @@ def test_racing_cold_starts_bootstrap_the_tenant_once(make_client, base):
 
 def test_cors_allows_the_configured_origins(make_client, base):
     client = make_client(cors_origins=("https://app.example.com",))
-    preflight = client.options(f"{base}/sessions", headers={
-        "Origin": "https://app.example.com", "Access-Control-Request-Method": "POST"})
+    preflight = client.options(
+        f"{base}/sessions", headers={"Origin": "https://app.example.com", "Access-Control-Request-Method": "POST"}
+    )
     assert preflight.status_code == 200
     assert preflight.headers["access-control-allow-origin"] == "https://app.example.com"
     other = client.get(f"{base}/sessions", headers={"Origin": "https://evil.example.com"})

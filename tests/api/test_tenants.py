@@ -13,8 +13,9 @@ pytestmark = pytest.mark.parametrize("backend_name", ["aws"])  # API Gateway key
 def keyed(make_client, operator):
     from devstack.apigateway import config_from_template
 
-    gateway = config_from_template(stage="Prod", stage_throttle=None, require_api_key=True,
-                                   api_keys=operator.gateway_keys)
+    gateway = config_from_template(
+        stage="Prod", stage_throttle=None, require_api_key=True, api_keys=operator.gateway_keys
+    )
     return make_client(gateway=gateway, require_api_key=True)
 
 
@@ -42,8 +43,9 @@ def test_rotation_keeps_the_data_two_keys_share_it_and_a_revoked_key_is_refused(
     # another tenant sees none of it
     operator.create_tenant("globex")
     other = operator.issue_key("globex")
-    assert [s["display_name"] for s in keyed.get(f"{base}/sessions", headers=as_key(other.value)).json()[
-        "sessions"]] == ["main"]
+    assert [
+        s["display_name"] for s in keyed.get(f"{base}/sessions", headers=as_key(other.value)).json()["sessions"]
+    ] == ["main"]
     # API Gateway disabled the old key too (not only the API's check)
     assert first.value not in operator.gateway_keys and rotated.value in operator.gateway_keys
 
@@ -82,8 +84,7 @@ def test_the_operator_cli_creates_tenants_issues_rotates_revokes_and_reports(ope
     assert rotated["revoked"] == issued["key_id"] and rotated["value"] != issued["value"]
     assert json.loads(run("keys", "revoke", rotated["key_id"]))["revoked_at"]
     assert keyed.get(f"{base}/sessions", headers=as_key(rotated["value"])).status_code == 403
-    assert [k["key_id"] for k in json.loads(run("keys", "list", tenant["id"]))] == [issued["key_id"],
-                                                                                   rotated["key_id"]]
+    assert [k["key_id"] for k in json.loads(run("keys", "list", tenant["id"]))] == [issued["key_id"], rotated["key_id"]]
     assert "no tenant" in run("keys", "issue", "nobody", code=1)
     report = json.loads(run("usage"))
     assert [row["name"] for row in report] == ["Acme Logistics"] and report[0]["totals"]["bytes_stored"] == 0

@@ -68,8 +68,13 @@ def test_from_json_names_an_upload(client, backend, base, uploads):
 
 
 def test_upload_requests_are_checked(client, base, uploads):
-    for body in ({"filename": "a.csv"}, {"filename": "a.csv", "size": 0}, {"filename": "a.csv", "size": "5"},
-                 {"filename": "a.csv", "size": 2 * 1024 ** 3}, {"filename": "", "size": 5}):
+    for body in (
+        {"filename": "a.csv"},
+        {"filename": "a.csv", "size": 0},
+        {"filename": "a.csv", "size": "5"},
+        {"filename": "a.csv", "size": 2 * 1024**3},
+        {"filename": "", "size": 5},
+    ):
         assert client.post(uploads, json=body).status_code == 422, body
     unsupported = client.post(uploads, json={"filename": "a.exe", "size": 5})
     assert unsupported.status_code == 400 and "unsupported" in unsupported.json()["detail"]
@@ -100,8 +105,9 @@ def test_more_than_the_declared_size_never_gets_in(client, backend, base, upload
         assert client.get(f"{uploads}/{answer['upload_id']}").json()["received"] is False
     else:  # moto does not enforce POST policies; the API checks again before reading
         backend.send_upload(answer, content, client)
-        response = client.post(f"{base}/sessions/main/etl",
-                               json={"dataset_name": "x", "uploads": [answer["upload_id"]]})
+        response = client.post(
+            f"{base}/sessions/main/etl", json={"dataset_name": "x", "uploads": [answer["upload_id"]]}
+        )
         assert response.status_code == 400 and "more than the 100 declared" in response.json()["detail"]
         assert client.get(f"{uploads}/{answer['upload_id']}").status_code == 404  # discarded
 

@@ -66,8 +66,9 @@ def test_keys_map_to_their_tenant_and_revoke(accounts):
 
 def test_each_event_counts_once_even_when_counted_concurrently(accounts):
     def count(index: int) -> bool:
-        return accounts.count("t-0000000000000001", "2026-05-01", f"finished:{index % 10}",
-                              {RUNS_COMPLETED: 1, COMPUTE_SECONDS: 0.5})
+        return accounts.count(
+            "t-0000000000000001", "2026-05-01", f"finished:{index % 10}", {RUNS_COMPLETED: 1, COMPUTE_SECONDS: 0.5}
+        )
 
     with ThreadPoolExecutor(8) as pool:
         assert sum(pool.map(count, range(40))) == 10

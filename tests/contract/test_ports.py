@@ -83,8 +83,9 @@ def test_session_names_are_unique_under_a_race(repo):
 
 
 def test_the_tenant_marker_is_written_once(repo):
-    outcomes = race(6, lambda i: repo.create_session(TENANT, SessionRecord(str(uuid.uuid4()), f"m{i}"),
-                                                    mark_tenant=True))
+    outcomes = race(
+        6, lambda i: repo.create_session(TENANT, SessionRecord(str(uuid.uuid4()), f"m{i}"), mark_tenant=True)
+    )
     assert outcomes.count(True) == 1 and outcomes.count(False) == 5
     assert repo.tenant_exists(TENANT) and not repo.tenant_exists("someone-else")
 
@@ -175,8 +176,9 @@ def test_creates_racing_a_dataset_delete_never_leave_a_dangling_reference(repo, 
 def test_only_one_of_concurrent_transitions_wins(repo, session):
     item = scenario()
     repo.create_scenario(TENANT, session.id, item)
-    outcomes = race(8, lambda i: repo.transition(TENANT, session.id, item.id, Status.QUEUED,
-                                                 set_fields={"run_id": f"run-{i}"}))
+    outcomes = race(
+        8, lambda i: repo.transition(TENANT, session.id, item.id, Status.QUEUED, set_fields={"run_id": f"run-{i}"})
+    )
     winners = [o for o in outcomes if isinstance(o, Scenario)]
     assert len(winners) == 1 and all(isinstance(o, InvalidTransition) for o in outcomes if o not in winners)
     run_id = winners[0].run_id
@@ -189,11 +191,23 @@ def test_only_one_of_concurrent_transitions_wins(repo, session):
     assert repo.get_status(TENANT, session.id, item.id)["progress"] == 0.5
     with pytest.raises(InvalidTransition):
         repo.update_progress(TENANT, session.id, item.id, "stale", 0.7)
-    done = repo.transition(TENANT, session.id, item.id, Status.COMPLETE, run_id=run_id,
-                           set_fields={"result": {"x": [1, 2]}, "kpi_values": {"k": 1.5}, "progress": 1.0})
+    done = repo.transition(
+        TENANT,
+        session.id,
+        item.id,
+        Status.COMPLETE,
+        run_id=run_id,
+        set_fields={"result": {"x": [1, 2]}, "kpi_values": {"k": 1.5}, "progress": 1.0},
+    )
     assert done.result == {"x": [1, 2]} and done.kpi_values == {"k": 1.5}
-    reset = repo.transition(TENANT, session.id, item.id, Status.CREATED, set_fields={"progress": 0.0},
-                            remove_fields=("result", "kpi_values", "run_id"))
+    reset = repo.transition(
+        TENANT,
+        session.id,
+        item.id,
+        Status.CREATED,
+        set_fields={"progress": 0.0},
+        remove_fields=("result", "kpi_values", "run_id"),
+    )
     assert reset.result is None and reset.run_id is None and reset.status == Status.CREATED
     with pytest.raises(NotFound):
         repo.transition(TENANT, session.id, "missing", Status.QUEUED)

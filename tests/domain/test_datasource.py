@@ -16,15 +16,24 @@ FIXTURE = Path(__file__).parent.parent / "fixtures" / "algomancy_datasource.json
 
 def test_hand_written_payload_loads_with_types_values_and_index():
     ds = DataSource.from_json(FIXTURE.read_bytes())
-    assert (ds.name, ds.ds_type, ds.id) == ("Hand written", DataSourceType.MASTER_DATA,
-                                            "5f0c2a8e-2d7b-4c1e-9a57-3f1d7e0b9c21")
+    assert (ds.name, ds.ds_type, ds.id) == (
+        "Hand written",
+        DataSourceType.MASTER_DATA,
+        "5f0c2a8e-2d7b-4c1e-9a57-3f1d7e0b9c21",
+    )
     assert ds.creation_datetime == datetime(2025, 3, 14, 9, 26, 53, 589793)
     orders = ds.get_table("orders")
     assert orders.index.tolist() == [100, 101, 102]
     assert {c: str(t) for c, t in orders.dtypes.items()} == {
-        "order_id": "int64", "units": "int64", "backorder": "Int64", "price": "float64",
-        "rush": "bool", "customer": "object", "channel": "category",
-        "placed": "datetime64[ns]", "note": "object",
+        "order_id": "int64",
+        "units": "int64",
+        "backorder": "Int64",
+        "price": "float64",
+        "rush": "bool",
+        "customer": "object",
+        "channel": "category",
+        "placed": "datetime64[ns]",
+        "note": "object",
     }
     assert orders.loc[101, "backorder"] == 3 and orders.loc[100, "backorder"] is pd.NA
     assert np.isnan(orders.loc[101, "price"]) and pd.isna(orders.loc[101, "customer"])
@@ -91,14 +100,18 @@ def test_an_empty_table_round_trips():
 
 
 def test_int_column_with_nulls_from_a_foreign_payload_becomes_nullable():
-    payload = {"metadata": {"name": "n"}, "tables": {"t": {
-        "data": [{"a": 1}, {"a": None}], "columns": ["a"], "dtypes": {"a": "int64"}, "index": [0, 1]}}}
+    payload = {
+        "metadata": {"name": "n"},
+        "tables": {"t": {"data": [{"a": 1}, {"a": None}], "columns": ["a"], "dtypes": {"a": "int64"}, "index": [0, 1]}},
+    }
     assert str(DataSource.from_json(payload).tables["t"]["a"].dtype) == "Int64"
 
 
 def test_unknown_dtype_is_kept_as_given():
-    payload = {"metadata": {"name": "n"}, "tables": {"t": {
-        "data": [{"a": "P1D"}], "columns": ["a"], "dtypes": {"a": "mystery[unit]"}, "index": [0]}}}
+    payload = {
+        "metadata": {"name": "n"},
+        "tables": {"t": {"data": [{"a": "P1D"}], "columns": ["a"], "dtypes": {"a": "mystery[unit]"}, "index": [0]}},
+    }
     assert DataSource.from_json(payload).tables["t"]["a"].tolist() == ["P1D"]
 
 
@@ -115,12 +128,24 @@ def test_unknown_dtype_is_kept_as_given():
         (b'{"metadata": {"name": "x", "creation_datetime": "soon"}, "tables": {}}', "creation_datetime"),
         (b'{"metadata": {"name": "x"}, "tables": {"t": []}}', "table 't' must be an object"),
         (b'{"metadata": {"name": "x"}, "tables": {"t": {"data": [1], "columns": []}}}', "list of records"),
-        (b'{"metadata": {"name": "x"}, "tables": {"t": {"data": [], "columns": [], "index": [1]}}}',
-         "'index' must be a list as long"),
-        ((b'{"metadata": {"name": "x"}, "tables": {"t": {"data": [{"a": "x"}], "columns": ["a"],'
-          b' "dtypes": {"a": "int64"}}}}'), "column 'a': cannot be read as int64"),
-        ((b'{"metadata": {"name": "x"}, "tables": {"t": {"data": [{"a": "yes"}], "columns": ["a"],'
-          b' "dtypes": {"a": "bool"}}}}'), "true, false or null"),
+        (
+            b'{"metadata": {"name": "x"}, "tables": {"t": {"data": [], "columns": [], "index": [1]}}}',
+            "'index' must be a list as long",
+        ),
+        (
+            (
+                b'{"metadata": {"name": "x"}, "tables": {"t": {"data": [{"a": "x"}], "columns": ["a"],'
+                b' "dtypes": {"a": "int64"}}}}'
+            ),
+            "column 'a': cannot be read as int64",
+        ),
+        (
+            (
+                b'{"metadata": {"name": "x"}, "tables": {"t": {"data": [{"a": "yes"}], "columns": ["a"],'
+                b' "dtypes": {"a": "bool"}}}}'
+            ),
+            "true, false or null",
+        ),
     ],
 )
 def test_wrong_shapes_are_clear_errors(payload, message):
@@ -177,10 +202,13 @@ def test_our_payload_loads_the_way_the_original_product_reads_it():
     assert loaded["float"].iloc[2] == 0.1 + 0.2 and pd.isna(loaded["text"].iloc[1])
 
 
-@pytest.mark.parametrize("tables", [
-    {"t": every_dtype_frame()},
-    {"empty": pd.DataFrame({"a": pd.Series([], dtype="int64"), "b": pd.Series([], dtype="float64")})},
-])
+@pytest.mark.parametrize(
+    "tables",
+    [
+        {"t": every_dtype_frame()},
+        {"empty": pd.DataFrame({"a": pd.Series([], dtype="int64"), "b": pd.Series([], dtype="float64")})},
+    ],
+)
 def test_the_stored_form_round_trips_and_reads_back_as_the_algomancy_json(tables):
     from algocloud.domain.datasource import stored_to_json
 

@@ -79,9 +79,15 @@ def test_json_records_are_read_and_numbers_in_text_columns_kept_as_text():
 
 
 def test_xlsx_first_sheet_is_read():
-    content = xlsx_bytes({"Data": [["event_id", "site", "weight", "done", "at"],
-                                   [1, "north", 1.5, True, pd.Timestamp("2026-01-05 08:00").to_pydatetime()],
-                                   [2, "south", 3, False, "2026-01-07"]]})
+    content = xlsx_bytes(
+        {
+            "Data": [
+                ["event_id", "site", "weight", "done", "at"],
+                [1, "north", 1.5, True, pd.Timestamp("2026-01-05 08:00").to_pydatetime()],
+                [2, "south", 3, False, "2026-01-07"],
+            ]
+        }
+    )
     result = run(("events.xlsx", content))
     assert result.success, result.messages
     table = result.datasource.get_table("events")
@@ -91,8 +97,12 @@ def test_xlsx_first_sheet_is_read():
 
 def test_xlsx_named_sheet_is_read_and_a_missing_one_reported():
     schema = Schema(name="events", columns=EVENTS.columns, kind=FileKind.XLSX, sheet="Events")
-    good = xlsx_bytes({"Cover": [["nothing here"]],
-                       "Events": [["event_id", "site", "weight", "done", "at"], [1, "n", 1, "no", "2026-01-01"]]})
+    good = xlsx_bytes(
+        {
+            "Cover": [["nothing here"]],
+            "Events": [["event_id", "site", "weight", "done", "at"], [1, "n", 1, "no", "2026-01-01"]],
+        }
+    )
     assert run(("events.xlsx", good), etl=Etl([schema])).success
     wrong = xlsx_bytes({"Cover": [["x"]]})
     assert "no sheet named 'Events'" in only_error(run(("events.xlsx", wrong), etl=Etl([schema]))).text
@@ -171,7 +181,12 @@ def test_extra_columns_are_reported_and_dropped():
         (b"1,n,heavy,yes,2026-01-01\n", "weight", 2, "not a valid float"),
         (b"1,n,1,maybe,2026-01-01\n", "done", 2, "not a valid boolean"),
         (b"1,n,1,yes,01/02/2026\n", "at", 2, "not a valid datetime"),
-        (b"1,n,1,yes,2026-01-01\n1,s,2,no,2026-01-02\n", "event_id", 2, "primary key ['event_id'] repeats at rows 2, 3"),
+        (
+            b"1,n,1,yes,2026-01-01\n1,s,2,no,2026-01-02\n",
+            "event_id",
+            2,
+            "primary key ['event_id'] repeats at rows 2, 3",
+        ),
         (b",n,1,yes,2026-01-01\n", "event_id", 2, "primary key ['event_id'] is empty at row 2"),
     ],
 )
@@ -199,8 +214,9 @@ def test_file_matching_by_stem():
     assert "missing file for table 'events'" in only_error(run(("other.csv", b"a\n1\n"))).text
     assert "two uploads for 'events'" in only_error(run(("events.csv", GOOD_CSV), ("events.json", b"[]"))).text
     assert "unsupported file type" in only_error(run(("events.csv", GOOD_CSV), ("events.txt", b""))).text
-    assert unsupported_files([UploadedFile("a.CSV", b""), UploadedFile("b.parquet", b""),
-                              UploadedFile("noext", b"")]) == ["b.parquet", "noext"]
+    assert unsupported_files(
+        [UploadedFile("a.CSV", b""), UploadedFile("b.parquet", b""), UploadedFile("noext", b"")]
+    ) == ["b.parquet", "noext"]
 
 
 def test_example_files_pass_the_example_schemas(config):
@@ -217,7 +233,8 @@ def test_xlsx_work_is_bounded_by_cells_and_time():
     header = ["event_id", "site", "weight", "done", "at"]
     rows = [header] + [[i, "n", 1, "yes", "2026-01-01"] for i in range(40)]
     content = xlsx_bytes({"events": rows})
-    assert "more than 100 cells" in only_error(run(("events.xlsx", content),
-                                                   etl=Etl([EVENTS], max_xlsx_cells=100))).text
+    assert (
+        "more than 100 cells" in only_error(run(("events.xlsx", content), etl=Etl([EVENTS], max_xlsx_cells=100))).text
+    )
     assert "took over 0 s" in only_error(run(("events.xlsx", content), etl=Etl([EVENTS], max_xlsx_seconds=0))).text
     assert run(("events.xlsx", content), etl=Etl([EVENTS], max_xlsx_cells=1000)).success

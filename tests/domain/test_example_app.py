@@ -20,8 +20,17 @@ def test_config_offers_what_the_reference_examples_use(config):
     assert config.title
     assert {"Slow", "Instant", "As-is", "Greedy", "Pick Simulation", "Failure Modes"} <= set(config.algorithm_names)
     assert config.algorithm("Slow").parameters.describe() == [
-        {"name": "duration", "type": "integer", "required": True, "value": 1, "default": 1,
-         "min": 1, "max": 60, "description": "seconds to run"}]
+        {
+            "name": "duration",
+            "type": "integer",
+            "required": True,
+            "value": 1,
+            "default": 1,
+            "min": 1,
+            "max": 60,
+            "description": "seconds to run",
+        }
+    ]
     assert [d.name for d in config.seed_datasets()] == [MASTER_DATA_KEY]
 
 
@@ -69,8 +78,14 @@ def test_data_parameters_change_the_run(config, master_data):
 
 
 def test_pick_simulation_is_deterministic_and_honours_its_parameters(config, master_data):
-    params = {"days": 10, "weekends": False, "categories": ["chilled"], "label": "winter",
-              "start": "2026-01-05T00:00:00", "shift": {"start": "2026-01-05T06:00", "end": "2026-01-05T18:00"}}
+    params = {
+        "days": 10,
+        "weekends": False,
+        "categories": ["chilled"],
+        "label": "winter",
+        "start": "2026-01-05T00:00:00",
+        "shift": {"start": "2026-01-05T06:00", "end": "2026-01-05T18:00"},
+    }
     first = outcome(config, master_data, "Pick Simulation", params).result["simulation"]
     second = outcome(config, master_data, "Pick Simulation", params).result["simulation"]
     assert first == second and first["label"] == "winter" and len(first["days"]) == 10
@@ -89,6 +104,7 @@ def test_unplaced_items_fail_the_binary_kpi(config, master_data):
 
 def test_threshold_kpis_must_declare_a_threshold():
     with pytest.raises(TypeError, match="needs a threshold"):
+
         class Broken(Kpi):
             name = "broken"
             better_when = Direction.AT_MOST

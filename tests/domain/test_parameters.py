@@ -15,30 +15,46 @@ from algocloud.domain.parameters import (
     TimeParameter,
 )
 
-EVERY_TYPE = ParameterSet([
-    IntegerParameter(name="count", default=1, min=1, max=60),
-    FloatParameter(name="ratio", default=0.5, min=0.0, max=1.0),
-    StringParameter(name="label", required=False, max_length=5),
-    BooleanParameter(name="flag", default=False),
-    EnumParameter(name="mode", choices=("a", "b"), default="a"),
-    MultiEnumParameter(name="tags", choices=("x", "y", "z"), default=["x"]),
-    TimeParameter(name="at", required=False),
-    IntervalParameter(name="window", required=False),
-])
+EVERY_TYPE = ParameterSet(
+    [
+        IntegerParameter(name="count", default=1, min=1, max=60),
+        FloatParameter(name="ratio", default=0.5, min=0.0, max=1.0),
+        StringParameter(name="label", required=False, max_length=5),
+        BooleanParameter(name="flag", default=False),
+        EnumParameter(name="mode", choices=("a", "b"), default="a"),
+        MultiEnumParameter(name="tags", choices=("x", "y", "z"), default=["x"]),
+        TimeParameter(name="at", required=False),
+        IntervalParameter(name="window", required=False),
+    ]
+)
 
 
 def test_defaults_fill_every_parameter():
     assert EVERY_TYPE.validate(None) == {
-        "count": 1, "ratio": 0.5, "label": None, "flag": False, "mode": "a",
-        "tags": ["x"], "at": None, "window": None,
+        "count": 1,
+        "ratio": 0.5,
+        "label": None,
+        "flag": False,
+        "mode": "a",
+        "tags": ["x"],
+        "at": None,
+        "window": None,
     }
 
 
 def test_valid_values_become_canonical_json_and_typed_values():
-    values = EVERY_TYPE.validate({
-        "count": 60, "ratio": 1, "label": "abc", "flag": True, "mode": "b", "tags": ["z", "y"],
-        "at": "2026-01-05T08:00:00Z", "window": ["2026-01-05T08:00", "2026-01-05T16:00"],
-    })
+    values = EVERY_TYPE.validate(
+        {
+            "count": 60,
+            "ratio": 1,
+            "label": "abc",
+            "flag": True,
+            "mode": "b",
+            "tags": ["z", "y"],
+            "at": "2026-01-05T08:00:00Z",
+            "window": ["2026-01-05T08:00", "2026-01-05T16:00"],
+        }
+    )
     assert values["ratio"] == 1.0 and isinstance(values["ratio"], float)
     assert values["at"] == "2026-01-05T08:00:00+00:00"
     assert values["window"] == {"start": "2026-01-05T08:00:00", "end": "2026-01-05T16:00:00"}
@@ -117,7 +133,14 @@ def test_descriptors_carry_only_the_fields_that_apply():
     assert "default" not in by_name["label"] and by_name["label"]["value"] is None
     assert "choices" not in by_name["count"]
     assert {d["type"] for d in by_name.values()} == {
-        "integer", "float", "string", "boolean", "enum", "multi_enum", "time", "interval"
+        "integer",
+        "float",
+        "string",
+        "boolean",
+        "enum",
+        "multi_enum",
+        "time",
+        "interval",
     }
 
 

@@ -26,7 +26,11 @@ def test_state_machine_follows_the_reference():
     scenario.result, scenario.kpi_values = {"x": 1}, {"k": 1.0}
     scenario.reset()
     assert (scenario.status, scenario.result, scenario.kpi_values, scenario.run_id) == (
-        Status.CREATED, None, None, None)
+        Status.CREATED,
+        None,
+        None,
+        None,
+    )
     scenario.reset()  # no-op when created
     assert scenario.status == Status.CREATED
 
@@ -55,9 +59,21 @@ def test_scenario_dict_has_the_wire_shape(config):
     wire = config.scenario_dict(scenario)
     assert wire["status"] == "created" and wire["result"] is None and wire["progress"] == 0.0
     assert wire["input_data_id"] == "Master data"
-    assert wire["algorithm"] == {"name": "Slow", "parameters": [
-        {"name": "duration", "type": "integer", "required": True, "value": 5, "default": 1,
-         "min": 1, "max": 60, "description": "seconds to run"}]}
+    assert wire["algorithm"] == {
+        "name": "Slow",
+        "parameters": [
+            {
+                "name": "duration",
+                "type": "integer",
+                "required": True,
+                "value": 5,
+                "default": 1,
+                "min": 1,
+                "max": 60,
+                "description": "seconds to run",
+            }
+        ],
+    }
     assert set(wire["kpis"]) == set(config.kpi_names)
     assert all(k["value"] is None for k in wire["kpis"].values())
     assert wire["kpis"]["All items placed"]["better_when"] == "at_least"

@@ -13,8 +13,13 @@ def worker(client):
     from api import deps
 
     adapters = deps.adapters(client.api.state.settings)
-    return RunWorker(config=load_app_config(), repo=adapters.repo, blobs=adapters.blobs, accounts=adapters.accounts,
-                     progress_interval=0.2)
+    return RunWorker(
+        config=load_app_config(),
+        repo=adapters.repo,
+        blobs=adapters.blobs,
+        accounts=adapters.accounts,
+        progress_interval=0.2,
+    )
 
 
 @pytest.fixture
@@ -65,8 +70,12 @@ def api(client, base):
 
         def create(self, algo="Instant", params=None, tag=None, session="main", dataset="Master data"):
             url = f"{base}/sessions/{session}/scenarios"
-            body = {"tag": tag or f"{algo}-{id(params)}-{len(client.get(url).json())}",
-                    "dataset_key": dataset, "algo_name": algo, "algo_params": params}
+            body = {
+                "tag": tag or f"{algo}-{id(params)}-{len(client.get(url).json())}",
+                "dataset_key": dataset,
+                "algo_name": algo,
+                "algo_params": params,
+            }
             response = client.post(url, json=body)
             assert response.status_code == 201, response.text
             return response.json()

@@ -71,16 +71,23 @@ def test_compare_ranks_complete_scenarios_and_reports_the_rest(api, client, driv
         if kpi["threshold"] is not None:
             for sid, value in values.items():
                 above = value >= kpi["threshold"]
-                assert kpi["passes"][sid] == (above if kpi["better_when"] in ("higher", "at_least") else
-                                              value <= kpi["threshold"])
+                assert kpi["passes"][sid] == (
+                    above if kpi["better_when"] in ("higher", "at_least") else value <= kpi["threshold"]
+                )
     ranking = body["ranking"]
     assert [r["rank"] for r in ranking] == [1, 2, 3] and {r["id"] for r in ranking} == set(full)
     assert [r["mean_rank"] for r in ranking] == sorted(r["mean_rank"] for r in ranking)
 
 
-@pytest.mark.parametrize("params", [
-    {"ids": "a"}, {"ids": ",".join(str(i) for i in range(21))}, {"ids": "a,a"}, {"ids": "a,b", "baseline": "c"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"ids": "a"},
+        {"ids": ",".join(str(i) for i in range(21))},
+        {"ids": "a,a"},
+        {"ids": "a,b", "baseline": "c"},
+    ],
+)
 def test_compare_needs_2_to_20_different_ids_and_a_baseline_among_them(client, base, params):
     response = client.get(f"{base}/sessions/main/scenarios/compare", params=params)
     assert response.status_code == 400 and response.json()["detail"]

@@ -19,8 +19,10 @@ def api(client, base):
 
 def test_create_run_wait_compare_cancel(api, driver):
     sid = api.sessions().default
-    made = [api.create_scenario(sid, tag, "Master data", algorithm) for tag, algorithm in
-            (("greedy", "Greedy"), ("as-is", "As-is"))]
+    made = [
+        api.create_scenario(sid, tag, "Master data", algorithm)
+        for tag, algorithm in (("greedy", "Greedy"), ("as-is", "As-is"))
+    ]
     assert all(isinstance(s, models.Scenario) and s.status == models.Status.CREATED for s in made)
     for scenario in made:
         assert api.run(sid, scenario.id).status == models.Status.QUEUED
@@ -127,8 +129,11 @@ def test_the_async_client_mirrors_the_sync_one():
     import inspect
 
     def operations(cls):
-        return {name: list(inspect.signature(f).parameters) for name, f in inspect.getmembers(cls, inspect.isfunction)
-                if not name.startswith("_") and name not in ("close", "aclose")}
+        return {
+            name: list(inspect.signature(f).parameters)
+            for name, f in inspect.getmembers(cls, inspect.isfunction)
+            if not name.startswith("_") and name not in ("close", "aclose")
+        }
 
     assert operations(Client) == operations(AsyncClient)
 
@@ -137,6 +142,10 @@ def test_the_client_models_are_generated_from_the_current_schema():
     import subprocess
     import sys
 
-    checked = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_client_models.py"), "--check"],
-                             capture_output=True, text=True, check=False)
+    checked = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "make_client_models.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert checked.returncode == 0, checked.stderr

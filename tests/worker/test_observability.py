@@ -34,11 +34,16 @@ def test_a_runs_logs_carry_the_requests_correlation_id_and_metrics_are_emitted(s
     from worker.lambda_adapter import build_handlers
 
     app = create_app(settings.model_copy(update={"emit_metrics": True}))
-    api = TestClient(RestApiGateway(instrumented(build_handler(app), correlation_paths.API_GATEWAY_REST),
-                                    config_from_template(stage="Prod", stage_throttle=None)))
+    api = TestClient(
+        RestApiGateway(
+            instrumented(build_handler(app), correlation_paths.API_GATEWAY_REST),
+            config_from_template(stage="Prod", stage_throttle=None),
+        )
+    )
     base = "/Prod/api/v1"
-    made = api.post(f"{base}/sessions/main/scenarios", json={"tag": "traced", "dataset_key": "Master data",
-                                                             "algo_name": "Instant"}).json()
+    made = api.post(
+        f"{base}/sessions/main/scenarios", json={"tag": "traced", "dataset_key": "Master data", "algo_name": "Instant"}
+    ).json()
     queued = api.post(f"{base}/sessions/main/scenarios/{made['id']}/run")
     request_id = queued.headers["x-amzn-requestid"]
     assert queued.status_code == 202 and queued.headers["x-correlation-id"] == request_id
@@ -54,8 +59,13 @@ def test_a_runs_logs_carry_the_requests_correlation_id_and_metrics_are_emitted(s
     assert handled and all(line["correlation_id"] == request_id for line in handled)
     assert {line["service"] for line in handled} == {SERVICE} and handled[0]["function_name"]
     assert handled[0]["outcome"] == "complete" and handled[0]["tenant"] == "default"
-    emitted = {m["Name"] for line in lines if "_aws" in line
-               for directive in line["_aws"]["CloudWatchMetrics"] for m in directive["Metrics"]}
+    emitted = {
+        m["Name"]
+        for line in lines
+        if "_aws" in line
+        for directive in line["_aws"]["CloudWatchMetrics"]
+        for m in directive["Metrics"]
+    }
     assert {"QueueWait", "Runs", "RunDuration", "RunsStarted", "RunsCompleted", "ComputeSeconds"} <= emitted
     runs_metric = next(line for line in lines if "_aws" in line and "Runs" in line)
     assert runs_metric["Outcome"] == "complete" and runs_metric["Runs"] in (1, [1.0])

@@ -7,8 +7,9 @@ from algocloud.domain.errors import InvalidRequest
 
 
 def test_counters_are_exact_after_a_burst_of_runs_with_duplicate_deliveries(api, driver, backend, client, base):
-    made = [api.create("Instant") for _ in range(6)] + [api.create("Failure Modes", {"mode": "exception"})
-                                                        for _ in range(2)]
+    made = [api.create("Instant") for _ in range(6)] + [
+        api.create("Failure Modes", {"mode": "exception"}) for _ in range(2)
+    ]
     for scenario in made:
         api.run(scenario)
     delivered = []
@@ -36,8 +37,11 @@ def test_ingestion_counts_bytes_and_rows_read_and_stored(client, base, main_id):
 
     files = sorted(DATA_DIR.glob("*.csv"))
     sent = sum(path.stat().st_size for path in files)
-    answer = client.post(f"{base}/sessions/{main_id}/etl", data={"dataset_name": "counted"},
-                         files=[("files", (p.name, p.read_bytes(), "text/csv")) for p in files])
+    answer = client.post(
+        f"{base}/sessions/{main_id}/etl",
+        data={"dataset_name": "counted"},
+        files=[("files", (p.name, p.read_bytes(), "text/csv")) for p in files],
+    )
     assert answer.status_code == 200 and answer.json()["success"]
     rows = sum(t["rows"] for t in client.get(f"{base}/sessions/{main_id}/data/counted/tables").json()["tables"])
     [today] = client.get(f"{base}/usage").json()["days"]
@@ -54,8 +58,12 @@ def test_a_repeated_event_id_adds_nothing_and_bad_ranges_are_refused(accounts, c
     assert day.counters[RUNS_COMPLETED] == 1
     with pytest.raises(ValueError, match="not usage counters"):
         accounts.count("default", "2026-01-02", "other", {"free_money": 1})
-    assert client.get(f"{base}/usage", params={"from": "2026-01-01", "to": "2026-01-31"}).json()["days"][0][
-        "runs_completed"] == 1
+    assert (
+        client.get(f"{base}/usage", params={"from": "2026-01-01", "to": "2026-01-31"}).json()["days"][0][
+            "runs_completed"
+        ]
+        == 1
+    )
     for bad in ({"from": "yesterday"}, {"from": "2026-02-01", "to": "2026-01-01"}, {"from": "2020-01-01"}):
         refused = client.get(f"{base}/usage", params=bad)
         assert refused.status_code == 400 and refused.json()["detail"], bad

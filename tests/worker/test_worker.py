@@ -36,9 +36,11 @@ def test_run_to_complete_with_kpis_and_result(api, driver, client, base):
 
 @pytest.mark.parametrize(
     ("mode", "fragment"),
-    [("exception", "raised RuntimeError: Failure Modes was asked to raise"),
-     ("non-serialisable", "not JSON serialisable"),
-     ("kpi-failure", "KPI 'Travel distance' failed")],
+    [
+        ("exception", "raised RuntimeError: Failure Modes was asked to raise"),
+        ("non-serialisable", "not JSON serialisable"),
+        ("kpi-failure", "KPI 'Travel distance' failed"),
+    ],
 )
 def test_failure_modes_end_failed_with_an_error_text(api, driver, mode, fragment):
     scenario = api.run(api.create("Failure Modes", {"mode": mode}))
@@ -123,7 +125,8 @@ def test_a_run_cut_off_mid_way_is_taken_over_and_completes_once(api, driver, wor
 
 
 def test_a_message_past_the_maximum_receive_count_fails_the_scenario(
-        api, driver, dead_letters, worker, monkeypatch, client, base):
+    api, driver, dead_letters, worker, monkeypatch, client, base
+):
     scenario = api.run(api.create("Instant"))
 
     def storage_down(_message):
@@ -171,8 +174,9 @@ def test_deleting_a_running_scenario_leaves_nothing_behind(api, client, backgrou
 def test_deleting_the_session_of_a_running_scenario_leaves_nothing_behind(api, client, base, background, backend):
     client.post(f"{base}/sessions/main/copy", json={"new_display_name": "doomed"})
     scenario = api.run(api.create("Slow", {"duration": 2}, session="doomed"), session="doomed")
-    session_id = next(s["id"] for s in client.get(f"{base}/sessions").json()["sessions"]
-                      if s["display_name"] == "doomed")
+    session_id = next(
+        s["id"] for s in client.get(f"{base}/sessions").json()["sessions"] if s["display_name"] == "doomed"
+    )
     wait_for(lambda: api.status(scenario, session="doomed")["status"] == "processing")
     client.delete(f"{base}/sessions/doomed")
     time.sleep(2.5)
@@ -190,15 +194,15 @@ def test_large_results_go_to_the_blob_store_and_are_still_returned(api, driver, 
     assert scenario["id"] in key
 
 
-def test_twenty_scenarios_in_four_sessions_never_two_processing_in_one_session(
-        api, client, base, backend, handlers):
+def test_twenty_scenarios_in_four_sessions_never_two_processing_in_one_session(api, client, base, backend, handlers):
     from devstack.driver import QueueDriver
 
     sessions = ["main"] + [f"s{i}" for i in range(1, 4)]
     for name in sessions[1:]:
         client.post(f"{base}/sessions/main/copy", json={"new_display_name": name})
-    scenarios = [(name, api.create("Slow", {"duration": 1}, tag=f"run-{i}", session=name))
-                 for name in sessions for i in range(5)]
+    scenarios = [
+        (name, api.create("Slow", {"duration": 1}, tag=f"run-{i}", session=name)) for name in sessions for i in range(5)
+    ]
     for name, scenario in scenarios:
         api.run(scenario, session=name)
 
@@ -293,8 +297,10 @@ def test_one_failing_record_does_not_redeliver_the_others(api, driver, worker, m
     messages = driver.receive()
     assert len(messages) == 2
     failed = driver.deliver(messages)
-    assert len(failed) == 1 and json.loads(next(m.body for m in messages
-                                                 if m.message_id == failed[0]))["scenario_id"] == bad["id"]
+    assert (
+        len(failed) == 1
+        and json.loads(next(m.body for m in messages if m.message_id == failed[0]))["scenario_id"] == bad["id"]
+    )
     assert api.get(good, session="other")["status"] == "complete"
     assert api.get(bad)["status"] == "queued"
 

@@ -131,11 +131,18 @@ class Operations:
             found += page.items
         return found
 
-    def create_scenario(self, sid: str, tag: str, dataset_key: str, algorithm: str,
-                        algo_params: dict[str, Any] | None = None,
-                        data_params: dict[str, Any] | None = None) -> Flow[m.Scenario]:
-        body = m.ScenarioBody(tag=tag, dataset_key=dataset_key, algo_name=algorithm, algo_params=algo_params,
-                              data_params=data_params)
+    def create_scenario(
+        self,
+        sid: str,
+        tag: str,
+        dataset_key: str,
+        algorithm: str,
+        algo_params: dict[str, Any] | None = None,
+        data_params: dict[str, Any] | None = None,
+    ) -> Flow[m.Scenario]:
+        body = m.ScenarioBody(
+            tag=tag, dataset_key=dataset_key, algo_name=algorithm, algo_params=algo_params, data_params=data_params
+        )
         answer = yield from self.json("POST", f"/sessions/{sid}/scenarios", json=body.model_dump(exclude_none=True))
         return m.Scenario.model_validate(answer)
 
@@ -163,8 +170,14 @@ class Operations:
         answer = yield from self.json("GET", f"/sessions/{sid}/scenarios/compare", params=params)
         return m.Comparison.model_validate(answer)
 
-    def wait(self, sid: str, scenario_id: str, poll: float, timeout: float | None,
-             on_status: Callable[[m.ScenarioStatus], None] | None) -> Flow[m.Scenario]:
+    def wait(
+        self,
+        sid: str,
+        scenario_id: str,
+        poll: float,
+        timeout: float | None,
+        on_status: Callable[[m.ScenarioStatus], None] | None,
+    ) -> Flow[m.Scenario]:
         """Poll `…/status` until complete or failed (`on_status` sees each answer): the full scenario."""
         waited = 0.0
         while True:
@@ -204,8 +217,9 @@ class Operations:
         return m.DatasetTables.model_validate((yield from self.json("GET", f"/sessions/{sid}/data/{key}/tables")))
 
     def rows(self, sid: str, key: str, table: str, offset: int, limit: int) -> Flow[m.RowsPage]:
-        answer = yield from self.json("GET", f"/sessions/{sid}/data/{key}/tables/{table}/rows",
-                                      params={"offset": offset, "limit": limit})
+        answer = yield from self.json(
+            "GET", f"/sessions/{sid}/data/{key}/tables/{table}/rows", params={"offset": offset, "limit": limit}
+        )
         return m.RowsPage.model_validate(answer)
 
     def import_json(self, sid: str, upload_id: str, poll: float) -> Flow[list[str]]:
@@ -246,8 +260,9 @@ class Operations:
                 yield from self._send_parts(sid, target, file, on_sent)
         return target.upload_id
 
-    def _send_parts(self, sid: str, target: m.UploadTarget, file: IO[bytes],
-                    on_sent: ProgressCallback | None) -> Flow[None]:
+    def _send_parts(
+        self, sid: str, target: m.UploadTarget, file: IO[bytes], on_sent: ProgressCallback | None
+    ) -> Flow[None]:
         assert target.part_size is not None and target.parts is not None
         sent_parts = []
         for part in target.parts:
@@ -257,8 +272,7 @@ class Operations:
             sent_parts.append({"part_number": part.part_number, "etag": response.headers["etag"]})
             if on_sent is not None:
                 on_sent(len(chunk))
-        yield from self.call("POST", f"/sessions/{sid}/uploads/{target.upload_id}/complete",
-                             json={"parts": sent_parts})
+        yield from self.call("POST", f"/sessions/{sid}/uploads/{target.upload_id}/complete", json={"parts": sent_parts})
 
     def upload_status(self, sid: str, upload_id: str) -> Flow[m.UploadStatus]:
         return m.UploadStatus.model_validate((yield from self.json("GET", f"/sessions/{sid}/uploads/{upload_id}")))

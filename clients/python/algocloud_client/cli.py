@@ -47,10 +47,12 @@ state = State()
 
 
 @app.callback()
-def main(url: Annotated[str, typer.Option(envvar="ALGOCLOUD_URL")] = "http://127.0.0.1:8051/api/v1",
-         api_key: Annotated[str | None, typer.Option(envvar="ALGOCLOUD_API_KEY")] = None,
-         session: Annotated[str | None, typer.Option(help="session id or name")] = None,
-         as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
+def main(
+    url: Annotated[str, typer.Option(envvar="ALGOCLOUD_URL")] = "http://127.0.0.1:8051/api/v1",
+    api_key: Annotated[str | None, typer.Option(envvar="ALGOCLOUD_API_KEY")] = None,
+    session: Annotated[str | None, typer.Option(help="session id or name")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
     state.client = Client(url, api_key=api_key)
     state.session, state.as_json = session, as_json
 
@@ -111,8 +113,12 @@ def data_get(key: str) -> None:
 
 @scenarios_app.command("create")
 @_failing
-def scenarios_create(tag: str, dataset: Annotated[str, typer.Option()], algorithm: Annotated[str, typer.Option()],
-                     param: Annotated[list[str] | None, typer.Option(help="name=value (value as JSON)")] = None) -> None:
+def scenarios_create(
+    tag: str,
+    dataset: Annotated[str, typer.Option()],
+    algorithm: Annotated[str, typer.Option()],
+    param: Annotated[list[str] | None, typer.Option(help="name=value (value as JSON)")] = None,
+) -> None:
     """Create a scenario."""
     params: dict[str, Any] = {}
     for item in param or []:
@@ -148,8 +154,11 @@ def scenarios_cancel(scenario_id: str) -> None:
 
 @scenarios_app.command("compare")
 @_failing
-def scenarios_compare(scenario_ids: list[str], baseline: Annotated[str | None, typer.Option()] = None,
-                      plot: Annotated[Path | None, typer.Option(help="write a KPI chart (PNG)")] = None) -> None:
+def scenarios_compare(
+    scenario_ids: list[str],
+    baseline: Annotated[str | None, typer.Option()] = None,
+    plot: Annotated[Path | None, typer.Option(help="write a KPI chart (PNG)")] = None,
+) -> None:
     """Compare 2 to 20 scenarios by KPI; --plot draws one bar chart per KPI."""
     compared = state.client.compare(state.sid(), scenario_ids, baseline)
     tags = {s.id: s.tag for s in compared.scenarios}

@@ -44,8 +44,14 @@ class Client(_Base):
         done = api.wait(sid, scenario.id, progress=True)
     """
 
-    def __init__(self, base_url: str = DEFAULT_URL, api_key: str | None = None, timeout: float = 30.0,
-                 retries: int = 4, http: httpx.Client | None = None):
+    def __init__(
+        self,
+        base_url: str = DEFAULT_URL,
+        api_key: str | None = None,
+        timeout: float = 30.0,
+        retries: int = 4,
+        http: httpx.Client | None = None,
+    ):
         super().__init__(base_url, api_key, retries)
         self._http = http or httpx.Client(timeout=timeout)
 
@@ -108,9 +114,15 @@ class Client(_Base):
     def scenario_page(self, sid: str, limit: int, cursor: str | None = None) -> ScenarioPage:
         return self._run(self._ops.scenario_page(sid, limit, cursor))
 
-    def create_scenario(self, sid: str, tag: str, dataset_key: str, algorithm: str,
-                        algo_params: dict[str, Any] | None = None,
-                        data_params: dict[str, Any] | None = None) -> m.Scenario:
+    def create_scenario(
+        self,
+        sid: str,
+        tag: str,
+        dataset_key: str,
+        algorithm: str,
+        algo_params: dict[str, Any] | None = None,
+        data_params: dict[str, Any] | None = None,
+    ) -> m.Scenario:
         return self._run(self._ops.create_scenario(sid, tag, dataset_key, algorithm, algo_params, data_params))
 
     def scenario(self, sid: str, scenario_id: str) -> m.Scenario:
@@ -137,8 +149,15 @@ class Client(_Base):
     def compare(self, sid: str, scenario_ids: Sequence[str], baseline: str | None = None) -> m.Comparison:
         return self._run(self._ops.compare(sid, scenario_ids, baseline))
 
-    def wait(self, sid: str, scenario_id: str, poll: float = 0.5, timeout: float | None = None,
-             progress: bool = False, on_status: StatusCallback | None = None) -> m.Scenario:
+    def wait(
+        self,
+        sid: str,
+        scenario_id: str,
+        poll: float = 0.5,
+        timeout: float | None = None,
+        progress: bool = False,
+        on_status: StatusCallback | None = None,
+    ) -> m.Scenario:
         """Poll `…/status` until complete or failed (a progress bar with `progress=True`): the scenario."""
         with run_bar(progress, on_status) as report:
             return self._run(self._ops.wait(sid, scenario_id, poll, timeout, report))
@@ -170,8 +189,9 @@ class Client(_Base):
         with bytes_bar(progress, path.stat().st_size, path.name) as on_sent:
             return self._run(self._ops.upload(sid, path, on_sent))
 
-    def etl(self, sid: str, dataset_name: str, files: Sequence[Path], poll: float = 0.5,
-            progress: bool = False) -> m.EtlResponse:
+    def etl(
+        self, sid: str, dataset_name: str, files: Sequence[Path], poll: float = 0.5, progress: bool = False
+    ) -> m.EtlResponse:
         """Upload the files and ETL them into `dataset_name` (following the job of a large one)."""
         ids = [self.upload(sid, path, progress) for path in files]
         return self._run(self._ops.etl(sid, dataset_name, ids, poll))
@@ -190,8 +210,14 @@ class Client(_Base):
 class AsyncClient(_Base):
     """`Client`'s operations for asyncio (httpx.AsyncClient): `await api.sessions()`, and so on."""
 
-    def __init__(self, base_url: str = DEFAULT_URL, api_key: str | None = None, timeout: float = 30.0,
-                 retries: int = 4, http: httpx.AsyncClient | None = None):
+    def __init__(
+        self,
+        base_url: str = DEFAULT_URL,
+        api_key: str | None = None,
+        timeout: float = 30.0,
+        retries: int = 4,
+        http: httpx.AsyncClient | None = None,
+    ):
         super().__init__(base_url, api_key, retries)
         self._http = http or httpx.AsyncClient(timeout=timeout)
 
@@ -254,9 +280,15 @@ class AsyncClient(_Base):
     async def scenario_page(self, sid: str, limit: int, cursor: str | None = None) -> ScenarioPage:
         return await self._run(self._ops.scenario_page(sid, limit, cursor))
 
-    async def create_scenario(self, sid: str, tag: str, dataset_key: str, algorithm: str,
-                              algo_params: dict[str, Any] | None = None,
-                              data_params: dict[str, Any] | None = None) -> m.Scenario:
+    async def create_scenario(
+        self,
+        sid: str,
+        tag: str,
+        dataset_key: str,
+        algorithm: str,
+        algo_params: dict[str, Any] | None = None,
+        data_params: dict[str, Any] | None = None,
+    ) -> m.Scenario:
         return await self._run(self._ops.create_scenario(sid, tag, dataset_key, algorithm, algo_params, data_params))
 
     async def scenario(self, sid: str, scenario_id: str) -> m.Scenario:
@@ -283,8 +315,15 @@ class AsyncClient(_Base):
     async def compare(self, sid: str, scenario_ids: Sequence[str], baseline: str | None = None) -> m.Comparison:
         return await self._run(self._ops.compare(sid, scenario_ids, baseline))
 
-    async def wait(self, sid: str, scenario_id: str, poll: float = 0.5, timeout: float | None = None,
-                   progress: bool = False, on_status: StatusCallback | None = None) -> m.Scenario:
+    async def wait(
+        self,
+        sid: str,
+        scenario_id: str,
+        poll: float = 0.5,
+        timeout: float | None = None,
+        progress: bool = False,
+        on_status: StatusCallback | None = None,
+    ) -> m.Scenario:
         with run_bar(progress, on_status) as report:
             return await self._run(self._ops.wait(sid, scenario_id, poll, timeout, report))
 
@@ -314,8 +353,9 @@ class AsyncClient(_Base):
         with bytes_bar(progress, path.stat().st_size, path.name) as on_sent:
             return await self._run(self._ops.upload(sid, path, on_sent))
 
-    async def etl(self, sid: str, dataset_name: str, files: Sequence[Path], poll: float = 0.5,
-                  progress: bool = False) -> m.EtlResponse:
+    async def etl(
+        self, sid: str, dataset_name: str, files: Sequence[Path], poll: float = 0.5, progress: bool = False
+    ) -> m.EtlResponse:
         ids = [await self.upload(sid, path, progress) for path in files]
         return await self._run(self._ops.etl(sid, dataset_name, ids, poll))
 

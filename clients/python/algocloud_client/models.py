@@ -1,5 +1,6 @@
 """The API's request and response models, generated from its OpenAPI document by
 scripts/make_client_models.py (datamodel-code-generator): do not edit."""
+
 from __future__ import annotations
 
 from enum import StrEnum

@@ -18,8 +18,13 @@ def run_bar(enabled: bool, also: StatusCallback | None = None) -> Iterator[Statu
     if not enabled:
         yield also
         return
-    with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TextColumn("{task.fields[state]}"),
-                  transient=True) as bars:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[state]}"),
+        transient=True,
+    ) as bars:
         task = bars.add_task("run", total=1.0, state="")
 
         def report(status: ScenarioStatus) -> None:
@@ -36,7 +41,8 @@ def bytes_bar(enabled: bool, total: int, description: str) -> Iterator[Callable[
     if not enabled:
         yield None
         return
-    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                  transient=True) as bars:
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), transient=True
+    ) as bars:
         task = bars.add_task(description, total=total)
         yield lambda sent: bars.advance(task, sent)

@@ -45,8 +45,9 @@ async def tenant_id(request: Request) -> str:
     except InvalidRequest:
         key = None
     if key is None or not key.active:
-        raise HTTPException(status_code=403, detail="this API key was revoked or belongs to no tenant: "
-                                                    "ask the operator for a new one")
+        raise HTTPException(
+            status_code=403, detail="this API key was revoked or belongs to no tenant: ask the operator for a new one"
+        )
     return key.tenant_id
 
 

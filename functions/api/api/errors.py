@@ -19,7 +19,14 @@ from algocloud.service import ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 
-STATUS = ((InvalidName, 422), (NotFound, 404), (Conflict, 409), (ParameterError, 400), (DataFormatError, 400), (DomainError, 400))
+STATUS = (
+    (InvalidName, 422),
+    (NotFound, 404),
+    (Conflict, 409),
+    (ParameterError, 400),
+    (DataFormatError, 400),
+    (DomainError, 400),
+)
 
 
 def install(app: FastAPI) -> None:
@@ -28,8 +35,9 @@ def install(app: FastAPI) -> None:
         status = next(code for kind, code in STATUS if isinstance(exc, kind))
         if isinstance(exc, InvalidName):  # shaped like the request validation errors, as documented
             location = ["body", *(exc.field.split(".") if exc.field else [])]
-            return JSONResponse({"detail": [{"type": "value_error", "loc": location, "msg": str(exc)}]},
-                                status_code=status)
+            return JSONResponse(
+                {"detail": [{"type": "value_error", "loc": location, "msg": str(exc)}]}, status_code=status
+            )
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
     @app.exception_handler(ServiceUnavailable)

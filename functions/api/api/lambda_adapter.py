@@ -28,4 +28,3 @@ def _with_stage_root_path(asgi_app):
 def build_handler(asgi_app) -> Mangum:
     # lifespan="off": otherwise startup and shutdown would run on every invocation.
     return Mangum(_with_stage_root_path(asgi_app), lifespan="off")
-

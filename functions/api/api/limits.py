@@ -16,9 +16,14 @@ class _TooLarge(Exception):
 
 def _message(size: int | None, limit: int) -> bytes:
     told = f"the request body is {size:,} bytes" if size is not None else "the request body is larger than that"
-    return orjson.dumps({"detail": (
-        f"{told}; the limit is {limit:,} bytes (on AWS: the Lambda payload limit, 6 MB once API "
-        "Gateway has base64-encoded the body). Split the upload into smaller files.")})
+    return orjson.dumps(
+        {
+            "detail": (
+                f"{told}; the limit is {limit:,} bytes (on AWS: the Lambda payload limit, 6 MB once API "
+                "Gateway has base64-encoded the body). Split the upload into smaller files."
+            )
+        }
+    )
 
 
 class RequestSizeLimit:
@@ -62,8 +67,13 @@ class RequestSizeLimit:
 
 async def _send_413(send, body: bytes) -> None:
     """A whole 413 answer with a JSON body, as a pure ASGI middleware sends it."""
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -100,10 +110,18 @@ class ResponseSizeLimit:
             if message.get("more_body"):
                 return
             if size > self.max_bytes:
-                return await _send_413(send, orjson.dumps({"detail": (
-                    f"the response would be {size:,} bytes; the limit is {self.max_bytes:,} bytes (on AWS: the "
-                    "Lambda response limit, 6 MB once base64-encoded). Ask with 'Accept-Encoding: gzip', or read "
-                    "less at once.")}))
+                return await _send_413(
+                    send,
+                    orjson.dumps(
+                        {
+                            "detail": (
+                                f"the response would be {size:,} bytes; the limit is {self.max_bytes:,} bytes (on AWS: the "
+                                "Lambda response limit, 6 MB once base64-encoded). Ask with 'Accept-Encoding: gzip', or read "
+                                "less at once."
+                            )
+                        }
+                    ),
+                )
             await send(start)
             await send({"type": "http.response.body", "body": b"".join(chunks)})
 

@@ -38,7 +38,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         app.add_middleware(ResponseSizeLimit, max_bytes=settings.response_limit)
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["*"], allow_headers=["*"],
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["*"],
+            allow_headers=["*"],
             expose_headers=["x-correlation-id", "x-next-cursor", "link"],
         )
     app.add_middleware(CorrelationId)  # outermost: every answer, refusals included, carries it
@@ -48,20 +51,35 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
         app.include_router(local_blobs.router)
     app.include_router(meta.router)  # /health
-    for router in (meta.router, sessions.router, catalog.router, scenarios.router, data.router, uploads.router,
-                   usage.router):
+    for router in (
+        meta.router,
+        sessions.router,
+        catalog.router,
+        scenarios.router,
+        data.router,
+        uploads.router,
+        usage.router,
+    ):
         app.include_router(router, prefix=settings.api_prefix)
     return app
 
 
 TAGS = [
     {"name": "meta", "description": "Liveness and the application's title."},
-    {"name": "sessions", "description": "Workspaces: each holds datasets and scenarios. `{sid}` is a session's id "
-                                        "or its current display name."},
-    {"name": "algorithms & KPIs", "description": "What the application offers: algorithms with their parameter "
-                                                 "descriptors, and the KPI templates."},
-    {"name": "scenarios", "description": "An algorithm, its parameters and a dataset; run, polled, cancelled, "
-                                         "compared by KPI."},
+    {
+        "name": "sessions",
+        "description": "Workspaces: each holds datasets and scenarios. `{sid}` is a session's id "
+        "or its current display name.",
+    },
+    {
+        "name": "algorithms & KPIs",
+        "description": "What the application offers: algorithms with their parameter "
+        "descriptors, and the KPI templates.",
+    },
+    {
+        "name": "scenarios",
+        "description": "An algorithm, its parameters and a dataset; run, polled, cancelled, compared by KPI.",
+    },
     {"name": "data", "description": "Datasets: read, paged, derived, imported (from-json) and built by ETL."},
     {"name": "uploads", "description": "Files of any size straight to storage, and the ingestion jobs that read them."},
     {"name": "usage", "description": "What the calling tenant used, per day (what it is billed on)."},
@@ -87,7 +105,8 @@ def _complete_the_document(app: FastAPI, require_api_key: bool) -> None:
             schema = build()
             components = schema.setdefault("components", {})
             components.setdefault("schemas", {})["ErrorBody"] = ErrorBody.model_json_schema(
-                ref_template="#/components/schemas/{model}")
+                ref_template="#/components/schemas/{model}"
+            )
             error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
             for path in schema["paths"].values():
                 for operation in path.values():
@@ -95,9 +114,14 @@ def _complete_the_document(app: FastAPI, require_api_key: bool) -> None:
                         if code[0] in "45" and code != "422" and "content" not in response:
                             response["content"] = error
             if require_api_key:
-                components["securitySchemes"] = {"ApiKey": {
-                    "type": "apiKey", "in": "header", "name": "x-api-key",
-                    "description": "your API key; each key is its own tenant"}}
+                components["securitySchemes"] = {
+                    "ApiKey": {
+                        "type": "apiKey",
+                        "in": "header",
+                        "name": "x-api-key",
+                        "description": "your API key; each key is its own tenant",
+                    }
+                }
                 schema["security"] = [{"ApiKey": []}]
             app.openapi_schema = schema
         return app.openapi_schema

@@ -36,9 +36,18 @@ class ScenarioBody(_Body):
     algo_params: dict[str, Any] | None = None
     data_params: dict[str, Any] | None = None
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "tag": "my-run", "dataset_key": "Master data", "algo_name": "Slow", "algo_params": {"duration": 5},
-    }]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "tag": "my-run",
+                    "dataset_key": "Master data",
+                    "algo_name": "Slow",
+                    "algo_params": {"duration": 5},
+                }
+            ]
+        }
+    )
 
 
 class DeriveBody(_Body):
@@ -62,21 +71,27 @@ class PartBody(_Body):
 class CompleteUploadBody(_Body):
     parts: Annotated[list[PartBody], Field(min_length=1, max_length=10_000)]
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"parts": [{"part_number": 1, "etag": "\"9b2cf535f27731c974343645a3985328\""}]}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"parts": [{"part_number": 1, "etag": '"9b2cf535f27731c974343645a3985328"'}]}]}
+    )
 
 
 class EtlUploadsBody(_Body):
     dataset_name: Name
-    uploads: Annotated[list[Annotated[StrictStr, StringConstraints(min_length=1, max_length=64)]],
-                       Field(min_length=1, max_length=MAX_UPLOADS_PER_INGEST)]
+    uploads: Annotated[
+        list[Annotated[StrictStr, StringConstraints(min_length=1, max_length=64)]],
+        Field(min_length=1, max_length=MAX_UPLOADS_PER_INGEST),
+    ]
 
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"dataset_name": "big", "uploads": ["3f2a9c0d4e5b6a7f8091a2b3c4d5e6f7"]}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"dataset_name": "big", "uploads": ["3f2a9c0d4e5b6a7f8091a2b3c4d5e6f7"]}]}
+    )
 
 
 class ImportUploadBody(BaseModel):
     # extra: anything more is a DataSource payload, not this form
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"upload": "3f2a9c0d4e5b6a7f8091a2b3c4d5e6f7"}]})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"upload": "3f2a9c0d4e5b6a7f8091a2b3c4d5e6f7"}]}
+    )
 
     upload: Annotated[StrictStr, StringConstraints(min_length=1, max_length=64)]

@@ -1,7 +1,7 @@
 """Lambda entry points (built once per container):
 
-    worker.handler.handler              the run queue's event source
-    worker.handler.dead_letter_handler  the dead-letter queue's event source
+worker.handler.handler              the run queue's event source
+worker.handler.dead_letter_handler  the dead-letter queue's event source
 """
 
 from algocloud.adapters.factory import build_adapters

@@ -75,8 +75,7 @@ def _message(record: SQSRecord) -> QueueMessage | None:
     try:
         return parse_message(record.body)
     except ValueError as exc:  # malformed JSON or not a message (pydantic's ValidationError is one)
-        logger.error("dropping a malformed run message", extra={"message_id": record.message_id,
-                                                                "problem": str(exc)})
+        logger.error("dropping a malformed run message", extra={"message_id": record.message_id, "problem": str(exc)})
         return None
 
 
@@ -87,8 +86,9 @@ def _log_as(message: QueueMessage) -> None:
 
 
 def _count_run(outcome: Outcome, seconds: float) -> None:
-    with single_metric(name="Runs", unit=MetricUnit.Count, value=1, namespace=NAMESPACE,
-                       default_dimensions=metrics.default_dimensions) as metric:
+    with single_metric(
+        name="Runs", unit=MetricUnit.Count, value=1, namespace=NAMESPACE, default_dimensions=metrics.default_dimensions
+    ) as metric:
         metric.add_dimension(name="Outcome", value=str(outcome))
     if outcome in (Outcome.COMPLETE, Outcome.FAILED):
         metrics.add_metric(name="RunDuration", unit=MetricUnit.Seconds, value=round(seconds, 3))
@@ -103,8 +103,11 @@ def build_handlers(worker: RunWorker, heartbeat: Heartbeat | None = None) -> tup
             return
         _log_as(message)
         started = time.time()
-        metrics.add_metric(name="QueueWait", unit=MetricUnit.Milliseconds,
-                           value=max(0, started * 1000 - int(record.attributes.sent_timestamp)))
+        metrics.add_metric(
+            name="QueueWait",
+            unit=MetricUnit.Milliseconds,
+            value=max(0, started * 1000 - int(record.attributes.sent_timestamp)),
+        )
         if heartbeat is None:
             outcome = worker.handle(message)
         else:
@@ -112,8 +115,10 @@ def build_handlers(worker: RunWorker, heartbeat: Heartbeat | None = None) -> tup
                 outcome = worker.handle(message)
         if isinstance(message, RunMessage):
             _count_run(outcome, time.time() - started)
-        logger.info("message handled", extra={"outcome": str(outcome),
-                                          "receive_count": record.attributes.approximate_receive_count})
+        logger.info(
+            "message handled",
+            extra={"outcome": str(outcome), "receive_count": record.attributes.approximate_receive_count},
+        )
 
     def dead_record(record: SQSRecord) -> None:
         message = _message(record)

@@ -24,8 +24,9 @@ class ApiGatewayKeys:
         return str(key_id)
 
     def disable_key(self, key_id: str) -> None:
-        self._api.update_api_key(apiKey=key_id, patchOperations=[
-            {"op": "replace", "path": "/enabled", "value": "false"}])
+        self._api.update_api_key(
+            apiKey=key_id, patchOperations=[{"op": "replace", "path": "/enabled", "value": "false"}]
+        )
 
     def requests(self, key_ids: Sequence[str], first_day: str, last_day: str) -> dict[str, int] | None:
         """GetUsage answers, per key, one [used, remaining] pair per day from startDate."""

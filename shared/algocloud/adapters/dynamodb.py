@@ -71,7 +71,7 @@ def _item(**attributes: Any) -> dict[str, Any]:
 
 
 def _plain(value: Mapping[str, Any]) -> Any:
-    (kind, raw), = value.items()
+    ((kind, raw),) = value.items()
     if kind == "S" or kind == "BOOL":
         return raw
     if kind == "N":
@@ -103,8 +103,10 @@ def _session_from(item: Mapping[str, Any]) -> SessionRecord:
 
 def _name_guard(tenant: str, session: SessionRecord) -> dict[str, Any]:
     """The display-name guard; it carries the session's fields so a lookup by name is one read."""
-    return {**_key(tenant_pk(tenant), f"NAME#{session.display_name}"),
-            **_item(session_id=session.id, display_name=session.display_name, created_at=session.created_at)}
+    return {
+        **_key(tenant_pk(tenant), f"NAME#{session.display_name}"),
+        **_item(session_id=session.id, display_name=session.display_name, created_at=session.created_at),
+    }
 
 
 def _is_uuid(text: str) -> bool:
@@ -119,9 +121,15 @@ def _dataset_item(tenant: str, session_id: str, record: DatasetRecord) -> dict[s
     return {
         **_key(session_pk(tenant, session_id), f"DATASET#{record.key}"),
         **_item(
-            kind="dataset", key=record.key, ds_id=record.ds_id, ds_type=record.ds_type,
-            creation_datetime=record.creation_datetime, tables=record.tables,
-            object_key=record.object_key, size_bytes=record.size_bytes, refs=record.refs,
+            kind="dataset",
+            key=record.key,
+            ds_id=record.ds_id,
+            ds_type=record.ds_type,
+            creation_datetime=record.creation_datetime,
+            tables=record.tables,
+            object_key=record.object_key,
+            size_bytes=record.size_bytes,
+            refs=record.refs,
         ),
     }
 
@@ -129,8 +137,14 @@ def _dataset_item(tenant: str, session_id: str, record: DatasetRecord) -> dict[s
 def _dataset_from(item: Mapping[str, Any]) -> DatasetRecord:
     p = _plain_item(item)
     return DatasetRecord(
-        p["key"], p["ds_id"], p["ds_type"], p["creation_datetime"], p.get("tables", []),
-        p["object_key"], p.get("size_bytes", 0), p.get("refs", 0),
+        p["key"],
+        p["ds_id"],
+        p["ds_type"],
+        p["creation_datetime"],
+        p.get("tables", []),
+        p["object_key"],
+        p.get("size_bytes", 0),
+        p.get("refs", 0),
     )
 
 
@@ -149,11 +163,20 @@ def _scenario_item(tenant: str, session_id: str, scenario: Scenario) -> dict[str
     return {
         **_key(session_pk(tenant, session_id), f"SCENARIO#{scenario.id}"),
         **_item(
-            kind="scenario", id=scenario.id, tag=scenario.tag, input_data_id=scenario.input_data_id,
-            algorithm=scenario.algorithm, status=str(scenario.status), progress=float(scenario.progress),
-            error=scenario.error, created_at=scenario.created_at, run_id=scenario.run_id,
-            run_started_at=scenario.run_started_at, run_finished_at=scenario.run_finished_at,
-            result_ref=scenario.result_ref, **documents,
+            kind="scenario",
+            id=scenario.id,
+            tag=scenario.tag,
+            input_data_id=scenario.input_data_id,
+            algorithm=scenario.algorithm,
+            status=str(scenario.status),
+            progress=float(scenario.progress),
+            error=scenario.error,
+            created_at=scenario.created_at,
+            run_id=scenario.run_id,
+            run_started_at=scenario.run_started_at,
+            run_finished_at=scenario.run_finished_at,
+            result_ref=scenario.result_ref,
+            **documents,
         ),
     }
 
@@ -166,12 +189,22 @@ def scenario_from_item(item: Mapping[str, Any]) -> Scenario:
         if name in p:
             p[name] = orjson.loads(p[name])
     return Scenario(
-        id=p["id"], tag=p["tag"], input_data_id=p["input_data_id"], algorithm=p["algorithm"],
-        parameters=p.get("parameters", {}), data_parameters=p.get("data_parameters", {}),
-        status=Status(p["status"]), progress=float(p.get("progress", 0.0)), result=p.get("result"),
-        kpi_values=p.get("kpi_values"), error=p.get("error"), created_at=p["created_at"],
-        run_id=p.get("run_id"), run_started_at=p.get("run_started_at"),
-        run_finished_at=p.get("run_finished_at"), result_ref=p.get("result_ref"),
+        id=p["id"],
+        tag=p["tag"],
+        input_data_id=p["input_data_id"],
+        algorithm=p["algorithm"],
+        parameters=p.get("parameters", {}),
+        data_parameters=p.get("data_parameters", {}),
+        status=Status(p["status"]),
+        progress=float(p.get("progress", 0.0)),
+        result=p.get("result"),
+        kpi_values=p.get("kpi_values"),
+        error=p.get("error"),
+        created_at=p["created_at"],
+        run_id=p.get("run_id"),
+        run_started_at=p.get("run_started_at"),
+        run_finished_at=p.get("run_finished_at"),
+        result_ref=p.get("result_ref"),
     )
 
 
@@ -270,9 +303,14 @@ class DynamoTable:
         return request
 
     def _check(self, pk: str, sk: str, condition: str = "attribute_exists(pk)", **expression: Any) -> dict:
-        return {"ConditionCheck": {"TableName": self._table, "Key": _key(pk, sk),
-                                   "ConditionExpression": condition, **expression}}
-
+        return {
+            "ConditionCheck": {
+                "TableName": self._table,
+                "Key": _key(pk, sk),
+                "ConditionExpression": condition,
+                **expression,
+            }
+        }
 
 
 class DynamoRepository(DynamoTable):
@@ -285,10 +323,18 @@ class DynamoRepository(DynamoTable):
     def _session_puts(self, tenant: str, session: SessionRecord) -> list[dict]:
         pk = tenant_pk(tenant)
         return [
-            self._put({**_key(pk, f"SESSION#{session.id}"),
-                       **_item(kind="session", session_id=session.id, display_name=session.display_name,
-                               created_at=session.created_at)},
-                      "attribute_not_exists(pk)"),
+            self._put(
+                {
+                    **_key(pk, f"SESSION#{session.id}"),
+                    **_item(
+                        kind="session",
+                        session_id=session.id,
+                        display_name=session.display_name,
+                        created_at=session.created_at,
+                    ),
+                },
+                "attribute_not_exists(pk)",
+            ),
             self._put(_name_guard(tenant, session), "attribute_not_exists(pk)"),
         ]
 
@@ -339,15 +385,26 @@ class DynamoRepository(DynamoTable):
         renamed = SessionRecord(session.id, new_name, session.created_at)
         same_session = {":id": {"S": session.id}, ":name": {"S": new_name}}
         try:
-            self._transact([
-                self._put(_name_guard(tenant, renamed), "attribute_not_exists(pk)"),
-                self._delete(pk, f"NAME#{session.display_name}", "session_id = :id",
-                             ExpressionAttributeValues={":id": {"S": session.id}}),
-                {"Update": {"TableName": self._table, "Key": _key(pk, f"SESSION#{session.id}"),
+            self._transact(
+                [
+                    self._put(_name_guard(tenant, renamed), "attribute_not_exists(pk)"),
+                    self._delete(
+                        pk,
+                        f"NAME#{session.display_name}",
+                        "session_id = :id",
+                        ExpressionAttributeValues={":id": {"S": session.id}},
+                    ),
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": _key(pk, f"SESSION#{session.id}"),
                             "UpdateExpression": "SET display_name = :name",
                             "ConditionExpression": "attribute_exists(pk) AND session_id = :id",
-                            "ExpressionAttributeValues": same_session}},
-            ])
+                            "ExpressionAttributeValues": same_session,
+                        }
+                    },
+                ]
+            )
         except _Cancelled as cancelled:
             if cancelled.failed[0]:
                 raise Conflict(f"a session named '{new_name}' already exists") from None
@@ -361,11 +418,17 @@ class DynamoRepository(DynamoTable):
         """Remove the session and its name guard; `purge_session` removes its contents."""
         pk = tenant_pk(tenant)
         try:
-            self._transact([
-                self._delete(pk, f"SESSION#{session.id}", "attribute_exists(pk)"),
-                self._delete(pk, f"NAME#{session.display_name}", "session_id = :id",
-                             ExpressionAttributeValues={":id": {"S": session.id}}),
-            ])
+            self._transact(
+                [
+                    self._delete(pk, f"SESSION#{session.id}", "attribute_exists(pk)"),
+                    self._delete(
+                        pk,
+                        f"NAME#{session.display_name}",
+                        "session_id = :id",
+                        ExpressionAttributeValues={":id": {"S": session.id}},
+                    ),
+                ]
+            )
         except _Cancelled:
             raise NotFound(f"session '{session.display_name}' not found") from None
 
@@ -413,9 +476,7 @@ class DynamoRepository(DynamoTable):
         item = self._get(session_pk(tenant, session_id), f"DATASET#{key}")
         return None if item is None else _dataset_from(item)
 
-    def put_dataset(
-        self, tenant: str, session_id: str, record: DatasetRecord, overwrite: bool
-    ) -> DatasetRecord | None:
+    def put_dataset(self, tenant: str, session_id: str, record: DatasetRecord, overwrite: bool) -> DatasetRecord | None:
         """Store dataset metadata; returns the record it replaced.
 
         Only while the session exists. Without `overwrite` an existing key is a
@@ -425,8 +486,11 @@ class DynamoRepository(DynamoTable):
         if overwrite:
             condition += " OR refs = :zero"
         previous = self.get_dataset(tenant, session_id, record.key) if overwrite else None
-        put = self._put(_dataset_item(tenant, session_id, record), condition,
-                        **({"ExpressionAttributeValues": {":zero": {"N": "0"}}} if overwrite else {}))
+        put = self._put(
+            _dataset_item(tenant, session_id, record),
+            condition,
+            **({"ExpressionAttributeValues": {":zero": {"N": "0"}}} if overwrite else {}),
+        )
         try:
             self._transact([self._check(tenant_pk(tenant), f"SESSION#{session_id}"), put])
         except _Cancelled as cancelled:
@@ -443,10 +507,12 @@ class DynamoRepository(DynamoTable):
         """Delete dataset metadata unless scenarios reference it; returns what was deleted."""
         try:
             response = self._db.delete_item(
-                TableName=self._table, Key=_key(session_pk(tenant, session_id), f"DATASET#{key}"),
+                TableName=self._table,
+                Key=_key(session_pk(tenant, session_id), f"DATASET#{key}"),
                 ConditionExpression="attribute_exists(pk) AND refs = :zero",
                 ExpressionAttributeValues={":zero": {"N": "0"}},
-                ReturnValues="ALL_OLD", ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                ReturnValues="ALL_OLD",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
@@ -454,8 +520,7 @@ class DynamoRepository(DynamoTable):
             if "Item" not in exc.response:
                 raise NotFound(f"dataset '{key}' not found") from None
             raise Conflict(
-                f"dataset '{key}' is used by {_plain(exc.response['Item']['refs'])} scenario(s); "
-                "delete them first"
+                f"dataset '{key}' is used by {_plain(exc.response['Item']['refs'])} scenario(s); delete them first"
             ) from None
         return _dataset_from(response["Attributes"])
 
@@ -469,28 +534,45 @@ class DynamoRepository(DynamoTable):
         return None if item is None else scenario_from_item(item)
 
     def get_status(self, tenant: str, session_id: str, scenario_id: str) -> dict[str, Any] | None:
-        item = self._get(session_pk(tenant, session_id), f"SCENARIO#{scenario_id}",
-                         projection="id, tag, #status, progress", names={"#status": "status"})
+        item = self._get(
+            session_pk(tenant, session_id),
+            f"SCENARIO#{scenario_id}",
+            projection="id, tag, #status, progress",
+            names={"#status": "status"},
+        )
         if item is None:
             return None
         plain = _plain_item(item)
-        return {"id": plain["id"], "tag": plain["tag"], "status": plain["status"],
-                "progress": float(plain.get("progress", 0.0))}
+        return {
+            "id": plain["id"],
+            "tag": plain["tag"],
+            "status": plain["status"],
+            "progress": float(plain.get("progress", 0.0)),
+        }
 
     def create_scenario(self, tenant: str, session_id: str, scenario: Scenario) -> None:
         """Store a new scenario: tag unique, dataset present (and counted as used), session present."""
         pk = session_pk(tenant, session_id)
         try:
-            self._transact([
-                self._check(tenant_pk(tenant), f"SESSION#{session_id}"),
-                self._put({**_key(pk, f"TAG#{scenario.tag}"), **_item(scenario_id=scenario.id)},
-                          "attribute_not_exists(pk)"),
-                {"Update": {"TableName": self._table, "Key": _key(pk, f"DATASET#{scenario.input_data_id}"),
+            self._transact(
+                [
+                    self._check(tenant_pk(tenant), f"SESSION#{session_id}"),
+                    self._put(
+                        {**_key(pk, f"TAG#{scenario.tag}"), **_item(scenario_id=scenario.id)},
+                        "attribute_not_exists(pk)",
+                    ),
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": _key(pk, f"DATASET#{scenario.input_data_id}"),
                             "UpdateExpression": "ADD refs :one",
                             "ConditionExpression": "attribute_exists(pk)",
-                            "ExpressionAttributeValues": {":one": {"N": "1"}}}},
-                self._put(_scenario_item(tenant, session_id, scenario), "attribute_not_exists(pk)"),
-            ])
+                            "ExpressionAttributeValues": {":one": {"N": "1"}},
+                        }
+                    },
+                    self._put(_scenario_item(tenant, session_id, scenario), "attribute_not_exists(pk)"),
+                ]
+            )
         except _Cancelled as cancelled:
             session_gone, tag_taken, no_dataset, _ = cancelled.failed
             if session_gone:
@@ -504,14 +586,21 @@ class DynamoRepository(DynamoTable):
     def delete_scenario(self, tenant: str, session_id: str, scenario: Scenario) -> None:
         pk = session_pk(tenant, session_id)
         try:
-            self._transact([
-                self._delete(pk, f"SCENARIO#{scenario.id}", "attribute_exists(pk)"),
-                self._delete(pk, f"TAG#{scenario.tag}"),
-                {"Update": {"TableName": self._table, "Key": _key(pk, f"DATASET#{scenario.input_data_id}"),
+            self._transact(
+                [
+                    self._delete(pk, f"SCENARIO#{scenario.id}", "attribute_exists(pk)"),
+                    self._delete(pk, f"TAG#{scenario.tag}"),
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": _key(pk, f"DATASET#{scenario.input_data_id}"),
                             "UpdateExpression": "ADD refs :minus_one",
                             "ConditionExpression": "attribute_exists(pk)",
-                            "ExpressionAttributeValues": {":minus_one": {"N": "-1"}}}},
-            ])
+                            "ExpressionAttributeValues": {":minus_one": {"N": "-1"}},
+                        }
+                    },
+                ]
+            )
         except _Cancelled as cancelled:
             if cancelled.failed[0]:
                 raise NotFound("scenario not found") from None
@@ -560,10 +649,14 @@ class DynamoRepository(DynamoTable):
             update += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove_fields)))
         try:
             response = self._db.update_item(
-                TableName=self._table, Key=_key(session_pk(tenant, session_id), f"SCENARIO#{scenario_id}"),
-                UpdateExpression=update, ConditionExpression=condition,
-                ExpressionAttributeNames=names, ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                TableName=self._table,
+                Key=_key(session_pk(tenant, session_id), f"SCENARIO#{scenario_id}"),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
@@ -578,18 +671,20 @@ class DynamoRepository(DynamoTable):
             raise InvalidTransition("the scenario changed meanwhile; try again") from None
         return scenario_from_item(response["Attributes"])
 
-    def update_progress(
-        self, tenant: str, session_id: str, scenario_id: str, run_id: str, progress: float
-    ) -> None:
+    def update_progress(self, tenant: str, session_id: str, scenario_id: str, run_id: str, progress: float) -> None:
         """Progress of a processing run; NotFound / InvalidTransition once it is not that run."""
         try:
             self._db.update_item(
-                TableName=self._table, Key=_key(session_pk(tenant, session_id), f"SCENARIO#{scenario_id}"),
+                TableName=self._table,
+                Key=_key(session_pk(tenant, session_id), f"SCENARIO#{scenario_id}"),
                 UpdateExpression="SET progress = :progress",
                 ConditionExpression="attribute_exists(pk) AND #status = :processing AND run_id = :run_id",
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":progress": _av(float(progress)), ":run_id": _av(run_id),
-                                           ":processing": _av(str(Status.PROCESSING))},
+                ExpressionAttributeValues={
+                    ":progress": _av(float(progress)),
+                    ":run_id": _av(run_id),
+                    ":processing": _av(str(Status.PROCESSING)),
+                },
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
@@ -609,8 +704,11 @@ class DynamoRepository(DynamoTable):
             "TableName": self._table,
             "FilterExpression": "kind = :scenario AND #status IN (:queued, :processing)",
             "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": {":scenario": _av("scenario"), ":queued": _av(str(Status.QUEUED)),
-                                          ":processing": _av(str(Status.PROCESSING))},
+            "ExpressionAttributeValues": {
+                ":scenario": _av("scenario"),
+                ":queued": _av(str(Status.QUEUED)),
+                ":processing": _av(str(Status.PROCESSING)),
+            },
         }
         while True:
             page = self._db.scan(**request)
@@ -630,8 +728,10 @@ class DynamoRepository(DynamoTable):
 
     def set_processing(self, tenant: str, session_id: str, scenario_id: str, run_id: str) -> None:
         """Only while the session exists, so a deleted session gets no stray item."""
-        item = {**_key(session_pk(tenant, session_id), PROCESSING_LOCK),
-                **_item(scenario_id=scenario_id, run_id=run_id, since=now_iso())}
+        item = {
+            **_key(session_pk(tenant, session_id), PROCESSING_LOCK),
+            **_item(scenario_id=scenario_id, run_id=run_id, since=now_iso()),
+        }
         try:
             self._transact([self._check(tenant_pk(tenant), f"SESSION#{session_id}"), self._put(item)])
         except _Cancelled:
@@ -640,8 +740,10 @@ class DynamoRepository(DynamoTable):
     def clear_processing(self, tenant: str, session_id: str, run_id: str) -> None:
         try:
             self._db.delete_item(
-                TableName=self._table, Key=_key(session_pk(tenant, session_id), PROCESSING_LOCK),
-                ConditionExpression="run_id = :run_id", ExpressionAttributeValues={":run_id": _av(run_id)},
+                TableName=self._table,
+                Key=_key(session_pk(tenant, session_id), PROCESSING_LOCK),
+                ConditionExpression="run_id = :run_id",
+                ExpressionAttributeValues={":run_id": _av(run_id)},
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":

@@ -41,21 +41,33 @@ def _tenant_from(item: Mapping[str, Any]) -> TenantRecord:
 
 def _key_from(item: Mapping[str, Any]) -> ApiKeyRecord:
     plain = _plain_item(item)
-    return ApiKeyRecord(key_id=plain["key_id"], tenant_id=plain["tenant_id"], created_at=plain["created_at"],
-                        revoked_at=plain.get("revoked_at"))
+    return ApiKeyRecord(
+        key_id=plain["key_id"],
+        tenant_id=plain["tenant_id"],
+        created_at=plain["created_at"],
+        revoked_at=plain.get("revoked_at"),
+    )
 
 
 class DynamoAccounts(DynamoTable):
     def create_tenant(self, tenant: TenantRecord) -> None:
         checked_tenant_id(tenant.id)
         try:
-            self._transact([
-                self._put({**_key(ACCOUNTS, f"TENANT#{tenant.id}"),
-                           **_item(tenant_id=tenant.id, name=tenant.name, created_at=tenant.created_at)},
-                          "attribute_not_exists(pk)"),
-                self._put({**_key(ACCOUNTS, f"TENANTNAME#{tenant.name}"), **_item(tenant_id=tenant.id)},
-                          "attribute_not_exists(pk)"),
-            ])
+            self._transact(
+                [
+                    self._put(
+                        {
+                            **_key(ACCOUNTS, f"TENANT#{tenant.id}"),
+                            **_item(tenant_id=tenant.id, name=tenant.name, created_at=tenant.created_at),
+                        },
+                        "attribute_not_exists(pk)",
+                    ),
+                    self._put(
+                        {**_key(ACCOUNTS, f"TENANTNAME#{tenant.name}"), **_item(tenant_id=tenant.id)},
+                        "attribute_not_exists(pk)",
+                    ),
+                ]
+            )
         except _Cancelled:
             raise Conflict(f"a tenant named '{tenant.name}' already exists") from None
 
@@ -77,11 +89,13 @@ class DynamoAccounts(DynamoTable):
         checked_key_id(key.key_id)
         attributes = _item(key_id=key.key_id, tenant_id=key.tenant_id, created_at=key.created_at)
         try:
-            self._transact([
-                self._check(ACCOUNTS, f"TENANT#{key.tenant_id}"),
-                self._put({**_key(f"APIKEY#{key.key_id}", "KEY"), **attributes}, "attribute_not_exists(pk)"),
-                self._put({**_key(f"ACCOUNT#{key.tenant_id}", f"KEY#{key.key_id}"), **attributes}),
-            ])
+            self._transact(
+                [
+                    self._check(ACCOUNTS, f"TENANT#{key.tenant_id}"),
+                    self._put({**_key(f"APIKEY#{key.key_id}", "KEY"), **attributes}, "attribute_not_exists(pk)"),
+                    self._put({**_key(f"ACCOUNT#{key.tenant_id}", f"KEY#{key.key_id}"), **attributes}),
+                ]
+            )
         except _Cancelled as cancelled:
             if cancelled.failed[0]:
                 raise NotFound(f"tenant '{key.tenant_id}' not found") from None
@@ -98,39 +112,61 @@ class DynamoAccounts(DynamoTable):
         if key.revoked_at:
             return key
         update = {"UpdateExpression": "SET revoked_at = :at", "ExpressionAttributeValues": {":at": {"S": revoked_at}}}
-        self._transact([
-            {"Update": {"TableName": self._table, "Key": _key(f"APIKEY#{key_id}", "KEY"), **update}},
-            {"Update": {"TableName": self._table, "Key": _key(f"ACCOUNT#{key.tenant_id}", f"KEY#{key_id}"),
-                        **update}},
-        ])
+        self._transact(
+            [
+                {"Update": {"TableName": self._table, "Key": _key(f"APIKEY#{key_id}", "KEY"), **update}},
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": _key(f"ACCOUNT#{key.tenant_id}", f"KEY#{key_id}"),
+                        **update,
+                    }
+                },
+            ]
+        )
         return ApiKeyRecord(key.key_id, key.tenant_id, key.created_at, revoked_at)
 
     def keys_of(self, tenant_id: str) -> list[ApiKeyRecord]:
-        return sorted((_key_from(item) for item in self._query(f"ACCOUNT#{tenant_id}", "KEY#")),
-                      key=lambda k: k.created_at)
+        return sorted(
+            (_key_from(item) for item in self._query(f"ACCOUNT#{tenant_id}", "KEY#")), key=lambda k: k.created_at
+        )
 
     def count(self, tenant_id: str, day: str, event_id: str, increments: Mapping[str, float]) -> bool:
         names = {f"#c{index}": name for index, name in enumerate(checked_counters(increments))}
         values = {f":v{index}": {"N": repr(value)} for index, value in enumerate(increments.values())}
         expires = int(time.time()) + EVENT_RETENTION_DAYS * 86400
         try:
-            self._transact([
-                self._put({**_key(f"USAGE#{tenant_id}", f"EVENT#{event_id}"), **_item(expires_at=expires)},
-                          "attribute_not_exists(pk)"),
-                {"Update": {"TableName": self._table, "Key": _key(f"USAGE#{tenant_id}", f"DAY#{day}"),
+            self._transact(
+                [
+                    self._put(
+                        {**_key(f"USAGE#{tenant_id}", f"EVENT#{event_id}"), **_item(expires_at=expires)},
+                        "attribute_not_exists(pk)",
+                    ),
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": _key(f"USAGE#{tenant_id}", f"DAY#{day}"),
                             "UpdateExpression": "ADD " + ", ".join(f"{n} :v{i}" for i, n in enumerate(names)),
-                            "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}},
-            ])
+                            "ExpressionAttributeNames": names,
+                            "ExpressionAttributeValues": values,
+                        }
+                    },
+                ]
+            )
         except _Cancelled:
             return False
         return True
 
     def usage(self, tenant_id: str, first_day: str, last_day: str) -> list[UsageDay]:
         request = {
-            "TableName": self._table, "ConsistentRead": True,
+            "TableName": self._table,
+            "ConsistentRead": True,
             "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
-            "ExpressionAttributeValues": {":pk": {"S": f"USAGE#{tenant_id}"}, ":first": {"S": f"DAY#{first_day}"},
-                                          ":last": {"S": f"DAY#{last_day}"}},
+            "ExpressionAttributeValues": {
+                ":pk": {"S": f"USAGE#{tenant_id}"},
+                ":first": {"S": f"DAY#{first_day}"},
+                ":last": {"S": f"DAY#{last_day}"},
+            },
         }
         days = []
         for page in self._db.get_paginator("query").paginate(**request):

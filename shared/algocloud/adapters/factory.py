@@ -46,8 +46,11 @@ def _aws(settings: BackendSettings) -> Adapters:
         blobs=S3BlobStore(client("s3", settings), settings.bucket_name),
         queue=SqsRunQueue(client("sqs", settings), settings.queue_url),
         accounts=DynamoAccounts(dynamodb, settings.table_name),
-        keys=(ApiGatewayKeys(lambda: client("apigateway", settings), settings.usage_plan_id)
-              if settings.usage_plan_id else None),
+        keys=(
+            ApiGatewayKeys(lambda: client("apigateway", settings), settings.usage_plan_id)
+            if settings.usage_plan_id
+            else None
+        ),
     )
 
 

@@ -8,8 +8,9 @@ from ..domain.ports import PresignedPost
 
 # Uploads carry this tag: the bucket's lifecycle rule (template.yaml) expires them after a day.
 UPLOAD_TAG = ("algocloud-lifecycle", "upload")
-UPLOAD_TAGGING = (f"<Tagging><TagSet><Tag><Key>{UPLOAD_TAG[0]}</Key><Value>{UPLOAD_TAG[1]}</Value></Tag>"
-                  "</TagSet></Tagging>")
+UPLOAD_TAGGING = (
+    f"<Tagging><TagSet><Tag><Key>{UPLOAD_TAG[0]}</Key><Value>{UPLOAD_TAG[1]}</Value></Tag></TagSet></Tagging>"
+)
 
 
 class S3BlobStore:
@@ -79,25 +80,36 @@ class S3BlobStore:
         # any other tag or content type than these.
         fields = {"tagging": UPLOAD_TAGGING, "Content-Type": content_type}
         post = self._s3.generate_presigned_post(
-            Bucket=self._bucket, Key=key, ExpiresIn=expires_seconds, Fields=fields,
-            Conditions=[{"tagging": UPLOAD_TAGGING}, {"Content-Type": content_type},
-                        ["content-length-range", 1, max_bytes]])
+            Bucket=self._bucket,
+            Key=key,
+            ExpiresIn=expires_seconds,
+            Fields=fields,
+            Conditions=[
+                {"tagging": UPLOAD_TAGGING},
+                {"Content-Type": content_type},
+                ["content-length-range", 1, max_bytes],
+            ],
+        )
         return PresignedPost(url=post["url"], fields=post["fields"])
 
     def start_multipart(self, key: str, content_type: str) -> str:
-        return self._s3.create_multipart_upload(Bucket=self._bucket, Key=key, ContentType=content_type,
-                                                Tagging=f"{UPLOAD_TAG[0]}={UPLOAD_TAG[1]}")["UploadId"]
+        return self._s3.create_multipart_upload(
+            Bucket=self._bucket, Key=key, ContentType=content_type, Tagging=f"{UPLOAD_TAG[0]}={UPLOAD_TAG[1]}"
+        )["UploadId"]
 
     def presigned_part_url(self, key: str, upload_id: str, part_number: int, expires_seconds: int) -> str:
         return self._s3.generate_presigned_url(
-            "upload_part", ExpiresIn=expires_seconds,
-            Params={"Bucket": self._bucket, "Key": key, "UploadId": upload_id, "PartNumber": part_number})
+            "upload_part",
+            ExpiresIn=expires_seconds,
+            Params={"Bucket": self._bucket, "Key": key, "UploadId": upload_id, "PartNumber": part_number},
+        )
 
     def complete_multipart(self, key: str, upload_id: str, etags: Sequence[str]) -> None:
         parts = [{"PartNumber": number, "ETag": etag} for number, etag in enumerate(etags, start=1)]
         try:
-            self._s3.complete_multipart_upload(Bucket=self._bucket, Key=key, UploadId=upload_id,
-                                               MultipartUpload={"Parts": parts})
+            self._s3.complete_multipart_upload(
+                Bucket=self._bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+            )
         except self._s3.exceptions.ClientError as exc:
             code = exc.response["Error"]["Code"]
             if code == "NoSuchUpload":

@@ -23,14 +23,14 @@ class BackendSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore", frozen=True)
 
-    backend: Literal["aws", "embedded"] = Field(
-        "aws", validation_alias=AliasChoices("algocloud_backend", "backend"))
+    backend: Literal["aws", "embedded"] = Field("aws", validation_alias=AliasChoices("algocloud_backend", "backend"))
     # aws
     table_name: str | None = None
     bucket_name: str | None = None
     queue_url: str | None = None
     aws_endpoint_url: str | None = Field(
-        None, validation_alias=AliasChoices("algocloud_aws_endpoint_url", "aws_endpoint_url"))
+        None, validation_alias=AliasChoices("algocloud_aws_endpoint_url", "aws_endpoint_url")
+    )
     aws_region: str = "us-east-1"
     usage_plan_id: str | None = None  # API Gateway's usage plan of the consumers' keys (USAGE_PLAN_ID)
     # counted usage also as CloudWatch metrics (EMF, in the Lambda functions' logs)
@@ -41,9 +41,11 @@ class BackendSettings(BaseSettings):
     # embedded
     state_dir: Path | None = Field(None, validation_alias=AliasChoices("algocloud_state_dir", "state_dir"))
     sqlite_synchronous: Literal["normal", "full"] = Field(
-        "normal", validation_alias=AliasChoices("algocloud_sqlite_synchronous", "sqlite_synchronous"))
-    public_url: str = Field("http://127.0.0.1:8051",
-                            validation_alias=AliasChoices("algocloud_public_url", "public_url"))
+        "normal", validation_alias=AliasChoices("algocloud_sqlite_synchronous", "sqlite_synchronous")
+    )
+    public_url: str = Field(
+        "http://127.0.0.1:8051", validation_alias=AliasChoices("algocloud_public_url", "public_url")
+    )
 
     @field_validator("aws_endpoint_url", mode="before")
     @classmethod
@@ -57,8 +59,10 @@ class BackendSettings(BaseSettings):
         else:
             missing = [] if self.state_dir else ["algocloud_state_dir"]
         if missing:
-            raise ValueError(f"set the environment variables {', '.join(m.upper() for m in missing)} "
-                             f"(the {self.backend} backend needs them)")
+            raise ValueError(
+                f"set the environment variables {', '.join(m.upper() for m in missing)} "
+                f"(the {self.backend} backend needs them)"
+            )
         return self
 
 
@@ -68,8 +72,11 @@ def load_settings[T: BaseSettings](cls: type[T]) -> T:
         return cls()
     except ValidationError as exc:
         problems = ", ".join(
-            (f"{'_'.join(str(p) for p in error['loc']).upper()} ({error['msg'].lower()})"
-             if error["loc"] else error["msg"].removeprefix("Value error, "))
+            (
+                f"{'_'.join(str(p) for p in error['loc']).upper()} ({error['msg'].lower()})"
+                if error["loc"]
+                else error["msg"].removeprefix("Value error, ")
+            )
             for error in exc.errors()
         )
         raise RuntimeError(f"configuration error: {problems}") from None

@@ -36,19 +36,29 @@ class SqsQueueConsumer:
             self._arn = attributes["Attributes"]["QueueArn"]
         return self._arn
 
-    def receive(self, max_messages: int = 1, visibility_timeout: int | None = None,
-                wait_seconds: float = 0) -> list[ReceivedMessage]:
-        request = {"QueueUrl": self.queue_url, "MaxNumberOfMessages": max_messages,
-                   "AttributeNames": ["All"], "WaitTimeSeconds": int(wait_seconds)}
+    def receive(
+        self, max_messages: int = 1, visibility_timeout: int | None = None, wait_seconds: float = 0
+    ) -> list[ReceivedMessage]:
+        request = {
+            "QueueUrl": self.queue_url,
+            "MaxNumberOfMessages": max_messages,
+            "AttributeNames": ["All"],
+            "WaitTimeSeconds": int(wait_seconds),
+        }
         if visibility_timeout is not None:
             request["VisibilityTimeout"] = visibility_timeout
         messages = self._sqs.receive_message(**request).get("Messages", [])
-        return [ReceivedMessage(
-            message_id=m["MessageId"], body=m["Body"], receipt=m["ReceiptHandle"],
-            group_id=m.get("Attributes", {}).get("MessageGroupId", ""),
-            receive_count=int(m.get("Attributes", {}).get("ApproximateReceiveCount", 1)),
-            sent_at_ms=int(m.get("Attributes", {}).get("SentTimestamp", 0)),
-        ) for m in messages]
+        return [
+            ReceivedMessage(
+                message_id=m["MessageId"],
+                body=m["Body"],
+                receipt=m["ReceiptHandle"],
+                group_id=m.get("Attributes", {}).get("MessageGroupId", ""),
+                receive_count=int(m.get("Attributes", {}).get("ApproximateReceiveCount", 1)),
+                sent_at_ms=int(m.get("Attributes", {}).get("SentTimestamp", 0)),
+            )
+            for m in messages
+        ]
 
     def delete(self, receipts: Iterable[str]) -> None:
         entries = [{"Id": str(i), "ReceiptHandle": r} for i, r in enumerate(receipts)]
@@ -56,5 +66,4 @@ class SqsQueueConsumer:
             self._sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries[start : start + 10])
 
     def change_visibility(self, receipt: str, seconds: int) -> None:
-        self._sqs.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=receipt,
-                                            VisibilityTimeout=seconds)
+        self._sqs.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=receipt, VisibilityTimeout=seconds)

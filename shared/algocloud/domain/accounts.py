@@ -27,8 +27,7 @@ COMPUTE_SECONDS = "compute_seconds"  # run_started_at -> run_finished_at of runs
 BYTES_INGESTED = "bytes_ingested"  # files read by ETL / from-json
 ROWS_INGESTED = "rows_ingested"
 BYTES_STORED = "bytes_stored"  # dataset bytes written to storage that day
-COUNTERS = (RUNS_STARTED, RUNS_COMPLETED, RUNS_FAILED, COMPUTE_SECONDS, BYTES_INGESTED, ROWS_INGESTED,
-            BYTES_STORED)
+COUNTERS = (RUNS_STARTED, RUNS_COMPLETED, RUNS_FAILED, COMPUTE_SECONDS, BYTES_INGESTED, ROWS_INGESTED, BYTES_STORED)
 EVENT_RETENTION_DAYS = 14  # how long an event id is remembered (longer than any redelivery)
 MAX_USAGE_DAYS = 366
 
@@ -121,8 +120,9 @@ def run_finished(scenario: Scenario) -> tuple[str, str, dict[str, float]]:
     counter = RUNS_COMPLETED if scenario.status == Status.COMPLETE else RUNS_FAILED
     increments: dict[str, float] = {counter: 1}
     if scenario.run_started_at and scenario.run_finished_at:
-        seconds = (datetime.fromisoformat(scenario.run_finished_at)
-                   - datetime.fromisoformat(scenario.run_started_at)).total_seconds()
+        seconds = (
+            datetime.fromisoformat(scenario.run_finished_at) - datetime.fromisoformat(scenario.run_started_at)
+        ).total_seconds()
         increments[COMPUTE_SECONDS] = round(max(0.0, seconds), 3)
     return day_of(scenario.run_finished_at), f"finished:{scenario.run_id}", increments
 

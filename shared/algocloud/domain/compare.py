@@ -40,7 +40,10 @@ def compare(scenarios: Sequence[Scenario], kpis: Sequence[Kpi], baseline: str | 
         present = {sid: v for sid, v in values.items() if v is not None}
         best_value = (max if kpi.better_when in _HIGHER_IS_BETTER else min)(present.values()) if present else None
         entry: dict[str, Any] = {
-            "name": kpi.name, "unit": kpi.unit, "better_when": str(kpi.better_when), "threshold": kpi.threshold,
+            "name": kpi.name,
+            "unit": kpi.unit,
+            "better_when": str(kpi.better_when),
+            "threshold": kpi.threshold,
             "values": values,
             "best": [sid for sid, v in present.items() if v == best_value],
             "passes": {sid: _passes(kpi, v) for sid, v in values.items()},
@@ -48,27 +51,38 @@ def compare(scenarios: Sequence[Scenario], kpis: Sequence[Kpi], baseline: str | 
         base_value = values.get(base.id) if base is not None else None
         if base_value is not None:
             entry["vs_baseline"] = {
-                sid: None if v is None else {"difference": v - base_value,
-                                             "relative": (v - base_value) / abs(base_value) if base_value else None}
-                for sid, v in values.items()}
+                sid: None
+                if v is None
+                else {
+                    "difference": v - base_value,
+                    "relative": (v - base_value) / abs(base_value) if base_value else None,
+                }
+                for sid, v in values.items()
+            }
         table.append(entry)
         ranks_by_kpi.append(_ranks(kpi, values))
     ranking = []
     for scenario in complete:
         ranks = [ranks[scenario.id] for ranks in ranks_by_kpi]
         failed = sum(1 for entry in table if entry["passes"][scenario.id] is False)
-        ranking.append({"id": scenario.id, "tag": scenario.tag,
-                        "mean_rank": sum(ranks) / len(ranks) if ranks else None,
-                        "best_in": sum(1 for entry in table if scenario.id in entry["best"]),
-                        "thresholds_failed": failed})
+        ranking.append(
+            {
+                "id": scenario.id,
+                "tag": scenario.tag,
+                "mean_rank": sum(ranks) / len(ranks) if ranks else None,
+                "best_in": sum(1 for entry in table if scenario.id in entry["best"]),
+                "thresholds_failed": failed,
+            }
+        )
     ranking.sort(key=lambda r: (r["mean_rank"] if r["mean_rank"] is not None else 0, r["thresholds_failed"], r["tag"]))
     for position, row in enumerate(ranking, start=1):
         row["rank"] = position
     return {
         "scenarios": [{"id": s.id, "tag": s.tag, "algorithm": s.algorithm, "status": str(s.status)} for s in scenarios],
         "baseline": base.id if base is not None else None,
-        "not_compared": [{"id": s.id, "tag": s.tag, "status": str(s.status)} for s in scenarios
-                         if s.status != Status.COMPLETE],
+        "not_compared": [
+            {"id": s.id, "tag": s.tag, "status": str(s.status)} for s in scenarios if s.status != Status.COMPLETE
+        ],
         "kpis": table,
         "ranking": ranking,
     }

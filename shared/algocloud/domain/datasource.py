@@ -124,6 +124,7 @@ class DataSource:
         times faster; `stored_to_json` turns it into the Algomancy JSON
         without pandas.
         """
+
         # Written a column at a time, so only one column's Python values exist at once
         # (the same bytes as dumping the whole document).
         def dumps(value: Any) -> bytes:
@@ -132,10 +133,19 @@ class DataSource:
         parts = [b'{"format":', dumps(STORED_FORMAT), b',"metadata":', dumps(self.metadata()), b',"tables":{']
         for number, (name, table) in enumerate(self.tables.items()):
             columns = [str(c) for c in table.columns]
-            parts += [b"," if number else b"", dumps(name), b':{"columns":', dumps(columns), b',"values":[',
-                      b",".join(dumps(_column_values(table[c])) for c in table.columns), b'],"dtypes":',
-                      dumps({str(c): str(dtype) for c, dtype in table.dtypes.items()}), b',"index":',
-                      dumps(table.index.tolist()), b"}"]
+            parts += [
+                b"," if number else b"",
+                dumps(name),
+                b':{"columns":',
+                dumps(columns),
+                b',"values":[',
+                b",".join(dumps(_column_values(table[c])) for c in table.columns),
+                b'],"dtypes":',
+                dumps({str(c): str(dtype) for c, dtype in table.dtypes.items()}),
+                b',"index":',
+                dumps(table.index.tolist()),
+                b"}",
+            ]
         parts.append(b"}}")
         return b"".join(parts)
 
@@ -144,8 +154,12 @@ class DataSource:
         from .pages import TableRows
 
         for name, table in self.tables.items():
-            yield TableRows(name, [str(c) for c in table.columns],
-                            {str(c): str(dtype) for c, dtype in table.dtypes.items()}, row_chunks(table, chunk_rows))
+            yield TableRows(
+                name,
+                [str(c) for c in table.columns],
+                {str(c): str(dtype) for c, dtype in table.dtypes.items()},
+                row_chunks(table, chunk_rows),
+            )
 
     @classmethod
     def from_stored(cls, payload: bytes) -> DataSource:
@@ -182,15 +196,12 @@ class DataSource:
         try:
             ds_type = DataSourceType(metadata.get("type", DataSourceType.MASTER_DATA))
         except ValueError:
-            raise DataFormatError(
-                f"metadata.type must be one of {[str(t) for t in DataSourceType]}"
-            ) from None
+            raise DataFormatError(f"metadata.type must be one of {[str(t) for t in DataSourceType]}") from None
         if len(tables) > MAX_TABLES:
             raise DataFormatError(f"a data source may have at most {MAX_TABLES} tables, not {len(tables):,}")
         for table in tables:
             if len(str(table).encode()) > MAX_TABLE_NAME_BYTES:
-                raise DataFormatError(f"table name '{str(table)[:40]}...' is longer than "
-                                      f"{MAX_TABLE_NAME_BYTES} bytes")
+                raise DataFormatError(f"table name '{str(table)[:40]}...' is longer than {MAX_TABLE_NAME_BYTES} bytes")
         return cls(
             name=name,
             ds_type=ds_type,
@@ -282,10 +293,13 @@ def row_chunks(table: pd.DataFrame, rows: int) -> Iterator[list[dict[str, Any]]]
     import numpy as np
 
     columns = [str(c) for c in table.columns]
-    units = {c: _datetime_unit(table[c]) for c in table.columns
-             if isinstance(table[c].dtype, np.dtype) and table[c].dtype.kind == "M"}
+    units = {
+        c: _datetime_unit(table[c])
+        for c in table.columns
+        if isinstance(table[c].dtype, np.dtype) and table[c].dtype.kind == "M"
+    }
     for start in range(0, len(table), rows):
-        part = table.iloc[start:start + rows]
+        part = table.iloc[start : start + rows]
         values = [_column_values(part[c], units.get(c)) for c in table.columns]
         if not columns:
             yield [{} for _ in range(len(part))]

@@ -213,8 +213,7 @@ class Etl:
             used = next((sep for sep in ",;\t|" if sep in header), None)
             if used and used != schema.separator:
                 raise _Rejected(
-                    f"the header reads as one column; columns must be separated by "
-                    f"'{schema.separator}', not '{used}'"
+                    f"the header reads as one column; columns must be separated by '{schema.separator}', not '{used}'"
                 )
         return frame
 
@@ -234,8 +233,7 @@ class Etl:
                 if cells > self.max_xlsx_cells:
                     raise _too_big(self.max_xlsx_cells)
                 if time.monotonic() > deadline:
-                    raise _Rejected(f"reading the workbook took over {self.max_xlsx_seconds:g} s; "
-                                    "upload it as CSV")
+                    raise _Rejected(f"reading the workbook took over {self.max_xlsx_seconds:g} s; upload it as CSV")
                 rows.append(row)
         except _Rejected:
             raise
@@ -248,8 +246,7 @@ class Etl:
 
         if content.startswith(_OLE2_SIGNATURE):
             raise _Rejected(
-                "an encrypted (password-protected) workbook or an old .xls file; "
-                "save it as an unprotected .xlsx"
+                "an encrypted (password-protected) workbook or an old .xls file; save it as an unprotected .xlsx"
             )
         try:
             with zipfile.ZipFile(io.BytesIO(content)) as archive:

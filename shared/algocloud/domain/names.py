@@ -23,6 +23,7 @@ def normal_form(text: str) -> str:
 
 def clean_name(raw: object, what: str, field: str, in_path: bool = True) -> str:
     """The normalised name, or InvalidName saying what is wrong with it (and which `field` it was)."""
+
     def invalid(problem: str) -> InvalidName:
         return InvalidName(f"{what} {problem}", field)
 

@@ -46,8 +46,13 @@ def build_pages(tables: Iterable[TableRows]) -> tuple[dict[str, Any], dict[str, 
             chunks.append(chunk)
         file = f"{number}.json"
         bodies[file] = b"".join(chunks)
-        index[table.name] = {"rows": rows, "columns": table.columns, "dtypes": table.dtypes, "file": file,
-                             "offsets": [*offsets, position]}
+        index[table.name] = {
+            "rows": rows,
+            "columns": table.columns,
+            "dtypes": table.dtypes,
+            "file": file,
+            "offsets": [*offsets, position],
+        }
     return {"tables": index}, bodies
 
 
@@ -59,8 +64,11 @@ def stored_tables(document: dict[str, Any]) -> Iterator[TableRows]:
 
         def chunks(columns=columns, values=values, count=count) -> Iterator[list[dict[str, Any]]]:
             for start in range(0, count, CHUNK_ROWS):
-                rows = zip(*(column[start:start + CHUNK_ROWS] for column in values), strict=True) if columns \
+                rows = (
+                    zip(*(column[start : start + CHUNK_ROWS] for column in values), strict=True)
+                    if columns
                     else (() for _ in range(min(CHUNK_ROWS, count - start)))
+                )
                 yield [dict(zip(columns, row, strict=True)) for row in rows]
 
         yield TableRows(name, columns, table["dtypes"], chunks())
@@ -95,4 +103,4 @@ def page_rows(body: bytes, read: PageRead, limit: int) -> list[dict[str, Any]]:
     for end in read.chunk_ends:
         rows.extend(orjson.loads(body[position:end]))
         position = end
-    return rows[read.skip:read.skip + limit]
+    return rows[read.skip : read.skip + limit]

@@ -54,8 +54,9 @@ class Repository(Protocol):
     # tenants and sessions
     def tenant_exists(self, tenant: str) -> bool: ...
 
-    def create_session(self, tenant: str, session: SessionRecord, datasets: Sequence[DatasetRecord] = (),
-                       mark_tenant: bool = False) -> bool: ...
+    def create_session(
+        self, tenant: str, session: SessionRecord, datasets: Sequence[DatasetRecord] = (), mark_tenant: bool = False
+    ) -> bool: ...
 
     def list_sessions(self, tenant: str) -> list[SessionRecord]: ...
 
@@ -67,16 +68,18 @@ class Repository(Protocol):
 
     def purge_session(self, tenant: str, session_id: str) -> None: ...
 
-    def copy_session_contents(self, tenant: str, source_id: str, target_id: str,
-                              copy_object: Callable[[str], str]) -> None: ...
+    def copy_session_contents(
+        self, tenant: str, source_id: str, target_id: str, copy_object: Callable[[str], str]
+    ) -> None: ...
 
     # datasets
     def list_datasets(self, tenant: str, session_id: str) -> list[DatasetRecord]: ...
 
     def get_dataset(self, tenant: str, session_id: str, key: str) -> DatasetRecord | None: ...
 
-    def put_dataset(self, tenant: str, session_id: str, record: DatasetRecord,
-                    overwrite: bool) -> DatasetRecord | None: ...
+    def put_dataset(
+        self, tenant: str, session_id: str, record: DatasetRecord, overwrite: bool
+    ) -> DatasetRecord | None: ...
 
     def delete_dataset(self, tenant: str, session_id: str, key: str) -> DatasetRecord: ...
 
@@ -91,12 +94,18 @@ class Repository(Protocol):
 
     def delete_scenario(self, tenant: str, session_id: str, scenario: Scenario) -> None: ...
 
-    def transition(self, tenant: str, session_id: str, scenario_id: str, target: Status,
-                   set_fields: Mapping[str, Any] | None = None, remove_fields: Sequence[str] = (),
-                   run_id: str | None = None) -> Scenario: ...
+    def transition(
+        self,
+        tenant: str,
+        session_id: str,
+        scenario_id: str,
+        target: Status,
+        set_fields: Mapping[str, Any] | None = None,
+        remove_fields: Sequence[str] = (),
+        run_id: str | None = None,
+    ) -> Scenario: ...
 
-    def update_progress(self, tenant: str, session_id: str, scenario_id: str, run_id: str,
-                        progress: float) -> None: ...
+    def update_progress(self, tenant: str, session_id: str, scenario_id: str, run_id: str, progress: float) -> None: ...
 
     def in_flight_runs(self) -> Iterator[tuple[str, str, Scenario]]: ...
 
@@ -236,8 +245,9 @@ class QueueConsumer(Protocol):
     received `max_receives` times goes to the dead-letter queue instead.
     """
 
-    def receive(self, max_messages: int = 1, visibility_timeout: int | None = None,
-                wait_seconds: float = 0) -> list[ReceivedMessage]: ...
+    def receive(
+        self, max_messages: int = 1, visibility_timeout: int | None = None, wait_seconds: float = 0
+    ) -> list[ReceivedMessage]: ...
 
     def delete(self, receipts: Iterable[str]) -> None: ...
 

@@ -55,13 +55,9 @@ def sources_of(target: Status) -> frozenset[Status]:
 def check_transition(current: Status, target: Status) -> None:
     if target not in TRANSITIONS[current]:
         if target == Status.CREATED and current in IN_FLIGHT:
-            raise InvalidTransition(
-                f"scenario is {current}; wait for it to complete or fail before resetting"
-            )
+            raise InvalidTransition(f"scenario is {current}; wait for it to complete or fail before resetting")
         if target == Status.QUEUED:
-            raise InvalidTransition(
-                f"scenario is {current}, only a created scenario can run; reset it first"
-            )
+            raise InvalidTransition(f"scenario is {current}, only a created scenario can run; reset it first")
         raise InvalidTransition(f"scenario cannot go from {current} to {target}")
 
 

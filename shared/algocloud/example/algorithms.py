@@ -26,9 +26,11 @@ from .warehouse import Warehouse, as_is_placement, daily_travel_m, greedy_placem
 class Slow(Algorithm):
     name = "Slow"
     description = "Waits `duration` seconds (reporting progress each second), then returns the as-is allocation."
-    parameters = ParameterSet([
-        IntegerParameter(name="duration", default=1, min=1, max=60, description="seconds to run"),
-    ])
+    parameters = ParameterSet(
+        [
+            IntegerParameter(name="duration", default=1, min=1, max=60, description="seconds to run"),
+        ]
+    )
 
     def run(self, data, params, data_params, progress):
         warehouse = Warehouse.from_data(data, data_params)
@@ -59,12 +61,19 @@ class Instant(AsIs):
 class Greedy(Algorithm):
     name = "Greedy"
     description = "Most-picked items to the free allowed slots nearest the dock."
-    parameters = ParameterSet([
-        IntegerParameter(name="max_moves", required=False, min=0,
-                         description="move at most this many of the most-picked items (empty: no limit)"),
-        BooleanParameter(name="respect_zones", default=True,
-                         description="keep chilled and hazardous items in their zones"),
-    ])
+    parameters = ParameterSet(
+        [
+            IntegerParameter(
+                name="max_moves",
+                required=False,
+                min=0,
+                description="move at most this many of the most-picked items (empty: no limit)",
+            ),
+            BooleanParameter(
+                name="respect_zones", default=True, description="keep chilled and hazardous items in their zones"
+            ),
+        ]
+    )
 
     def run(self, data, params, data_params, progress):
         warehouse = Warehouse.from_data(data, data_params)
@@ -80,20 +89,30 @@ class PickSimulation(Algorithm):
 
     name = "Pick Simulation"
     description = "Simulates daily picking with random demand under a slotting policy."
-    parameters = ParameterSet([
-        IntegerParameter(name="days", default=7, min=1, max=365, description="days to simulate"),
-        FloatParameter(name="demand_factor", default=1.0, min=0.1, max=5.0,
-                       description="scales the mean daily demand"),
-        StringParameter(name="label", required=False, max_length=80, description="free text shown in the result"),
-        BooleanParameter(name="weekends", default=False, description="also pick on Saturdays and Sundays"),
-        EnumParameter(name="policy", choices=("as-is", "greedy"), default="greedy"),
-        MultiEnumParameter(name="categories", choices=tuple(CATEGORY_WEIGHTS), default=list(CATEGORY_WEIGHTS),
-                           description="item categories to simulate"),
-        TimeParameter(name="start", default=datetime(2026, 1, 5, 0, 0), description="first day simulated"),
-        IntervalParameter(name="shift", default=(datetime(2026, 1, 5, 8, 0), datetime(2026, 1, 5, 16, 0)),
-                          description="daily picking shift (only the time of day is used)"),
-        IntegerParameter(name="seed", default=1, min=0, description="random seed (same seed, same result)"),
-    ])
+    parameters = ParameterSet(
+        [
+            IntegerParameter(name="days", default=7, min=1, max=365, description="days to simulate"),
+            FloatParameter(
+                name="demand_factor", default=1.0, min=0.1, max=5.0, description="scales the mean daily demand"
+            ),
+            StringParameter(name="label", required=False, max_length=80, description="free text shown in the result"),
+            BooleanParameter(name="weekends", default=False, description="also pick on Saturdays and Sundays"),
+            EnumParameter(name="policy", choices=("as-is", "greedy"), default="greedy"),
+            MultiEnumParameter(
+                name="categories",
+                choices=tuple(CATEGORY_WEIGHTS),
+                default=list(CATEGORY_WEIGHTS),
+                description="item categories to simulate",
+            ),
+            TimeParameter(name="start", default=datetime(2026, 1, 5, 0, 0), description="first day simulated"),
+            IntervalParameter(
+                name="shift",
+                default=(datetime(2026, 1, 5, 8, 0), datetime(2026, 1, 5, 16, 0)),
+                description="daily picking shift (only the time of day is used)",
+            ),
+            IntegerParameter(name="seed", default=1, min=0, description="random seed (same seed, same result)"),
+        ]
+    )
 
     def run(self, data, params, data_params, progress):
         warehouse = Warehouse.from_data(data, data_params)
@@ -116,9 +135,14 @@ class PickSimulation(Algorithm):
                     demand = rng.gauss(a["daily_picks"] * params["demand_factor"], a["daily_picks"] * 0.2)
                     picks += max(0.0, demand)
                     travel += 2 * a["distance_m"] * max(0.0, demand)
-                days.append({"date": day.date().isoformat(), "picks": round(picks),
-                             "travel_km": round(travel / 1000, 3),
-                             "picks_per_hour": round(picks / shift_hours, 1)})
+                days.append(
+                    {
+                        "date": day.date().isoformat(),
+                        "picks": round(picks),
+                        "travel_km": round(travel / 1000, 3),
+                        "picks_per_hour": round(picks / shift_hours, 1),
+                    }
+                )
                 progress(0.5 + 0.5 * len(days) / params["days"])
             day += timedelta(days=1)
         result["simulation"] = {
@@ -138,10 +162,13 @@ class _NotSerialisable:
 class FailureModes(Algorithm):
     name = "Failure Modes"
     description = "Succeeds or fails in a chosen way, to see how failures surface."
-    parameters = ParameterSet([
-        EnumParameter(name="mode", default="success",
-                      choices=("success", "exception", "non-serialisable", "kpi-failure")),
-    ])
+    parameters = ParameterSet(
+        [
+            EnumParameter(
+                name="mode", default="success", choices=("success", "exception", "non-serialisable", "kpi-failure")
+            ),
+        ]
+    )
 
     def run(self, data, params, data_params, progress) -> Any:
         warehouse = Warehouse.from_data(data, data_params)

@@ -65,17 +65,19 @@ def sku_rows(count: int, layout: list[dict], seed: int = 7, unique_slots: bool =
     for item_id, (category, rank, sku) in enumerate(zip(categories, ranks, skus, strict=True), start=1):
         zone_slots = free[ZONE_OF_CATEGORY[category]]
         slot = zone_slots.pop() if unique_slots else rng.choice(zone_slots)
-        rows.append({
-            "item_id": item_id,
-            "sku": f"SKU-{sku}",
-            "description": f"{rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS[category])}, "
-                           f"pack of {rng.choice((1, 2, 4, 6, 12, 24))} ({rng.choice(_SUPPLIERS)})",
-            "category": category,
-            "daily_picks": max(1, round(400 / rank**0.9 * rng.uniform(0.8, 1.2))),
-            "volume": round(rng.uniform(0.2, 60.0), 2),
-            "weight": round(rng.lognormvariate(1.0, 0.9), 2),
-            "current_slot": slot,
-        })
+        rows.append(
+            {
+                "item_id": item_id,
+                "sku": f"SKU-{sku}",
+                "description": f"{rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS[category])}, "
+                f"pack of {rng.choice((1, 2, 4, 6, 12, 24))} ({rng.choice(_SUPPLIERS)})",
+                "category": category,
+                "daily_picks": max(1, round(400 / rank**0.9 * rng.uniform(0.8, 1.2))),
+                "volume": round(rng.uniform(0.2, 60.0), 2),
+                "weight": round(rng.lognormvariate(1.0, 0.9), 2),
+                "current_slot": slot,
+            }
+        )
     return rows
 
 

@@ -21,14 +21,19 @@ from .generate import ZONE_OF_CATEGORY
 class WarehouseData(DataSource):
     """The example's data source: tables `sku_data` and `warehouse_layout`."""
 
-    data_parameters = ParameterSet([
-        FloatParameter(name="demand_scale", default=1.0, min=0.1, max=10.0,
-                       description="multiplies every item's daily picks"),
-        FloatParameter(name="dock_x", default=0.0, min=0.0, max=100.0,
-                       description="dock position along the aisles, in metres"),
-        FloatParameter(name="dock_y", default=0.0, min=0.0, max=100.0,
-                       description="dock position along an aisle, in metres"),
-    ])
+    data_parameters = ParameterSet(
+        [
+            FloatParameter(
+                name="demand_scale", default=1.0, min=0.1, max=10.0, description="multiplies every item's daily picks"
+            ),
+            FloatParameter(
+                name="dock_x", default=0.0, min=0.0, max=100.0, description="dock position along the aisles, in metres"
+            ),
+            FloatParameter(
+                name="dock_y", default=0.0, min=0.0, max=100.0, description="dock position along an aisle, in metres"
+            ),
+        ]
+    )
 
 
 class Slot(NamedTuple):  # immutable and quick to make (thousands per run)
@@ -98,17 +103,19 @@ class Warehouse:
                 unplaced.append(item.item_id)
                 continue
             slot = self.slots[slot_id]
-            assignments.append({
-                "item_id": item.item_id,
-                "sku": item.sku,
-                "category": item.category,
-                "daily_picks": round(item.daily_picks, 3),
-                "slot_id": slot_id,
-                "previous_slot": item.current_slot,
-                "zone": slot.zone,
-                "aisle": slot.aisle,
-                "distance_m": round(self.distance(slot), 3),
-            })
+            assignments.append(
+                {
+                    "item_id": item.item_id,
+                    "sku": item.sku,
+                    "category": item.category,
+                    "daily_picks": round(item.daily_picks, 3),
+                    "slot_id": slot_id,
+                    "previous_slot": item.current_slot,
+                    "zone": slot.zone,
+                    "aisle": slot.aisle,
+                    "distance_m": round(self.distance(slot), 3),
+                }
+            )
         return {
             "algorithm": algorithm,
             "dock": {"x": self.dock[0], "y": self.dock[1]},
@@ -124,11 +131,7 @@ def _missing(value: Any) -> bool:
 
 def as_is_placement(warehouse: Warehouse) -> dict[int, str]:
     """Items where they are now; an item whose slot is unknown is unplaced."""
-    return {
-        item.item_id: item.current_slot
-        for item in warehouse.items
-        if item.current_slot in warehouse.slots
-    }
+    return {item.item_id: item.current_slot for item in warehouse.items if item.current_slot in warehouse.slots}
 
 
 def greedy_placement(

@@ -1,4 +1,3 @@
-
 from typing import Any
 
 # The `responses=` of a route: status code -> OpenAPI response object.

@@ -9,15 +9,23 @@ from ..params import AlgorithmName, SessionId
 router = APIRouter(prefix="/sessions/{sid}", tags=["algorithms & KPIs"])
 
 
-@router.get("/algorithms", response_model=models.AlgorithmNames, responses={404: {"description": "session not found"}},
-            summary="Names of the registered algorithms")
+@router.get(
+    "/algorithms",
+    response_model=models.AlgorithmNames,
+    responses={404: {"description": "session not found"}},
+    summary="Names of the registered algorithms",
+)
 def algorithms(sid: SessionId, service: Service) -> dict:
     service.session(sid)
     return {"algorithms": service.config.algorithm_names}
 
 
-@router.get("/algorithms/{name}/parameters", response_model=models.AlgorithmParameters, responses={404: {"description": "session or algorithm not found"}},
-            summary="Parameter descriptors of one algorithm")
+@router.get(
+    "/algorithms/{name}/parameters",
+    response_model=models.AlgorithmParameters,
+    responses={404: {"description": "session or algorithm not found"}},
+    summary="Parameter descriptors of one algorithm",
+)
 def algorithm_parameters(sid: SessionId, name: AlgorithmName, service: Service) -> dict:
     service.session(sid)
     parameters = service.config.parameters_of(name)
@@ -26,7 +34,12 @@ def algorithm_parameters(sid: SessionId, name: AlgorithmName, service: Service) 
     return {"name": name, "parameters": parameters.describe()}
 
 
-@router.get("/kpis", response_model=models.KpiNames, responses={404: {"description": "session not found"}}, summary="Names of the KPI templates")
+@router.get(
+    "/kpis",
+    response_model=models.KpiNames,
+    responses={404: {"description": "session not found"}},
+    summary="Names of the KPI templates",
+)
 def kpis(sid: SessionId, service: Service) -> dict:
     service.session(sid)
     return {"kpis": service.config.kpi_names}

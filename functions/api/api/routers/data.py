@@ -28,23 +28,49 @@ class BadUpload(DomainError):
     """A 400 for the multipart request itself (not for the data in it)."""
 
 
-@router.get("/data", response_model=models.DatasetKeys, responses={404: {"description": "session not found"}}, summary="Dataset keys")
+@router.get(
+    "/data",
+    response_model=models.DatasetKeys,
+    responses={404: {"description": "session not found"}},
+    summary="Dataset keys",
+)
 def list_data(sid: SessionId, service: Service) -> dict:
     return service.data_keys(sid)
 
 
 @router.post(
-    "/data/from-json", response_model=models.DatasetKeys, status_code=201,
-    responses={202: {"description": "a large upload: ingested by a job (GET …/etl/{job_id})", "model": models.Job},
-               400: {"description": "empty body, malformed JSON or not a DataSource payload"},
-               404: {"description": "session or upload not found"},
-               409: {"description": "a dataset with that key is used by scenarios"},
-               422: {"description": "metadata.name breaks the naming rule"}},
-    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": [
-        {"type": "object", "description": "the verbatim output of DataSource.to_json()"},
-        {"type": "object", "required": ["upload"], "additionalProperties": False,
-         "properties": {"upload": {"type": "string", "description": "an upload_id (POST …/uploads)"}}},
-    ]}}}}},
+    "/data/from-json",
+    response_model=models.DatasetKeys,
+    status_code=201,
+    responses={
+        202: {"description": "a large upload: ingested by a job (GET …/etl/{job_id})", "model": models.Job},
+        400: {"description": "empty body, malformed JSON or not a DataSource payload"},
+        404: {"description": "session or upload not found"},
+        409: {"description": "a dataset with that key is used by scenarios"},
+        422: {"description": "metadata.name breaks the naming rule"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            {"type": "object", "description": "the verbatim output of DataSource.to_json()"},
+                            {
+                                "type": "object",
+                                "required": ["upload"],
+                                "additionalProperties": False,
+                                "properties": {
+                                    "upload": {"type": "string", "description": "an upload_id (POST …/uploads)"}
+                                },
+                            },
+                        ]
+                    }
+                }
+            },
+        }
+    },
     summary="Add (or replace) a dataset from a DataSource JSON payload, in the body or uploaded",
 )
 async def import_json(sid: SessionId, request: Request, service: Service) -> Response:
@@ -67,7 +93,9 @@ def _named_upload(body: bytes) -> str | None:
         return None
 
 
-@router.get("/data/{key}", response_model=models.DataSourcePayload, responses=NOT_FOUND, summary="A dataset as DataSource JSON")
+@router.get(
+    "/data/{key}", response_model=models.DataSourcePayload, responses=NOT_FOUND, summary="A dataset as DataSource JSON"
+)
 def get_data(sid: SessionId, key: DatasetKey, request: Request, service: Service) -> Response:
     limit = request.app.state.settings.response_limit
     download = service.dataset_download(sid, key, limit, accepts_gzip(request.headers.get("accept-encoding", "")))
@@ -77,38 +105,61 @@ def get_data(sid: SessionId, key: DatasetKey, request: Request, service: Service
     return Response(download.body, media_type="application/json", headers=headers)
 
 
-@router.get("/data/{key}/parameters", response_model=models.DataParameters, responses=NOT_FOUND,
-            summary="The data-parameter descriptors a scenario on this dataset can fill in")
+@router.get(
+    "/data/{key}/parameters",
+    response_model=models.DataParameters,
+    responses=NOT_FOUND,
+    summary="The data-parameter descriptors a scenario on this dataset can fill in",
+)
 def data_parameters(sid: SessionId, key: DatasetKey, service: Service) -> dict:
     return service.data_parameters(sid, key)
 
 
-@router.get("/data/{key}/tables", response_model=models.DatasetTables, responses=NOT_FOUND,
-            summary="A dataset's tables: names, row counts, columns with dtypes")
+@router.get(
+    "/data/{key}/tables",
+    response_model=models.DatasetTables,
+    responses=NOT_FOUND,
+    summary="A dataset's tables: names, row counts, columns with dtypes",
+)
 def dataset_tables(sid: SessionId, key: DatasetKey, service: Service) -> Response:
     return OrjsonResponse(service.dataset_tables(sid, key))
 
 
-@router.get("/data/{key}/tables/{table}/rows", response_model=models.RowsPage, responses={404: {"description": "session, dataset or table not found"}},
-            summary="A page of a table's rows (the records of GET …/data/{key})")
-def dataset_rows(sid: SessionId, key: DatasetKey, table: TableName, service: Service,
-                 offset: Annotated[int, Query(ge=0, le=2**53, description="the first row (0-based)")] = 0,
-                 limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="rows in the page")] = DEFAULT_PAGE,
-                 ) -> Response:
+@router.get(
+    "/data/{key}/tables/{table}/rows",
+    response_model=models.RowsPage,
+    responses={404: {"description": "session, dataset or table not found"}},
+    summary="A page of a table's rows (the records of GET …/data/{key})",
+)
+def dataset_rows(
+    sid: SessionId,
+    key: DatasetKey,
+    table: TableName,
+    service: Service,
+    offset: Annotated[int, Query(ge=0, le=2**53, description="the first row (0-based)")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="rows in the page")] = DEFAULT_PAGE,
+) -> Response:
     return OrjsonResponse(service.dataset_rows(sid, key, table, offset, limit))
 
 
-@router.delete("/data/{key}", status_code=204,
-               responses={**NOT_FOUND, 409: {"description": "scenarios reference the dataset"}},
-               summary="Delete a dataset")
+@router.delete(
+    "/data/{key}",
+    status_code=204,
+    responses={**NOT_FOUND, 409: {"description": "scenarios reference the dataset"}},
+    summary="Delete a dataset",
+)
 def delete_data(sid: SessionId, key: DatasetKey, service: Service) -> Response:
     service.delete_dataset(sid, key)
     return Response(status_code=204)
 
 
-@router.post("/data/{key}/derive", response_model=models.DatasetKeys, status_code=201,
-             responses={**NOT_FOUND, 409: {"description": "new_key already exists"}},
-             summary="Derive a new dataset from an existing one")
+@router.post(
+    "/data/{key}/derive",
+    response_model=models.DatasetKeys,
+    status_code=201,
+    responses={**NOT_FOUND, 409: {"description": "new_key already exists"}},
+    summary="Derive a new dataset from an existing one",
+)
 def derive_data(sid: SessionId, key: DatasetKey, body: DeriveBody, service: Service) -> dict:
     return service.derive_dataset(sid, key, body.new_key)
 
@@ -116,27 +167,35 @@ def derive_data(sid: SessionId, key: DatasetKey, body: DeriveBody, service: Serv
 ETL_FORM = {
     "required": True,
     "content": {
-        "multipart/form-data": {"schema": {
-            "type": "object",
-            "required": ["dataset_name", "files"],
-            "properties": {
-                "dataset_name": {"type": "string", "minLength": 1},
-                "files": {"type": "array", "items": {"type": "string", "format": "binary"},
-                          "description": "file name stem = table name; .csv, .json or .xlsx"},
-            },
-        }},
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["dataset_name", "files"],
+                "properties": {
+                    "dataset_name": {"type": "string", "minLength": 1},
+                    "files": {
+                        "type": "array",
+                        "items": {"type": "string", "format": "binary"},
+                        "description": "file name stem = table name; .csv, .json or .xlsx",
+                    },
+                },
+            }
+        },
         "application/json": {"schema": EtlUploadsBody.model_json_schema()},
     },
 }
 
 
 @router.post(
-    "/etl", response_model=models.EtlResponse,
-    responses={202: {"description": "large uploads: ingested by a job (GET …/etl/{job_id})", "model": models.Job},
-               400: {"description": "no files, a file without a name, or an unsupported extension"},
-               404: {"description": "session or upload not found"},
-               409: {"description": "dataset_name exists and scenarios reference it"},
-               422: {"description": "dataset_name is missing"}},
+    "/etl",
+    response_model=models.EtlResponse,
+    responses={
+        202: {"description": "large uploads: ingested by a job (GET …/etl/{job_id})", "model": models.Job},
+        400: {"description": "no files, a file without a name, or an unsupported extension"},
+        404: {"description": "session or upload not found"},
+        409: {"description": "dataset_name exists and scenarios reference it"},
+        422: {"description": "dataset_name is missing"},
+    },
     openapi_extra={"requestBody": ETL_FORM},
     summary="Upload files and run ETL into a dataset",
 )
@@ -149,11 +208,16 @@ async def etl(sid: SessionId, request: Request, service: Service) -> Response:
     form = await request.form()
     dataset_name = form.get("dataset_name")
     if not isinstance(dataset_name, str) or not dataset_name.strip():
-        raise RequestValidationError([{
-            "type": "missing", "loc": ("body", "dataset_name"),
-            "msg": "Field required" if dataset_name is None else "must be a non-empty string",
-            "input": None,
-        }])
+        raise RequestValidationError(
+            [
+                {
+                    "type": "missing",
+                    "loc": ("body", "dataset_name"),
+                    "msg": "Field required" if dataset_name is None else "must be a non-empty string",
+                    "input": None,
+                }
+            ]
+        )
     parts = form.getlist("files")
     if not parts:
         raise BadUpload("no files uploaded: send one or more 'files' parts")

@@ -42,8 +42,7 @@ def get_blob(key: str, expires: int, signature: str, request: Request) -> FileRe
     if not path.is_file():
         raise HTTPException(status_code=404, detail="no such object")
     content_type, encoding = content_headers(key)
-    return FileResponse(path, media_type=content_type,
-                        headers={"Content-Encoding": encoding} if encoding else None)
+    return FileResponse(path, media_type=content_type, headers={"Content-Encoding": encoding} if encoding else None)
 
 
 @router.post(UPLOAD_ROUTE, status_code=204)
@@ -56,8 +55,9 @@ async def post_upload(request: Request) -> Response:
     if not all(isinstance(value, str) for value in fields.values()) or not isinstance(upload, UploadFile):
         raise HTTPException(status_code=400, detail="send the presigned fields and then the file as 'file'")
     key, max_bytes, expires, signature = (str(fields[n]) for n in ("key", "max_bytes", "expires", "signature"))
-    if not (max_bytes.isdigit() and expires.isdigit()) or not blobs.verify_post(key, int(max_bytes), int(expires),
-                                                                                 signature):
+    if not (max_bytes.isdigit() and expires.isdigit()) or not blobs.verify_post(
+        key, int(max_bytes), int(expires), signature
+    ):
         raise HTTPException(status_code=403, detail=NOT_SIGNED)
     try:
         await run_in_threadpool(blobs.write_upload, key, upload.file, int(max_bytes))
@@ -67,8 +67,9 @@ async def post_upload(request: Request) -> Response:
 
 
 @router.put(PART_ROUTE + "/{upload_id}/{part_number}")
-async def put_part(upload_id: str, part_number: int, key: str, expires: int, signature: str,
-                   request: Request) -> Response:
+async def put_part(
+    upload_id: str, part_number: int, key: str, expires: int, signature: str, request: Request
+) -> Response:
     blobs = _store(request)
     if not blobs.verify_part(key, upload_id, part_number, expires, signature):
         raise HTTPException(status_code=403, detail=NOT_SIGNED)

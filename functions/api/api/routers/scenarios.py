@@ -14,12 +14,15 @@ router = APIRouter(prefix="/sessions/{sid}", tags=["scenarios"])
 NOT_FOUND: Responses = {404: {"description": "session or scenario not found"}}
 
 
-@router.get("/scenarios", response_model=list[models.Scenario],
-            responses={404: {"description": "session not found"},
-                        400: {"description": "a cursor this API did not give out"}},
-            summary="Every scenario of the session (full objects)")
-def list_scenarios(sid: SessionId, request: Request, service: Service, limit: PageLimit = None,
-                   cursor: Cursor = None) -> Response:
+@router.get(
+    "/scenarios",
+    response_model=list[models.Scenario],
+    responses={404: {"description": "session not found"}, 400: {"description": "a cursor this API did not give out"}},
+    summary="Every scenario of the session (full objects)",
+)
+def list_scenarios(
+    sid: SessionId, request: Request, service: Service, limit: PageLimit = None, cursor: Cursor = None
+) -> Response:
     settings = request.app.state.settings
 
     def link(scenario_id: str) -> str:
@@ -30,34 +33,53 @@ def list_scenarios(sid: SessionId, request: Request, service: Service, limit: Pa
 
 
 @router.post(
-    "/scenarios", response_model=models.Scenario, status_code=201,
-    responses={400: {"description": "a parameter value failed validation"},
-               404: {"description": "algo_name or dataset_key not found"},
-               409: {"description": "tag already exists in this session"}},
+    "/scenarios",
+    response_model=models.Scenario,
+    status_code=201,
+    responses={
+        400: {"description": "a parameter value failed validation"},
+        404: {"description": "algo_name or dataset_key not found"},
+        409: {"description": "tag already exists in this session"},
+    },
     summary="Create a scenario (not run yet)",
 )
 def create_scenario(sid: SessionId, body: ScenarioBody, service: Service) -> Response:
-    return OrjsonResponse(service.create_scenario(sid, body.tag, body.dataset_key, body.algo_name,
-                                                  body.algo_params, body.data_params), status_code=201)
+    return OrjsonResponse(
+        service.create_scenario(sid, body.tag, body.dataset_key, body.algo_name, body.algo_params, body.data_params),
+        status_code=201,
+    )
 
 
 @router.get(
-    "/scenarios/compare", response_model=models.Comparison, responses={400: {"description": "not 2 to 20 different ids, or a baseline not among them"},
-                                     404: {"description": "session or a scenario not found"}},
+    "/scenarios/compare",
+    response_model=models.Comparison,
+    responses={
+        400: {"description": "not 2 to 20 different ids, or a baseline not among them"},
+        404: {"description": "session or a scenario not found"},
+    },
     summary="Compare 2 to 20 scenarios by KPI",
-    description=("Per KPI: each complete scenario's value, the best by the KPI's direction, threshold pass/fail, "
-                 "and with `baseline` the difference to it; a ranking by mean rank over the KPIs. Scenarios "
-                 "that are not complete are listed in `not_compared`."),
+    description=(
+        "Per KPI: each complete scenario's value, the best by the KPI's direction, threshold pass/fail, "
+        "and with `baseline` the difference to it; a ranking by mean rank over the KPIs. Scenarios "
+        "that are not complete are listed in `not_compared`."
+    ),
 )
-def compare_scenarios(sid: SessionId, service: Service,
-                      ids: Annotated[str, Query(description="comma-separated scenario ids", min_length=1,
-                                                max_length=2000)],
-                      baseline: Annotated[str | None, Query(description="one of ids")] = None) -> Response:
+def compare_scenarios(
+    sid: SessionId,
+    service: Service,
+    ids: Annotated[str, Query(description="comma-separated scenario ids", min_length=1, max_length=2000)],
+    baseline: Annotated[str | None, Query(description="one of ids")] = None,
+) -> Response:
     wanted = [part.strip() for part in ids.split(",") if part.strip()]
     return OrjsonResponse(service.compare_scenarios(sid, wanted, baseline))
 
 
-@router.get("/scenarios/{scenario_id}", response_model=models.Scenario, responses=NOT_FOUND, summary="One scenario, with KPIs and result")
+@router.get(
+    "/scenarios/{scenario_id}",
+    response_model=models.Scenario,
+    responses=NOT_FOUND,
+    summary="One scenario, with KPIs and result",
+)
 def get_scenario(sid: SessionId, scenario_id: ScenarioId, request: Request, service: Service) -> Response:
     return OrjsonResponse(service.get_scenario(sid, scenario_id, request.app.state.settings.response_limit))
 
@@ -68,35 +90,56 @@ def delete_scenario(sid: SessionId, scenario_id: ScenarioId, service: Service) -
     return Response(status_code=204)
 
 
-@router.post("/scenarios/{scenario_id}/run", response_model=models.Scenario, status_code=202,
-             responses={**NOT_FOUND, 409: {"description": "the scenario is not in CREATED state"},
-                        503: {"description": "the run queue is unavailable"}},
-             summary="Queue a created scenario for execution")
+@router.post(
+    "/scenarios/{scenario_id}/run",
+    response_model=models.Scenario,
+    status_code=202,
+    responses={
+        **NOT_FOUND,
+        409: {"description": "the scenario is not in CREATED state"},
+        503: {"description": "the run queue is unavailable"},
+    },
+    summary="Queue a created scenario for execution",
+)
 def run_scenario(sid: SessionId, scenario_id: ScenarioId, service: Service) -> Response:
     return OrjsonResponse(service.run_scenario(sid, scenario_id), status_code=202)
 
 
-@router.post("/scenarios/{scenario_id}/cancel", response_model=models.Scenario,
-             responses={**NOT_FOUND, 409: {"description": "the scenario is not queued or processing"}},
-             summary="Cancel a queued or processing run: the scenario ends failed with error \"cancelled\"")
+@router.post(
+    "/scenarios/{scenario_id}/cancel",
+    response_model=models.Scenario,
+    responses={**NOT_FOUND, 409: {"description": "the scenario is not queued or processing"}},
+    summary='Cancel a queued or processing run: the scenario ends failed with error "cancelled"',
+)
 def cancel_scenario(sid: SessionId, scenario_id: ScenarioId, service: Service) -> Response:
     return OrjsonResponse(service.cancel_scenario(sid, scenario_id))
 
 
-@router.post("/scenarios/{scenario_id}/reset", response_model=models.Scenario,
-             responses={**NOT_FOUND, 409: {"description": "the scenario is queued or processing"}},
-             summary="Back to CREATED, clearing the result")
+@router.post(
+    "/scenarios/{scenario_id}/reset",
+    response_model=models.Scenario,
+    responses={**NOT_FOUND, 409: {"description": "the scenario is queued or processing"}},
+    summary="Back to CREATED, clearing the result",
+)
 def reset_scenario(sid: SessionId, scenario_id: ScenarioId, service: Service) -> Response:
     return OrjsonResponse(service.reset_scenario(sid, scenario_id))
 
 
-@router.get("/scenarios/{scenario_id}/status", response_model=models.ScenarioStatus, responses=NOT_FOUND,
-            summary="Lightweight poll: id, tag, status, progress")
+@router.get(
+    "/scenarios/{scenario_id}/status",
+    response_model=models.ScenarioStatus,
+    responses=NOT_FOUND,
+    summary="Lightweight poll: id, tag, status, progress",
+)
 def scenario_status(sid: SessionId, scenario_id: ScenarioId, service: Service) -> Response:
     return OrjsonResponse(service.scenario_status(sid, scenario_id))
 
 
-@router.get("/processing", response_model=models.Scenario | None, responses={404: {"description": "session not found"}},
-            summary="The scenario being processed in this session, or null")
+@router.get(
+    "/processing",
+    response_model=models.Scenario | None,
+    responses={404: {"description": "session not found"}},
+    summary="The scenario being processed in this session, or null",
+)
 def processing(sid: SessionId, service: Service) -> Response:
     return OrjsonResponse(service.processing(sid))

@@ -13,22 +13,37 @@ NOT_FOUND: Responses = {404: {"description": "sid does not match any session"}}
 TAKEN: Responses = {409: {"description": "the display name is already taken"}}
 
 
-@router.get("", response_model=models.SessionList, responses={400: {"description": "a cursor this API did not give out"}},
-            summary="List sessions and the default session's id")
+@router.get(
+    "",
+    response_model=models.SessionList,
+    responses={400: {"description": "a cursor this API did not give out"}},
+    summary="List sessions and the default session's id",
+)
 def list_sessions(request: Request, service: Service, limit: PageLimit = None, cursor: Cursor = None) -> Response:
     body, following = service.sessions_page(limit, cursor)
     return OrjsonResponse(body, headers=next_page_headers(request, following))
 
 
-@router.post("", response_model=models.SessionList, status_code=201, responses=TAKEN, dependencies=[Depends(require_session_create)],
-             summary="Create an empty session")
+@router.post(
+    "",
+    response_model=models.SessionList,
+    status_code=201,
+    responses=TAKEN,
+    dependencies=[Depends(require_session_create)],
+    summary="Create an empty session",
+)
 def create_session(body: DisplayNameBody, service: Service) -> dict:
     return service.create_session(body.display_name)
 
 
-@router.post("/{sid}/copy", response_model=models.SessionList, status_code=201, responses={**NOT_FOUND, **TAKEN},
-             dependencies=[Depends(require_session_create)],
-             summary="Copy a session: scenarios (with results and KPIs) and datasets")
+@router.post(
+    "/{sid}/copy",
+    response_model=models.SessionList,
+    status_code=201,
+    responses={**NOT_FOUND, **TAKEN},
+    dependencies=[Depends(require_session_create)],
+    summary="Copy a session: scenarios (with results and KPIs) and datasets",
+)
 def copy_session(sid: SessionId, body: CopyBody, service: Service) -> dict:
     return service.copy_session(sid, body.new_display_name)
 
@@ -38,7 +53,11 @@ def rename_session(sid: SessionId, body: DisplayNameBody, service: Service) -> d
     return service.rename_session(sid, body.display_name)
 
 
-@router.delete("/{sid}", response_model=models.SessionList, responses=NOT_FOUND,
-               summary="Delete a session and everything in it (the last one is replaced by a fresh 'main')")
+@router.delete(
+    "/{sid}",
+    response_model=models.SessionList,
+    responses=NOT_FOUND,
+    summary="Delete a session and everything in it (the last one is replaced by a fresh 'main')",
+)
 def delete_session(sid: SessionId, service: Service) -> dict:
     return service.delete_session(sid)

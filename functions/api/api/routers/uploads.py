@@ -24,7 +24,9 @@ Ingest = Depends(get_ingestion)
 
 
 @router.post(
-    "/uploads", response_model=models.UploadTarget, status_code=201,
+    "/uploads",
+    response_model=models.UploadTarget,
+    status_code=201,
     responses={400: {"description": "unsupported file type"}, 404: {"description": "session not found"}},
     summary="Start an upload straight to storage",
     description=(
@@ -32,24 +34,36 @@ Ingest = Depends(get_ingestion)
         "of `fields` and then the file as `file` (the storage refuses more than `size` bytes). Larger: "
         "`method` PUT, the file cut in `part_size` pieces, each PUT to its part's `url`; then POST the parts' "
         "ETag headers to `…/uploads/{upload_id}/complete`. Then name `upload_id` in `POST …/etl` or "
-        "`POST …/data/from-json`. URLs expire after an hour; uploads never used go after a day."),
+        "`POST …/data/from-json`. URLs expire after an hour; uploads never used go after a day."
+    ),
 )
 def create_upload(sid: SessionId, body: UploadBody, ingestion: Ingestion = Ingest) -> Response:
     return OrjsonResponse(ingestion.create_upload(sid, body.filename, body.size), status_code=201)
 
 
-@router.get("/uploads/{upload_id}", response_model=models.UploadStatus, responses=NOT_FOUND, summary="Whether an upload has arrived")
+@router.get(
+    "/uploads/{upload_id}",
+    response_model=models.UploadStatus,
+    responses=NOT_FOUND,
+    summary="Whether an upload has arrived",
+)
 def upload_status(sid: SessionId, upload_id: UploadId, ingestion: Ingestion = Ingest) -> dict:
     return ingestion.upload_status(sid, upload_id)
 
 
 @router.post(
-    "/uploads/{upload_id}/complete", response_model=models.UploadStatus,
-    responses={**NOT_FOUND, 400: {"description": "the parts do not make the upload, or it is over its size"},
-               409: {"description": "not a multipart upload, or it was aborted"}},
+    "/uploads/{upload_id}/complete",
+    response_model=models.UploadStatus,
+    responses={
+        **NOT_FOUND,
+        400: {"description": "the parts do not make the upload, or it is over its size"},
+        409: {"description": "not a multipart upload, or it was aborted"},
+    },
     summary="Join a multipart upload's parts",
 )
-async def complete_upload(sid: SessionId, upload_id: UploadId, body: CompleteUploadBody, ingestion: Ingestion = Ingest) -> dict:
+async def complete_upload(
+    sid: SessionId, upload_id: UploadId, body: CompleteUploadBody, ingestion: Ingestion = Ingest
+) -> dict:
     parts = sorted(body.parts, key=lambda part: part.part_number)
     etags = [part.etag for part in parts]
     if [part.part_number for part in parts] != list(range(1, len(parts) + 1)):
@@ -65,7 +79,11 @@ def abort_upload(sid: SessionId, upload_id: UploadId, ingestion: Ingestion = Ing
     return Response(status_code=204)
 
 
-@router.get("/etl/{job_id}", response_model=models.Job, responses={404: {"description": "session or job not found"}},
-            summary="An ingestion job: status, progress, and the response of the ETL or from-json")
+@router.get(
+    "/etl/{job_id}",
+    response_model=models.Job,
+    responses={404: {"description": "session or job not found"}},
+    summary="An ingestion job: status, progress, and the response of the ETL or from-json",
+)
 def ingestion_job(sid: SessionId, job_id: JobId, ingestion: Ingestion = Ingest) -> dict:
     return ingestion.job(sid, job_id)

@@ -31,6 +31,9 @@ def open_queues(state_dir: Path, visibility_timeout: int | None = None, synchron
 
     path = state_paths(state_dir)["queue"]
     timeout = visibility_timeout or DEFAULT_VISIBILITY_SECONDS
-    return (SqliteQueue(path, RUN_QUEUE, dead_letter_queue=DEAD_LETTER_QUEUE, visibility_timeout=timeout,
-                        synchronous=synchronous),
-            SqliteQueue(path, DEAD_LETTER_QUEUE, visibility_timeout=timeout, synchronous=synchronous))
+    return (
+        SqliteQueue(
+            path, RUN_QUEUE, dead_letter_queue=DEAD_LETTER_QUEUE, visibility_timeout=timeout, synchronous=synchronous
+        ),
+        SqliteQueue(path, DEAD_LETTER_QUEUE, visibility_timeout=timeout, synchronous=synchronous),
+    )

@@ -57,8 +57,10 @@ class SqliteAccounts:
         checked_tenant_id(tenant.id)
         try:
             with self._db.write() as db:
-                db.execute("INSERT INTO accounts (id, name, created_at) VALUES (?, ?, ?)",
-                           (tenant.id, tenant.name, tenant.created_at))
+                db.execute(
+                    "INSERT INTO accounts (id, name, created_at) VALUES (?, ?, ?)",
+                    (tenant.id, tenant.name, tenant.created_at),
+                )
         except sqlite3.IntegrityError:
             raise Conflict(f"a tenant named '{tenant.name}' already exists") from None
 
@@ -67,8 +69,9 @@ class SqliteAccounts:
         return None if row is None else _tenant(row)
 
     def find_tenant(self, id_or_name: str) -> TenantRecord | None:
-        row = self._db.read_one("SELECT * FROM accounts WHERE id = ? OR name = ? ORDER BY id = ? DESC",
-                                (id_or_name, id_or_name, id_or_name))
+        row = self._db.read_one(
+            "SELECT * FROM accounts WHERE id = ? OR name = ? ORDER BY id = ? DESC", (id_or_name, id_or_name, id_or_name)
+        )
         return None if row is None else _tenant(row)
 
     def list_tenants(self) -> list[TenantRecord]:
@@ -80,8 +83,10 @@ class SqliteAccounts:
             if db.execute("SELECT 1 FROM accounts WHERE id = ?", (key.tenant_id,)).fetchone() is None:
                 raise NotFound(f"tenant '{key.tenant_id}' not found")
             try:
-                db.execute("INSERT INTO api_keys (key_id, tenant_id, created_at) VALUES (?, ?, ?)",
-                           (key.key_id, key.tenant_id, key.created_at))
+                db.execute(
+                    "INSERT INTO api_keys (key_id, tenant_id, created_at) VALUES (?, ?, ?)",
+                    (key.key_id, key.tenant_id, key.created_at),
+                )
             except sqlite3.IntegrityError:
                 raise Conflict(f"API key '{key.key_id}' is already registered") from None
 
@@ -91,32 +96,42 @@ class SqliteAccounts:
 
     def revoke_key(self, key_id: str, revoked_at: str) -> ApiKeyRecord:
         with self._db.write() as db:
-            db.execute("UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL",
-                       (revoked_at, key_id))
+            db.execute(
+                "UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL", (revoked_at, key_id)
+            )
             row = db.execute("SELECT * FROM api_keys WHERE key_id = ?", (key_id,)).fetchone()
         if row is None:
             raise NotFound(f"API key '{key_id}' not found")
         return _key(row)
 
     def keys_of(self, tenant_id: str) -> list[ApiKeyRecord]:
-        return [_key(row) for row in self._db.read("SELECT * FROM api_keys WHERE tenant_id = ? ORDER BY created_at",
-                                                   (tenant_id,))]
+        return [
+            _key(row)
+            for row in self._db.read("SELECT * FROM api_keys WHERE tenant_id = ? ORDER BY created_at", (tenant_id,))
+        ]
 
     def count(self, tenant_id: str, day: str, event_id: str, increments: Mapping[str, float]) -> bool:
         checked_counters(increments)
         now = int(time.time())
         with self._db.write() as db:
             db.execute("DELETE FROM usage_events WHERE expires_at < ?", (now,))
-            added = db.execute("INSERT OR IGNORE INTO usage_events (tenant_id, event_id, expires_at) VALUES (?, ?, ?)",
-                               (tenant_id, event_id, now + EVENT_RETENTION_DAYS * 86400)).rowcount
+            added = db.execute(
+                "INSERT OR IGNORE INTO usage_events (tenant_id, event_id, expires_at) VALUES (?, ?, ?)",
+                (tenant_id, event_id, now + EVENT_RETENTION_DAYS * 86400),
+            ).rowcount
             if not added:
                 return False
             db.execute("INSERT OR IGNORE INTO usage_days (tenant_id, day) VALUES (?, ?)", (tenant_id, day))
-            db.execute(f"UPDATE usage_days SET {', '.join(f'{name} = {name} + ?' for name in increments)} "
-                       "WHERE tenant_id = ? AND day = ?", (*increments.values(), tenant_id, day))
+            db.execute(
+                f"UPDATE usage_days SET {', '.join(f'{name} = {name} + ?' for name in increments)} "
+                "WHERE tenant_id = ? AND day = ?",
+                (*increments.values(), tenant_id, day),
+            )
         return True
 
     def usage(self, tenant_id: str, first_day: str, last_day: str) -> list[UsageDay]:
-        rows = self._db.read("SELECT * FROM usage_days WHERE tenant_id = ? AND day BETWEEN ? AND ? ORDER BY day",
-                             (tenant_id, first_day, last_day))
+        rows = self._db.read(
+            "SELECT * FROM usage_days WHERE tenant_id = ? AND day BETWEEN ? AND ? ORDER BY day",
+            (tenant_id, first_day, last_day),
+        )
         return [UsageDay(tenant_id, row["day"], {name: row[name] for name in COUNTERS}) for row in rows]

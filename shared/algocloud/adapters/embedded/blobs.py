@@ -186,8 +186,12 @@ class FileBlobStore:
     def presigned_post(self, key: str, max_bytes: int, content_type: str, expires_seconds: int) -> PresignedPost:
         # The content type follows from the key here (content_headers); uploads expire by age.
         expires = int(time.time()) + expires_seconds
-        fields = {"key": key, "max_bytes": str(max_bytes), "expires": str(expires),
-                  "signature": self._signature("post", key, max_bytes, expires)}
+        fields = {
+            "key": key,
+            "max_bytes": str(max_bytes),
+            "expires": str(expires),
+            "signature": self._signature("post", key, max_bytes, expires),
+        }
         return PresignedPost(url=f"{self.public_url}{UPLOAD_ROUTE}", fields=fields)
 
     def verify_post(self, key: str, max_bytes: int, expires: int, signature: str) -> bool:
@@ -210,8 +214,9 @@ class FileBlobStore:
 
     def presigned_part_url(self, key: str, upload_id: str, part_number: int, expires_seconds: int) -> str:
         expires = int(time.time()) + expires_seconds
-        query = urlencode({"key": key, "expires": expires,
-                           "signature": self._signature("part", key, upload_id, part_number, expires)})
+        query = urlencode(
+            {"key": key, "expires": expires, "signature": self._signature("part", key, upload_id, part_number, expires)}
+        )
         return f"{self.public_url}{PART_ROUTE}/{upload_id}/{part_number}?{query}"
 
     def verify_part(self, key: str, upload_id: str, part_number: int, expires: int, signature: str) -> bool:

@@ -108,10 +108,16 @@ class Doorbell:
 class SqliteQueue:
     """One named FIFO queue in a SQLite file; implements RunQueue and QueueConsumer."""
 
-    def __init__(self, path: Path, name: str, dead_letter_queue: str | None = None,
-                 max_receives: int = DEFAULT_MAX_RECEIVES,
-                 visibility_timeout: int = DEFAULT_VISIBILITY_SECONDS, doorbell: bool = True,
-                 synchronous: str = "normal"):
+    def __init__(
+        self,
+        path: Path,
+        name: str,
+        dead_letter_queue: str | None = None,
+        max_receives: int = DEFAULT_MAX_RECEIVES,
+        visibility_timeout: int = DEFAULT_VISIBILITY_SECONDS,
+        doorbell: bool = True,
+        synchronous: str = "normal",
+    ):
         self._db = Database(path, SCHEMA, synchronous)
         self.name = name
         self.dead_letter_queue = dead_letter_queue
@@ -131,19 +137,24 @@ class SqliteQueue:
         now = time.time()
         with self._db.write() as db:
             db.execute("DELETE FROM deduplication WHERE queue = ? AND expires_at < ?", (self.name, now))
-            fresh = db.execute("INSERT OR IGNORE INTO deduplication VALUES (?, ?, ?)",
-                               (self.name, deduplication_id, now + DEDUPLICATION_SECONDS)).rowcount
+            fresh = db.execute(
+                "INSERT OR IGNORE INTO deduplication VALUES (?, ?, ?)",
+                (self.name, deduplication_id, now + DEDUPLICATION_SECONDS),
+            ).rowcount
             if fresh:
-                db.execute("INSERT INTO messages (queue, message_id, group_id, body, sent_at_ms, visible_at) "
-                           "VALUES (?, ?, ?, ?, ?, ?)",
-                           (self.name, str(uuid.uuid4()), group_id, body, int(now * 1000), now))
+                db.execute(
+                    "INSERT INTO messages (queue, message_id, group_id, body, sent_at_ms, visible_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (self.name, str(uuid.uuid4()), group_id, body, int(now * 1000), now),
+                )
         if fresh and self.doorbell is not None:
             self.doorbell.ring()
         return bool(fresh)
 
     # -- consumer -------------------------------------------------------------------------
-    def receive(self, max_messages: int = 1, visibility_timeout: int | None = None,
-                wait_seconds: float = 0) -> list[ReceivedMessage]:
+    def receive(
+        self, max_messages: int = 1, visibility_timeout: int | None = None, wait_seconds: float = 0
+    ) -> list[ReceivedMessage]:
         """Up to `max_messages` group heads, each hidden for the visibility timeout."""
         deadline = time.monotonic() + wait_seconds
         while True:
@@ -171,14 +182,19 @@ class SqliteQueue:
                         continue
                     if count >= self.max_receives and self.dead_letter_queue:
                         # Redrive: the message moves, keeping its group and order there.
-                        db.execute("UPDATE messages SET queue = ?, receive_count = 0, visible_at = ?, "
-                                   "receipt = NULL, seq = (SELECT MAX(seq) + 1 FROM messages) WHERE seq = ?",
-                                   (self.dead_letter_queue, now, seq))
+                        db.execute(
+                            "UPDATE messages SET queue = ?, receive_count = 0, visible_at = ?, "
+                            "receipt = NULL, seq = (SELECT MAX(seq) + 1 FROM messages) WHERE seq = ?",
+                            (self.dead_letter_queue, now, seq),
+                        )
                         moved = redriven = True
                         continue
                     receipt = uuid.uuid4().hex
-                    db.execute("UPDATE messages SET receive_count = receive_count + 1, visible_at = ?, "
-                               "receipt = ? WHERE seq = ?", (now + visibility_timeout, receipt, seq))
+                    db.execute(
+                        "UPDATE messages SET receive_count = receive_count + 1, visible_at = ?, "
+                        "receipt = ? WHERE seq = ?",
+                        (now + visibility_timeout, receipt, seq),
+                    )
                     received.append(ReceivedMessage(message_id, body, receipt, group_id, count + 1, sent_at_ms))
         if moved and self.dead_letter_queue and self.doorbell is not None:
             Doorbell(self.doorbell.path.with_name(f"{self.dead_letter_queue}.doorbell")).ring()
@@ -189,16 +205,19 @@ class SqliteQueue:
         if not receipts:
             return
         with self._db.write() as db:
-            db.executemany("DELETE FROM messages WHERE queue = ? AND receipt = ?",
-                           [(self.name, receipt) for receipt in receipts])
+            db.executemany(
+                "DELETE FROM messages WHERE queue = ? AND receipt = ?", [(self.name, receipt) for receipt in receipts]
+            )
         if self.doorbell is not None:
             self.doorbell.ring()  # the group's next message may be handed out now
 
     def change_visibility(self, receipt: str, seconds: int) -> None:
         """Hide an in-flight message for `seconds` from now (0: hand it out again)."""
         with self._db.write() as db:
-            db.execute("UPDATE messages SET visible_at = ? WHERE queue = ? AND receipt = ?",
-                       (time.time() + seconds, self.name, receipt))
+            db.execute(
+                "UPDATE messages SET visible_at = ? WHERE queue = ? AND receipt = ?",
+                (time.time() + seconds, self.name, receipt),
+            )
         if seconds == 0 and self.doorbell is not None:
             self.doorbell.ring()
 
@@ -206,14 +225,17 @@ class SqliteQueue:
         """Make every in-flight message visible now: at a start, when no consumer of the
         previous run is alive, so interrupted runs resume at once and in order."""
         with self._db.write() as db:
-            released = db.execute("UPDATE messages SET visible_at = ? WHERE queue = ? AND receipt IS NOT NULL "
-                                  "AND visible_at > ?", (time.time(), self.name, time.time())).rowcount
+            released = db.execute(
+                "UPDATE messages SET visible_at = ? WHERE queue = ? AND receipt IS NOT NULL AND visible_at > ?",
+                (time.time(), self.name, time.time()),
+            ).rowcount
         return released
 
     def seconds_until_visible(self) -> float | None:
         """When the next group head becomes visible (an in-flight message timing out)."""
-        row = self._db.read_one(f"SELECT MIN(visible_at) FROM messages AS m WHERE queue = ? AND {_GROUP_HEAD}",
-                                (self.name,))
+        row = self._db.read_one(
+            f"SELECT MIN(visible_at) FROM messages AS m WHERE queue = ? AND {_GROUP_HEAD}", (self.name,)
+        )
         if row is None or row[0] is None:
             return None
         return max(0.0, row[0] - time.time())
@@ -226,6 +248,7 @@ class SqliteQueue:
     def counts(self) -> dict[str, int]:
         """Approximate numbers as SQS reports them: visible and in flight."""
         now = time.time()
-        row = self._db.read_one("SELECT SUM(visible_at <= ?), SUM(visible_at > ?) FROM messages WHERE queue = ?",
-                                (now, now, self.name))
+        row = self._db.read_one(
+            "SELECT SUM(visible_at <= ?), SUM(visible_at > ?) FROM messages WHERE queue = ?", (now, now, self.name)
+        )
         return {"visible": int(row[0] or 0), "in_flight": int(row[1] or 0)} if row else {}

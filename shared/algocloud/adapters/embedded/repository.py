@@ -59,8 +59,22 @@ CREATE TABLE IF NOT EXISTS processing (
 # Scenario fields kept as JSON text (free-form documents); the rest are plain columns.
 _JSON_FIELDS = frozenset({"parameters", "data_parameters", "result", "kpi_values"})
 _SCENARIO_COLUMNS = (
-    "id", "tag", "input_data_id", "algorithm", "parameters", "data_parameters", "status", "progress",
-    "result", "kpi_values", "error", "created_at", "run_id", "run_started_at", "run_finished_at", "result_ref",
+    "id",
+    "tag",
+    "input_data_id",
+    "algorithm",
+    "parameters",
+    "data_parameters",
+    "status",
+    "progress",
+    "result",
+    "kpi_values",
+    "error",
+    "created_at",
+    "run_id",
+    "run_started_at",
+    "run_finished_at",
+    "result_ref",
 )
 _SELECT_SCENARIO = f"SELECT {', '.join(_SCENARIO_COLUMNS)} FROM scenarios"
 _DATASET_COLUMNS = "key, ds_id, ds_type, creation_datetime, tables, object_key, size_bytes, refs"
@@ -81,11 +95,21 @@ def _scenario_from(row: sqlite3.Row) -> Scenario:
         return empty if text is None else orjson.loads(text)
 
     return Scenario(
-        id=row["id"], tag=row["tag"], input_data_id=row["input_data_id"], algorithm=row["algorithm"],
-        parameters=document("parameters", {}), data_parameters=document("data_parameters", {}),
-        status=Status(row["status"]), progress=float(row["progress"]), result=document("result", None),
-        kpi_values=document("kpi_values", None), error=row["error"], created_at=row["created_at"],
-        run_id=row["run_id"], run_started_at=row["run_started_at"], run_finished_at=row["run_finished_at"],
+        id=row["id"],
+        tag=row["tag"],
+        input_data_id=row["input_data_id"],
+        algorithm=row["algorithm"],
+        parameters=document("parameters", {}),
+        data_parameters=document("data_parameters", {}),
+        status=Status(row["status"]),
+        progress=float(row["progress"]),
+        result=document("result", None),
+        kpi_values=document("kpi_values", None),
+        error=row["error"],
+        created_at=row["created_at"],
+        run_id=row["run_id"],
+        run_started_at=row["run_started_at"],
+        run_finished_at=row["run_finished_at"],
         result_ref=row["result_ref"],
     )
 
@@ -95,23 +119,47 @@ def _scenario_values(scenario: Scenario) -> tuple[Any, ...]:
 
 
 def _dataset_from(row: sqlite3.Row) -> DatasetRecord:
-    return DatasetRecord(row["key"], row["ds_id"], row["ds_type"], row["creation_datetime"],
-                         orjson.loads(row["tables"]), row["object_key"], row["size_bytes"], row["refs"])
+    return DatasetRecord(
+        row["key"],
+        row["ds_id"],
+        row["ds_type"],
+        row["creation_datetime"],
+        orjson.loads(row["tables"]),
+        row["object_key"],
+        row["size_bytes"],
+        row["refs"],
+    )
 
 
 def _dataset_values(tenant: str, session_id: str, record: DatasetRecord) -> tuple[Any, ...]:
-    return (tenant, session_id, record.key, record.ds_id, record.ds_type, record.creation_datetime,
-            orjson.dumps(record.tables).decode(), record.object_key, record.size_bytes, record.refs)
+    return (
+        tenant,
+        session_id,
+        record.key,
+        record.ds_id,
+        record.ds_type,
+        record.creation_datetime,
+        orjson.dumps(record.tables).decode(),
+        record.object_key,
+        record.size_bytes,
+        record.refs,
+    )
 
 
-_INSERT_DATASET = f"INSERT OR REPLACE INTO datasets (tenant, session_id, {_DATASET_COLUMNS}) VALUES ({', '.join('?' * 10)})"
-_INSERT_SCENARIO = (f"INSERT INTO scenarios (tenant, session_id, {', '.join(_SCENARIO_COLUMNS)}) "
-                    f"VALUES ({', '.join('?' * (len(_SCENARIO_COLUMNS) + 2))})")
+_INSERT_DATASET = (
+    f"INSERT OR REPLACE INTO datasets (tenant, session_id, {_DATASET_COLUMNS}) VALUES ({', '.join('?' * 10)})"
+)
+_INSERT_SCENARIO = (
+    f"INSERT INTO scenarios (tenant, session_id, {', '.join(_SCENARIO_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * (len(_SCENARIO_COLUMNS) + 2))})"
+)
 
 
 def _session_exists(connection: sqlite3.Connection, tenant: str, session_id: str) -> bool:
-    return connection.execute("SELECT 1 FROM sessions WHERE tenant = ? AND id = ?",
-                              (tenant, session_id)).fetchone() is not None
+    return (
+        connection.execute("SELECT 1 FROM sessions WHERE tenant = ? AND id = ?", (tenant, session_id)).fetchone()
+        is not None
+    )
 
 
 class SqliteRepository:
@@ -124,8 +172,9 @@ class SqliteRepository:
     def tenant_exists(self, tenant: str) -> bool:
         return self._db.read_one("SELECT 1 FROM tenants WHERE tenant = ?", (tenant,)) is not None
 
-    def create_session(self, tenant: str, session: SessionRecord, datasets: Sequence[DatasetRecord] = (),
-                       mark_tenant: bool = False) -> bool:
+    def create_session(
+        self, tenant: str, session: SessionRecord, datasets: Sequence[DatasetRecord] = (), mark_tenant: bool = False
+    ) -> bool:
         """Create a session (and its datasets) atomically; see DynamoRepository.create_session."""
         with self._db.write() as db:
             if mark_tenant:
@@ -133,23 +182,28 @@ class SqliteRepository:
                 if marked.rowcount == 0:
                     return False
             try:
-                db.execute("INSERT INTO sessions VALUES (?, ?, ?, ?)",
-                           (tenant, session.id, session.display_name, session.created_at))
+                db.execute(
+                    "INSERT INTO sessions VALUES (?, ?, ?, ?)",
+                    (tenant, session.id, session.display_name, session.created_at),
+                )
             except sqlite3.IntegrityError:
                 raise Conflict(f"a session named '{session.display_name}' already exists") from None
             db.executemany(_INSERT_DATASET, [_dataset_values(tenant, session.id, d) for d in datasets])
         return True
 
     def list_sessions(self, tenant: str) -> list[SessionRecord]:
-        rows = self._db.read("SELECT id, display_name, created_at FROM sessions WHERE tenant = ? "
-                             "ORDER BY created_at, id", (tenant,))
+        rows = self._db.read(
+            "SELECT id, display_name, created_at FROM sessions WHERE tenant = ? ORDER BY created_at, id", (tenant,)
+        )
         return [SessionRecord(*row) for row in rows]
 
     def find_session(self, tenant: str, id_or_name: str) -> SessionRecord | None:
         """By id first, else by current display name: one read."""
         row = self._db.read_one(
             "SELECT id, display_name, created_at FROM sessions WHERE tenant = ? AND (id = ? OR display_name = ?) "
-            "ORDER BY id = ? DESC LIMIT 1", (tenant, id_or_name, id_or_name, id_or_name))
+            "ORDER BY id = ? DESC LIMIT 1",
+            (tenant, id_or_name, id_or_name, id_or_name),
+        )
         return None if row is None else SessionRecord(*row)
 
     def rename_session(self, tenant: str, session: SessionRecord, new_name: str) -> SessionRecord:
@@ -157,8 +211,10 @@ class SqliteRepository:
             return session
         with self._db.write() as db:
             try:  # conditional on the name we read, as the DynamoDB transaction is
-                renamed = db.execute("UPDATE sessions SET display_name = ? WHERE tenant = ? AND id = ? "
-                                     "AND display_name = ?", (new_name, tenant, session.id, session.display_name))
+                renamed = db.execute(
+                    "UPDATE sessions SET display_name = ? WHERE tenant = ? AND id = ? AND display_name = ?",
+                    (new_name, tenant, session.id, session.display_name),
+                )
             except sqlite3.IntegrityError:
                 raise Conflict(f"a session named '{new_name}' already exists") from None
             if renamed.rowcount == 0:
@@ -177,13 +233,25 @@ class SqliteRepository:
             for table in ("datasets", "scenarios", "processing"):
                 db.execute(f"DELETE FROM {table} WHERE tenant = ? AND session_id = ?", (tenant, session_id))
 
-    def copy_session_contents(self, tenant: str, source_id: str, target_id: str,
-                              copy_object: Callable[[str], str]) -> None:
+    def copy_session_contents(
+        self, tenant: str, source_id: str, target_id: str, copy_object: Callable[[str], str]
+    ) -> None:
         """Copy datasets and scenarios (results, KPI values); in-flight ones as created."""
         datasets = self.list_datasets(tenant, source_id)
         scenarios = self.list_scenarios(tenant, source_id)
-        copied_datasets = [DatasetRecord(d.key, d.ds_id, d.ds_type, d.creation_datetime, d.tables,
-                                         copy_object(d.object_key), d.size_bytes, d.refs) for d in datasets]
+        copied_datasets = [
+            DatasetRecord(
+                d.key,
+                d.ds_id,
+                d.ds_type,
+                d.creation_datetime,
+                d.tables,
+                copy_object(d.object_key),
+                d.size_bytes,
+                d.refs,
+            )
+            for d in datasets
+        ]
         for scenario in scenarios:
             if scenario.status in IN_FLIGHT:
                 for name in RUN_FIELDS:
@@ -197,16 +265,17 @@ class SqliteRepository:
 
     # -- datasets ---------------------------------------------------------------------
     def list_datasets(self, tenant: str, session_id: str) -> list[DatasetRecord]:
-        rows = self._db.read(f"SELECT {_DATASET_COLUMNS} FROM datasets WHERE tenant = ? AND session_id = ? "
-                             "ORDER BY key", (tenant, session_id))
+        rows = self._db.read(
+            f"SELECT {_DATASET_COLUMNS} FROM datasets WHERE tenant = ? AND session_id = ? ORDER BY key",
+            (tenant, session_id),
+        )
         return [_dataset_from(row) for row in rows]
 
     def get_dataset(self, tenant: str, session_id: str, key: str) -> DatasetRecord | None:
         row = self._db.read_one(_SELECT_DATASET, (tenant, session_id, key))
         return None if row is None else _dataset_from(row)
 
-    def put_dataset(self, tenant: str, session_id: str, record: DatasetRecord,
-                    overwrite: bool) -> DatasetRecord | None:
+    def put_dataset(self, tenant: str, session_id: str, record: DatasetRecord, overwrite: bool) -> DatasetRecord | None:
         """Store dataset metadata; returns the record it replaced (see DynamoRepository.put_dataset)."""
         with self._db.write() as db:
             if not _session_exists(db, tenant, session_id):
@@ -222,11 +291,16 @@ class SqliteRepository:
 
     def delete_dataset(self, tenant: str, session_id: str, key: str) -> DatasetRecord:
         with self._db.write() as db:
-            row = db.execute(f"DELETE FROM datasets WHERE tenant = ? AND session_id = ? AND key = ? AND refs = 0 "
-                             f"RETURNING {_DATASET_COLUMNS}", (tenant, session_id, key)).fetchone()
+            row = db.execute(
+                f"DELETE FROM datasets WHERE tenant = ? AND session_id = ? AND key = ? AND refs = 0 "
+                f"RETURNING {_DATASET_COLUMNS}",
+                (tenant, session_id, key),
+            ).fetchone()
             if row is None:
-                refs = db.execute("SELECT refs FROM datasets WHERE tenant = ? AND session_id = ? AND key = ?",
-                                  (tenant, session_id, key)).fetchone()
+                refs = db.execute(
+                    "SELECT refs FROM datasets WHERE tenant = ? AND session_id = ? AND key = ?",
+                    (tenant, session_id, key),
+                ).fetchone()
                 if refs is None:
                     raise NotFound(f"dataset '{key}' not found")
                 raise Conflict(f"dataset '{key}' is used by {refs[0]} scenario(s); delete them first")
@@ -234,18 +308,22 @@ class SqliteRepository:
 
     # -- scenarios ----------------------------------------------------------------------
     def list_scenarios(self, tenant: str, session_id: str) -> list[Scenario]:
-        rows = self._db.read(f"{_SELECT_SCENARIO} WHERE tenant = ? AND session_id = ? ORDER BY created_at, id",
-                             (tenant, session_id))
+        rows = self._db.read(
+            f"{_SELECT_SCENARIO} WHERE tenant = ? AND session_id = ? ORDER BY created_at, id", (tenant, session_id)
+        )
         return [_scenario_from(row) for row in rows]
 
     def get_scenario(self, tenant: str, session_id: str, scenario_id: str) -> Scenario | None:
-        row = self._db.read_one(f"{_SELECT_SCENARIO} WHERE tenant = ? AND session_id = ? AND id = ?",
-                                (tenant, session_id, scenario_id))
+        row = self._db.read_one(
+            f"{_SELECT_SCENARIO} WHERE tenant = ? AND session_id = ? AND id = ?", (tenant, session_id, scenario_id)
+        )
         return None if row is None else _scenario_from(row)
 
     def get_status(self, tenant: str, session_id: str, scenario_id: str) -> dict[str, Any] | None:
-        row = self._db.read_one("SELECT id, tag, status, progress FROM scenarios WHERE tenant = ? "
-                                "AND session_id = ? AND id = ?", (tenant, session_id, scenario_id))
+        row = self._db.read_one(
+            "SELECT id, tag, status, progress FROM scenarios WHERE tenant = ? AND session_id = ? AND id = ?",
+            (tenant, session_id, scenario_id),
+        )
         if row is None:
             return None
         return {"id": row[0], "tag": row[1], "status": row[2], "progress": float(row[3])}
@@ -255,8 +333,10 @@ class SqliteRepository:
         with self._db.write() as db:
             if not _session_exists(db, tenant, session_id):
                 raise NotFound("session not found")
-            counted = db.execute("UPDATE datasets SET refs = refs + 1 WHERE tenant = ? AND session_id = ? "
-                                 "AND key = ?", (tenant, session_id, scenario.input_data_id))
+            counted = db.execute(
+                "UPDATE datasets SET refs = refs + 1 WHERE tenant = ? AND session_id = ? AND key = ?",
+                (tenant, session_id, scenario.input_data_id),
+            )
             if counted.rowcount == 0:
                 raise NotFound(f"dataset '{scenario.input_data_id}' not found in this session")
             try:
@@ -266,16 +346,27 @@ class SqliteRepository:
 
     def delete_scenario(self, tenant: str, session_id: str, scenario: Scenario) -> None:
         with self._db.write() as db:
-            row = db.execute("DELETE FROM scenarios WHERE tenant = ? AND session_id = ? AND id = ? "
-                             "RETURNING input_data_id", (tenant, session_id, scenario.id)).fetchone()
+            row = db.execute(
+                "DELETE FROM scenarios WHERE tenant = ? AND session_id = ? AND id = ? RETURNING input_data_id",
+                (tenant, session_id, scenario.id),
+            ).fetchone()
             if row is None:
                 raise NotFound("scenario not found")
-            db.execute("UPDATE datasets SET refs = refs - 1 WHERE tenant = ? AND session_id = ? AND key = ?",
-                       (tenant, session_id, row[0]))
+            db.execute(
+                "UPDATE datasets SET refs = refs - 1 WHERE tenant = ? AND session_id = ? AND key = ?",
+                (tenant, session_id, row[0]),
+            )
 
-    def transition(self, tenant: str, session_id: str, scenario_id: str, target: Status,
-                   set_fields: Mapping[str, Any] | None = None, remove_fields: Sequence[str] = (),
-                   run_id: str | None = None) -> Scenario:
+    def transition(
+        self,
+        tenant: str,
+        session_id: str,
+        scenario_id: str,
+        target: Status,
+        set_fields: Mapping[str, Any] | None = None,
+        remove_fields: Sequence[str] = (),
+        run_id: str | None = None,
+    ) -> Scenario:
         """Conditionally move a scenario to `target` (see DynamoRepository.transition)."""
         changes: dict[str, Any] = {"status": str(target)}
         changes.update({name: _column_value(name, value) for name, value in (set_fields or {}).items()})
@@ -291,12 +382,15 @@ class SqliteRepository:
             parameters.append(run_id)
         assignments = ", ".join(f"{name} = ?" for name in changes)
         with self._db.write() as db:
-            row = db.execute(f"UPDATE scenarios SET {assignments} WHERE {condition} "
-                             f"RETURNING {', '.join(_SCENARIO_COLUMNS)}", parameters).fetchone()
+            row = db.execute(
+                f"UPDATE scenarios SET {assignments} WHERE {condition} RETURNING {', '.join(_SCENARIO_COLUMNS)}",
+                parameters,
+            ).fetchone()
             if row is not None:
                 return _scenario_from(row)
-            current = db.execute(f"{_SELECT_SCENARIO} WHERE tenant = ? AND session_id = ? AND id = ?",
-                                 (tenant, session_id, scenario_id)).fetchone()
+            current = db.execute(
+                f"{_SELECT_SCENARIO} WHERE tenant = ? AND session_id = ? AND id = ?", (tenant, session_id, scenario_id)
+            ).fetchone()
         if current is None:
             raise NotFound("scenario not found")
         scenario = _scenario_from(current)
@@ -305,32 +399,38 @@ class SqliteRepository:
         check_transition(scenario.status, target)  # raises with a message for the user
         raise InvalidTransition("the scenario changed meanwhile; try again")
 
-    def update_progress(self, tenant: str, session_id: str, scenario_id: str, run_id: str,
-                        progress: float) -> None:
+    def update_progress(self, tenant: str, session_id: str, scenario_id: str, run_id: str, progress: float) -> None:
         """Progress of a processing run; NotFound / InvalidTransition once it is not that run."""
         with self._db.write() as db:
-            updated = db.execute("UPDATE scenarios SET progress = ? WHERE tenant = ? AND session_id = ? AND id = ? "
-                                 "AND status = 'processing' AND run_id = ?",
-                                 (float(progress), tenant, session_id, scenario_id, run_id))
+            updated = db.execute(
+                "UPDATE scenarios SET progress = ? WHERE tenant = ? AND session_id = ? AND id = ? "
+                "AND status = 'processing' AND run_id = ?",
+                (float(progress), tenant, session_id, scenario_id, run_id),
+            )
             if updated.rowcount:
                 return
-            exists = db.execute("SELECT 1 FROM scenarios WHERE tenant = ? AND session_id = ? AND id = ?",
-                                (tenant, session_id, scenario_id)).fetchone()
+            exists = db.execute(
+                "SELECT 1 FROM scenarios WHERE tenant = ? AND session_id = ? AND id = ?",
+                (tenant, session_id, scenario_id),
+            ).fetchone()
         if exists is None:
             raise NotFound("scenario not found")
         raise InvalidTransition("the scenario is no longer on this run")
 
     def in_flight_runs(self) -> Iterator[tuple[str, str, Scenario]]:
         """(tenant, session id, scenario) of every queued or processing scenario (maintenance only)."""
-        rows = self._db.read(f"SELECT tenant, session_id, {', '.join(_SCENARIO_COLUMNS)} FROM scenarios "
-                             "WHERE status IN ('queued', 'processing') ORDER BY run_started_at, created_at")
+        rows = self._db.read(
+            f"SELECT tenant, session_id, {', '.join(_SCENARIO_COLUMNS)} FROM scenarios "
+            "WHERE status IN ('queued', 'processing') ORDER BY run_started_at, created_at"
+        )
         for row in rows:
             yield row["tenant"], row["session_id"], _scenario_from(row)
 
     # -- processing -------------------------------------------------------------------------
     def processing_scenario_id(self, tenant: str, session_id: str) -> str | None:
-        row = self._db.read_one("SELECT scenario_id FROM processing WHERE tenant = ? AND session_id = ?",
-                                (tenant, session_id))
+        row = self._db.read_one(
+            "SELECT scenario_id FROM processing WHERE tenant = ? AND session_id = ?", (tenant, session_id)
+        )
         return None if row is None else row[0]
 
     def set_processing(self, tenant: str, session_id: str, scenario_id: str, run_id: str) -> None:
@@ -338,10 +438,14 @@ class SqliteRepository:
         with self._db.write() as db:
             if not _session_exists(db, tenant, session_id):
                 raise NotFound("session not found")
-            db.execute("INSERT OR REPLACE INTO processing VALUES (?, ?, ?, ?, ?)",
-                       (tenant, session_id, scenario_id, run_id, now_iso()))
+            db.execute(
+                "INSERT OR REPLACE INTO processing VALUES (?, ?, ?, ?, ?)",
+                (tenant, session_id, scenario_id, run_id, now_iso()),
+            )
 
     def clear_processing(self, tenant: str, session_id: str, run_id: str) -> None:
         with self._db.write() as db:
-            db.execute("DELETE FROM processing WHERE tenant = ? AND session_id = ? AND run_id = ?",
-                       (tenant, session_id, run_id))
+            db.execute(
+                "DELETE FROM processing WHERE tenant = ? AND session_id = ? AND run_id = ?",
+                (tenant, session_id, run_id),
+            )
