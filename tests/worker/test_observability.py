@@ -20,7 +20,20 @@ def json_lines(text: str) -> list[dict]:
     return lines
 
 
-def test_a_runs_logs_carry_the_requests_correlation_id_and_metrics_are_emitted(settings, backend, capfd):
+@pytest.fixture
+def log_lines():
+    """What the Powertools logger writes (its handler keeps the stream it had when it was made)."""
+    import io
+
+    from algocloud.telemetry import logger
+
+    stream = io.StringIO()
+    previous = logger.registered_handler.setStream(stream)
+    yield lambda: json_lines(stream.getvalue())
+    logger.registered_handler.setStream(previous)
+
+
+def test_a_runs_logs_carry_the_requests_correlation_id_and_metrics_are_emitted(settings, backend, capsys, log_lines):
     from aws_lambda_powertools.logging import correlation_paths
 
     from algocloud.appconfig import load_app_config
@@ -54,11 +67,11 @@ def test_a_runs_logs_carry_the_requests_correlation_id_and_metrics_are_emitted(s
     QueueDriver(backend.runs, instrumented(runs)).drain()
     assert api.get(f"{base}/sessions/main/scenarios/{made['id']}").json()["status"] == "complete"
 
-    lines = json_lines(capfd.readouterr().out)
-    handled = [line for line in lines if line.get("message") == "message handled"]
+    handled = [line for line in log_lines() if line.get("message") == "message handled"]
     assert handled and all(line["correlation_id"] == request_id for line in handled)
     assert {line["service"] for line in handled} == {SERVICE} and handled[0]["function_name"]
     assert handled[0]["outcome"] == "complete" and handled[0]["tenant"] == "default"
+    lines = json_lines(capsys.readouterr().out)  # EMF: printed when a handler's metrics are flushed
     emitted = {
         m["Name"]
         for line in lines
@@ -69,3 +82,4 @@ def test_a_runs_logs_carry_the_requests_correlation_id_and_metrics_are_emitted(s
     assert {"QueueWait", "Runs", "RunDuration", "RunsStarted", "RunsCompleted", "ComputeSeconds"} <= emitted
     runs_metric = next(line for line in lines if "_aws" in line and "Runs" in line)
     assert runs_metric["Outcome"] == "complete" and runs_metric["Runs"] in (1, [1.0])
+    assert runs_metric["service"] == SERVICE  # the dashboard's dimensions

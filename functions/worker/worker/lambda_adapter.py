@@ -25,7 +25,7 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from algocloud.run_message import QueueMessage, RunMessage, parse_message
-from algocloud.telemetry import NAMESPACE, logger, metrics
+from algocloud.telemetry import NAMESPACE, SERVICE, logger, metrics
 from algocloud.worker import Outcome, RunWorker
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -87,7 +87,7 @@ def _log_as(message: QueueMessage) -> None:
 
 def _count_run(outcome: Outcome, seconds: float) -> None:
     with single_metric(
-        name="Runs", unit=MetricUnit.Count, value=1, namespace=NAMESPACE, default_dimensions=metrics.default_dimensions
+        name="Runs", unit=MetricUnit.Count, value=1, namespace=NAMESPACE, default_dimensions={"service": SERVICE}
     ) as metric:
         metric.add_dimension(name="Outcome", value=str(outcome))
     if outcome in (Outcome.COMPLETE, Outcome.FAILED):
