@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -105,3 +106,56 @@ def test_upload_run_wait_cancel_compare_and_plot(algocloud, tmp_path):
     assert len(values) == 2 * len(compared["kpis"]) and len(compared["kpis"]) == 4
     assert bars_in(chart) == sum(1 for value in values if value)  # a bar per scenario and KPI (0: no bar)
     assert "greedy" in algocloud("scenarios", "compare", made["greedy"], made["as-is"])
+
+
+def test_the_operator_issues_keys_on_the_local_aws_stack_and_they_survive_a_restart(tmp_path):
+    """`algocloud-admin` against the emulation, as the stack's start-up line says to run it."""
+    import httpx
+
+    ports = free_port(), free_port()
+    state = tmp_path / "state"
+    stack = Stack(state, *ports, mode="aws", api_key=API_KEY).start()
+    admin_env = {
+        **os.environ,
+        "TABLE_NAME": "algocloud-local",
+        "USAGE_PLAN_ID": "localplan1",
+        "ALGOCLOUD_AWS_ENDPOINT_URL": f"http://127.0.0.1:{ports[1]}",
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+
+    def admin(*args: str) -> dict:
+        done = subprocess.run(
+            [str(Path(sys.executable).with_name("algocloud-admin")), *args],
+            env=admin_env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return json.loads(done.stdout)
+
+    try:
+        tenant = admin("tenants", "create", "acme")
+        issued = admin("keys", "issue", "acme")
+        headers = {"x-api-key": issued["value"]}
+        assert httpx.post(f"{stack.base}/sessions", json={"display_name": "plans"}, headers=headers).status_code == 201
+    finally:
+        code, out, _err = stack.stop()
+    assert code == 0 and "USAGE_PLAN_ID=localplan1" in out  # the operator line it printed
+
+    stack = Stack(state, *ports, mode="aws", api_key=API_KEY).start()
+    try:
+        listed = httpx.get(f"{stack.base}/sessions", headers=headers)
+        assert [s["display_name"] for s in listed.json()["sessions"]] == ["main", "plans"]
+        usage = httpx.get(f"{stack.base}/usage", headers=headers).json()
+        assert usage["tenant"] == tenant["id"] and usage["totals"]["api_requests"] is None
+        admin("keys", "revoke", issued["key_id"])
+        assert httpx.get(f"{stack.base}/sessions", headers=headers).status_code == 403
+        # the stack's own key (tenant "local") is unaffected
+        assert httpx.get(f"{stack.base}/sessions", headers={"x-api-key": API_KEY}).status_code == 200
+    finally:
+        code, _out, err = stack.stop()
+    assert code == 0 and "Traceback" not in err, err
