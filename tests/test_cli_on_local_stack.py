@@ -17,12 +17,13 @@ from tests.test_local_stack import Stack, free_port
 API_KEY = "cli-test-key-0123456789"
 
 
-@pytest.fixture(params=["embedded", "aws"])
-def algocloud(request, tmp_path):
-    """Runs `python -m algocloud_client ARGS…` (the `algocloud` command) against a fresh stack."""
+@pytest.fixture(scope="module", params=["embedded", "aws"])
+def algocloud(request, tmp_path_factory):
+    """Runs `python -m algocloud_client ARGS…` (the `algocloud` command) against a stack of this module."""
     mode = request.param
     api_key = API_KEY if mode == "aws" else None
-    stack = Stack(tmp_path / "state", free_port(), free_port(), mode=mode, api_key=api_key).start()
+    state = tmp_path_factory.mktemp(f"stack-{mode}") / "state"
+    stack = Stack(state, free_port(), free_port(), mode=mode, api_key=api_key).start()
     env = {**os.environ, "ALGOCLOUD_URL": stack.base, "COLUMNS": "200"}
     if mode == "aws":
         env["ALGOCLOUD_API_KEY"] = API_KEY
@@ -40,6 +41,7 @@ def algocloud(request, tmp_path):
         return done.stdout + done.stderr
 
     run.keyed = api_key is not None
+    run.base, run.api_key = stack.base, api_key
     yield run
     code, _out, err = stack.stop()
     assert code == 0 and "Traceback" not in err, err
@@ -159,3 +161,33 @@ def test_the_operator_issues_keys_on_the_local_aws_stack_and_they_survive_a_rest
     finally:
         code, _out, err = stack.stop()
     assert code == 0 and "Traceback" not in err, err
+
+
+def test_the_async_client_uploads_runs_and_compares_on_the_stack(algocloud, tmp_path):
+    """The library itself over real HTTP (on aws: the upload goes to the emulated S3's presigned POST)."""
+    import asyncio
+
+    from algocloud_client import AsyncClient, models
+
+    big = tmp_path / "sku_data.csv"
+    big.write_bytes((DATA_DIR / "sku_data.csv").read_bytes())
+
+    async def story() -> tuple[models.Scenario, models.Comparison, list[int]]:
+        sent: list[int] = []
+        async with AsyncClient(algocloud.base, api_key=algocloud.api_key) as api:
+            sid = (await api.sessions()).default
+            upload_id = await api.upload(sid, big)
+            assert (await api.upload_status(sid, upload_id)).received
+            made = [
+                await api.create_scenario(sid, tag, "Master data", algo)
+                for tag, algo in (("a", "Greedy"), ("b", "As-is"))
+            ]
+            for scenario in made:
+                await api.run(sid, scenario.id)
+            done = [await api.wait(sid, s.id, poll=0.1, timeout=60, on_status=lambda s: sent.append(1)) for s in made]
+            compared = await api.compare(sid, [s.id for s in made], baseline=made[1].id)
+            return done[0], compared, sent
+
+    done, compared, polls = asyncio.run(story())
+    assert done.status == models.Status.COMPLETE and polls
+    assert [row.id for row in compared.ranking] and compared.baseline
