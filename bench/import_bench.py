@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PROBES = {
     "api handler (FastAPI, boto3; no pandas)": "import api.handler",
     "worker handler (Powertools, boto3)": "import worker.handler",
+    # On Lambda with tracing active the Powertools Tracer also loads the X-Ray SDK.
+    "api handler, X-Ray tracing on": "import os; os.environ['AWS_LAMBDA_FUNCTION_NAME'] = 'api'; import api.handler",
     "pandas + openpyxl (first ETL or run)": "import pandas, openpyxl",
 }
 ENV = {

@@ -53,7 +53,7 @@ def instrumented(handler: LambdaHandler, correlation_id_path: str | None = None)
         return instrumented_handler
     from aws_lambda_powertools import Tracer
 
-    tracer = Tracer(service=SERVICE)  # patches boto3: every AWS call is a subsegment
+    tracer = Tracer(service=SERVICE, patch_modules=("botocore",))  # every AWS call a subsegment; nothing else
     return tracer.capture_lambda_handler(instrumented_handler, capture_response=False)  # answers can be MBs
 
 
