@@ -202,3 +202,15 @@ def test_the_openapi_document_reads_well(make_client, root):
     keyed = make_client(require_api_key=True).get(f"{root}/openapi.json").json()
     assert keyed["security"] == [{"ApiKey": []}]
     assert keyed["components"]["securitySchemes"]["ApiKey"]["name"] == "x-api-key"
+
+
+def test_every_answer_carries_a_correlation_id(client, base):
+    first, second = client.get(f"{base}/sessions"), client.get(f"{base}/sessions")
+    assert first.headers["x-correlation-id"] != second.headers["x-correlation-id"]
+    assert client.get(f"{base}/nope").headers["x-correlation-id"]  # refusals too
+    if "Prod" not in base:  # locally a caller's own id is kept (if it is a plain token)
+        assert (
+            client.get(f"{base}/sessions", headers={"x-request-id": "abc-123"}).headers["x-correlation-id"] == "abc-123"
+        )
+        odd = client.get(f"{base}/sessions", headers={"x-request-id": "a b<script>"}).headers["x-correlation-id"]
+        assert odd != "a b<script>" and len(odd) == 32

@@ -4,6 +4,7 @@ new one), set for the request's work (queue messages carry it to the worker) and
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -13,13 +14,16 @@ from algocloud.run_message import correlation_id
 HEADER = b"x-correlation-id"
 
 
+_GIVEN = re.compile(rb"[A-Za-z0-9._:-]{1,100}")  # a caller's id is echoed and logged: nothing else
+
+
 def _of(scope: Scope) -> str:
     event = scope.get("aws.event") or {}
     request_id = (event.get("requestContext") or {}).get("requestId")
     if request_id:
         return str(request_id)
     given = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"")
-    return given.decode("latin-1")[:100] if given.isascii() and given.strip() else uuid.uuid4().hex
+    return given.decode() if _GIVEN.fullmatch(given) else uuid.uuid4().hex
 
 
 class CorrelationId:
