@@ -149,3 +149,25 @@ def test_the_client_models_are_generated_from_the_current_schema():
         check=False,
     )
     assert checked.returncode == 0, checked.stderr
+
+
+def test_a_server_without_direct_uploads_gets_the_files_as_one_form(api, monkeypatch):
+    original = api._http.request
+    sent_to = []
+
+    def no_uploads(method, url, **kwargs):
+        sent_to.append((method, url.rsplit("/", 1)[-1]))
+        if method == "POST" and url.endswith("/uploads"):  # as an older server answers a route it lacks
+            return httpx.Response(404, json={"detail": "Not Found"})
+        return original(method, url, **kwargs)
+
+    monkeypatch.setattr(api._http, "request", no_uploads)
+    sid = api.sessions().default
+    sent: list[int] = []
+    files = sorted(DATA_DIR.glob("*.csv"))
+    answer = api._run(api._ops.etl(sid, "by-form", files, 0.01, sent.append))
+    assert answer.success and "by-form" in api.datasets(sid)
+    assert ("POST", "etl") in sent_to and sum(sent) == sum(path.stat().st_size for path in files)
+    with pytest.raises(ApiError) as missing:  # a refusal that is not a missing route is not retried as a form
+        api.etl("no-such-session", "x", files)
+    assert missing.value.status == 404 and "not found" in str(missing.value.detail).lower()

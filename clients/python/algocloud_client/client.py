@@ -192,9 +192,10 @@ class Client(_Base):
     def etl(
         self, sid: str, dataset_name: str, files: Sequence[Path], poll: float = 0.5, progress: bool = False
     ) -> m.EtlResponse:
-        """Upload the files and ETL them into `dataset_name` (following the job of a large one)."""
-        ids = [self.upload(sid, path, progress) for path in files]
-        return self._run(self._ops.etl(sid, dataset_name, ids, poll))
+        """Upload the files (straight to storage when the server offers it) and ETL them into
+        `dataset_name`, following the job of a large one; one transfer bar over all files."""
+        with bytes_bar(progress, sum(path.stat().st_size for path in files), dataset_name) as on_sent:
+            return self._run(self._ops.etl(sid, dataset_name, files, poll, on_sent))
 
     def import_json(self, sid: str, path: Path, poll: float = 0.5, progress: bool = False) -> list[str]:
         """A DataSource JSON file (as `dataset` returns) becomes a dataset: the session's keys."""
@@ -356,8 +357,8 @@ class AsyncClient(_Base):
     async def etl(
         self, sid: str, dataset_name: str, files: Sequence[Path], poll: float = 0.5, progress: bool = False
     ) -> m.EtlResponse:
-        ids = [await self.upload(sid, path, progress) for path in files]
-        return await self._run(self._ops.etl(sid, dataset_name, ids, poll))
+        with bytes_bar(progress, sum(path.stat().st_size for path in files), dataset_name) as on_sent:
+            return await self._run(self._ops.etl(sid, dataset_name, files, poll, on_sent))
 
     async def import_json(self, sid: str, path: Path, poll: float = 0.5, progress: bool = False) -> list[str]:
         return await self._run(self._ops.import_json(sid, await self.upload(sid, path, progress), poll))
