@@ -1,20 +1,17 @@
-"""Embedded stores opened at the same moment on a new file (containers starting together)."""
+"""Embedded stores opened while another connection holds a new file (containers starting together)."""
 
-from concurrent.futures import ThreadPoolExecutor
+import sqlite3
+import threading
 
 
-def test_stores_opened_at_once_on_a_new_file_all_open(tmp_path):
+def test_a_store_opens_while_another_connection_holds_the_new_file(tmp_path):
     from algocloud.adapters.embedded.accounts import SqliteAccounts
-    from algocloud.adapters.embedded.repository import SqliteRepository
 
     path = tmp_path / "store.db"
-
-    def open_both(_: int) -> bool:
-        SqliteRepository(path).list_sessions("default")
-        SqliteAccounts(path).list_tenants()
-        return True
-
-    for _ in range(5):
-        path.unlink(missing_ok=True)
-        with ThreadPoolExecutor(12) as pool:
-            assert all(pool.map(open_both, range(24)))
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")  # as another process creating its schema
+    holder.execute("CREATE TABLE other (x)")
+    threading.Timer(0.3, lambda: holder.execute("COMMIT")).start()
+    accounts = SqliteAccounts(path)  # switching to WAL must wait for it, not fail with "database is locked"
+    assert accounts.list_tenants() == []
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
