@@ -119,7 +119,7 @@ def _complete_the_document(app: FastAPI, require_api_key: bool) -> None:
                         "type": "apiKey",
                         "in": "header",
                         "name": "x-api-key",
-                        "description": "your API key; each key is its own tenant",
+                        "description": "your API key (issued to your tenant by the operator)",
                     }
                 }
                 schema["security"] = [{"ApiKey": []}]

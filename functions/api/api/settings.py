@@ -19,7 +19,7 @@ class ApiSettings(BackendSettings):
     api_prefix: str = "/api/v1"
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()  # CORS_ORIGINS: comma-separated, or *
     allow_session_create: bool = True  # ALLOW_SESSION_CREATE: false -> POST /sessions and copy are 403
-    require_api_key: bool = False  # REQUIRE_API_KEY: tenant = API Gateway API key id
+    require_api_key: bool = False  # REQUIRE_API_KEY: tenant = the tenant of the API key API Gateway accepted
     # Largest request and response bodies, in bytes as the client sends and receives them.
     # Unset: what the backend allows (see request_limit / response_limit).
     max_request_bytes: int | None = None
