@@ -83,7 +83,9 @@ class DynamoAccounts(DynamoTable):
         return found
 
     def list_tenants(self) -> list[TenantRecord]:
-        return sorted((_tenant_from(item) for item in self._query(ACCOUNTS, "TENANT#")), key=lambda t: t.created_at)
+        return sorted(
+            (_tenant_from(item) for item in self._query(ACCOUNTS, "TENANT#")), key=lambda t: (t.created_at, t.name)
+        )
 
     def add_key(self, key: ApiKeyRecord) -> None:
         checked_key_id(key.key_id)
@@ -128,7 +130,8 @@ class DynamoAccounts(DynamoTable):
 
     def keys_of(self, tenant_id: str) -> list[ApiKeyRecord]:
         return sorted(
-            (_key_from(item) for item in self._query(f"ACCOUNT#{tenant_id}", "KEY#")), key=lambda k: k.created_at
+            (_key_from(item) for item in self._query(f"ACCOUNT#{tenant_id}", "KEY#")),
+            key=lambda k: (k.created_at, k.key_id),
         )
 
     def count(self, tenant_id: str, day: str, event_id: str, increments: Mapping[str, float]) -> bool:

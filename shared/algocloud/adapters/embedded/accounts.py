@@ -75,7 +75,7 @@ class SqliteAccounts:
         return None if row is None else _tenant(row)
 
     def list_tenants(self) -> list[TenantRecord]:
-        return [_tenant(row) for row in self._db.read("SELECT * FROM accounts ORDER BY created_at")]
+        return [_tenant(row) for row in self._db.read("SELECT * FROM accounts ORDER BY created_at, name")]
 
     def add_key(self, key: ApiKeyRecord) -> None:
         checked_key_id(key.key_id)
@@ -107,7 +107,9 @@ class SqliteAccounts:
     def keys_of(self, tenant_id: str) -> list[ApiKeyRecord]:
         return [
             _key(row)
-            for row in self._db.read("SELECT * FROM api_keys WHERE tenant_id = ? ORDER BY created_at", (tenant_id,))
+            for row in self._db.read(
+                "SELECT * FROM api_keys WHERE tenant_id = ? ORDER BY created_at, key_id", (tenant_id,)
+            )
         ]
 
     def count(self, tenant_id: str, day: str, event_id: str, increments: Mapping[str, float]) -> bool:
