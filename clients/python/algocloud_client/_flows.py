@@ -226,7 +226,7 @@ class Operations:
     def import_json(self, sid: str, upload_id: str, poll: float) -> Flow[list[str]]:
         """A DataSource JSON file sent with `upload` becomes a dataset (following the job, when it is one)."""
         response = yield from self.call("POST", f"/sessions/{sid}/data/from-json", json={"upload": upload_id})
-        answer = response.json() if response.status_code != 202 else (yield from self.job_result(sid, response, poll))
+        answer = yield from self.ingestion_result(sid, response, poll)
         return m.DatasetKeys.model_validate(answer).keys
 
     def etl(
@@ -248,7 +248,7 @@ class Operations:
                 return (yield from self.etl_form(sid, dataset_name, files, poll, on_sent))
         body = {"dataset_name": dataset_name, "uploads": upload_ids}
         response = yield from self.call("POST", f"/sessions/{sid}/etl", json=body)
-        answer = response.json() if response.status_code != 202 else (yield from self.job_result(sid, response, poll))
+        answer = yield from self.ingestion_result(sid, response, poll)
         return m.EtlResponse.model_validate(answer)
 
     def etl_form(
@@ -260,11 +260,14 @@ class Operations:
             response = yield from self.call(
                 "POST", f"/sessions/{sid}/etl", data={"dataset_name": dataset_name}, files=parts
             )
-        answer = response.json() if response.status_code != 202 else (yield from self.job_result(sid, response, poll))
+        answer = yield from self.ingestion_result(sid, response, poll)
         return m.EtlResponse.model_validate(answer)
 
-    def job_result(self, sid: str, accepted: httpx.Response, poll: float) -> Flow[dict[str, Any]]:
-        job = m.Job.model_validate(accepted.json())
+    def ingestion_result(self, sid: str, answered: httpx.Response, poll: float) -> Flow[dict[str, Any]]:
+        """An ETL or from-json answer: the body, or for a 202 the result of its job once it ends."""
+        if answered.status_code != 202:
+            return answered.json()
+        job = m.Job.model_validate(answered.json())
         while job.status not in (m.JobStatus.COMPLETE, m.JobStatus.FAILED):
             yield Pause(poll)
             job = m.Job.model_validate((yield from self.json("GET", f"/sessions/{sid}/etl/{job.job_id}")))
