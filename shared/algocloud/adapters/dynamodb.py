@@ -234,8 +234,10 @@ class DynamoTable:
             extra["ExpressionAttributeNames"] = names
         return self._db.get_item(TableName=self._table, Key=_key(pk, sk), **extra).get("Item")
 
-    def _query(self, pk: str, sk_prefix: str) -> Iterator[dict[str, Any]]:
-        """One paginated query over an item collection."""
+    def _query(
+        self, pk: str, sk_prefix: str = "", sk_between: tuple[str, str] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """One paginated query over an item collection (the sort keys with a prefix, or in a range)."""
         request: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk",
@@ -245,6 +247,9 @@ class DynamoTable:
         if sk_prefix:
             request["KeyConditionExpression"] += " AND begins_with(sk, :prefix)"
             request["ExpressionAttributeValues"][":prefix"] = {"S": sk_prefix}
+        if sk_between:
+            request["KeyConditionExpression"] += " AND sk BETWEEN :first AND :last"
+            request["ExpressionAttributeValues"] |= {":first": {"S": sk_between[0]}, ":last": {"S": sk_between[1]}}
         while True:
             page = self._db.query(**request)
             yield from page.get("Items", [])

@@ -161,20 +161,9 @@ class DynamoAccounts(DynamoTable):
         return True
 
     def usage(self, tenant_id: str, first_day: str, last_day: str) -> list[UsageDay]:
-        request = {
-            "TableName": self._table,
-            "ConsistentRead": True,
-            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
-            "ExpressionAttributeValues": {
-                ":pk": {"S": f"USAGE#{tenant_id}"},
-                ":first": {"S": f"DAY#{first_day}"},
-                ":last": {"S": f"DAY#{last_day}"},
-            },
-        }
         days = []
-        for page in self._db.get_paginator("query").paginate(**request):
-            for item in page["Items"]:
-                plain = _plain_item(item)
-                counters = {name: plain[name] for name in COUNTERS if name in plain}
-                days.append(UsageDay(tenant_id, plain["sk"].removeprefix("DAY#"), counters))
+        for item in self._query(f"USAGE#{tenant_id}", sk_between=(f"DAY#{first_day}", f"DAY#{last_day}")):
+            plain = _plain_item(item)
+            counters = {name: plain[name] for name in COUNTERS if name in plain}
+            days.append(UsageDay(tenant_id, plain["sk"].removeprefix("DAY#"), counters))
         return days
