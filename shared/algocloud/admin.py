@@ -14,8 +14,10 @@ the line to use). Needs typer (pip install ".[admin]").
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -68,9 +70,18 @@ def _show(value: Any) -> None:
     typer.echo(json.dumps(value, indent=2, default=lambda o: o.__dict__))
 
 
-def _refusal(exc: DomainError) -> typer.Exit:
-    typer.echo(f"error: {exc}", err=True)
-    return typer.Exit(1)
+def _refusing[**P](command: Callable[P, None]) -> Callable[P, None]:
+    """A refusal (unknown tenant, taken name, …) -> its message on stderr and exit code 1."""
+
+    @functools.wraps(command)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            command(*args, **kwargs)
+        except DomainError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapped
 
 
 @app.callback()
@@ -81,37 +92,32 @@ def main(
 
 
 @tenants_app.command("create")
+@_refusing
 def tenants_create(name: str) -> None:
     """A new tenant (its id is what its data is stored under)."""
-    try:
-        _show(operator().create_tenant(name))
-    except DomainError as exc:
-        raise _refusal(exc) from None
+    _show(operator().create_tenant(name))
 
 
 @tenants_app.command("list")
+@_refusing
 def tenants_list() -> None:
     ops = operator()
     _show([{**tenant.__dict__, "keys": ops.accounts.keys_of(tenant.id)} for tenant in ops.accounts.list_tenants()])
 
 
 @keys_app.command("issue")
+@_refusing
 def keys_issue(tenant: Annotated[str, typer.Argument(help="the tenant's id or name")]) -> None:
     """A new API key for the tenant: its value is printed once, keep it."""
-    try:
-        issued = operator().issue_key(tenant)
-    except DomainError as exc:
-        raise _refusal(exc) from None
+    issued = operator().issue_key(tenant)
     _show({"key_id": issued.record.key_id, "tenant_id": issued.record.tenant_id, "value": issued.value})
 
 
 @keys_app.command("rotate")
+@_refusing
 def keys_rotate(key_id: str) -> None:
     """A new key for the same tenant (printed once); the old one is revoked."""
-    try:
-        issued, old = operator().rotate_key(key_id)
-    except DomainError as exc:
-        raise _refusal(exc) from None
+    issued, old = operator().rotate_key(key_id)
     _show(
         {
             "key_id": issued.record.key_id,
@@ -123,33 +129,27 @@ def keys_rotate(key_id: str) -> None:
 
 
 @keys_app.command("revoke")
+@_refusing
 def keys_revoke(key_id: str) -> None:
     """The key stops working at once (API Gateway disables it; the API refuses it)."""
-    try:
-        _show(operator().revoke_key(key_id))
-    except DomainError as exc:
-        raise _refusal(exc) from None
+    _show(operator().revoke_key(key_id))
 
 
 @keys_app.command("list")
+@_refusing
 def keys_list(tenant: str) -> None:
-    try:
-        ops = operator()
-        _show(ops.accounts.keys_of(ops.tenant(tenant).id))
-    except DomainError as exc:
-        raise _refusal(exc) from None
+    ops = operator()
+    _show(ops.accounts.keys_of(ops.tenant(tenant).id))
 
 
 @app.command("usage")
+@_refusing
 def usage(
     first: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD")] = None,
     last: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD")] = None,
 ) -> None:
     """Every tenant's usage per day (runs, compute seconds, bytes, API requests)."""
-    try:
-        _show(operator().report(first, last))
-    except DomainError as exc:
-        raise _refusal(exc) from None
+    _show(operator().report(first, last))
 
 
 if __name__ == "__main__":
