@@ -192,6 +192,7 @@ GATEWAY_RESPONSES = {
     "INTEGRATION_TIMEOUT": (504, "InternalServerErrorException", "Endpoint request timed out"),
     "LAMBDA_FAILURE": (502, "InternalServerErrorException", "Internal server error"),  # a DEFAULT_5XX
 }
+_REQUEST_HEADER = "method.request.header."  # a gateway response header mapped from the request
 DEFAULT_TEMPLATE = '{"message":$context.error.messageString}'
 
 
@@ -316,10 +317,11 @@ class RestApiGateway:
         request = {k.decode("latin-1").lower(): v for k, v in scope["headers"]}
         headers = []
         for name, source in mapping.items():
+            from_request = source.lower().removeprefix(_REQUEST_HEADER)
             if source.startswith("'") and source.endswith("'"):
                 headers.append((name.lower().encode(), source[1:-1].encode()))
-            elif source.lower().startswith("method.request.header.") and source[22:].lower() in request:
-                headers.append((name.lower().encode(), request[source[22:].lower()]))
+            elif from_request != source.lower() and from_request in request:
+                headers.append((name.lower().encode(), request[from_request]))
         return headers
 
     def _edge_too_large(self) -> GatewayResponse:

@@ -23,13 +23,14 @@ REFRESH_SECONDS = 1.0
 def ensure_usage_plan(apigateway, rate: float, burst: int, daily_quota: int) -> str:
     """The local usage plan (fixed id, so the operator's USAGE_PLAN_ID never changes)."""
     from moto.apigateway.utils import ApigwUsagePlanIdentifier
+    from moto.core import DEFAULT_ACCOUNT_ID
     from moto.utilities.id_generator import moto_id_manager
 
     for plan in apigateway.get_usage_plans()["items"]:
         if plan["name"] == USAGE_PLAN_NAME:
             return str(plan["id"])
     moto_id_manager.set_custom_id(
-        ApigwUsagePlanIdentifier("123456789012", _region(apigateway), USAGE_PLAN_NAME), USAGE_PLAN_ID
+        ApigwUsagePlanIdentifier(DEFAULT_ACCOUNT_ID, _region(apigateway), USAGE_PLAN_NAME), USAGE_PLAN_ID
     )
     plan = apigateway.create_usage_plan(
         name=USAGE_PLAN_NAME,
@@ -43,14 +44,18 @@ def _region(client) -> str:
     return str(client.meta.region_name)
 
 
+def _all_keys(apigateway, plan_id: str) -> list[dict[str, Any]]:
+    """Every API key with its value, marked `in_plan` when it is in the usage plan."""
+    in_plan = {key["id"] for key in apigateway.get_usage_plan_keys(usagePlanId=plan_id, limit=500)["items"]}
+    return [
+        key | {"in_plan": key["id"] in in_plan}
+        for key in apigateway.get_api_keys(includeValues=True, limit=500)["items"]
+    ]
+
+
 def plan_keys(apigateway, plan_id: str) -> dict[str, str]:
     """{value: key id} of the enabled keys in the plan."""
-    in_plan = {key["id"] for key in apigateway.get_usage_plan_keys(usagePlanId=plan_id, limit=500)["items"]}
-    return {
-        key["value"]: key["id"]
-        for key in apigateway.get_api_keys(includeValues=True, limit=500)["items"]
-        if key["id"] in in_plan and key.get("enabled")
-    }
+    return {key["value"]: key["id"] for key in _all_keys(apigateway, plan_id) if key["in_plan"] and key.get("enabled")}
 
 
 class KeySource(Mapping[str, str]):
@@ -82,16 +87,15 @@ class KeySource(Mapping[str, str]):
 
 
 def save_keys(apigateway, plan_id: str, path: Path) -> None:
-    in_plan = {key["id"] for key in apigateway.get_usage_plan_keys(usagePlanId=plan_id, limit=500)["items"]}
     keys = [
         {
             "id": k["id"],
             "value": k["value"],
             "name": k.get("name"),
             "enabled": k.get("enabled", False),
-            "in_plan": k["id"] in in_plan,
+            "in_plan": k["in_plan"],
         }
-        for k in apigateway.get_api_keys(includeValues=True, limit=500)["items"]
+        for k in _all_keys(apigateway, plan_id)
     ]
     temporary = path.with_suffix(".tmp")
     temporary.write_text(json.dumps(keys))
@@ -101,13 +105,14 @@ def save_keys(apigateway, plan_id: str, path: Path) -> None:
 def restore_keys(apigateway, plan_id: str, path: Path) -> int:
     """Recreate the saved keys under their old ids: how many."""
     from moto.apigateway.utils import ApigwApiKeyIdentifier
+    from moto.core import DEFAULT_ACCOUNT_ID
     from moto.utilities.id_generator import moto_id_manager
 
     if not path.exists():
         return 0
     saved: list[dict[str, Any]] = json.loads(path.read_text())
     for key in saved:
-        identifier = ApigwApiKeyIdentifier("123456789012", _region(apigateway), key["value"])
+        identifier = ApigwApiKeyIdentifier(DEFAULT_ACCOUNT_ID, _region(apigateway), key["value"])
         moto_id_manager.set_custom_id(identifier, key["id"])
         try:
             apigateway.create_api_key(name=key["name"] or key["id"], value=key["value"], enabled=key["enabled"])
