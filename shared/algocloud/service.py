@@ -134,7 +134,7 @@ def usage_report(
     Gateway counted for its keys where it counts them (else `api_requests` is null)."""
     first, last = usage.day_range(first_day, last_day)
     days = {day.day: day.to_dict() for day in accounts.usage(tenant_id, first, last)}
-    key_ids = [key.key_id for key in accounts.keys_of(tenant_id)]
+    key_ids = [key.key_id for key in accounts.keys_of(tenant_id)] if keys is not None else []
     requests = keys.requests(key_ids, first, last) if keys is not None and key_ids else None
     for day, count in (requests or {}).items():
         if count:
