@@ -17,7 +17,9 @@ Emulated, with the AWS documentation each behaviour follows:
   reaches the function base64-encoded; a response with `isBase64Encoded` is
   decoded back to bytes.
 - Quotas ("Amazon API Gateway quotas"): a request body over 10 MB is refused
-  at the edge (413). Lambda quotas ("Lambda quotas", invocation payload):
+  at the edge (413); a request line and headers over 10,240 bytes get the
+  REQUEST_TOO_LARGE gateway response (413, which API Gateway does not let a
+  template customise); a body that stops arriving gets 408 after 30 s. Lambda quotas ("Lambda quotas", invocation payload):
   the event and the function's response are at most 6 MB of JSON each, so a
   request whose encoded event is larger gets 413 `Request Too Long` and a
   response over it 502; the integration timeout of 29 s gets 504.
@@ -54,6 +56,8 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 EDGE_PAYLOAD_LIMIT = 10 * 1024 * 1024  # API Gateway: 10 MB per request
+HEADER_LIMIT = 10 * 1024  # API Gateway (REST): request line and header values, 10,240 bytes in all
+BODY_READ_TIMEOUT_SECONDS = 30.0  # a body that stops arriving is not waited for indefinitely
 LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024  # Lambda, synchronous: 6 MB event and 6 MB response
 INTEGRATION_TIMEOUT_SECONDS = 29.0
 ACCOUNT_ID = "123456789012"
@@ -101,6 +105,9 @@ class GatewayConfig:
     usage_plan: UsagePlan | None = None
     timeout: float = INTEGRATION_TIMEOUT_SECONDS
     concurrency: int = 10  # the function's concurrent executions
+    # requestContext.domainName: the API's own domain, as API Gateway reports it (never the caller's Host)
+    domain_name: str = f"{API_ID}.execute-api.us-east-1.amazonaws.com"
+    body_read_timeout: float = BODY_READ_TIMEOUT_SECONDS
     responses: dict[str, str] = field(default_factory=dict)  # gateway response type -> JSON template
     # gateway response type -> header -> value: 'a literal' or method.request.header.<name>
     response_headers: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -266,6 +273,9 @@ class RestApiGateway:
 
     async def respond(self, scope, receive) -> GatewayResponse:
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+        head = len(scope.get("raw_path") or b"") + len(scope.get("query_string", b""))
+        if head + sum(len(k) + len(v) for k, v in headers) > HEADER_LIMIT:
+            return self._gateway_error("REQUEST_TOO_LARGE")
         declared = next((v for k, v in headers if k.lower() == "content-length"), "")
         if declared.isdigit() and int(declared) > EDGE_PAYLOAD_LIMIT:
             return self._edge_too_large()
@@ -273,6 +283,13 @@ class RestApiGateway:
             body = await self._read_body(receive)
         except _TooLarge:
             return self._edge_too_large()
+        except TimeoutError:
+            message = f"the request body stopped arriving: nothing for {self.config.body_read_timeout:g} s"
+            return GatewayResponse(
+                408,
+                [(b"content-type", b"application/json")],
+                json.dumps({"message": message, "detail": message}).encode(),
+            )
         stage_prefix = f"/{self.config.stage}"
         full_path = scope["path"]
         if full_path != stage_prefix and not full_path.startswith(stage_prefix + "/"):
@@ -331,7 +348,7 @@ class RestApiGateway:
     async def _read_body(self, receive) -> bytes:
         chunks, size = [], 0
         while True:
-            message = await receive()
+            message = await asyncio.wait_for(receive(), self.config.body_read_timeout)
             if message["type"] == "http.disconnect":
                 break
             chunk = message.get("body", b"")
@@ -406,7 +423,7 @@ class RestApiGateway:
                 "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
                 "requestTimeEpoch": int(now.timestamp() * 1000),
                 "protocol": f"HTTP/{scope.get('http_version', '1.1')}",
-                "domainName": single.get("host", "127.0.0.1"),
+                "domainName": self.config.domain_name,
                 "domainPrefix": API_ID,
                 "identity": {
                     "sourceIp": client[0],

@@ -15,6 +15,8 @@
    and the rollback restores just the items the transaction named, from
    copies taken before it ran: the same all-or-nothing result, at a cost that
    does not grow with the table.
+
+3. S3's checks of presigned form POSTs and of parts (devstack.s3_policy).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import copy
 import threading
 import types
 from typing import Any
+
+from devstack import s3_policy
 
 _lock = threading.RLock()
 
@@ -100,6 +104,7 @@ def serialise_in_process() -> None:
 
     _serialise(BotocoreStubber)
     _bound_transaction_memory()
+    s3_policy.enforce()
 
 
 def serialise_server() -> None:
@@ -108,3 +113,4 @@ def serialise_server() -> None:
 
     _serialise(DomainDispatcherApplication)
     _bound_transaction_memory()
+    s3_policy.enforce()

@@ -220,6 +220,8 @@ class AwsLocalStack:
             overrides["stage_throttle"] = None
         config = config_from_template(**overrides)
         os.environ["REQUIRE_API_KEY"] = "true" if keys else "false"
+        # links in answers name this emulated deployment's address (on AWS: API Gateway's domain)
+        os.environ["API_PUBLIC_URL"] = f"http://127.0.0.1:{self.args.port}/{config.stage}"
         from api.handler import handler  # the Lambda's module, built from the environment above
 
         self.gateway = RestApiGateway(handler, config)

@@ -117,7 +117,11 @@ def serve_api(port: int, describe: str, app=None, root: str = "", headers: dict[
         from api.main import create_app
 
         app = create_app()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    from devstack.http_limits import BoundedHttpToolsProtocol
+
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", http=BoundedHttpToolsProtocol
+    )
     server = uvicorn.Server(config)
     threading.Thread(target=_announce, args=(f"http://127.0.0.1:{port}{root}", describe, headers), daemon=True).start()
     server.run()  # returns on Ctrl-C / SIGTERM (uvicorn handles the signal)

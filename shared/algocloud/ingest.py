@@ -29,8 +29,8 @@ from typing import Any
 import orjson
 
 from .domain.errors import Conflict, DataFormatError, DomainError, NotFound
-from .domain.etl import SUPPORTED_EXTENSIONS, UploadedFile
-from .domain.names import clean_name
+from .domain.etl import UploadedFile, unsupported_file_message
+from .domain.names import clean_name, is_issued_id
 from .domain.ports import BlobStore
 from .domain.scenario import now_iso
 from .run_message import IngestMessage
@@ -103,8 +103,8 @@ class Ingestion:
         return f"{upload_prefix(self.tenant, session_id, upload_id)}upload.json"
 
     def _upload(self, session_id: str, upload_id: str) -> Upload:
-        if not upload_id.isalnum():
-            raise NotFound(f"upload '{upload_id}' not found")
+        if not is_issued_id(upload_id):
+            raise NotFound(f"upload '{upload_id[:64]}' not found")
         try:
             return Upload(**orjson.loads(self.blobs.get(self._manifest_key(session_id, upload_id))))
         except KeyError:
@@ -116,9 +116,9 @@ class Ingestion:
     def create_upload(self, sid: str, filename: str, size: int) -> dict[str, Any]:
         session = self.service.session(sid)
         filename = clean_name(filename, "filename", "filename")
-        extension = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-        if extension not in SUPPORTED_EXTENSIONS:
-            raise DataFormatError(f"unsupported file type '{extension}': use {sorted(SUPPORTED_EXTENSIONS)}")
+        unsupported = unsupported_file_message([filename])
+        if unsupported:
+            raise DataFormatError(unsupported)
         upload_id = uuid.uuid4().hex
         key = Upload(upload_id, filename, size, None, "").object_key(upload_prefix(self.tenant, session.id, upload_id))
         expires_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + URL_SECONDS))
@@ -136,7 +136,7 @@ class Ingestion:
                 "parts": [
                     {
                         "part_number": number,
-                        "url": self.blobs.presigned_part_url(key, multipart_id, number, URL_SECONDS),
+                        "url": self.blobs.presigned_part_url(key, multipart_id, number, PART_BYTES, URL_SECONDS),
                     }
                     for number in range(1, count + 1)
                 ],
@@ -250,8 +250,8 @@ class Ingestion:
         self.blobs.put(job_key(self.tenant, session_id, job.job_id), orjson.dumps(asdict(job)), "application/json")
 
     def _job(self, session_id: str, job_id: str) -> Job:
-        if not job_id.isalnum():
-            raise NotFound(f"job '{job_id}' not found")
+        if not is_issued_id(job_id):
+            raise NotFound(f"job '{job_id[:64]}' not found")
         try:
             return Job(**orjson.loads(self.blobs.get(job_key(self.tenant, session_id, job_id))))
         except KeyError:

@@ -7,7 +7,6 @@ maps them to status codes. No boto3 here: the adapters are passed in.
 
 from __future__ import annotations
 
-import base64
 import gzip
 import threading
 import uuid
@@ -22,6 +21,7 @@ from .domain import accounts as usage
 from .domain import pages
 from .domain.compare import MAX_SCENARIOS, MIN_SCENARIOS, compare
 from .domain.config import AppConfig
+from .domain.cursors import Cursors
 from .domain.datasource import STORED_FORMAT, DataSource, stored_to_json
 from .domain.errors import Conflict, DataFormatError, InvalidRequest, NotFound
 from .domain.etl import EtlResult, UploadedFile
@@ -101,26 +101,25 @@ MAX_LIST_PAGE = 1000
 
 
 def page_of[T](
-    items: Sequence[T], key: Callable[[T], tuple[str, str]], limit: int | None, cursor: str | None
+    items: Sequence[T],
+    key: Callable[[T], tuple[str, str]],
+    limit: int | None,
+    cursor: str | None,
+    cursors: Cursors,
+    scope: str,
 ) -> tuple[list[T], str | None]:
     """Items after `cursor` (in `key` order, which `items` is in), at most `limit`, and the cursor
     of the next page (None at the end). A cursor is the key of a page's last item, so pages stay
-    right when items are added or deleted meanwhile."""
+    right when items are added or deleted meanwhile; it is bound to `scope` (domain.cursors)."""
     start = 0
     if cursor is not None:
-        try:
-            after = tuple(orjson.loads(base64.urlsafe_b64decode(cursor.encode() + b"==")))
-        except (ValueError, TypeError):
-            after = ()
-        if len(after) != 2 or not all(isinstance(part, str) for part in after):
-            raise InvalidRequest("the cursor is not one this API gave out")
+        after = cursors.decode(scope, cursor)
         start = next((index for index, item in enumerate(items) if key(item) > after), len(items))
     if limit is None:
         return list(items[start:]), None
     page = list(items[start : start + limit])
     more = start + limit < len(items)
-    following = base64.urlsafe_b64encode(orjson.dumps(list(key(page[-1])))).decode().rstrip("=") if more else None
-    return page, following
+    return page, cursors.encode(scope, key(page[-1])) if more else None
 
 
 def usage_report(
@@ -153,6 +152,10 @@ class ScenarioService:
     queue: RunQueue
     tenant: str
     accounts: Accounts
+
+    @property
+    def cursors(self) -> Cursors:
+        return Cursors(self.repo.secret("page-cursors"))
 
     def meter(self, day: str, event_id: str, increments: dict[str, float]) -> None:
         """Count a usage event of this tenant (once per event id)."""
@@ -200,7 +203,9 @@ class ScenarioService:
     def sessions_page(self, limit: int | None = None, cursor: str | None = None) -> tuple[dict[str, Any], str | None]:
         """The reference's list (a page of it with `limit`), and the next page's cursor."""
         sessions = self.repo.list_sessions(self.tenant)  # in (created_at, id) order
-        page, following = page_of(sessions, lambda s: (s.created_at, s.id), limit, cursor)
+        page, following = page_of(
+            sessions, lambda s: (s.created_at, s.id), limit, cursor, self.cursors, f"{self.tenant}/sessions"
+        )
         return {
             "sessions": [s.to_dict() for s in page],
             "default": sessions[0].id if sessions else None,
@@ -297,7 +302,14 @@ class ScenarioService:
         """
         session = self.session(sid)
         scenarios = self.repo.list_scenarios(self.tenant, session.id)  # in (created_at, id) order
-        page, following = page_of(scenarios, lambda s: (s.created_at, s.id), limit, cursor)
+        page, following = page_of(
+            scenarios,
+            lambda s: (s.created_at, s.id),
+            limit,
+            cursor,
+            self.cursors,
+            f"{self.tenant}/sessions/{session.id}/scenarios",
+        )
         listed, spent = [], 2  # the brackets
         for scenario in page:
             wire = self.scenario_dict(session.id, scenario, load_result=False)

@@ -364,7 +364,7 @@ def test_blob_sizes_and_multipart_uploads(adapters):
     with pytest.raises(KeyError):
         blobs.get(key)
     upload_id = blobs.start_multipart(key, "text/csv")
-    assert blobs.presigned_part_url(key, upload_id, 1, 60)
+    assert blobs.presigned_part_url(key, upload_id, 1, 5 * 1024 * 1024, 60)
     blobs.abort_multipart(key, upload_id)
     with pytest.raises(KeyError):
         blobs.complete_multipart(key, upload_id, ['"x"'])

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+import math
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from algocloud.domain.errors import (
@@ -29,7 +33,29 @@ STATUS = (
 )
 
 
+ECHO_LIMIT = 200  # characters of a refused input echoed back in a 422
+
+
+def echoable(value: Any) -> Any:
+    """A refused input as JSON can carry it: NaN and the infinities (which Python's JSON parser
+    accepts, `1e400` included) as their names, long text cut short."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, str) and len(value) > ECHO_LIMIT:
+        return value[:ECHO_LIMIT] + "…"
+    if isinstance(value, dict):
+        return {key: echoable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [echoable(item) for item in value]
+    return value
+
+
 def install(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own handler echoes each input; one that JSON cannot carry (NaN) made it a 500.
+        return JSONResponse({"detail": echoable(jsonable_encoder(exc.errors()))}, status_code=422)
+
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
         status = next(code for kind, code in STATUS if isinstance(exc, kind))

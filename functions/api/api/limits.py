@@ -7,7 +7,15 @@ application past the limit.
 
 from __future__ import annotations
 
+import asyncio
+
 import orjson
+
+# API Gateway's REST API caps the request line and headers at 10,240 bytes; the embedded server
+# takes no more, so a request that works locally works on AWS. It also caps their number.
+MAX_HEADER_BYTES = 10 * 1024
+MAX_HEADERS = 100
+BODY_READ_TIMEOUT_SECONDS = 30.0  # the longest wait for the next piece of a request body
 
 
 class _TooLarge(Exception):
@@ -126,3 +134,81 @@ class ResponseSizeLimit:
             await send({"type": "http.response.body", "body": b"".join(chunks)})
 
         await self.app(scope, receive, buffering_send)
+
+
+async def _send_json(send, status: int, body: dict) -> None:
+    encoded = orjson.dumps(body)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(encoded)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": encoded})
+
+
+class HeaderLimit:
+    """Requests with more headers, or larger ones, than API Gateway takes get a 431 (embedded
+    server; on AWS, API Gateway refuses them first)."""
+
+    def __init__(self, app, max_bytes: int = MAX_HEADER_BYTES, max_count: int = MAX_HEADERS):
+        self.app = app
+        self.max_bytes = max_bytes
+        self.max_count = max_count
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = scope["headers"]
+        size = len(scope.get("raw_path") or scope["path"]) + len(scope.get("query_string", b""))
+        size += sum(len(name) + len(value) + 4 for name, value in headers)
+        if len(headers) > self.max_count or size > self.max_bytes:
+            detail = (
+                f"the request has {len(headers)} headers and {size:,} bytes of request line and headers; "
+                f"the limits are {self.max_count} headers and {self.max_bytes:,} bytes (as API Gateway's)"
+            )
+            return await _send_json(send, 431, {"detail": detail})
+        return await self.app(scope, receive, send)
+
+
+class _BodyStalled(Exception):
+    pass
+
+
+class BodyReadTimeout:
+    """A request body that stops arriving (less sent than Content-Length declared) is answered
+    408 after `seconds` without a byte, instead of holding the connection open for ever."""
+
+    def __init__(self, app, seconds: float = BODY_READ_TIMEOUT_SECONDS):
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        body_done = False
+        started = False
+
+        async def timed_receive():
+            nonlocal body_done
+            if body_done:  # after the body only a disconnect can come: wait for it untimed
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.seconds)
+            except TimeoutError:
+                raise _BodyStalled() from None
+            body_done = message["type"] != "http.request" or not message.get("more_body", False)
+            return message
+
+        async def tracking_send(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, timed_receive, tracking_send)
+        except _BodyStalled:
+            if not started:
+                detail = f"the request body stopped arriving: nothing for {self.seconds:g} s"
+                await _send_json(send, 408, {"detail": detail})

@@ -10,7 +10,7 @@ from fastapi_offline import FastAPIOffline
 from . import errors
 from .correlation import CorrelationId
 from .encoding import NegotiatedGZip
-from .limits import RequestSizeLimit, ResponseSizeLimit
+from .limits import BodyReadTimeout, HeaderLimit, RequestSizeLimit, ResponseSizeLimit
 from .models import ErrorBody
 from .routers import catalog, data, meta, scenarios, sessions, uploads, usage
 from .settings import ApiSettings, get_settings
@@ -32,6 +32,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     errors.install(app)
 
     app.add_middleware(RequestSizeLimit, max_bytes=settings.request_limit)
+    if settings.backend == "embedded":  # on AWS, API Gateway bounds headers and the Lambda gets whole bodies
+        app.add_middleware(BodyReadTimeout, seconds=settings.body_read_timeout_seconds)
+        app.add_middleware(HeaderLimit)
     # Smaller responses for clients and under Lambda's 6 MB response limit.
     app.add_middleware(NegotiatedGZip, minimum_size=1024, compresslevel=5)
     if settings.backend == "aws":  # only Lambda bounds a response; locally, large ones are just large

@@ -18,8 +18,29 @@ PageLimit = Annotated[int | None, Query(ge=1, le=MAX_LIST_PAGE, description="at 
 Cursor = Annotated[str | None, Query(max_length=512, description="the X-Next-Cursor of the previous page")]
 
 
+def public_base(request: Request) -> str:
+    """The API's address as clients reach it (stage included), never from the caller's Host
+    header: API_PUBLIC_URL where configured (a custom domain; the local AWS stack), else on AWS
+    the domain and stage API Gateway itself reports, else the embedded server's public URL."""
+    settings = request.app.state.settings
+    if settings.api_public_url:
+        return settings.api_public_url.rstrip("/")
+    event = request.scope.get("aws.event")
+    if settings.backend == "aws" and event:
+        context = event.get("requestContext") or {}
+        return f"https://{context.get('domainName')}/{context.get('stage')}"
+    return settings.public_url.rstrip("/")
+
+
+def public_url(request: Request, path: str, query: str = "") -> str:
+    """`path` (under the app, as its routes name it) at the public address."""
+    return f"{public_base(request)}{path}{'?' + query if query else ''}"
+
+
 def next_page_headers(request: Request, cursor: str | None) -> dict[str, str] | None:
     if cursor is None:
         return None
-    url = request.url.include_query_params(cursor=cursor)
-    return {"X-Next-Cursor": cursor, "Link": f'<{url}>; rel="next"'}
+    root = request.scope.get("root_path", "")
+    path = request.scope["path"].removeprefix(root) if root else request.scope["path"]
+    query = request.url.include_query_params(cursor=cursor).query
+    return {"X-Next-Cursor": cursor, "Link": f'<{public_url(request, path, query)}>; rel="next"'}

@@ -5,10 +5,12 @@ from __future__ import annotations
 from functools import cache
 from typing import Annotated
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
 from algocloud.adapters.settings import BackendSettings, load_settings
+
+from .limits import BODY_READ_TIMEOUT_SECONDS
 
 LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024
 
@@ -20,9 +22,14 @@ class ApiSettings(BackendSettings):
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()  # CORS_ORIGINS: comma-separated, or *
     allow_session_create: bool = True  # ALLOW_SESSION_CREATE: false -> POST /sessions and copy are 403
     require_api_key: bool = False  # REQUIRE_API_KEY: tenant = the tenant of the API key API Gateway accepted
+    # API_PUBLIC_URL: the API's address as clients reach it, stage included (links are built on it);
+    # unset: API Gateway's own domain and stage on AWS, PUBLIC_URL embedded
+    api_public_url: str | None = None
     # Largest request and response bodies, in bytes as the client sends and receives them.
     # Unset: what the backend allows (see request_limit / response_limit).
     max_request_bytes: int | None = None
+    # BODY_READ_TIMEOUT_SECONDS: the embedded server's wait for the next piece of a request body
+    body_read_timeout_seconds: float = Field(BODY_READ_TIMEOUT_SECONDS, gt=0)
     max_response_bytes: int | None = None
 
     @property

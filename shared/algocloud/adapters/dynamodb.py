@@ -3,6 +3,7 @@
 Key layout (generic `pk` / `sk`, every key scoped by tenant):
 
     pk                      sk                   item
+    DEPLOYMENT              SECRET#<name>        a random key of the deployment (page cursors)
     T#<tenant>              TENANT               marker: the tenant was bootstrapped
     T#<tenant>              SESSION#<id>         a session (display_name, created_at)
     T#<tenant>              NAME#<display name>  uniqueness guard -> session id
@@ -19,6 +20,7 @@ transaction, and a dataset is only deleted or overwritten while it is 0.
 
 from __future__ import annotations
 
+import secrets
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -39,6 +41,7 @@ from ..domain.scenario import (
 )
 
 TENANT_MARKER = "TENANT"
+DEPLOYMENT_PK = "DEPLOYMENT"  # the deployment's own items (secrets), outside every tenant
 PROCESSING_LOCK = "PROCESSING"
 
 
@@ -320,6 +323,32 @@ class DynamoTable:
 
 class DynamoRepository(DynamoTable):
     """Sessions, scenarios, datasets. Methods take the tenant explicitly; nothing crosses tenants."""
+
+    def __init__(self, dynamodb_client, table_name: str):
+        super().__init__(dynamodb_client, table_name)
+        self._secrets: dict[str, bytes] = {}
+
+    def secret(self, name: str) -> bytes:
+        """One item per secret (pk DEPLOYMENT), put only if absent; read once per container."""
+        cached = self._secrets.get(name)
+        if cached is not None:
+            return cached
+        sk = f"SECRET#{name}"
+        item = self._get(DEPLOYMENT_PK, sk)
+        if item is None:
+            try:
+                self._db.put_item(
+                    TableName=self._table,
+                    Item={**_key(DEPLOYMENT_PK, sk), **_item(value=secrets.token_bytes(32))},
+                    ConditionExpression="attribute_not_exists(pk)",
+                )
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
+            item = self._get(DEPLOYMENT_PK, sk)
+            assert item is not None
+        self._secrets[name] = bytes(_plain(item["value"]))
+        return self._secrets[name]
 
     # -- tenants and sessions -----------------------------------------------------
     def tenant_exists(self, tenant: str) -> bool:

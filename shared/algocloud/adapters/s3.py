@@ -97,7 +97,11 @@ class S3BlobStore:
             Bucket=self._bucket, Key=key, ContentType=content_type, Tagging=f"{UPLOAD_TAG[0]}={UPLOAD_TAG[1]}"
         )["UploadId"]
 
-    def presigned_part_url(self, key: str, upload_id: str, part_number: int, expires_seconds: int) -> str:
+    def presigned_part_url(
+        self, key: str, upload_id: str, part_number: int, max_bytes: int, expires_seconds: int
+    ) -> str:
+        # A presigned UploadPart cannot bound its body (only sign one exact length); S3 keeps parts
+        # to 5 GiB, and completion (then the upload's declared size) catches the rest.
         return self._s3.generate_presigned_url(
             "upload_part",
             ExpiresIn=expires_seconds,

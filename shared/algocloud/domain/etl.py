@@ -93,7 +93,24 @@ class UploadedFile:
 
     @property
     def extension(self) -> str:
-        return PurePosixPath(self.filename).suffix.lower()
+        return file_extension(self.filename)
+
+
+def file_extension(filename: str) -> str:
+    """The one rule for uploaded file names: a name, then one of SUPPORTED_EXTENSIONS, which says
+    how to read it. '' when there is none (`data`, or `.csv`: a name that is only an extension)."""
+    return PurePosixPath(filename).suffix.lower()
+
+
+def unsupported_file_message(filenames: Iterable[str]) -> str | None:
+    """Why ETL could not read files of these names (None when it can)."""
+    unsupported = [name for name in filenames if file_extension(name) not in SUPPORTED_EXTENSIONS]
+    if not unsupported:
+        return None
+    return (
+        f"unsupported file type: {unsupported}; a file name is a name followed by one of "
+        f"{sorted(SUPPORTED_EXTENSIONS)}, e.g. 'sku_data.csv'"
+    )
 
 
 def unsupported_files(files: Iterable[UploadedFile]) -> list[str]:

@@ -9,6 +9,7 @@ contain '/'.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from .errors import InvalidName
@@ -40,3 +41,12 @@ def clean_name(raw: object, what: str, field: str, in_path: bool = True) -> str:
     if in_path and "/" in name:
         raise invalid("must not contain '/': it is used in URLs")
     return name
+
+
+_ISSUED_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def is_issued_id(value: str) -> bool:
+    """Whether `value` has the one form of the ids this API issues for uploads and jobs (a UUID's
+    32 lowercase hex digits): anything else names nothing, and never reaches a store."""
+    return _ISSUED_ID.fullmatch(value) is not None

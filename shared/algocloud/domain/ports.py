@@ -51,6 +51,11 @@ class Repository(Protocol):
     the domain's: NotFound, Conflict, InvalidTransition.
     """
 
+    def secret(self, name: str) -> bytes:
+        """A random key of this deployment (e.g. for page cursors), made on first use: concurrent
+        first callers all get the one that was stored first."""
+        ...
+
     # tenants and sessions
     def tenant_exists(self, tenant: str) -> bool: ...
 
@@ -199,8 +204,11 @@ class BlobStore(Protocol):
         """A multipart upload of `key` (marked as an upload, like presigned_post's): its id."""
         ...
 
-    def presigned_part_url(self, key: str, upload_id: str, part_number: int, expires_seconds: int) -> str:
-        """Where a client PUTs part `part_number` (from 1); the answer's ETag header names the part."""
+    def presigned_part_url(
+        self, key: str, upload_id: str, part_number: int, max_bytes: int, expires_seconds: int
+    ) -> str:
+        """Where a client PUTs part `part_number` (from 1) of at most `max_bytes` (a store that can
+        refuses more there; S3's own check is at completion); the answer's ETag header names the part."""
         ...
 
     def complete_multipart(self, key: str, upload_id: str, etags: Sequence[str]) -> None:

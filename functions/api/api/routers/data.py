@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from algocloud.domain.errors import DomainError
-from algocloud.domain.etl import SUPPORTED_EXTENSIONS, UploadedFile, unsupported_files
+from algocloud.domain.etl import UploadedFile, unsupported_file_message
 from algocloud.domain.pages import DEFAULT_PAGE, MAX_PAGE
 from algocloud.ingest import Ingestion
 
@@ -226,9 +226,9 @@ async def etl(sid: SessionId, request: Request, service: Service) -> Response:
         if not isinstance(part, UploadFile) or not part.filename:
             raise BadUpload("an upload is missing its filename")
         uploads.append(UploadedFile(part.filename, await part.read()))
-    unsupported = unsupported_files(uploads)
+    unsupported = unsupported_file_message(upload.filename for upload in uploads)
     if unsupported:
-        raise BadUpload(f"unsupported file type: {unsupported}; use {sorted(SUPPORTED_EXTENSIONS)}")
+        raise BadUpload(unsupported)
     # CPU work: off the loop
     return OrjsonResponse(await run_in_threadpool(service.run_etl, sid, dataset_name, uploads))
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.types import Message, Receive
 
 from algocloud.adapters.embedded.blobs import (
     BLOB_ROUTE,
@@ -22,6 +23,7 @@ from ..deps import adapters
 
 router = APIRouter(include_in_schema=False)
 NOT_SIGNED = "the URL is not signed by this server or has expired"
+FORM_OVERHEAD_BYTES = 64 * 1024  # a form upload's fields and part headers around the file
 
 
 def _store(request: Request) -> FileBlobStore:
@@ -45,40 +47,86 @@ def get_blob(key: str, expires: int, signature: str, request: Request) -> FileRe
     return FileResponse(path, media_type=content_type, headers={"Content-Encoding": encoding} if encoding else None)
 
 
+def _too_large(limit: int) -> HTTPException:
+    return HTTPException(status_code=400, detail=f"EntityTooLarge: the upload is over its {limit:,}-byte limit")
+
+
+def _capped(receive: Receive, limit: int) -> Receive:
+    """`receive` that stops a body at `limit` bytes (TooLarge), whatever Content-Length said."""
+    received = 0
+
+    async def capped() -> Message:
+        nonlocal received
+        message = await receive()
+        received += len(message.get("body", b""))
+        if received > limit:
+            raise TooLarge(f"the upload is over its {limit:,}-byte limit")
+        return message
+
+    return capped
+
+
+def _declared_over(request: Request, limit: int) -> bool:
+    declared = request.headers.get("content-length", "")
+    return declared.isdigit() and int(declared) > limit
+
+
+def _signed_int(request: Request, name: str) -> int:
+    value = request.query_params.get(name, "")
+    if not value.isdigit() or len(value) > 20:
+        raise HTTPException(status_code=403, detail=NOT_SIGNED)
+    return int(value)
+
+
 @router.post(UPLOAD_ROUTE, status_code=204)
 async def post_upload(request: Request) -> Response:
-    """A form upload (fields of presigned_post, then `file`): 204 like S3's default."""
+    """A form upload (fields of presigned_post, then `file`): 204 like S3's default.
+
+    The signed terms travel in the URL too: the signature, expiry and size are checked before a
+    byte of the body is read, and the body is cut off at the signed size (plus the form's fields).
+    """
     blobs = _store(request)
-    form = await request.form(max_files=1)
-    fields = {name: form.get(name) for name in ("key", "max_bytes", "expires", "signature")}
-    upload = form.get("file")
-    if not all(isinstance(value, str) for value in fields.values()) or not isinstance(upload, UploadFile):
-        raise HTTPException(status_code=400, detail="send the presigned fields and then the file as 'file'")
-    key, max_bytes, expires, signature = (str(fields[n]) for n in ("key", "max_bytes", "expires", "signature"))
-    if not (max_bytes.isdigit() and expires.isdigit()) or not blobs.verify_post(
-        key, int(max_bytes), int(expires), signature
-    ):
+    key, signature = request.query_params.get("key", ""), request.query_params.get("signature", "")
+    max_bytes, expires = _signed_int(request, "max_bytes"), _signed_int(request, "expires")
+    if not blobs.verify_post(key, max_bytes, expires, signature):
         raise HTTPException(status_code=403, detail=NOT_SIGNED)
+    limit = max_bytes + FORM_OVERHEAD_BYTES
+    if _declared_over(request, limit):
+        raise _too_large(max_bytes)
     try:
-        await run_in_threadpool(blobs.write_upload, key, upload.file, int(max_bytes))
-    except TooLarge as exc:
-        raise HTTPException(status_code=400, detail=f"EntityTooLarge: {exc}") from None
+        form = await Request(request.scope, _capped(request.receive, limit)).form(max_files=1, max_fields=20)
+    except TooLarge:
+        raise _too_large(max_bytes) from None
+    upload = form.get("file")
+    if form.get("key") not in (None, key) or form.get("signature") not in (None, signature):
+        raise HTTPException(status_code=403, detail="the form's fields are not the ones the URL was signed with")
+    if not isinstance(upload, UploadFile):
+        raise HTTPException(status_code=400, detail="send the presigned fields and then the file as 'file'")
+    try:
+        await run_in_threadpool(blobs.write_upload, key, upload.file, max_bytes)
+    except TooLarge:
+        raise _too_large(max_bytes) from None
     return Response(status_code=204)
 
 
 @router.put(PART_ROUTE + "/{upload_id}/{part_number}")
 async def put_part(
-    upload_id: str, part_number: int, key: str, expires: int, signature: str, request: Request
+    upload_id: str, part_number: int, key: str, max_bytes: int, expires: int, signature: str, request: Request
 ) -> Response:
     blobs = _store(request)
-    if not blobs.verify_part(key, upload_id, part_number, expires, signature):
+    if not blobs.verify_part(key, upload_id, part_number, max_bytes, expires, signature):
         raise HTTPException(status_code=403, detail=NOT_SIGNED)
+    if _declared_over(request, max_bytes):
+        raise _too_large(max_bytes)
     with tempfile.TemporaryFile() as spool:  # a part may be large: to disk as it arrives, not to memory
-        async for chunk in request.stream():
-            spool.write(chunk)
+        try:
+            async for chunk in Request(request.scope, _capped(request.receive, max_bytes)).stream():
+                spool.write(chunk)
+        except TooLarge:
+            raise _too_large(max_bytes) from None
         spool.seek(0)
         try:
-            etag = await run_in_threadpool(blobs.write_part, key, upload_id, part_number, file_chunks(spool))
+            etag = await run_in_threadpool(blobs.write_part, key, upload_id, part_number, file_chunks(spool), max_bytes)
         except KeyError:
             raise HTTPException(status_code=404, detail="NoSuchUpload: the upload was completed or aborted") from None
     return Response(status_code=200, headers={"ETag": etag})

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from .. import models
 from ..deps import Service
-from ..paging import Cursor, PageLimit, next_page_headers
+from ..paging import Cursor, PageLimit, next_page_headers, public_url
 from ..params import ScenarioId, SessionId
 from ..responses import OrjsonResponse
 from ..schemas import ScenarioBody
@@ -26,7 +26,7 @@ def list_scenarios(
     settings = request.app.state.settings
 
     def link(scenario_id: str) -> str:
-        return str(request.url_for("get_scenario", sid=sid, scenario_id=scenario_id))
+        return public_url(request, request.app.url_path_for("get_scenario", sid=sid, scenario_id=scenario_id))
 
     listed, following = service.list_scenarios_page(sid, settings.response_limit, link, limit, cursor)
     return OrjsonResponse(listed, headers=next_page_headers(request, following))
@@ -71,7 +71,8 @@ def compare_scenarios(
     baseline: Annotated[str | None, Query(description="one of ids")] = None,
 ) -> Response:
     wanted = [part.strip() for part in ids.split(",") if part.strip()]
-    return OrjsonResponse(service.compare_scenarios(sid, wanted, baseline))
+    chosen = baseline.strip() if baseline is not None else None  # spaces trimmed as in `ids`
+    return OrjsonResponse(service.compare_scenarios(sid, wanted, chosen or None))
 
 
 @router.get(

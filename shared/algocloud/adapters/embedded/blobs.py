@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import quote, urlencode
 
+from ...domain.names import is_issued_id
 from ...domain.ports import PresignedPost
 
 BLOB_ROUTE = "/_local/blobs"
@@ -185,6 +186,8 @@ class FileBlobStore:
 
     def presigned_post(self, key: str, max_bytes: int, content_type: str, expires_seconds: int) -> PresignedPost:
         # The content type follows from the key here (content_headers); uploads expire by age.
+        # The signed terms are in the URL as well as in the fields, so the server can check
+        # them (and the declared size) before it reads any of the body.
         expires = int(time.time()) + expires_seconds
         fields = {
             "key": key,
@@ -192,7 +195,7 @@ class FileBlobStore:
             "expires": str(expires),
             "signature": self._signature("post", key, max_bytes, expires),
         }
-        return PresignedPost(url=f"{self.public_url}{UPLOAD_ROUTE}", fields=fields)
+        return PresignedPost(url=f"{self.public_url}{UPLOAD_ROUTE}?{urlencode(fields)}", fields=fields)
 
     def verify_post(self, key: str, max_bytes: int, expires: int, signature: str) -> bool:
         return self._valid(expires, signature, "post", key, max_bytes)
@@ -202,7 +205,7 @@ class FileBlobStore:
 
     # -- multipart: parts wait in staging/<upload id>/, joined on completion -------------------
     def _upload_dir(self, upload_id: str) -> Path:
-        if not upload_id.isalnum():
+        if not is_issued_id(upload_id):
             raise KeyError(upload_id)
         return self.staging / upload_id
 
@@ -212,15 +215,18 @@ class FileBlobStore:
         write_atomically(self._upload_dir(upload_id) / "key", key.encode())
         return upload_id
 
-    def presigned_part_url(self, key: str, upload_id: str, part_number: int, expires_seconds: int) -> str:
+    def presigned_part_url(
+        self, key: str, upload_id: str, part_number: int, max_bytes: int, expires_seconds: int
+    ) -> str:
         expires = int(time.time()) + expires_seconds
-        query = urlencode(
-            {"key": key, "expires": expires, "signature": self._signature("part", key, upload_id, part_number, expires)}
-        )
+        signature = self._signature("part", key, upload_id, part_number, max_bytes, expires)
+        query = urlencode({"key": key, "max_bytes": max_bytes, "expires": expires, "signature": signature})
         return f"{self.public_url}{PART_ROUTE}/{upload_id}/{part_number}?{query}"
 
-    def verify_part(self, key: str, upload_id: str, part_number: int, expires: int, signature: str) -> bool:
-        return self._valid(expires, signature, "part", key, upload_id, part_number)
+    def verify_part(
+        self, key: str, upload_id: str, part_number: int, max_bytes: int, expires: int, signature: str
+    ) -> bool:
+        return self._valid(expires, signature, "part", key, upload_id, part_number, max_bytes)
 
     def _started_key(self, upload_id: str) -> str:
         try:
@@ -228,8 +234,10 @@ class FileBlobStore:
         except FileNotFoundError:
             raise KeyError(upload_id) from None
 
-    def write_part(self, key: str, upload_id: str, part_number: int, chunks: Iterable[bytes]) -> str:
-        """Store one part; its ETag (the MD5 of its bytes, quoted, as S3's)."""
+    def write_part(
+        self, key: str, upload_id: str, part_number: int, chunks: Iterable[bytes], max_bytes: int | None = None
+    ) -> str:
+        """Store one part (TooLarge past `max_bytes`); its ETag (the MD5 of its bytes, quoted, as S3's)."""
         if self._started_key(upload_id) != key:
             raise KeyError(upload_id)
         digest = hashlib.md5(usedforsecurity=False)
@@ -239,7 +247,7 @@ class FileBlobStore:
                 digest.update(chunk)
                 yield chunk
 
-        write_stream_atomically(self._upload_dir(upload_id) / f"part-{part_number:05d}", hashed())
+        write_stream_atomically(self._upload_dir(upload_id) / f"part-{part_number:05d}", hashed(), max_bytes)
         return f'"{digest.hexdigest()}"'
 
     def complete_multipart(self, key: str, upload_id: str, etags: Sequence[str]) -> None:

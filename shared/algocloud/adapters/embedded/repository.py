@@ -8,6 +8,7 @@ the processing marker. Every multi-step change is one write transaction.
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -29,6 +30,9 @@ from ...domain.scenario import (
 from .sqlite import Database
 
 SCHEMA = """
+CREATE TABLE IF NOT EXISTS secrets (
+    name TEXT PRIMARY KEY, value BLOB NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS tenants (
     tenant TEXT PRIMARY KEY, created_at TEXT NOT NULL
 ) WITHOUT ROWID;
@@ -167,6 +171,16 @@ class SqliteRepository:
 
     def __init__(self, path: Path, synchronous: str = "normal"):
         self._db = Database(path, SCHEMA, synchronous)
+        self._secrets: dict[str, bytes] = {}
+
+    def secret(self, name: str) -> bytes:
+        if name not in self._secrets:
+            with self._db.write() as db:
+                db.execute("INSERT OR IGNORE INTO secrets VALUES (?, ?)", (name, secrets.token_bytes(32)))
+            row = self._db.read_one("SELECT value FROM secrets WHERE name = ?", (name,))
+            assert row is not None
+            self._secrets[name] = bytes(row["value"])
+        return self._secrets[name]
 
     # -- tenants and sessions -------------------------------------------------------
     def tenant_exists(self, tenant: str) -> bool:
