@@ -172,13 +172,12 @@ class HeaderLimit:
         return await self.app(scope, receive, send)
 
 
-class _BodyStalled(Exception):
-    pass
-
-
 class BodyReadTimeout:
     """A request body that stops arriving (less sent than Content-Length declared) is answered
-    408 after `seconds` without a byte, instead of holding the connection open for ever."""
+    408 after `seconds` without a byte, instead of holding the connection open for ever.
+
+    The 408 is sent from the timed-out receive itself, and the app is told the client left, so
+    no handler's error handling can turn the timeout into another answer."""
 
     def __init__(self, app, seconds: float = BODY_READ_TIMEOUT_SECONDS):
         self.app = app
@@ -187,28 +186,28 @@ class BodyReadTimeout:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        body_done = False
-        started = False
+        body_done = started = answered = False
 
         async def timed_receive():
-            nonlocal body_done
-            if body_done:  # after the body only a disconnect can come: wait for it untimed
+            nonlocal body_done, answered
+            if body_done or answered:  # after the body only a disconnect can come: wait for it untimed
                 return await receive()
             try:
                 message = await asyncio.wait_for(receive(), self.seconds)
             except TimeoutError:
-                raise _BodyStalled() from None
+                if not started:
+                    answered = True
+                    detail = f"the request body stopped arriving: nothing for {self.seconds:g} s"
+                    await _send_json(send, 408, {"detail": detail})
+                return {"type": "http.disconnect"}
             body_done = message["type"] != "http.request" or not message.get("more_body", False)
             return message
 
         async def tracking_send(message):
             nonlocal started
+            if answered:  # the 408 went out; whatever the app says after the "disconnect" is dropped
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
-        try:
-            await self.app(scope, timed_receive, tracking_send)
-        except _BodyStalled:
-            if not started:
-                detail = f"the request body stopped arriving: nothing for {self.seconds:g} s"
-                await _send_json(send, 408, {"detail": detail})
+        await self.app(scope, timed_receive, tracking_send)
