@@ -139,15 +139,22 @@ class Backend:
         return response.content
 
     def post_form(self, url: str, fields: dict, content: bytes, client):
-        """A form upload as a browser sends it (the fields, then the file) to a presigned POST URL."""
+        """A form upload as a browser sends it (the fields, then the file) to a presigned POST URL.
+        S3 under moto is reached with requests, which moto intercepts; the embedded store's URLs
+        are the API's own."""
         http = client if self.name == "embedded" else __import__("requests")
         return http.post(url, data=fields, files={"file": ("upload", content)})
+
+    def put_part(self, url: str, content: bytes, client):
+        """A part PUT to a presigned part URL."""
+        if self.name == "aws":
+            return __import__("requests").put(url, data=content)
+        return client.put(url, content=content)
 
     def send_upload(self, answer: dict, content: bytes, client) -> list[str]:
         """Send a file the way a client does with POST …/uploads' answer: the form POST, or the
         parts' PUTs (their ETags returned). S3 under moto is reached with requests, which moto
         intercepts; the embedded store's URLs are the API's own."""
-        http = client if self.name == "embedded" else __import__("requests")
         if answer["method"] == "POST":
             response = self.post_form(answer["url"], answer["fields"], content, client)
             assert response.status_code in (200, 204), response.text
@@ -155,11 +162,7 @@ class Backend:
         etags = []
         for part in answer["parts"]:
             start = (part["part_number"] - 1) * answer["part_size"]
-            response = (
-                http.put(part["url"], data=content[start : start + answer["part_size"]])
-                if self.name == "aws"
-                else http.put(part["url"], content=content[start : start + answer["part_size"]])
-            )
+            response = self.put_part(part["url"], content[start : start + answer["part_size"]], client)
             assert response.status_code == 200, response.text
             etags.append(response.headers["ETag"])
         return etags

@@ -18,20 +18,41 @@ MAX_HEADERS = 100
 BODY_READ_TIMEOUT_SECONDS = 30.0  # the longest wait for the next piece of a request body
 
 
-class _TooLarge(Exception):
-    pass
+class BodyTooLarge(Exception):
+    """A request body past its limit (raised by capped_receive)."""
 
 
-def _message(size: int | None, limit: int) -> bytes:
+def declared_length(headers) -> int | None:
+    """The request's Content-Length (`headers`: the ASGI scope's), when it states one."""
+    declared = dict(headers).get(b"content-length", b"")
+    return int(declared) if declared.isdigit() else None
+
+
+def capped_receive(receive, limit: int):
+    """`receive` that raises BodyTooLarge once the body passes `limit` bytes, whatever
+    Content-Length said (a chunked body states none)."""
+    received = 0
+
+    async def capped():
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise BodyTooLarge(f"the body is over its {limit:,}-byte limit")
+        return message
+
+    return capped
+
+
+def _message(size: int | None, limit: int) -> dict:
     told = f"the request body is {size:,} bytes" if size is not None else "the request body is larger than that"
-    return orjson.dumps(
-        {
-            "detail": (
-                f"{told}; the limit is {limit:,} bytes (on AWS: the Lambda payload limit, 6 MB once API "
-                "Gateway has base64-encoded the body). Split the upload into smaller files."
-            )
-        }
-    )
+    return {
+        "detail": (
+            f"{told}; the limit is {limit:,} bytes (on AWS: the Lambda payload limit, 6 MB once API "
+            "Gateway has base64-encoded the body). Split the upload into smaller files."
+        )
+    }
 
 
 class RequestSizeLimit:
@@ -43,20 +64,10 @@ class RequestSizeLimit:
         # The embedded store's upload routes stand in for S3, which has its own limits (the signed ones).
         if scope["type"] != "http" or scope["path"].startswith("/_local/"):
             return await self.app(scope, receive, send)
-        declared = dict(scope["headers"]).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            return await self._refuse(send, int(declared))
-        received = 0
+        declared = declared_length(scope["headers"])
+        if declared is not None and declared > self.max_bytes:
+            return await self._refuse(send, declared)
         started = False
-
-        async def counting_receive():
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _TooLarge()
-            return message
 
         async def tracking_send(message):
             nonlocal started
@@ -64,25 +75,26 @@ class RequestSizeLimit:
             await send(message)
 
         try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
+            await self.app(scope, capped_receive(receive, self.max_bytes), tracking_send)
+        except BodyTooLarge:
             if not started:
                 await self._refuse(send, None)
 
     async def _refuse(self, send, size: int | None) -> None:
-        await _send_413(send, _message(size, self.max_bytes))
+        await send_json(send, 413, _message(size, self.max_bytes))
 
 
-async def _send_413(send, body: bytes) -> None:
-    """A whole 413 answer with a JSON body, as a pure ASGI middleware sends it."""
+async def send_json(send, status: int, body: dict) -> None:
+    """A whole answer with a JSON body, as a pure ASGI middleware sends it."""
+    encoded = orjson.dumps(body)
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(encoded)).encode())],
         }
     )
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.body", "body": encoded})
 
 
 class ResponseSizeLimit:
@@ -118,34 +130,21 @@ class ResponseSizeLimit:
             if message.get("more_body"):
                 return
             if size > self.max_bytes:
-                return await _send_413(
+                return await send_json(
                     send,
-                    orjson.dumps(
-                        {
-                            "detail": (
-                                f"the response would be {size:,} bytes; the limit is {self.max_bytes:,} bytes (on AWS: the "
-                                "Lambda response limit, 6 MB once base64-encoded). Ask with 'Accept-Encoding: gzip', or read "
-                                "less at once."
-                            )
-                        }
-                    ),
+                    413,
+                    {
+                        "detail": (
+                            f"the response would be {size:,} bytes; the limit is {self.max_bytes:,} bytes (on AWS: the "
+                            "Lambda response limit, 6 MB once base64-encoded). Ask with 'Accept-Encoding: gzip', or read "
+                            "less at once."
+                        )
+                    },
                 )
             await send(start)
             await send({"type": "http.response.body", "body": b"".join(chunks)})
 
         await self.app(scope, receive, buffering_send)
-
-
-async def _send_json(send, status: int, body: dict) -> None:
-    encoded = orjson.dumps(body)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(encoded)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": encoded})
 
 
 class HeaderLimit:
@@ -168,7 +167,7 @@ class HeaderLimit:
                 f"the request has {len(headers)} headers and {size:,} bytes of request line and headers; "
                 f"the limits are {self.max_count} headers and {self.max_bytes:,} bytes (as API Gateway's)"
             )
-            return await _send_json(send, 431, {"detail": detail})
+            return await send_json(send, 431, {"detail": detail})
         return await self.app(scope, receive, send)
 
 
@@ -198,7 +197,7 @@ class BodyReadTimeout:
                 if not started:
                     answered = True
                     detail = f"the request body stopped arriving: nothing for {self.seconds:g} s"
-                    await _send_json(send, 408, {"detail": detail})
+                    await send_json(send, 408, {"detail": detail})
                 return {"type": "http.disconnect"}
             body_done = message["type"] != "http.request" or not message.get("more_body", False)
             return message

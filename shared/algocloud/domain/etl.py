@@ -102,9 +102,13 @@ def file_extension(filename: str) -> str:
     return PurePosixPath(filename).suffix.lower()
 
 
+def _unreadable(filenames: Iterable[str]) -> list[str]:
+    return [name for name in filenames if file_extension(name) not in SUPPORTED_EXTENSIONS]
+
+
 def unsupported_file_message(filenames: Iterable[str]) -> str | None:
     """Why ETL could not read files of these names (None when it can)."""
-    unsupported = [name for name in filenames if file_extension(name) not in SUPPORTED_EXTENSIONS]
+    unsupported = _unreadable(filenames)
     if not unsupported:
         return None
     return (
@@ -115,7 +119,7 @@ def unsupported_file_message(filenames: Iterable[str]) -> str | None:
 
 def unsupported_files(files: Iterable[UploadedFile]) -> list[str]:
     """Names of uploads whose extension ETL cannot read."""
-    return [f.filename for f in files if f.extension not in SUPPORTED_EXTENSIONS]
+    return _unreadable(f.filename for f in files)
 
 
 class _Rejected(Exception):

@@ -7,7 +7,6 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
-from starlette.types import Message, Receive
 
 from algocloud.adapters.embedded.blobs import (
     BLOB_ROUTE,
@@ -20,6 +19,7 @@ from algocloud.adapters.embedded.blobs import (
 )
 
 from ..deps import adapters
+from ..limits import BodyTooLarge, capped_receive, declared_length
 
 router = APIRouter(include_in_schema=False)
 NOT_SIGNED = "the URL is not signed by this server or has expired"
@@ -51,24 +51,9 @@ def _too_large(limit: int) -> HTTPException:
     return HTTPException(status_code=400, detail=f"EntityTooLarge: the upload is over its {limit:,}-byte limit")
 
 
-def _capped(receive: Receive, limit: int) -> Receive:
-    """`receive` that stops a body at `limit` bytes (TooLarge), whatever Content-Length said."""
-    received = 0
-
-    async def capped() -> Message:
-        nonlocal received
-        message = await receive()
-        received += len(message.get("body", b""))
-        if received > limit:
-            raise TooLarge(f"the upload is over its {limit:,}-byte limit")
-        return message
-
-    return capped
-
-
 def _declared_over(request: Request, limit: int) -> bool:
-    declared = request.headers.get("content-length", "")
-    return declared.isdigit() and int(declared) > limit
+    declared = declared_length(request.scope["headers"])
+    return declared is not None and declared > limit
 
 
 def _signed_int(request: Request, name: str) -> int:
@@ -94,8 +79,8 @@ async def post_upload(request: Request) -> Response:
     if _declared_over(request, limit):
         raise _too_large(max_bytes)
     try:
-        form = await Request(request.scope, _capped(request.receive, limit)).form(max_files=1, max_fields=20)
-    except TooLarge:
+        form = await Request(request.scope, capped_receive(request.receive, limit)).form(max_files=1, max_fields=20)
+    except BodyTooLarge:
         raise _too_large(max_bytes) from None
     upload = form.get("file")
     if form.get("key") not in (None, key) or form.get("signature") not in (None, signature):
@@ -120,9 +105,9 @@ async def put_part(
         raise _too_large(max_bytes)
     with tempfile.TemporaryFile() as spool:  # a part may be large: to disk as it arrives, not to memory
         try:
-            async for chunk in Request(request.scope, _capped(request.receive, max_bytes)).stream():
+            async for chunk in Request(request.scope, capped_receive(request.receive, max_bytes)).stream():
                 spool.write(chunk)
-        except TooLarge:
+        except BodyTooLarge:
             raise _too_large(max_bytes) from None
         spool.seek(0)
         try:
