@@ -40,7 +40,7 @@ check-template: $(SAM_STAMP)
 	$(SAM) validate --region us-east-1
 	$(SAM) validate --lint --region us-east-1
 
-# The deployable artefacts (needs the package index); see README "Deploy".
+# The deployable artefacts (needs the package index); see docs/deploy.md.
 build: $(SAM_STAMP)
 	PATH="$(dir $(PYTHON)):$$PATH" $(SAM) build
 

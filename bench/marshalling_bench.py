@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT / "shared"))
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from algocloud.adapters.dynamodb import _item, _plain_item, _scenario_item
+from algocloud.adapters.aws.dynamodb import _item, _plain_item, _scenario_item
 from algocloud.domain.scenario import Scenario, Status
 
 SERIALIZER, DESERIALIZER = TypeSerializer(), TypeDeserializer()

@@ -38,9 +38,9 @@ def main(runs: int = 10) -> None:
         queue_url, _dlq = create_resources()
         import boto3
 
-        from algocloud.adapters.sqs import SqsQueueConsumer
+        from algocloud.adapters.aws.sqs import SqsQueueConsumer
         from algocloud.appconfig import load_app_config
-        from algocloud.worker import RunWorker
+        from algocloud.execution.registry import in_process_executor
         from api import deps
         from api.main import create_app
         from api.settings import ApiSettings
@@ -51,7 +51,7 @@ def main(runs: int = 10) -> None:
         client.get("/health")
         built = deps.adapters(client.app.state.settings)
         repo, blobs, _queue = built.repo, built.blobs, built.queue
-        handler, _ = build_handlers(RunWorker(load_app_config(), repo, blobs, built.accounts))
+        handler, _ = build_handlers(in_process_executor(load_app_config(), repo, blobs, built.accounts))
         driver = QueueDriver(SqsQueueConsumer(boto3.client("sqs", region_name=REGION), queue_url), handler)
 
         calls: Counter = Counter()

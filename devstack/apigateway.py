@@ -55,11 +55,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-EDGE_PAYLOAD_LIMIT = 10 * 1024 * 1024  # API Gateway: 10 MB per request
-HEADER_LIMIT = 10 * 1024  # API Gateway (REST): request line and header values, 10,240 bytes in all
-BODY_READ_TIMEOUT_SECONDS = 30.0  # a body that stops arriving is not waited for indefinitely
-LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024  # Lambda, synchronous: 6 MB event and 6 MB response
-INTEGRATION_TIMEOUT_SECONDS = 29.0
+from algocloud import limits
+
 ACCOUNT_ID = "123456789012"
 API_ID = "local0api1"
 
@@ -103,11 +100,11 @@ class GatewayConfig:
     require_api_key: bool = False
     api_keys: Mapping[str, str] = field(default_factory=dict)  # key value -> key id (of enabled keys)
     usage_plan: UsagePlan | None = None
-    timeout: float = INTEGRATION_TIMEOUT_SECONDS
+    timeout: float = limits.API_GATEWAY_TIMEOUT_SECONDS
     concurrency: int = 10  # the function's concurrent executions
     # requestContext.domainName: the API's own domain, as API Gateway reports it (never the caller's Host)
     domain_name: str = f"{API_ID}.execute-api.us-east-1.amazonaws.com"
-    body_read_timeout: float = BODY_READ_TIMEOUT_SECONDS
+    body_read_timeout: float = limits.BODY_READ_TIMEOUT_SECONDS
     responses: dict[str, str] = field(default_factory=dict)  # gateway response type -> JSON template
     # gateway response type -> header -> value: 'a literal' or method.request.header.<name>
     response_headers: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -274,10 +271,10 @@ class RestApiGateway:
     async def respond(self, scope, receive) -> GatewayResponse:
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
         head = len(scope.get("raw_path") or b"") + len(scope.get("query_string", b""))
-        if head + sum(len(k) + len(v) for k, v in headers) > HEADER_LIMIT:
+        if head + sum(len(k) + len(v) for k, v in headers) > limits.API_GATEWAY_HEADER_BYTES:
             return self._gateway_error("REQUEST_TOO_LARGE")
         declared = next((v for k, v in headers if k.lower() == "content-length"), "")
-        if declared.isdigit() and int(declared) > EDGE_PAYLOAD_LIMIT:
+        if declared.isdigit() and int(declared) > limits.API_GATEWAY_PAYLOAD_LIMIT:
             return self._edge_too_large()
         try:
             body = await self._read_body(receive)
@@ -306,7 +303,7 @@ class RestApiGateway:
             return refused
         event = self.event(scope, path, headers, body, api_key, key_id)
         payload = json.dumps(event)
-        if len(payload) > LAMBDA_PAYLOAD_LIMIT:
+        if len(payload) > limits.LAMBDA_PAYLOAD_LIMIT:
             return self._gateway_error("REQUEST_TOO_LARGE")
         loop = asyncio.get_running_loop()
         invocation = loop.run_in_executor(self.pool, self._invoke, payload, event["requestContext"]["requestId"])
@@ -342,7 +339,7 @@ class RestApiGateway:
         return headers
 
     def _edge_too_large(self) -> GatewayResponse:
-        body = f"HTTP content length exceeded {EDGE_PAYLOAD_LIMIT} bytes.".encode()
+        body = f"HTTP content length exceeded {limits.API_GATEWAY_PAYLOAD_LIMIT} bytes.".encode()
         return GatewayResponse(413, [(b"content-type", b"text/plain; charset=utf-8")], body)
 
     async def _read_body(self, receive) -> bytes:
@@ -353,7 +350,7 @@ class RestApiGateway:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > EDGE_PAYLOAD_LIMIT:
+            if size > limits.API_GATEWAY_PAYLOAD_LIMIT:
                 raise _TooLarge()
             chunks.append(chunk)
             if not message.get("more_body"):
@@ -448,7 +445,7 @@ class RestApiGateway:
             encoded = json.dumps(result)
         except Exception:  # noqa: BLE001 - a failed invocation is API Gateway's 502
             return None
-        if len(encoded) > LAMBDA_PAYLOAD_LIMIT:
+        if len(encoded) > limits.LAMBDA_PAYLOAD_LIMIT:
             return None
         return json.loads(encoded)
 

@@ -65,9 +65,8 @@ def _worker_main(
     os.environ.update(environment)
     for path in ("shared", "functions/worker", "."):
         sys.path.insert(0, str(ROOT / path))
-    import boto3
-
-    from algocloud.adapters.sqs import SqsQueueConsumer
+    from algocloud.adapters.factory import sqs_consumer
+    from algocloud.adapters.settings import backend_settings
     from devstack.driver import QueueDriver
     from worker import handler as lambda_module
 
@@ -75,8 +74,7 @@ def _worker_main(
     if not dead_letters:
         import openpyxl  # noqa: F401 - warm start: Lambda pays these imports once per container,
         import pandas  # noqa: F401    here once per worker process, before the first run
-    sqs = boto3.client("sqs", endpoint_url=environment["AWS_ENDPOINT_URL"])
-    driver = QueueDriver(SqsQueueConsumer(sqs, queue_url), handler, batch_size=batch_size)
+    driver = QueueDriver(sqs_consumer(backend_settings(), queue_url), handler, batch_size=batch_size)
     while True:
         try:
             if not driver.poll_once():  # short polls: see devstack.atomic_moto
@@ -133,9 +131,8 @@ class AwsLocalStack:
     def restore_keys(self) -> None:
         """The usage plan and its keys (as the operator CLI left them); `--api-key` values become
         keys of a tenant named "local"."""
-        from algocloud.adapters.apigateway import ApiGatewayKeys
-        from algocloud.adapters.dynamodb_accounts import DynamoAccounts
-        from algocloud.operator import Operator
+        from algocloud.adapters.factory import operator_ports
+        from algocloud.usecases.operator import Operator
         from devstack.apigateway import config_from_template
         from devstack.local_keys import ensure_usage_plan, plan_keys, restore_keys
 
@@ -143,9 +140,8 @@ class AwsLocalStack:
         assert plan is not None
         self.usage_plan_id = ensure_usage_plan(self.apigateway, plan.rate, plan.burst, plan.daily_quota)
         restore_keys(self.apigateway, self.usage_plan_id, self._keys_file)
-        operator = Operator(
-            DynamoAccounts(self.dynamodb, NAMES["Table"]), ApiGatewayKeys(lambda: self.apigateway, self.usage_plan_id)
-        )
+        endpoint = self.environment["AWS_ENDPOINT_URL"]
+        operator = Operator(*operator_ports("us-east-1", endpoint, NAMES["Table"], self.usage_plan_id))
         known = plan_keys(self.apigateway, self.usage_plan_id)
         for value in self.args.api_key:
             if value not in known:
@@ -157,11 +153,20 @@ class AwsLocalStack:
         items, objects = self.state.restore()
         if items:
             print(f"  restored {items} items and {objects} objects from {self.args.state_dir}")
-        from algocloud.adapters.dynamodb import DynamoRepository
-        from algocloud.adapters.sqs import SqsRunQueue
+        from algocloud.adapters.factory import build_adapters
+        from algocloud.adapters.settings import BackendSettings
         from algocloud.run_message import RunMessage
 
-        repo, queue = DynamoRepository(self.dynamodb, NAMES["Table"]), SqsRunQueue(self.sqs, os.environ["QUEUE_URL"])
+        built = build_adapters(
+            BackendSettings(
+                backend="aws",
+                table_name=NAMES["Table"],
+                bucket_name=NAMES["Bucket"],
+                queue_url=os.environ["QUEUE_URL"],
+                aws_endpoint_url=self.environment["AWS_ENDPOINT_URL"],
+            )
+        )
+        repo, queue = built.repo, built.queue
         requeued = 0
         for tenant, session_id, scenario in repo.in_flight_runs():
             if scenario.run_id is None:
@@ -209,7 +214,7 @@ class AwsLocalStack:
     def serve_api(self) -> None:
         from devstack.apigateway import RestApiGateway, config_from_template
         from devstack.local_keys import KeySource
-        from devstack.stack import serve_api
+        from devstack.serving import serve_api
 
         keys = self.args.api_key
         overrides: dict[str, Any] = {
@@ -240,7 +245,7 @@ class AwsLocalStack:
         )
         serve_api(
             self.args.port,
-            f"  gateway    API Gateway emulation: stage /{config.stage}, throttle {throttle}{keys_line}\n"
+            describe=f"  gateway    API Gateway emulation: stage /{config.stage}, throttle {throttle}{keys_line}\n"
             f"  local AWS  {self.environment['AWS_ENDPOINT_URL']}  (state: {self.args.state_dir})\n"
             f"  workers    {self.args.workers} processes{operator_line}",
             app=self.gateway,

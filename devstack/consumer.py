@@ -16,9 +16,9 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any, Protocol
 
-from algocloud.adapters.embedded.queue import SqliteQueue
-from algocloud.domain.ports import ReceivedMessage
+from algocloud.domain.ports import QueueConsumer, ReceivedMessage
 
 logger = logging.getLogger(__name__)
 
@@ -28,18 +28,28 @@ MAX_IDLE_WAIT_SECONDS = 60.0
 Handler = Callable[[ReceivedMessage], None]
 
 
+class LocalQueue(QueueConsumer, Protocol):
+    """A queue of the embedded backend (algocloud.adapters.embedded.open_queues): a consumer that
+    can also say when its next message is due and ring a doorbell when one is sent."""
+
+    visibility_timeout: int
+    doorbell: Any  # readable (fileno) when a message was sent; take() clears it
+
+    def seconds_until_visible(self) -> float | None: ...
+
+
 @dataclass
 class _Source:
-    queue: SqliteQueue
+    queue: LocalQueue
     handle: Handler
 
 
 class Consumer:
     def __init__(
         self,
-        runs: SqliteQueue,
+        runs: LocalQueue,
         handle_run: Handler,
-        dead_letters: SqliteQueue,
+        dead_letters: LocalQueue,
         handle_dead_letter: Handler,
         slots: int = 4,
     ):
@@ -47,7 +57,7 @@ class Consumer:
         self.slots = slots
         self.visibility_timeout = runs.visibility_timeout
         self._pool = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="run")
-        self._in_flight: dict[str, SqliteQueue] = {}  # receipt -> its queue
+        self._in_flight: dict[str, LocalQueue] = {}  # receipt -> its queue
         self._lock = threading.Lock()
         self._wake_read, self._wake_write = os.pipe()
         os.set_blocking(self._wake_read, False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-RAW_HEAD_LIMIT = 64 * 1024
+from algocloud.limits import RAW_HEAD_LIMIT
 
 
 class BoundedHttpToolsProtocol(HttpToolsProtocol):

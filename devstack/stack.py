@@ -25,8 +25,9 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
+
+from devstack.serving import embedded_app, serve_api
 
 ROOT = Path(__file__).resolve().parents[1]
 RESTART_DELAY_SECONDS = 1.0
@@ -108,43 +109,6 @@ def port_in_use(port: int) -> bool:
     return False
 
 
-def serve_api(port: int, describe: str, app=None, root: str = "", headers: dict[str, str] | None = None) -> None:
-    """The API (or `app` in front of it, served under `root`) on uvicorn until Ctrl-C / SIGTERM;
-    prints where it is once it answers."""
-    import uvicorn
-
-    if app is None:
-        from api.main import create_app
-
-        app = create_app()
-    from devstack.http_limits import BoundedHttpToolsProtocol
-
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", http=BoundedHttpToolsProtocol
-    )
-    server = uvicorn.Server(config)
-    threading.Thread(target=_announce, args=(f"http://127.0.0.1:{port}{root}", describe, headers), daemon=True).start()
-    server.run()  # returns on Ctrl-C / SIGTERM (uvicorn handles the signal)
-
-
-def _announce(base: str, describe: str, headers: dict[str, str] | None) -> None:
-    import httpx
-
-    for _ in range(600):
-        try:
-            health = httpx.get(f"{base}/health", headers=headers, timeout=30).json()  # also seeds session main
-            break
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    else:
-        return
-    print(
-        f"\nalgocloud is running: {health['title']}, sessions {health['sessions']}\n"
-        f"  API        {base}/api/v1   (docs: {base}/docs)\n{describe}\nPress Ctrl-C to stop.",
-        flush=True,
-    )
-
-
 class EmbeddedStack:
     def __init__(self, args: argparse.Namespace):
         self.args = args
@@ -169,8 +133,9 @@ class EmbeddedStack:
 
     def recover(self) -> None:
         """Runs interrupted by the last stop resume now, in their original order."""
-        from algocloud.adapters.embedded import open_queues, state_paths
-        from algocloud.adapters.embedded.repository import SqliteRepository
+        from algocloud.adapters.embedded import open_queues
+        from algocloud.adapters.factory import build_adapters
+        from algocloud.adapters.settings import BackendSettings
         from algocloud.run_message import RunMessage
 
         runs, dead_letters = open_queues(self.state_dir, self.args.visibility_timeout)
@@ -178,7 +143,7 @@ class EmbeddedStack:
         # A run whose queued state was committed but whose message never got
         # sent (the process died in between; its client got no 2xx) is sent now.
         pending = runs.pending_run_ids() | dead_letters.pending_run_ids()
-        repo = SqliteRepository(state_paths(self.state_dir)["store"])
+        repo = build_adapters(BackendSettings(backend="embedded", state_dir=self.state_dir)).repo
         orphans = [
             RunMessage(tenant=tenant, session_id=session_id, scenario_id=s.id, run_id=s.run_id)
             for tenant, session_id, s in repo.in_flight_runs()
@@ -193,14 +158,13 @@ class EmbeddedStack:
     def expire_uploads(self) -> None:
         """The bucket's lifecycle rules, locally: uploads never used and unfinished multipart
         uploads go after a day."""
-        from algocloud.adapters.embedded.blobs import FileBlobStore
-        from algocloud.adapters.factory import build_adapters
+        from algocloud.adapters.factory import expire_local_uploads
         from algocloud.adapters.settings import BackendSettings
-        from algocloud.ingest import UPLOAD_RETENTION_SECONDS
+        from algocloud.limits import UPLOAD_RETENTION_SECONDS
 
-        blobs = build_adapters(BackendSettings(backend="embedded", state_dir=self.state_dir)).blobs
-        assert isinstance(blobs, FileBlobStore)
-        removed = blobs.expire_uploads(UPLOAD_RETENTION_SECONDS)
+        removed = expire_local_uploads(
+            BackendSettings(backend="embedded", state_dir=self.state_dir), UPLOAD_RETENTION_SECONDS
+        )
         if removed:
             print(f"  removed {removed} upload(s) never used", flush=True)
 
@@ -261,7 +225,8 @@ def run_embedded(args: argparse.Namespace) -> int:
         stack.start_workers()
         serve_api(
             args.port,
-            f"  state      {stack.state_dir} (SQLite and files)\n"
+            app=embedded_app(),
+            describe=f"  state      {stack.state_dir} (SQLite and files)\n"
             f"  workers    {args.workers} runs at a time in {args.processes} process(es)",
         )
     except KeyboardInterrupt:

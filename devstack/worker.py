@@ -26,8 +26,8 @@ from algocloud.adapters.factory import build_adapters
 from algocloud.adapters.settings import BackendSettings
 from algocloud.appconfig import load_app_config
 from algocloud.domain.ports import ReceivedMessage
+from algocloud.execution.registry import in_process_executor
 from algocloud.run_message import QueueMessage, parse_message
-from algocloud.worker import RunWorker
 from devstack.consumer import Consumer
 
 logger = logging.getLogger("algocloud.worker")
@@ -52,9 +52,9 @@ def build_consumer(
         public_url=os.environ.get("ALGOCLOUD_PUBLIC_URL", "http://127.0.0.1:8051"),
     )
     adapters = build_adapters(settings)
-    worker = RunWorker(config=load_app_config(), repo=adapters.repo, blobs=adapters.blobs, accounts=adapters.accounts)
-    if progress_interval is not None:
-        worker.progress_interval = progress_interval
+    worker = in_process_executor(
+        load_app_config(), adapters.repo, adapters.blobs, adapters.accounts, progress_interval=progress_interval
+    )
     runs, dead_letters = open_queues(state_dir, visibility_timeout, settings.sqlite_synchronous)
 
     def run(received: ReceivedMessage) -> None:

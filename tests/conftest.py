@@ -79,7 +79,9 @@ def make_client(settings):
     def make(gateway=None, **overrides):
         app = create_app(settings.model_copy(update=overrides))
         if settings.backend != "aws":
-            client = TestClient(app)
+            from devstack.local_storage import with_local_storage
+
+            client = TestClient(with_local_storage(app))
         else:
             from api.lambda_adapter import build_handler
             from devstack.apigateway import RestApiGateway, config_from_template
@@ -131,8 +133,8 @@ def accounts(settings):
 def operator(aws_env, accounts):
     """The operator (algocloud-admin's core) on moto's API Gateway: a usage plan, keys in it.
     `operator.gateway_keys` is what the API Gateway emulator reads the keys from."""
-    from algocloud.adapters.apigateway import ApiGatewayKeys
-    from algocloud.operator import Operator
+    from algocloud.adapters.aws.apigateway import ApiGatewayKeys
+    from algocloud.usecases.operator import Operator
     from devstack.local_keys import KeySource, ensure_usage_plan
 
     apigateway = boto3.client("apigateway", region_name=REGION)

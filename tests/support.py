@@ -29,11 +29,11 @@ def create_resources() -> tuple[str, str]:
 
 def clear_caches() -> None:
     """Forget per-container state (clients, adapters, bootstrapped tenants) between tests."""
-    from algocloud import service
-    from algocloud.adapters import aws
+    from algocloud.adapters.aws import clients
+    from algocloud.usecases import sessions
 
-    aws._client.cache_clear()
-    service._bootstrapped.clear()
+    clients._client.cache_clear()
+    sessions._bootstrapped.clear()
     try:
         from api import deps
 
@@ -60,7 +60,7 @@ class Backend:
     @classmethod
     def for_settings(cls, settings, request) -> Backend:
         if settings.backend == "aws":
-            from algocloud.adapters.sqs import SqsQueueConsumer
+            from algocloud.adapters.aws.sqs import SqsQueueConsumer
 
             queue_url, dlq_url = request.getfixturevalue("aws_env")
             sqs = boto3.client("sqs", region_name=REGION)

@@ -7,9 +7,9 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
+from algocloud.limits import API_GATEWAY_PAYLOAD_LIMIT as EDGE_PAYLOAD_LIMIT
+from algocloud.limits import LAMBDA_PAYLOAD_LIMIT
 from devstack.apigateway import (
-    EDGE_PAYLOAD_LIMIT,
-    LAMBDA_PAYLOAD_LIMIT,
     GatewayConfig,
     RestApiGateway,
     UsagePlan,

@@ -4,9 +4,9 @@ answer is stubbed as the API reference shows it)."""
 import boto3
 from botocore.stub import Stubber
 
-from algocloud.adapters.apigateway import ApiGatewayKeys
+from algocloud.adapters.aws.apigateway import ApiGatewayKeys
 from algocloud.domain.accounts import ApiKeyRecord, TenantRecord
-from algocloud.service import usage_report
+from algocloud.usecases.usage import usage_report
 
 
 class _Accounts:

@@ -23,7 +23,7 @@ from typing import Annotated, Any
 import typer
 
 from .domain.errors import DomainError
-from .operator import Operator
+from .usecases.operator import Operator
 
 app = typer.Typer(help=__doc__, no_args_is_help=True)
 tenants_app = typer.Typer(help="Tenants: the paying consumers.", no_args_is_help=True)
@@ -47,23 +47,19 @@ def operator() -> Operator:
 
 
 def build_operator(stack: str | None) -> Operator:
-    from .adapters.apigateway import ApiGatewayKeys
-    from .adapters.aws import _client
-    from .adapters.dynamodb_accounts import DynamoAccounts
+    from .adapters.aws.clients import client_for
+    from .adapters.factory import operator_ports
 
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     endpoint = os.environ.get("ALGOCLOUD_AWS_ENDPOINT_URL") or None
     table, plan = os.environ.get("TABLE_NAME"), os.environ.get("USAGE_PLAN_ID")
     if stack:
-        described = _client("cloudformation", region, endpoint).describe_stacks(StackName=stack)["Stacks"][0]
+        described = client_for("cloudformation", region, endpoint).describe_stacks(StackName=stack)["Stacks"][0]
         outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
         table, plan = outputs.get("TableName", table), outputs.get("UsagePlanId", plan)
     if not table or not plan:
         raise typer.BadParameter("name the deployment: --stack NAME, or TABLE_NAME and USAGE_PLAN_ID")
-    return Operator(
-        DynamoAccounts(_client("dynamodb", region, endpoint), table),
-        ApiGatewayKeys(lambda: _client("apigateway", region, endpoint), plan),
-    )
+    return Operator(*operator_ports(region, endpoint, table, plan))
 
 
 def _show(value: Any) -> None:

@@ -229,7 +229,7 @@ def test_from_json_into_an_unknown_session_is_404(client, base):
 def test_body_limits_follow_the_backend(client, base, backend_name):
     """On AWS a body crosses API Gateway base64-encoded, so 4.8 MB is already over Lambda's
     6 MB; without Lambda (embedded) it is an ordinary request."""
-    from api.settings import LAMBDA_BODY_LIMIT
+    from algocloud.limits import LAMBDA_BODY_LIMIT
 
     assert LAMBDA_BODY_LIMIT * 4 / 3 < 6 * 1024 * 1024
     response = client.post(f"{base}/sessions/main/data/from-json", content=b"x" * 4_800_000)

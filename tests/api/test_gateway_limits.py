@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from api.settings import LAMBDA_BODY_LIMIT
+from algocloud.limits import LAMBDA_BODY_LIMIT
 from tests.api.test_copy import complete_run
 from tests.api.test_data import FIXTURE
 

@@ -24,10 +24,10 @@ def main(base):
 
 @pytest.fixture
 def multipart_upload(client, main, monkeypatch):
-    from algocloud import ingest
+    from algocloud import limits
 
-    monkeypatch.setattr(ingest, "MULTIPART_THRESHOLD", 1000)
-    monkeypatch.setattr(ingest, "PART_BYTES", 5 * 1024 * 1024)  # S3's smallest part
+    monkeypatch.setattr(limits, "MULTIPART_THRESHOLD", 1000)
+    monkeypatch.setattr(limits, "PART_BYTES", 5 * 1024 * 1024)  # S3's smallest part
     answer = client.post(f"{main}/uploads", json={"filename": "sku_data.csv", "size": 6 * 1024 * 1024})
     assert answer.status_code == 201 and answer.json()["method"] == "PUT"
     return answer.json()

@@ -95,12 +95,12 @@ def test_session_creation_can_be_disabled(make_client, base):
 
 def test_racing_cold_starts_bootstrap_the_tenant_once(make_client, base):
     """Two containers' first requests at once: one main, one Master data."""
-    from algocloud import service
+    from algocloud.usecases import sessions
 
     clients = [make_client() for _ in range(6)]
 
     def first_request(client):
-        service._bootstrapped.clear()  # every "container" starts cold
+        sessions._bootstrapped.clear()  # every "container" starts cold
         return client.get(f"{base}/sessions").status_code
 
     with ThreadPoolExecutor(max_workers=6) as pool:

@@ -106,10 +106,10 @@ def test_more_than_the_declared_size_never_gets_in(client, backend, base, upload
 
 
 def test_multipart_uploads_complete_and_abort(client, backend, base, uploads, monkeypatch):
-    from algocloud import ingest
+    from algocloud import limits
 
-    monkeypatch.setattr(ingest, "MULTIPART_THRESHOLD", 1000)
-    monkeypatch.setattr(ingest, "PART_BYTES", 5 * 1024 * 1024)  # S3's smallest part
+    monkeypatch.setattr(limits, "MULTIPART_THRESHOLD", 1000)
+    monkeypatch.setattr(limits, "PART_BYTES", 5 * 1024 * 1024)  # S3's smallest part
     files = readme_files()
     assert len(files["sku_data.csv"]) > 5 * 1024 * 1024
     ids = [upload(client, backend, uploads, name, content) for name, content in files.items()]

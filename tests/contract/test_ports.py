@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from algocloud.domain.errors import Conflict, InvalidTransition, NotFound
+from algocloud.domain.jobs import IngestJob, JobKind
 from algocloud.domain.ports import DatasetRecord, SessionRecord
 from algocloud.domain.scenario import Scenario, Status
 
@@ -188,7 +189,7 @@ def test_only_one_of_concurrent_transitions_wins(repo, session):
         repo.transition(TENANT, session.id, item.id, Status.QUEUED)
     repo.transition(TENANT, session.id, item.id, Status.PROCESSING, run_id=run_id)
     repo.update_progress(TENANT, session.id, item.id, run_id, 0.5)
-    assert repo.get_status(TENANT, session.id, item.id)["progress"] == 0.5
+    assert repo.get_status(TENANT, session.id, item.id).progress == 0.5
     with pytest.raises(InvalidTransition):
         repo.update_progress(TENANT, session.id, item.id, "stale", 0.7)
     done = repo.transition(
@@ -213,6 +214,72 @@ def test_only_one_of_concurrent_transitions_wins(repo, session):
         repo.transition(TENANT, session.id, "missing", Status.QUEUED)
     with pytest.raises(NotFound):
         repo.update_progress(TENANT, session.id, "missing", run_id, 0.1)
+
+
+def ingest_job(job_id: str | None = None) -> IngestJob:
+    return IngestJob(job_id or uuid.uuid4().hex, JobKind.ETL, [uuid.uuid4().hex], dataset_name="big")
+
+
+def test_an_ingestion_job_follows_the_one_job_lifecycle(repo, session):
+    job = ingest_job()
+    repo.create_job(TENANT, session.id, job)
+    with pytest.raises(Conflict):
+        repo.create_job(TENANT, session.id, job)
+    with pytest.raises(NotFound):
+        repo.create_job(TENANT, "no-such-session", ingest_job())
+    assert repo.get_job(TENANT, session.id, job.job_id) == job
+    assert repo.get_job("tenant-b", session.id, job.job_id) is None  # scoped by tenant
+    with pytest.raises(InvalidTransition, match="queued; it cannot become complete"):
+        repo.transition_job(TENANT, session.id, job.job_id, Status.COMPLETE)
+    started = repo.transition_job(TENANT, session.id, job.job_id, Status.PROCESSING, {"progress": 0.1})
+    assert (started.status, started.progress) == (Status.PROCESSING, 0.1)
+    taken_over = repo.transition_job(TENANT, session.id, job.job_id, Status.PROCESSING, {"progress": 0.5})
+    assert taken_over.progress == 0.5
+    result = {"dataset_name": "big", "success": True, "keys": ["big"], "messages": []}
+    done = repo.transition_job(
+        TENANT, session.id, job.job_id, Status.COMPLETE, {"result": result, "progress": 1.0, "finished_at": "t"}
+    )
+    assert (done.status, done.result, done.finished_at, done.upload_ids) == (
+        Status.COMPLETE,
+        result,
+        "t",
+        job.upload_ids,
+    )
+    assert repo.get_job(TENANT, session.id, job.job_id) == done
+    for target in (Status.PROCESSING, Status.FAILED, Status.CREATED):
+        with pytest.raises(InvalidTransition):
+            repo.transition_job(TENANT, session.id, job.job_id, target)
+    with pytest.raises(ValueError, match="not changeable"):
+        repo.transition_job(TENANT, session.id, job.job_id, Status.FAILED, {"upload_ids": []})
+    with pytest.raises(NotFound):
+        repo.transition_job(TENANT, session.id, "0" * 32, Status.PROCESSING)
+
+
+def test_only_one_of_concurrent_job_endings_wins(repo, session):
+    job = ingest_job()
+    repo.create_job(TENANT, session.id, job)
+    repo.transition_job(TENANT, session.id, job.job_id, Status.PROCESSING)
+    outcomes = race(
+        8,
+        lambda i: repo.transition_job(
+            TENANT, session.id, job.job_id, Status.COMPLETE if i % 2 else Status.FAILED, {"detail": f"writer {i}"}
+        ),
+    )
+    winners = [o for o in outcomes if isinstance(o, IngestJob)]
+    assert len(winners) == 1 and all(isinstance(o, InvalidTransition) for o in outcomes if o not in winners)
+    assert repo.get_job(TENANT, session.id, job.job_id) == winners[0]
+
+
+def test_jobs_stay_with_their_session_and_go_with_it(repo, session):
+    job = ingest_job()
+    repo.create_job(TENANT, session.id, job)
+    target = SessionRecord(str(uuid.uuid4()), "copy")
+    repo.copy_session_contents(TENANT, session.id, target.id, lambda key: f"copied/{key}")
+    repo.create_session(TENANT, target)
+    assert repo.get_job(TENANT, target.id, job.job_id) is None  # a job belongs to the session that ran it
+    repo.delete_session(TENANT, session)
+    repo.purge_session(TENANT, session.id)
+    assert repo.get_job(TENANT, session.id, job.job_id) is None
 
 
 def test_the_processing_marker(repo, session):

@@ -7,32 +7,30 @@ from algocloud.domain.errors import (
     RunCancelled,
     RunFailed,
 )
+from algocloud.domain.jobs import JOB_TRANSITIONS
 from algocloud.domain.runner import execute
-from algocloud.domain.scenario import TRANSITIONS, Scenario, Status, sources_of
+from algocloud.domain.scenario import TRANSITIONS, Status, check_transition, sources_of
 
 
 def test_state_machine_follows_the_reference():
-    scenario = Scenario(tag="t", input_data_id="d", algorithm="Instant", parameters={})
-    run_id = scenario.queue()
-    assert scenario.status == Status.QUEUED and run_id == scenario.run_id
+    assert check_transition(Status.CREATED, Status.QUEUED) is None
     with pytest.raises(InvalidTransition, match="only a created scenario can run"):
-        scenario.queue()
-    with pytest.raises(InvalidTransition, match="wait for it"):
-        scenario.reset()
-    scenario.transition(Status.PROCESSING)
-    with pytest.raises(InvalidTransition, match="wait for it"):
-        scenario.reset()
-    scenario.transition(Status.COMPLETE)
-    scenario.result, scenario.kpi_values = {"x": 1}, {"k": 1.0}
-    scenario.reset()
-    assert (scenario.status, scenario.result, scenario.kpi_values, scenario.run_id) == (
-        Status.CREATED,
-        None,
-        None,
-        None,
-    )
-    scenario.reset()  # no-op when created
-    assert scenario.status == Status.CREATED
+        check_transition(Status.QUEUED, Status.QUEUED)
+    for in_flight in (Status.QUEUED, Status.PROCESSING):
+        with pytest.raises(InvalidTransition, match="wait for it"):
+            check_transition(in_flight, Status.CREATED)
+    for ended in (Status.COMPLETE, Status.FAILED):
+        check_transition(ended, Status.CREATED)  # reset
+        with pytest.raises(InvalidTransition, match="only a created scenario can run"):
+            check_transition(ended, Status.QUEUED)
+    check_transition(Status.PROCESSING, Status.PROCESSING)  # a redelivered message takes over
+    with pytest.raises(InvalidTransition, match="cannot go from created to complete"):
+        check_transition(Status.CREATED, Status.COMPLETE)
+
+
+def test_a_run_is_a_job_the_scenario_adds_created_and_reset():
+    for status, targets in JOB_TRANSITIONS.items():
+        assert TRANSITIONS[status] - {Status.CREATED} == targets
 
 
 def test_sources_are_derived_from_the_one_transition_table():
@@ -52,32 +50,6 @@ def test_new_scenario_validates_algorithm_and_parameters(config):
         config.new_scenario("s", "Master data", "Slow", {"duration": 0})
     with pytest.raises(ParameterError, match="data parameter 'demand_scale'"):
         config.new_scenario("s", "Master data", "Slow", None, {"demand_scale": 100})
-
-
-def test_scenario_dict_has_the_wire_shape(config):
-    scenario = config.new_scenario("slow-5s", "Master data", "Slow", {"duration": 5})
-    wire = config.scenario_dict(scenario)
-    assert wire["status"] == "created" and wire["result"] is None and wire["progress"] == 0.0
-    assert wire["input_data_id"] == "Master data"
-    assert wire["algorithm"] == {
-        "name": "Slow",
-        "parameters": [
-            {
-                "name": "duration",
-                "type": "integer",
-                "required": True,
-                "value": 5,
-                "default": 1,
-                "min": 1,
-                "max": 60,
-                "description": "seconds to run",
-            }
-        ],
-    }
-    assert set(wire["kpis"]) == set(config.kpi_names)
-    assert all(k["value"] is None for k in wire["kpis"].values())
-    assert wire["kpis"]["All items placed"]["better_when"] == "at_least"
-    assert wire["kpis"]["All items placed"]["threshold"] == 1.0
 
 
 def test_execute_runs_and_computes_every_kpi(config, master_data):

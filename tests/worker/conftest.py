@@ -7,19 +7,21 @@ from devstack.driver import QueueDriver
 
 @pytest.fixture
 def worker(client):
-    """A RunWorker on the same adapters as the API client (progress writes every 0.2 s)."""
+    """The worker's executor on the same adapters as the API client (progress writes every 0.2 s)."""
     from algocloud.appconfig import load_app_config
-    from algocloud.worker import RunWorker
+    from algocloud.execution.registry import in_process_executor
     from api import deps
 
     adapters = deps.adapters(client.api.state.settings)
-    return RunWorker(
-        config=load_app_config(),
-        repo=adapters.repo,
-        blobs=adapters.blobs,
-        accounts=adapters.accounts,
-        progress_interval=0.2,
-    )
+    return in_process_executor(load_app_config(), adapters.repo, adapters.blobs, adapters.accounts, 0.2)
+
+
+@pytest.fixture
+def repo(client):
+    """The repository the API and the worker share."""
+    from api import deps
+
+    return deps.adapters(client.api.state.settings).repo
 
 
 @pytest.fixture

@@ -80,7 +80,7 @@ def test_uploads_etl_rows_and_json_import_with_progress(api, tmp_path, capsys):
 
 @pytest.mark.parametrize("backend_name", ["embedded"])
 def test_an_upload_reports_every_byte_and_a_multipart_one_streams_its_parts(api, tmp_path, monkeypatch):
-    from algocloud import ingest
+    from algocloud import limits
 
     sid = api.sessions().default
     big = tmp_path / "big.csv"
@@ -88,8 +88,8 @@ def test_an_upload_reports_every_byte_and_a_multipart_one_streams_its_parts(api,
     sent: list[int] = []
     flows = api._ops
     assert api._run(flows.upload(sid, big, sent.append)) and sum(sent) == big.stat().st_size
-    monkeypatch.setattr(ingest, "MULTIPART_THRESHOLD", 1000)  # force the multipart path with small parts
-    monkeypatch.setattr(ingest, "PART_BYTES", 512 * 1024)
+    monkeypatch.setattr(limits, "MULTIPART_THRESHOLD", 1000)  # force the multipart path with small parts
+    monkeypatch.setattr(limits, "PART_BYTES", 512 * 1024)
     sent.clear()
     upload_id = api._run(flows.upload(sid, big, sent.append))
     assert sum(sent) == big.stat().st_size and len(sent) == 3  # 3 parts of ≤ 512 KiB

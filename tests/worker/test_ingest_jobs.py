@@ -38,9 +38,9 @@ def test_a_19_megabyte_from_json_round_trip_runs_as_a_job(client, backend, base,
 
 
 def test_a_failed_job_keeps_the_previous_dataset(client, backend, base, driver, monkeypatch):
-    from algocloud import ingest
+    from algocloud import limits
 
-    monkeypatch.setattr(ingest, "SYNC_INGEST_BYTES", 1000)  # every ingestion here is a job
+    monkeypatch.setattr(limits, "SYNC_INGEST_BYTES", 1000)  # every ingestion here is a job
     before = fetch(client, backend, f"{base}/sessions/main/data/Master data")
     uploads = f"{base}/sessions/main/uploads"
     broken = b"item_id;nonsense\n" + b"1;x\n" * 2000
@@ -55,9 +55,9 @@ def test_a_failed_job_keeps_the_previous_dataset(client, backend, base, driver, 
 
 
 def test_a_job_of_a_deleted_session_is_dropped_and_leaves_nothing(client, backend, base, driver, monkeypatch):
-    from algocloud import ingest
+    from algocloud import limits
 
-    monkeypatch.setattr(ingest, "SYNC_INGEST_BYTES", 1)
+    monkeypatch.setattr(limits, "SYNC_INGEST_BYTES", 1)
     client.post(f"{base}/sessions", json={"display_name": "doomed"})
     doomed = f"{base}/sessions/doomed"
     session_id = client.get(f"{base}/sessions").json()["sessions"][1]["id"]
@@ -72,10 +72,10 @@ def test_a_job_of_a_deleted_session_is_dropped_and_leaves_nothing(client, backen
 
 
 def test_a_job_the_queue_refuses_is_a_503_and_fails_visibly(client, backend, base, monkeypatch):
-    from algocloud import ingest
+    from algocloud import limits
     from api import deps
 
-    monkeypatch.setattr(ingest, "SYNC_INGEST_BYTES", 1)
+    monkeypatch.setattr(limits, "SYNC_INGEST_BYTES", 1)
     upload_id = upload(client, backend, f"{base}/sessions/main/uploads", "sku_data.csv", b"item_id\n1\n")
     queue = deps.adapters(client.api.state.settings).queue
 

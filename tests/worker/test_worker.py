@@ -105,17 +105,17 @@ class Killed(BaseException):
     """Stands in for the Lambda runtime killing the function at its timeout."""
 
 
-def test_a_run_cut_off_mid_way_is_taken_over_and_completes_once(api, driver, worker, backend, monkeypatch):
+def test_a_run_cut_off_mid_way_is_taken_over_and_completes_once(api, driver, repo, backend, monkeypatch):
     scenario = api.run(api.create("Slow", {"duration": 2}))
-    original = worker.repo.update_progress
-    monkeypatch.setattr(worker.repo, "update_progress", lambda *a, **k: (_ for _ in ()).throw(Killed()))
+    original = repo.update_progress
+    monkeypatch.setattr(repo, "update_progress", lambda *a, **k: (_ for _ in ()).throw(Killed()))
     [message] = driver.receive()
     with pytest.raises(Killed):
         driver.deliver([message])
     stuck = api.get(scenario)
     assert stuck["status"] == "processing"
     first_start = stuck["run_started_at"]
-    monkeypatch.setattr(worker.repo, "update_progress", original)
+    monkeypatch.setattr(repo, "update_progress", original)
     # the visibility timeout expires and SQS redelivers the same message
     backend.runs.change_visibility(message.receipt, 0)
     driver.drain()
@@ -185,7 +185,7 @@ def test_deleting_the_session_of_a_running_scenario_leaves_nothing_behind(api, c
 
 
 def test_large_results_go_to_the_blob_store_and_are_still_returned(api, driver, monkeypatch, main_id, backend):
-    monkeypatch.setattr("algocloud.worker.INLINE_RESULT_LIMIT", 1000)
+    monkeypatch.setattr("algocloud.limits.INLINE_RESULT_LIMIT", 1000)
     scenario = api.run(api.create("Greedy"))
     driver.drain()
     done = api.get(scenario)
@@ -309,7 +309,7 @@ def test_the_heartbeat_hides_a_live_run_briefly_and_a_crashed_one_reappears_soon
     """The deployed worker keeps a running message hidden 60 s at a time (here 1 s)."""
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-    from algocloud.adapters.sqs import SqsQueueConsumer
+    from algocloud.adapters.aws.sqs import SqsQueueConsumer
     from devstack.driver import QueueDriver
     from worker.lambda_adapter import Heartbeat
 

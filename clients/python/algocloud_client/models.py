@@ -202,7 +202,7 @@ class SessionRef(BaseModel):
 
 class Status(StrEnum):
     """
-    A scenario's status (lowercase, as the reference's polling loop expects).
+    The status of every job (lowercase, as the reference's polling loop expects).
     """
 
     CREATED = "created"

@@ -1,4 +1,4 @@
-"""Request dependencies: the tenant and a service bound to it.
+"""Request dependencies: the tenant, and the use cases of each aggregate bound to it.
 
 The adapters (AWS or embedded, as the settings say) and the application config are built once per
 container and shared by every request.
@@ -15,7 +15,11 @@ from starlette.concurrency import run_in_threadpool
 from algocloud.adapters.factory import Adapters, build_adapters
 from algocloud.appconfig import load_app_config
 from algocloud.domain.errors import InvalidRequest
-from algocloud.service import ScenarioService
+from algocloud.usecases.datasets import Datasets
+from algocloud.usecases.ingestion import Ingestion, Uploads
+from algocloud.usecases.scenarios import Scenarios
+from algocloud.usecases.scope import TenantScope
+from algocloud.usecases.sessions import Sessions
 
 from .settings import ApiSettings, get_settings
 
@@ -51,15 +55,43 @@ async def tenant_id(request: Request) -> str:
     return key.tenant_id
 
 
-async def get_service(request: Request, tenant: Annotated[str, Depends(tenant_id)]) -> ScenarioService:
+async def get_scope(request: Request, tenant: Annotated[str, Depends(tenant_id)]) -> TenantScope:
     built = adapters(request.app.state.settings)  # built once per container
-    service = ScenarioService(load_app_config(), built.repo, built.blobs, built.queue, tenant, built.accounts)
-    if not service.is_bootstrapped():
-        await run_in_threadpool(service.ensure_tenant)  # a tenant's first request: storage I/O
-    return service
+    scope = TenantScope(load_app_config(), built.repo, built.blobs, built.accounts, tenant)
+    sessions = Sessions(scope)
+    if not sessions.is_bootstrapped():
+        await run_in_threadpool(sessions.ensure_tenant)  # a tenant's first request: storage I/O
+    return scope
 
 
-Service = Annotated[ScenarioService, Depends(get_service)]
+Scope = Annotated[TenantScope, Depends(get_scope)]
+
+
+async def get_sessions(scope: Scope) -> Sessions:
+    return Sessions(scope)
+
+
+async def get_scenarios(request: Request, scope: Scope) -> Scenarios:
+    return Scenarios(scope, adapters(request.app.state.settings).queue)
+
+
+async def get_datasets(scope: Scope) -> Datasets:
+    return Datasets(scope)
+
+
+async def get_uploads(scope: Scope) -> Uploads:
+    return Uploads(scope)
+
+
+async def get_ingestion(request: Request, scope: Scope) -> Ingestion:
+    return Ingestion(scope, adapters(request.app.state.settings).queue)
+
+
+SessionsUseCases = Annotated[Sessions, Depends(get_sessions)]
+ScenariosUseCases = Annotated[Scenarios, Depends(get_scenarios)]
+DatasetsUseCases = Annotated[Datasets, Depends(get_datasets)]
+UploadsUseCases = Annotated[Uploads, Depends(get_uploads)]
+IngestionUseCases = Annotated[Ingestion, Depends(get_ingestion)]
 
 
 def require_session_create(request: Request) -> None:
@@ -67,4 +99,15 @@ def require_session_create(request: Request) -> None:
         raise HTTPException(status_code=403, detail="this deployment does not let clients create sessions")
 
 
-__all__ = ["Service", "adapters", "get_settings", "require_session_create", "tenant_id"]
+__all__ = [
+    "DatasetsUseCases",
+    "IngestionUseCases",
+    "ScenariosUseCases",
+    "Scope",
+    "SessionsUseCases",
+    "UploadsUseCases",
+    "adapters",
+    "get_settings",
+    "require_session_create",
+    "tenant_id",
+]

@@ -11,6 +11,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from algocloud import limits
 from algocloud.domain.errors import (
     Conflict,
     DataFormatError,
@@ -18,8 +19,8 @@ from algocloud.domain.errors import (
     InvalidName,
     NotFound,
     ParameterError,
+    ServiceUnavailable,
 )
-from algocloud.service import ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -33,16 +34,13 @@ STATUS = (
 )
 
 
-ECHO_LIMIT = 200  # characters of a refused input echoed back in a 422
-
-
 def echoable(value: Any) -> Any:
     """A refused input as JSON can carry it: NaN and the infinities (which Python's JSON parser
     accepts, `1e400` included) as their names, long text cut short."""
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-    if isinstance(value, str) and len(value) > ECHO_LIMIT:
-        return value[:ECHO_LIMIT] + "…"
+    if isinstance(value, str) and len(value) > limits.ECHO_LIMIT:
+        return value[: limits.ECHO_LIMIT] + "…"
     if isinstance(value, dict):
         return {key: echoable(item) for key, item in value.items()}
     if isinstance(value, list | tuple):

@@ -11,11 +11,7 @@ import asyncio
 
 import orjson
 
-# API Gateway's REST API caps the request line and headers at 10,240 bytes; the embedded server
-# takes no more, so a request that works locally works on AWS. It also caps their number.
-MAX_HEADER_BYTES = 10 * 1024
-MAX_HEADERS = 100
-BODY_READ_TIMEOUT_SECONDS = 30.0  # the longest wait for the next piece of a request body
+from algocloud import limits
 
 
 class BodyTooLarge(Exception):
@@ -151,7 +147,7 @@ class HeaderLimit:
     """Requests with more headers, or larger ones, than API Gateway takes get a 431 (embedded
     server; on AWS, API Gateway refuses them first)."""
 
-    def __init__(self, app, max_bytes: int = MAX_HEADER_BYTES, max_count: int = MAX_HEADERS):
+    def __init__(self, app, max_bytes: int = limits.API_GATEWAY_HEADER_BYTES, max_count: int = limits.MAX_HEADERS):
         self.app = app
         self.max_bytes = max_bytes
         self.max_count = max_count
@@ -178,7 +174,7 @@ class BodyReadTimeout:
     The 408 is sent from the timed-out receive itself, and the app is told the client left, so
     no handler's error handling can turn the timeout into another answer."""
 
-    def __init__(self, app, seconds: float = BODY_READ_TIMEOUT_SECONDS):
+    def __init__(self, app, seconds: float = limits.BODY_READ_TIMEOUT_SECONDS):
         self.app = app
         self.seconds = seconds
 

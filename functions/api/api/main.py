@@ -49,10 +49,6 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         )
     app.add_middleware(CorrelationId)  # outermost: every answer, refusals included, carries it
 
-    if settings.backend == "embedded":
-        from .routers import local_blobs
-
-        app.include_router(local_blobs.router)
     app.include_router(meta.router)  # /health
     for router in (
         meta.router,

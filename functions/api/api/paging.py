@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import Query, Request
 
-from algocloud.service import MAX_LIST_PAGE
+from algocloud.limits import MAX_LIST_PAGE
 
 PageLimit = Annotated[int | None, Query(ge=1, le=MAX_LIST_PAGE, description="at most this many (a page)")]
 Cursor = Annotated[str | None, Query(max_length=512, description="the X-Next-Cursor of the previous page")]

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, StringConstraints
 
-from algocloud.ingest import MAX_UPLOAD_BYTES, MAX_UPLOADS_PER_INGEST
+from algocloud.limits import MAX_UPLOAD_BYTES, MAX_UPLOADS_PER_INGEST
 
 # Present and not blank here; the naming rule (length in bytes, '/', normalisation) is the
 # service's (algocloud.domain.names), also a 422.

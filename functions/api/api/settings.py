@@ -8,11 +8,8 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
+from algocloud import limits
 from algocloud.adapters.settings import BackendSettings, load_settings
-
-from .limits import BODY_READ_TIMEOUT_SECONDS
-
-LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024
 
 
 class ApiSettings(BackendSettings):
@@ -29,7 +26,7 @@ class ApiSettings(BackendSettings):
     # Unset: what the backend allows (see request_limit / response_limit).
     max_request_bytes: int | None = None
     # BODY_READ_TIMEOUT_SECONDS: the embedded server's wait for the next piece of a request body
-    body_read_timeout_seconds: float = Field(BODY_READ_TIMEOUT_SECONDS, gt=0)
+    body_read_timeout_seconds: float = Field(limits.BODY_READ_TIMEOUT_SECONDS, gt=0)
     max_response_bytes: int | None = None
 
     @property
@@ -48,16 +45,8 @@ class ApiSettings(BackendSettings):
         return value
 
 
-# On AWS every body crosses API Gateway base64-encoded (BinaryMediaTypes */*), and
-# Lambda takes at most 6 MB of event or response, envelope included: a raw body
-# may use 3/4 of what is left after the envelope. Without Lambda (embedded) only
-# memory bounds a body.
-LAMBDA_BODY_LIMIT = (LAMBDA_PAYLOAD_LIMIT - 64 * 1024) * 3 // 4
-EMBEDDED_BODY_LIMIT = 256 * 1024 * 1024
-
-
 def _default_limit(backend: str) -> int:
-    return LAMBDA_BODY_LIMIT if backend == "aws" else EMBEDDED_BODY_LIMIT
+    return limits.LAMBDA_BODY_LIMIT if backend == "aws" else limits.EMBEDDED_BODY_LIMIT
 
 
 @cache

@@ -7,17 +7,17 @@ worker.handler.dead_letter_handler  the dead-letter queue's event source
 from algocloud.adapters.factory import build_adapters
 from algocloud.adapters.settings import backend_settings
 from algocloud.appconfig import load_app_config
+from algocloud.execution.registry import in_process_executor
 from algocloud.telemetry import instrumented
-from algocloud.worker import RunWorker
 
 from .lambda_adapter import Heartbeat, build_handlers
 
 _settings = backend_settings()
 _adapters = build_adapters(_settings)
-_worker = RunWorker(config=load_app_config(), repo=_adapters.repo, blobs=_adapters.blobs, accounts=_adapters.accounts)
+_worker = in_process_executor(load_app_config(), _adapters.repo, _adapters.blobs, _adapters.accounts)
 _heartbeat = None
 if _settings.backend == "aws":
-    from algocloud.adapters.aws import client
+    from algocloud.adapters.aws.clients import client
 
     _heartbeat = Heartbeat(client("sqs", _settings), _settings.run_visibility_seconds)
 _runs, _dead_letters = build_handlers(_worker, _heartbeat)

@@ -1,4 +1,4 @@
-"""SQS batch events -> RunWorker, with partial batch failures (AWS Lambda Powertools).
+"""SQS batch events -> the executor (execution.executor), with partial batch failures (AWS Lambda Powertools).
 
 A record whose handling raises is reported in `batchItemFailures`, so only it
 is redelivered. The queue is FIFO: after a failure, later records of the same
@@ -24,18 +24,18 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from algocloud import limits
+from algocloud.execution.executor import Executor, Outcome
 from algocloud.run_message import QueueMessage, RunMessage, parse_message
 from algocloud.telemetry import NAMESPACE, SERVICE, logger, metrics
-from algocloud.worker import Outcome, RunWorker
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
-HEARTBEAT_VISIBILITY_SECONDS = 60
 
 
 class Heartbeat:
     """Keeps a record's message hidden for a short visibility timeout, renewed while a run lives."""
 
-    def __init__(self, sqs_client, seconds: int = HEARTBEAT_VISIBILITY_SECONDS):
+    def __init__(self, sqs_client, seconds: int = limits.HEARTBEAT_VISIBILITY_SECONDS):
         self._sqs = sqs_client
         self.seconds = seconds
 
@@ -94,7 +94,7 @@ def _count_run(outcome: Outcome, seconds: float) -> None:
         metrics.add_metric(name="RunDuration", unit=MetricUnit.Seconds, value=round(seconds, 3))
 
 
-def build_handlers(worker: RunWorker, heartbeat: Heartbeat | None = None) -> tuple[Handler, Handler]:
+def build_handlers(worker: Executor, heartbeat: Heartbeat | None = None) -> tuple[Handler, Handler]:
     """(run handler for the queue, give-up handler for its dead-letter queue)."""
 
     def run_record(record: SQSRecord) -> None:

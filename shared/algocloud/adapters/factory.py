@@ -1,16 +1,21 @@
 """The composition root: builds the adapter set the settings name, behind the ports.
 
-Only this module knows the concrete classes; each backend's modules (and
-boto3) are imported only when that backend is chosen.
+Only this module (and each adapter package for its own classes) names the concrete
+classes; each backend's modules (and boto3) are imported only when that backend is chosen.
+Everything else, the devstack and the operator's CLI included, gets its adapters here.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ..domain.ports import Accounts, BlobStore, KeyGateway, Repository, RunQueue
+from ..domain.ports import Accounts, BlobStore, KeyGateway, QueueConsumer, Repository, RunQueue
 from .settings import BackendSettings
+
+if TYPE_CHECKING:
+    from .embedded.blobs import FileBlobStore
 
 
 @dataclass(frozen=True)
@@ -32,12 +37,12 @@ def build_adapters(settings: BackendSettings) -> Adapters:
 
 
 def _aws(settings: BackendSettings) -> Adapters:
-    from .apigateway import ApiGatewayKeys
-    from .aws import client
-    from .dynamodb import DynamoRepository
-    from .dynamodb_accounts import DynamoAccounts
-    from .s3 import S3BlobStore
-    from .sqs import SqsRunQueue
+    from .aws.accounts import DynamoAccounts
+    from .aws.apigateway import ApiGatewayKeys
+    from .aws.clients import client
+    from .aws.dynamodb import DynamoRepository
+    from .aws.s3 import S3BlobStore
+    from .aws.sqs import SqsRunQueue
 
     assert settings.table_name and settings.bucket_name and settings.queue_url  # checked by the settings
     dynamodb = client("dynamodb", settings)
@@ -69,3 +74,40 @@ def _embedded(settings: BackendSettings) -> Adapters:
         queue=runs,
         accounts=SqliteAccounts(paths["store"], settings.sqlite_synchronous),
     )
+
+
+def sqs_consumer(settings: BackendSettings, queue_url: str) -> QueueConsumer:
+    """The consuming side of an SQS queue, for a local stand-in of Lambda's event source mapping."""
+    from .aws.clients import client
+    from .aws.sqs import SqsQueueConsumer
+
+    return SqsQueueConsumer(client("sqs", settings), queue_url)
+
+
+def operator_ports(
+    region: str, endpoint_url: str | None, table_name: str, usage_plan_id: str
+) -> tuple[Accounts, KeyGateway]:
+    """The operator's view of a deployment: its tenants' accounts and API Gateway's keys."""
+    from .aws.accounts import DynamoAccounts
+    from .aws.apigateway import ApiGatewayKeys
+    from .aws.clients import client_for
+
+    return (
+        DynamoAccounts(client_for("dynamodb", region, endpoint_url), table_name),
+        ApiGatewayKeys(lambda: client_for("apigateway", region, endpoint_url), usage_plan_id),
+    )
+
+
+def served_file_store(blobs: BlobStore) -> FileBlobStore:
+    """The embedded file store behind `blobs`, whose URLs the local stack serves itself."""
+    from .embedded.blobs import FileBlobStore
+
+    if not isinstance(blobs, FileBlobStore):
+        raise TypeError("only the embedded backend's file store has URLs served by the local stack")
+    return blobs
+
+
+def expire_local_uploads(settings: BackendSettings, seconds: int) -> int:
+    """The bucket's lifecycle rules, on the embedded file store: uploads never used and unfinished
+    multipart uploads older than `seconds` are removed (how many)."""
+    return served_file_store(build_adapters(settings).blobs).expire_uploads(seconds)

@@ -84,6 +84,3 @@ class AppConfig:
             parameters=parameters,
             data_parameters=data_parameters,
         )
-
-    def scenario_dict(self, scenario: Scenario) -> dict[str, Any]:
-        return scenario.to_dict(self.parameters_of(scenario.algorithm), self.kpis)

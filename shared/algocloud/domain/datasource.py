@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 
+from ..limits import MAX_TABLE_NAME_BYTES, MAX_TABLES
 from .errors import DataFormatError
+from .json_values import json_default
 from .parameters import ParameterSet
 
 if TYPE_CHECKING:
@@ -31,8 +33,6 @@ if TYPE_CHECKING:
 
 
 STORED_FORMAT = "algocloud.columns/1"
-MAX_TABLES = 1000  # the table names travel in the dataset's metadata record (DynamoDB: 400 KB)
-MAX_TABLE_NAME_BYTES = 255
 
 
 class DataSourceType(StrEnum):
@@ -112,7 +112,7 @@ class DataSource:
             "metadata": self.metadata(),
             "tables": {name: _table_to_json(table) for name, table in self.tables.items()},
         }
-        return orjson.dumps(payload, default=_json_default, option=orjson.OPT_NON_STR_KEYS)
+        return orjson.dumps(payload, default=json_default, option=orjson.OPT_NON_STR_KEYS)
 
     def to_json(self) -> str:
         return self.to_json_bytes().decode()
@@ -128,7 +128,7 @@ class DataSource:
         # Written a column at a time, so only one column's Python values exist at once
         # (the same bytes as dumping the whole document).
         def dumps(value: Any) -> bytes:
-            return orjson.dumps(value, default=_json_default, option=orjson.OPT_NON_STR_KEYS)
+            return orjson.dumps(value, default=json_default, option=orjson.OPT_NON_STR_KEYS)
 
         parts = [b'{"format":', dumps(STORED_FORMAT), b',"metadata":', dumps(self.metadata()), b',"tables":{']
         for number, (name, table) in enumerate(self.tables.items()):
@@ -246,20 +246,6 @@ def _parse_creation(raw: Any) -> datetime | None:
         return datetime.fromisoformat(str(raw))  # also reads str(datetime)'s space form
     except ValueError:
         raise DataFormatError(f"metadata.creation_datetime '{raw}' is not a datetime") from None
-
-
-def _json_default(value: Any) -> Any:
-    """orjson fallback for pandas missing-value markers and scalar types."""
-    import pandas as pd
-
-    if value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, datetime):
-        return value.isoformat()
-    item = getattr(value, "item", None)  # numpy scalars inside object columns
-    if callable(item):
-        return item()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def _datetime_unit(column: pd.Series) -> str:

@@ -65,3 +65,7 @@ class RunCancelled(Exception):
 
     Not a DomainError: a cancelled run is not a failed run.
     """
+
+
+class ServiceUnavailable(Exception):
+    """A dependency (the queue) refused the request; the client may retry (503)."""

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from .. import limits
 from .datasource import DataSource, DataSourceType
 from .schema import Column, ColumnType, FileKind, Schema
 
@@ -56,9 +57,6 @@ class EtlMessage:
         }
 
 
-MAX_REPORTED_MESSAGES = 100
-
-
 @dataclass
 class EtlResult:
     messages: list[EtlMessage] = field(default_factory=list)
@@ -68,7 +66,7 @@ class EtlResult:
     def success(self) -> bool:
         return not any(message.level == Level.ERROR for message in self.messages)
 
-    def reported_messages(self, limit: int = MAX_REPORTED_MESSAGES) -> list[EtlMessage]:
+    def reported_messages(self, limit: int = limits.MAX_REPORTED_MESSAGES) -> list[EtlMessage]:
         """At most `limit` messages, errors first, then one line per level counting the rest,
         so a file with a problem in every row or column still gets a short answer."""
         if len(self.messages) <= limit:

@@ -12,9 +12,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from ..limits import MAX_NAME_BYTES
 from .errors import InvalidName
-
-MAX_NAME_BYTES = 255
 
 
 def normal_form(text: str) -> str:

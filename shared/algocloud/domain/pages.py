@@ -2,7 +2,7 @@
 
 Each table is stored once more as a sequence of JSON arrays of CHUNK_ROWS
 records (the records of `GET …/data/{key}`), one object per table, and an
-index names each chunk's byte offset. A page of at most MAX_PAGE rows spans
+index names each chunk's byte offset. A page of at most limits.MAX_ROWS_PAGE rows spans
 at most two chunks: one ranged read of storage, whatever the table's size.
 Built from the stored (columnar) dataset, without pandas.
 """
@@ -15,11 +15,9 @@ from typing import Any
 
 import orjson
 
-from .datasource import _json_default
+from .json_values import json_default
 
 CHUNK_ROWS = 1000
-MAX_PAGE = 1000
-DEFAULT_PAGE = 200
 
 
 @dataclass(frozen=True)
@@ -39,7 +37,7 @@ def build_pages(tables: Iterable[TableRows]) -> tuple[dict[str, Any], dict[str, 
     for number, table in enumerate(tables):
         offsets, chunks, position, rows = [], [], 0, 0
         for records in table.chunks:
-            chunk = orjson.dumps(records, default=_json_default, option=orjson.OPT_NON_STR_KEYS)
+            chunk = orjson.dumps(records, default=json_default, option=orjson.OPT_NON_STR_KEYS)
             offsets.append(position)
             position += len(chunk)
             rows += len(records)

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .accounts import ApiKeyRecord, TenantRecord, UsageDay
-from .scenario import Scenario, Status, now_iso
+from .jobs import IngestJob
+from .scenario import Scenario, ScenarioStatus, Status, now_iso
 
 if TYPE_CHECKING:
     from ..run_message import QueueMessage
@@ -93,7 +94,7 @@ class Repository(Protocol):
 
     def get_scenario(self, tenant: str, session_id: str, scenario_id: str) -> Scenario | None: ...
 
-    def get_status(self, tenant: str, session_id: str, scenario_id: str) -> dict[str, Any] | None: ...
+    def get_status(self, tenant: str, session_id: str, scenario_id: str) -> ScenarioStatus | None: ...
 
     def create_scenario(self, tenant: str, session_id: str, scenario: Scenario) -> None: ...
 
@@ -113,6 +114,25 @@ class Repository(Protocol):
     def update_progress(self, tenant: str, session_id: str, scenario_id: str, run_id: str, progress: float) -> None: ...
 
     def in_flight_runs(self) -> Iterator[tuple[str, str, Scenario]]: ...
+
+    # ingestion jobs (domain.jobs): their status changes are conditional, like a scenario's
+    def create_job(self, tenant: str, session_id: str, job: IngestJob) -> None:
+        """Store a new job (NotFound when the session is gone, Conflict when the id exists)."""
+        ...
+
+    def get_job(self, tenant: str, session_id: str, job_id: str) -> IngestJob | None: ...
+
+    def transition_job(
+        self,
+        tenant: str,
+        session_id: str,
+        job_id: str,
+        target: Status,
+        set_fields: Mapping[str, Any] | None = None,
+    ) -> IngestJob:
+        """Move a job to `target` if domain.jobs.JOB_TRANSITIONS allows it from its current status,
+        setting `set_fields` (of JOB_MUTABLE_FIELDS) in the same write: NotFound / InvalidTransition."""
+        ...
 
     # the processing marker (which run a session is executing, for GET /processing)
     def processing_scenario_id(self, tenant: str, session_id: str) -> str | None: ...

@@ -3,7 +3,7 @@ from fastapi import APIRouter
 from algocloud.domain.errors import NotFound
 
 from .. import models
-from ..deps import Service
+from ..deps import Scope
 from ..params import AlgorithmName, SessionId
 
 router = APIRouter(prefix="/sessions/{sid}", tags=["algorithms & KPIs"])
@@ -15,9 +15,9 @@ router = APIRouter(prefix="/sessions/{sid}", tags=["algorithms & KPIs"])
     responses={404: {"description": "session not found"}},
     summary="Names of the registered algorithms",
 )
-def algorithms(sid: SessionId, service: Service) -> dict:
-    service.session(sid)
-    return {"algorithms": service.config.algorithm_names}
+def algorithms(sid: SessionId, scope: Scope) -> dict:
+    scope.session(sid)
+    return {"algorithms": scope.config.algorithm_names}
 
 
 @router.get(
@@ -26,9 +26,9 @@ def algorithms(sid: SessionId, service: Service) -> dict:
     responses={404: {"description": "session or algorithm not found"}},
     summary="Parameter descriptors of one algorithm",
 )
-def algorithm_parameters(sid: SessionId, name: AlgorithmName, service: Service) -> dict:
-    service.session(sid)
-    parameters = service.config.parameters_of(name)
+def algorithm_parameters(sid: SessionId, name: AlgorithmName, scope: Scope) -> dict:
+    scope.session(sid)
+    parameters = scope.config.parameters_of(name)
     if parameters is None:
         raise NotFound(f"algorithm '{name}' is not registered")
     return {"name": name, "parameters": parameters.describe()}
@@ -40,6 +40,6 @@ def algorithm_parameters(sid: SessionId, name: AlgorithmName, service: Service) 
     responses={404: {"description": "session not found"}},
     summary="Names of the KPI templates",
 )
-def kpis(sid: SessionId, service: Service) -> dict:
-    service.session(sid)
-    return {"kpis": service.config.kpi_names}
+def kpis(sid: SessionId, scope: Scope) -> dict:
+    scope.session(sid)
+    return {"kpis": scope.config.kpi_names}

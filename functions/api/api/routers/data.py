@@ -9,11 +9,11 @@ from starlette.datastructures import UploadFile
 
 from algocloud.domain.errors import DomainError
 from algocloud.domain.etl import UploadedFile, unsupported_file_message
-from algocloud.domain.pages import DEFAULT_PAGE, MAX_PAGE
-from algocloud.ingest import Ingestion
+from algocloud.domain.jobs import IngestJob
+from algocloud.limits import DEFAULT_ROWS_PAGE, MAX_ROWS_PAGE
 
-from .. import models
-from ..deps import Service
+from .. import models, presenters
+from ..deps import DatasetsUseCases, IngestionUseCases, Scope
 from ..encoding import accepts_gzip
 from ..params import DatasetKey, SessionId, TableName
 from ..responses import OrjsonResponse
@@ -34,8 +34,8 @@ class BadUpload(DomainError):
     responses={404: {"description": "session not found"}},
     summary="Dataset keys",
 )
-def list_data(sid: SessionId, service: Service) -> dict:
-    return service.data_keys(sid)
+def list_data(sid: SessionId, datasets: DatasetsUseCases) -> dict:
+    return presenters.dataset_keys(datasets.keys(sid))
 
 
 @router.post(
@@ -73,14 +73,20 @@ def list_data(sid: SessionId, service: Service) -> dict:
     },
     summary="Add (or replace) a dataset from a DataSource JSON payload, in the body or uploaded",
 )
-async def import_json(sid: SessionId, request: Request, service: Service) -> Response:
+async def import_json(
+    sid: SessionId, request: Request, datasets: DatasetsUseCases, ingestion: IngestionUseCases
+) -> Response:
     body = await request.body()
     upload = _named_upload(body)
-    if upload is not None:
-        status, answer = await run_in_threadpool(Ingestion(service).import_json, sid, upload)
-        return OrjsonResponse(answer, status_code=status)
     # Parsing and storing is CPU work: off the event loop, so other requests keep flowing.
-    return OrjsonResponse(await run_in_threadpool(service.import_dataset, sid, body), status_code=201)
+    keys: list[str] | IngestJob
+    if upload is None:
+        keys = await run_in_threadpool(datasets.import_json, sid, body)
+    else:
+        keys = await run_in_threadpool(ingestion.import_json, sid, upload)
+    if isinstance(keys, IngestJob):
+        return OrjsonResponse(presenters.job(keys), status_code=202)
+    return OrjsonResponse(presenters.dataset_keys(keys), status_code=201)
 
 
 def _named_upload(body: bytes) -> str | None:
@@ -96,9 +102,9 @@ def _named_upload(body: bytes) -> str | None:
 @router.get(
     "/data/{key}", response_model=models.DataSourcePayload, responses=NOT_FOUND, summary="A dataset as DataSource JSON"
 )
-def get_data(sid: SessionId, key: DatasetKey, request: Request, service: Service) -> Response:
+def get_data(sid: SessionId, key: DatasetKey, request: Request, datasets: DatasetsUseCases) -> Response:
     limit = request.app.state.settings.response_limit
-    download = service.dataset_download(sid, key, limit, accepts_gzip(request.headers.get("accept-encoding", "")))
+    download = datasets.download(sid, key, limit, accepts_gzip(request.headers.get("accept-encoding", "")))
     if download.url is not None:  # too large for a (Lambda) response: fetch it from storage directly
         return RedirectResponse(download.url, status_code=307)
     headers = {"Content-Encoding": "gzip"} if download.gzipped else None
@@ -111,8 +117,9 @@ def get_data(sid: SessionId, key: DatasetKey, request: Request, service: Service
     responses=NOT_FOUND,
     summary="The data-parameter descriptors a scenario on this dataset can fill in",
 )
-def data_parameters(sid: SessionId, key: DatasetKey, service: Service) -> dict:
-    return service.data_parameters(sid, key)
+def data_parameters(sid: SessionId, key: DatasetKey, datasets: DatasetsUseCases) -> dict:
+    datasets.check_exists(sid, key)
+    return presenters.data_parameters(key, datasets.config.data_parameters.describe())
 
 
 @router.get(
@@ -121,8 +128,8 @@ def data_parameters(sid: SessionId, key: DatasetKey, service: Service) -> dict:
     responses=NOT_FOUND,
     summary="A dataset's tables: names, row counts, columns with dtypes",
 )
-def dataset_tables(sid: SessionId, key: DatasetKey, service: Service) -> Response:
-    return OrjsonResponse(service.dataset_tables(sid, key))
+def dataset_tables(sid: SessionId, key: DatasetKey, datasets: DatasetsUseCases) -> Response:
+    return OrjsonResponse(presenters.dataset_tables(key, datasets.tables(sid, key)))
 
 
 @router.get(
@@ -135,11 +142,11 @@ def dataset_rows(
     sid: SessionId,
     key: DatasetKey,
     table: TableName,
-    service: Service,
+    datasets: DatasetsUseCases,
     offset: Annotated[int, Query(ge=0, le=2**53, description="the first row (0-based)")] = 0,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="rows in the page")] = DEFAULT_PAGE,
+    limit: Annotated[int, Query(ge=1, le=MAX_ROWS_PAGE, description="rows in the page")] = DEFAULT_ROWS_PAGE,
 ) -> Response:
-    return OrjsonResponse(service.dataset_rows(sid, key, table, offset, limit))
+    return OrjsonResponse(presenters.rows_page(datasets.rows(sid, key, table, offset, limit)))
 
 
 @router.delete(
@@ -148,8 +155,8 @@ def dataset_rows(
     responses={**NOT_FOUND, 409: {"description": "scenarios reference the dataset"}},
     summary="Delete a dataset",
 )
-def delete_data(sid: SessionId, key: DatasetKey, service: Service) -> Response:
-    service.delete_dataset(sid, key)
+def delete_data(sid: SessionId, key: DatasetKey, datasets: DatasetsUseCases) -> Response:
+    datasets.delete(sid, key)
     return Response(status_code=204)
 
 
@@ -160,8 +167,8 @@ def delete_data(sid: SessionId, key: DatasetKey, service: Service) -> Response:
     responses={**NOT_FOUND, 409: {"description": "new_key already exists"}},
     summary="Derive a new dataset from an existing one",
 )
-def derive_data(sid: SessionId, key: DatasetKey, body: DeriveBody, service: Service) -> dict:
-    return service.derive_dataset(sid, key, body.new_key)
+def derive_data(sid: SessionId, key: DatasetKey, body: DeriveBody, datasets: DatasetsUseCases) -> dict:
+    return presenters.dataset_keys(datasets.derive(sid, key, body.new_key))
 
 
 ETL_FORM = {
@@ -199,12 +206,16 @@ ETL_FORM = {
     openapi_extra={"requestBody": ETL_FORM},
     summary="Upload files and run ETL into a dataset",
 )
-async def etl(sid: SessionId, request: Request, service: Service) -> Response:
+async def etl(
+    sid: SessionId, request: Request, scope: Scope, datasets: DatasetsUseCases, ingestion: IngestionUseCases
+) -> Response:
     if request.headers.get("content-type", "").split(";")[0].strip().lower() == "application/json":
         named = _etl_uploads(await request.body())
-        status, answer = await run_in_threadpool(Ingestion(service).etl, sid, named.dataset_name, named.uploads)
-        return OrjsonResponse(answer, status_code=status)
-    service.session(sid)  # 404 before reading the upload
+        done = await run_in_threadpool(ingestion.etl, sid, named.dataset_name, named.uploads)
+        if isinstance(done, IngestJob):
+            return OrjsonResponse(presenters.job(done), status_code=202)
+        return OrjsonResponse(presenters.etl(done))
+    scope.session(sid)  # 404 before reading the upload
     form = await request.form()
     dataset_name = form.get("dataset_name")
     if not isinstance(dataset_name, str) or not dataset_name.strip():
@@ -230,7 +241,7 @@ async def etl(sid: SessionId, request: Request, service: Service) -> Response:
     if unsupported:
         raise BadUpload(unsupported)
     # CPU work: off the loop
-    return OrjsonResponse(await run_in_threadpool(service.run_etl, sid, dataset_name, uploads))
+    return OrjsonResponse(presenters.etl(await run_in_threadpool(datasets.etl, sid, dataset_name, uploads)))
 
 
 def _etl_uploads(body: bytes) -> EtlUploadsBody:

@@ -2,8 +2,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from .. import models
-from ..deps import Service
+from .. import models, presenters
+from ..deps import ScenariosUseCases
 from ..paging import Cursor, PageLimit, next_page_headers, public_url
 from ..params import ScenarioId, SessionId
 from ..responses import OrjsonResponse
@@ -21,15 +21,15 @@ NOT_FOUND: Responses = {404: {"description": "session or scenario not found"}}
     summary="Every scenario of the session (full objects)",
 )
 def list_scenarios(
-    sid: SessionId, request: Request, service: Service, limit: PageLimit = None, cursor: Cursor = None
+    sid: SessionId, request: Request, scenarios: ScenariosUseCases, limit: PageLimit = None, cursor: Cursor = None
 ) -> Response:
-    settings = request.app.state.settings
-
     def link(scenario_id: str) -> str:
         return public_url(request, request.app.url_path_for("get_scenario", sid=sid, scenario_id=scenario_id))
 
-    listed, following = service.list_scenarios_page(sid, settings.response_limit, link, limit, cursor)
-    return OrjsonResponse(listed, headers=next_page_headers(request, following))
+    page = scenarios.listing(sid, limit, cursor)
+    budget = request.app.state.settings.response_limit
+    listed = presenters.scenario_list(scenarios.config, page.scenarios, scenarios.stored_result_url, budget, link)
+    return OrjsonResponse(listed, headers=next_page_headers(request, page.next_cursor))
 
 
 @router.post(
@@ -43,11 +43,9 @@ def list_scenarios(
     },
     summary="Create a scenario (not run yet)",
 )
-def create_scenario(sid: SessionId, body: ScenarioBody, service: Service) -> Response:
-    return OrjsonResponse(
-        service.create_scenario(sid, body.tag, body.dataset_key, body.algo_name, body.algo_params, body.data_params),
-        status_code=201,
-    )
+def create_scenario(sid: SessionId, body: ScenarioBody, scenarios: ScenariosUseCases) -> Response:
+    created = scenarios.create(sid, body.tag, body.dataset_key, body.algo_name, body.algo_params, body.data_params)
+    return OrjsonResponse(presenters.scenario(scenarios.config, created), status_code=201)
 
 
 @router.get(
@@ -66,13 +64,13 @@ def create_scenario(sid: SessionId, body: ScenarioBody, service: Service) -> Res
 )
 def compare_scenarios(
     sid: SessionId,
-    service: Service,
+    scenarios: ScenariosUseCases,
     ids: Annotated[str, Query(description="comma-separated scenario ids", min_length=1, max_length=2000)],
     baseline: Annotated[str | None, Query(description="one of ids")] = None,
 ) -> Response:
     wanted = [part.strip() for part in ids.split(",") if part.strip()]
     chosen = baseline.strip() if baseline is not None else None  # spaces trimmed as in `ids`
-    return OrjsonResponse(service.compare_scenarios(sid, wanted, chosen or None))
+    return OrjsonResponse(scenarios.compare(sid, wanted, chosen or None))
 
 
 @router.get(
@@ -81,13 +79,21 @@ def compare_scenarios(
     responses=NOT_FOUND,
     summary="One scenario, with KPIs and result",
 )
-def get_scenario(sid: SessionId, scenario_id: ScenarioId, request: Request, service: Service) -> Response:
-    return OrjsonResponse(service.get_scenario(sid, scenario_id, request.app.state.settings.response_limit))
+def get_scenario(sid: SessionId, scenario_id: ScenarioId, request: Request, scenarios: ScenariosUseCases) -> Response:
+    return OrjsonResponse(
+        presenters.scenario_with_result(
+            scenarios.config,
+            scenarios.get(sid, scenario_id),
+            scenarios.stored_result,
+            scenarios.stored_result_url,
+            request.app.state.settings.response_limit,
+        )
+    )
 
 
 @router.delete("/scenarios/{scenario_id}", status_code=204, responses=NOT_FOUND, summary="Delete a scenario")
-def delete_scenario(sid: SessionId, scenario_id: ScenarioId, service: Service) -> Response:
-    service.delete_scenario(sid, scenario_id)
+def delete_scenario(sid: SessionId, scenario_id: ScenarioId, scenarios: ScenariosUseCases) -> Response:
+    scenarios.delete(sid, scenario_id)
     return Response(status_code=204)
 
 
@@ -102,8 +108,8 @@ def delete_scenario(sid: SessionId, scenario_id: ScenarioId, service: Service) -
     },
     summary="Queue a created scenario for execution",
 )
-def run_scenario(sid: SessionId, scenario_id: ScenarioId, service: Service) -> Response:
-    return OrjsonResponse(service.run_scenario(sid, scenario_id), status_code=202)
+def run_scenario(sid: SessionId, scenario_id: ScenarioId, scenarios: ScenariosUseCases) -> Response:
+    return OrjsonResponse(presenters.scenario(scenarios.config, scenarios.run(sid, scenario_id)), status_code=202)
 
 
 @router.post(
@@ -112,8 +118,8 @@ def run_scenario(sid: SessionId, scenario_id: ScenarioId, service: Service) -> R
     responses={**NOT_FOUND, 409: {"description": "the scenario is not queued or processing"}},
     summary='Cancel a queued or processing run: the scenario ends failed with error "cancelled"',
 )
-def cancel_scenario(sid: SessionId, scenario_id: ScenarioId, service: Service) -> Response:
-    return OrjsonResponse(service.cancel_scenario(sid, scenario_id))
+def cancel_scenario(sid: SessionId, scenario_id: ScenarioId, scenarios: ScenariosUseCases) -> Response:
+    return OrjsonResponse(presenters.scenario(scenarios.config, scenarios.cancel(sid, scenario_id)))
 
 
 @router.post(
@@ -122,8 +128,8 @@ def cancel_scenario(sid: SessionId, scenario_id: ScenarioId, service: Service) -
     responses={**NOT_FOUND, 409: {"description": "the scenario is queued or processing"}},
     summary="Back to CREATED, clearing the result",
 )
-def reset_scenario(sid: SessionId, scenario_id: ScenarioId, service: Service) -> Response:
-    return OrjsonResponse(service.reset_scenario(sid, scenario_id))
+def reset_scenario(sid: SessionId, scenario_id: ScenarioId, scenarios: ScenariosUseCases) -> Response:
+    return OrjsonResponse(presenters.scenario(scenarios.config, scenarios.reset(sid, scenario_id)))
 
 
 @router.get(
@@ -132,8 +138,8 @@ def reset_scenario(sid: SessionId, scenario_id: ScenarioId, service: Service) ->
     responses=NOT_FOUND,
     summary="Lightweight poll: id, tag, status, progress",
 )
-def scenario_status(sid: SessionId, scenario_id: ScenarioId, service: Service) -> Response:
-    return OrjsonResponse(service.scenario_status(sid, scenario_id))
+def scenario_status(sid: SessionId, scenario_id: ScenarioId, scenarios: ScenariosUseCases) -> Response:
+    return OrjsonResponse(presenters.scenario_status(scenarios.status(sid, scenario_id)))
 
 
 @router.get(
@@ -142,5 +148,6 @@ def scenario_status(sid: SessionId, scenario_id: ScenarioId, service: Service) -
     responses={404: {"description": "session not found"}},
     summary="The scenario being processed in this session, or null",
 )
-def processing(sid: SessionId, service: Service) -> Response:
-    return OrjsonResponse(service.processing(sid))
+def processing(sid: SessionId, scenarios: ScenariosUseCases) -> Response:
+    running = scenarios.processing(sid)
+    return OrjsonResponse(None if running is None else presenters.scenario(scenarios.config, running))

@@ -1,7 +1,7 @@
 from fastapi import APIRouter, Depends, Request, Response
 
-from .. import models
-from ..deps import Service, require_session_create
+from .. import models, presenters
+from ..deps import SessionsUseCases, require_session_create
 from ..paging import Cursor, PageLimit, next_page_headers
 from ..params import SessionId
 from ..responses import OrjsonResponse
@@ -19,9 +19,11 @@ TAKEN: Responses = {409: {"description": "the display name is already taken"}}
     responses={400: {"description": "a cursor this API did not give out"}},
     summary="List sessions and the default session's id",
 )
-def list_sessions(request: Request, service: Service, limit: PageLimit = None, cursor: Cursor = None) -> Response:
-    body, following = service.sessions_page(limit, cursor)
-    return OrjsonResponse(body, headers=next_page_headers(request, following))
+def list_sessions(
+    request: Request, sessions: SessionsUseCases, limit: PageLimit = None, cursor: Cursor = None
+) -> Response:
+    listing = sessions.listing(limit, cursor)
+    return OrjsonResponse(presenters.session_list(listing), headers=next_page_headers(request, listing.next_cursor))
 
 
 @router.post(
@@ -32,8 +34,8 @@ def list_sessions(request: Request, service: Service, limit: PageLimit = None, c
     dependencies=[Depends(require_session_create)],
     summary="Create an empty session",
 )
-def create_session(body: DisplayNameBody, service: Service) -> dict:
-    return service.create_session(body.display_name)
+def create_session(body: DisplayNameBody, sessions: SessionsUseCases) -> dict:
+    return presenters.session_list(sessions.create(body.display_name))
 
 
 @router.post(
@@ -44,13 +46,13 @@ def create_session(body: DisplayNameBody, service: Service) -> dict:
     dependencies=[Depends(require_session_create)],
     summary="Copy a session: scenarios (with results and KPIs) and datasets",
 )
-def copy_session(sid: SessionId, body: CopyBody, service: Service) -> dict:
-    return service.copy_session(sid, body.new_display_name)
+def copy_session(sid: SessionId, body: CopyBody, sessions: SessionsUseCases) -> dict:
+    return presenters.session_list(sessions.copy(sid, body.new_display_name))
 
 
 @router.patch("/{sid}", response_model=models.SessionRef, responses={**NOT_FOUND, **TAKEN}, summary="Rename a session")
-def rename_session(sid: SessionId, body: DisplayNameBody, service: Service) -> dict:
-    return service.rename_session(sid, body.display_name)
+def rename_session(sid: SessionId, body: DisplayNameBody, sessions: SessionsUseCases) -> dict:
+    return presenters.session_ref(sessions.rename(sid, body.display_name))
 
 
 @router.delete(
@@ -59,5 +61,5 @@ def rename_session(sid: SessionId, body: DisplayNameBody, service: Service) -> d
     responses=NOT_FOUND,
     summary="Delete a session and everything in it (the last one is replaced by a fresh 'main')",
 )
-def delete_session(sid: SessionId, service: Service) -> dict:
-    return service.delete_session(sid)
+def delete_session(sid: SessionId, sessions: SessionsUseCases) -> dict:
+    return presenters.session_list(sessions.delete(sid))

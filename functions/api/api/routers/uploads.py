@@ -1,12 +1,12 @@
-"""Direct uploads to storage, and the ingestion jobs that read them (algocloud.ingest)."""
+"""Direct uploads to storage, and the ingestion jobs that read them (usecases.ingestion)."""
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 from starlette.concurrency import run_in_threadpool
 
-from algocloud.ingest import Ingestion
+from algocloud.domain.errors import DataFormatError
 
-from .. import models
-from ..deps import Service
+from .. import models, presenters
+from ..deps import IngestionUseCases, UploadsUseCases
 from ..params import JobId, SessionId, UploadId
 from ..responses import OrjsonResponse
 from ..schemas import CompleteUploadBody, UploadBody
@@ -14,13 +14,6 @@ from . import Responses
 
 router = APIRouter(prefix="/sessions/{sid}", tags=["uploads"])
 NOT_FOUND: Responses = {404: {"description": "session or upload not found"}}
-
-
-def get_ingestion(service: Service) -> Ingestion:
-    return Ingestion(service)
-
-
-Ingest = Depends(get_ingestion)
 
 
 @router.post(
@@ -37,8 +30,8 @@ Ingest = Depends(get_ingestion)
         "`POST …/data/from-json`. URLs expire after an hour; uploads never used go after a day."
     ),
 )
-def create_upload(sid: SessionId, body: UploadBody, ingestion: Ingestion = Ingest) -> Response:
-    return OrjsonResponse(ingestion.create_upload(sid, body.filename, body.size), status_code=201)
+def create_upload(sid: SessionId, body: UploadBody, uploads: UploadsUseCases) -> Response:
+    return OrjsonResponse(presenters.upload_target(uploads.create(sid, body.filename, body.size)), status_code=201)
 
 
 @router.get(
@@ -47,8 +40,8 @@ def create_upload(sid: SessionId, body: UploadBody, ingestion: Ingestion = Inges
     responses=NOT_FOUND,
     summary="Whether an upload has arrived",
 )
-def upload_status(sid: SessionId, upload_id: UploadId, ingestion: Ingestion = Ingest) -> dict:
-    return ingestion.upload_status(sid, upload_id)
+def upload_status(sid: SessionId, upload_id: UploadId, uploads: UploadsUseCases) -> dict:
+    return presenters.upload_status(uploads.status(sid, upload_id))
 
 
 @router.post(
@@ -62,20 +55,18 @@ def upload_status(sid: SessionId, upload_id: UploadId, ingestion: Ingestion = In
     summary="Join a multipart upload's parts",
 )
 async def complete_upload(
-    sid: SessionId, upload_id: UploadId, body: CompleteUploadBody, ingestion: Ingestion = Ingest
+    sid: SessionId, upload_id: UploadId, body: CompleteUploadBody, uploads: UploadsUseCases
 ) -> dict:
     parts = sorted(body.parts, key=lambda part: part.part_number)
     etags = [part.etag for part in parts]
     if [part.part_number for part in parts] != list(range(1, len(parts) + 1)):
-        from algocloud.domain.errors import DataFormatError
-
         raise DataFormatError("send every part once, numbered from 1")
-    return await run_in_threadpool(ingestion.complete_upload, sid, upload_id, etags)
+    return presenters.upload_status(await run_in_threadpool(uploads.complete, sid, upload_id, etags))
 
 
 @router.delete("/uploads/{upload_id}", status_code=204, responses=NOT_FOUND, summary="Abort or remove an upload")
-def abort_upload(sid: SessionId, upload_id: UploadId, ingestion: Ingestion = Ingest) -> Response:
-    ingestion.abort_upload(sid, upload_id)
+def abort_upload(sid: SessionId, upload_id: UploadId, uploads: UploadsUseCases) -> Response:
+    uploads.abort(sid, upload_id)
     return Response(status_code=204)
 
 
@@ -85,5 +76,5 @@ def abort_upload(sid: SessionId, upload_id: UploadId, ingestion: Ingestion = Ing
     responses={404: {"description": "session or job not found"}},
     summary="An ingestion job: status, progress, and the response of the ETL or from-json",
 )
-def ingestion_job(sid: SessionId, job_id: JobId, ingestion: Ingestion = Ingest) -> dict:
-    return ingestion.job(sid, job_id)
+def ingestion_job(sid: SessionId, job_id: JobId, ingestion: IngestionUseCases) -> dict:
+    return presenters.job(ingestion.job(sid, job_id))

@@ -2,10 +2,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from algocloud.service import usage_report
+from algocloud.usecases.usage import usage_report
 
 from .. import models
-from ..deps import Service, adapters
+from ..deps import Scope, adapters
 
 router = APIRouter(tags=["usage"])
 
@@ -18,11 +18,11 @@ router = APIRouter(tags=["usage"])
 )
 def usage(
     request: Request,
-    service: Service,
+    scope: Scope,
     first: Annotated[
         str | None, Query(alias="from", description="first day, YYYY-MM-DD (UTC); default: 29 days before `to`")
     ] = None,
     last: Annotated[str | None, Query(alias="to", description="last day, YYYY-MM-DD (UTC); default: today")] = None,
 ) -> dict:
     built = adapters(request.app.state.settings)
-    return usage_report(built.accounts, built.keys, service.tenant, first, last)
+    return usage_report(built.accounts, built.keys, scope.tenant, first, last)

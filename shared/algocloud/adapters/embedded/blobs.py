@@ -168,7 +168,7 @@ class FileBlobStore:
         except FileNotFoundError:
             return None
 
-    # -- presigned URLs, served by the API (api.routers.local_blobs) ---------------------------
+    # -- presigned URLs, served by the local stack (devstack.local_storage) ---------------------------
     def _signature(self, *signed: object) -> str:
         return hmac.new(self._key, "\n".join(map(str, signed)).encode(), hashlib.sha256).hexdigest()
 

@@ -17,11 +17,13 @@ from typing import Any
 import orjson
 
 from ...domain.errors import Conflict, InvalidTransition, NotFound
+from ...domain.jobs import JOB_MUTABLE_FIELDS, JOB_TRANSITIONS, IngestJob, JobKind, check_job_transition, sources_in
 from ...domain.ports import DatasetRecord, SessionRecord
 from ...domain.scenario import (
     IN_FLIGHT,
     RUN_FIELDS,
     Scenario,
+    ScenarioStatus,
     Status,
     check_transition,
     now_iso,
@@ -54,6 +56,11 @@ CREATE TABLE IF NOT EXISTS scenarios (
     PRIMARY KEY (tenant, session_id, id), UNIQUE (tenant, session_id, tag)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS scenarios_in_flight ON scenarios (status) WHERE status IN ('queued', 'processing');
+CREATE TABLE IF NOT EXISTS jobs (
+    tenant TEXT NOT NULL, session_id TEXT NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL, upload_ids TEXT NOT NULL,
+    dataset_name TEXT, status TEXT NOT NULL, progress REAL NOT NULL DEFAULT 0, result TEXT, detail TEXT,
+    created_at TEXT NOT NULL, finished_at TEXT, PRIMARY KEY (tenant, session_id, id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS processing (
     tenant TEXT NOT NULL, session_id TEXT NOT NULL, scenario_id TEXT NOT NULL, run_id TEXT NOT NULL,
     since TEXT NOT NULL, PRIMARY KEY (tenant, session_id)
@@ -159,6 +166,35 @@ _INSERT_SCENARIO = (
 )
 
 
+_JOB_COLUMNS = (
+    "id",
+    "kind",
+    "upload_ids",
+    "dataset_name",
+    "status",
+    "progress",
+    "result",
+    "detail",
+    "created_at",
+    "finished_at",
+)
+
+
+def _job_from(row: sqlite3.Row) -> IngestJob:
+    return IngestJob(
+        job_id=row["id"],
+        kind=JobKind(row["kind"]),
+        upload_ids=orjson.loads(row["upload_ids"]),
+        dataset_name=row["dataset_name"],
+        status=Status(row["status"]),
+        progress=float(row["progress"]),
+        result=None if row["result"] is None else orjson.loads(row["result"]),
+        detail=row["detail"],
+        created_at=row["created_at"],
+        finished_at=row["finished_at"],
+    )
+
+
 def _session_exists(connection: sqlite3.Connection, tenant: str, session_id: str) -> bool:
     return (
         connection.execute("SELECT 1 FROM sessions WHERE tenant = ? AND id = ?", (tenant, session_id)).fetchone()
@@ -244,7 +280,7 @@ class SqliteRepository:
 
     def purge_session(self, tenant: str, session_id: str) -> None:
         with self._db.write() as db:
-            for table in ("datasets", "scenarios", "processing"):
+            for table in ("datasets", "scenarios", "processing", "jobs"):
                 db.execute(f"DELETE FROM {table} WHERE tenant = ? AND session_id = ?", (tenant, session_id))
 
     def copy_session_contents(
@@ -333,14 +369,14 @@ class SqliteRepository:
         )
         return None if row is None else _scenario_from(row)
 
-    def get_status(self, tenant: str, session_id: str, scenario_id: str) -> dict[str, Any] | None:
+    def get_status(self, tenant: str, session_id: str, scenario_id: str) -> ScenarioStatus | None:
         row = self._db.read_one(
             "SELECT id, tag, status, progress FROM scenarios WHERE tenant = ? AND session_id = ? AND id = ?",
             (tenant, session_id, scenario_id),
         )
         if row is None:
             return None
-        return {"id": row[0], "tag": row[1], "status": row[2], "progress": float(row[3])}
+        return ScenarioStatus(row[0], row[1], Status(row[2]), float(row[3]))
 
     def create_scenario(self, tenant: str, session_id: str, scenario: Scenario) -> None:
         """Store a new scenario: tag unique, dataset present (and counted as used), session present."""
@@ -439,6 +475,74 @@ class SqliteRepository:
         )
         for row in rows:
             yield row["tenant"], row["session_id"], _scenario_from(row)
+
+    # -- ingestion jobs ---------------------------------------------------------------------
+    def create_job(self, tenant: str, session_id: str, job: IngestJob) -> None:
+        with self._db.write() as db:
+            if not _session_exists(db, tenant, session_id):
+                raise NotFound("session not found")
+            try:
+                db.execute(
+                    f"INSERT INTO jobs (tenant, session_id, {', '.join(_JOB_COLUMNS)}) VALUES ({', '.join('?' * 12)})",
+                    (
+                        tenant,
+                        session_id,
+                        job.job_id,
+                        str(job.kind),
+                        orjson.dumps(job.upload_ids).decode(),
+                        job.dataset_name,
+                        str(job.status),
+                        float(job.progress),
+                        None if job.result is None else orjson.dumps(job.result).decode(),
+                        job.detail,
+                        job.created_at,
+                        job.finished_at,
+                    ),
+                )
+            except sqlite3.IntegrityError:
+                raise Conflict(f"job '{job.job_id}' exists") from None
+
+    def get_job(self, tenant: str, session_id: str, job_id: str) -> IngestJob | None:
+        row = self._db.read_one(
+            f"SELECT {', '.join(_JOB_COLUMNS)} FROM jobs WHERE tenant = ? AND session_id = ? AND id = ?",
+            (tenant, session_id, job_id),
+        )
+        return None if row is None else _job_from(row)
+
+    def transition_job(
+        self,
+        tenant: str,
+        session_id: str,
+        job_id: str,
+        target: Status,
+        set_fields: Mapping[str, Any] | None = None,
+    ) -> IngestJob:
+        """Conditionally move a job to `target` (see DynamoRepository.transition_job)."""
+        changes = dict(set_fields or {})
+        if not set(changes) <= JOB_MUTABLE_FIELDS:
+            raise ValueError(f"not changeable job fields: {sorted(set(changes) - JOB_MUTABLE_FIELDS)}")
+        if changes.get("result") is not None:
+            changes["result"] = orjson.dumps(changes["result"]).decode()
+        sources = sorted(str(s) for s in sources_in(JOB_TRANSITIONS, target))
+        if not sources:
+            raise InvalidTransition(f"a job never becomes {target}")
+        changes = {"status": str(target), **changes}
+        assignments = ", ".join(f"{name} = ?" for name in changes)
+        where = f"tenant = ? AND session_id = ? AND id = ? AND status IN ({', '.join('?' * len(sources))})"
+        with self._db.write() as db:
+            row = db.execute(
+                f"UPDATE jobs SET {assignments} WHERE {where} RETURNING {', '.join(_JOB_COLUMNS)}",
+                (*changes.values(), tenant, session_id, job_id, *sources),
+            ).fetchone()
+            if row is not None:
+                return _job_from(row)
+            current = db.execute(
+                "SELECT status FROM jobs WHERE tenant = ? AND session_id = ? AND id = ?", (tenant, session_id, job_id)
+            ).fetchone()
+        if current is None:
+            raise NotFound("job not found")
+        check_job_transition(Status(current[0]), target)  # raises with a message
+        raise InvalidTransition("the job changed meanwhile; try again")
 
     # -- processing -------------------------------------------------------------------------
     def processing_scenario_id(self, tenant: str, session_id: str) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from ..domain.ports import PresignedPost
+from ...domain.ports import PresignedPost
 
 # Uploads carry this tag: the bucket's lifecycle rule (template.yaml) expires them after a day.
 UPLOAD_TAG = ("algocloud-lifecycle", "upload")

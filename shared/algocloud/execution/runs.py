@@ -1,10 +1,10 @@
-"""Executing run messages: the worker Lambda's core, free of SQS and Lambda details.
+"""Scenario runs: the handler of RunMessage.
 
 One message, one run: queued -> processing (or a redelivered message taking
 over its own run cut off by a timeout) -> complete | failed. Every write is
 conditional on the message's run id, so a duplicate or stale message changes
 nothing, and a scenario reset, re-queued or deleted meanwhile is never
-overwritten by an old run. Infrastructure errors propagate, so SQS retries
+overwritten by an old run. Infrastructure errors propagate, so the queue retries
 the message; only the algorithm, its result or a KPI can fail a run.
 """
 
@@ -16,45 +16,33 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
-from .domain import accounts as usage
-from .domain.config import AppConfig
-from .domain.datasource import DataSource
-from .domain.errors import InvalidTransition, NotFound, RunCancelled, RunFailed
-from .domain.ports import Accounts, BlobStore, Repository
-from .domain.runner import execute
-from .domain.scenario import Scenario, Status, now_iso
-from .run_message import IngestMessage, QueueMessage, RunMessage
-from .service import INLINE_RESULT_LIMIT, read_dataset, result_object_key
+from .. import limits
+from .. import storage_layout as layout
+from ..domain import accounts as usage
+from ..domain.config import AppConfig
+from ..domain.datasource import DataSource
+from ..domain.errors import InvalidTransition, NotFound, RunCancelled, RunFailed
+from ..domain.ports import Accounts, BlobStore, Repository
+from ..domain.runner import execute
+from ..domain.scenario import Scenario, Status, now_iso
+from ..run_message import RunMessage
+from ..usecases.datasets import read_dataset
+from .executor import Outcome
 
 logger = logging.getLogger(__name__)
 
-PROGRESS_INTERVAL_SECONDS = 1.0
-
-
-class Outcome(StrEnum):
-    COMPLETE = "complete"
-    FAILED = "failed"
-    STALE = "stale"  # duplicate, or the scenario moved on to another run
-    GONE = "gone"  # the scenario or its session was deleted
-
-
-class _NoQueue:
-    """Ingestion jobs queue nothing further."""
-
-    def send(self, message) -> None:
-        raise RuntimeError("a worker job does not queue messages")
-
 
 @dataclass
-class RunWorker:
+class ScenarioRuns:
+    """The handler of RunMessage: one message, one run of one scenario."""
+
     config: AppConfig
     repo: Repository
     blobs: BlobStore
     accounts: Accounts
-    progress_interval: float = PROGRESS_INTERVAL_SECONDS
+    progress_interval: float = limits.PROGRESS_INTERVAL_SECONDS
     clock: Callable[[], float] = time.monotonic
     # Stored datasets never change (a new version gets a new object key), so a
     # warm worker keeps the last few it loaded and hands each run a copy.
@@ -62,10 +50,8 @@ class RunWorker:
     _datasets: OrderedDict[str, DataSource] = field(default_factory=OrderedDict, init=False, repr=False)
     _datasets_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
-    def handle(self, message: QueueMessage) -> Outcome:
-        """Run the scenario the message names (or the ingestion job), at most once to completion."""
-        if isinstance(message, IngestMessage):
-            return Outcome(self._ingestion(message).run_job(message.session_id, message.job_id))
+    def handle(self, message: RunMessage) -> Outcome:
+        """Run the scenario the message names, at most once to completion."""
         scenario = self.repo.get_scenario(message.tenant, message.session_id, message.scenario_id)
         if scenario is None:
             return Outcome.GONE
@@ -89,11 +75,8 @@ class RunWorker:
         finally:
             self.repo.clear_processing(message.tenant, message.session_id, message.run_id)
 
-    def give_up(self, message: QueueMessage, receive_count: int | None) -> Outcome:
+    def give_up(self, message: RunMessage, receive_count: int | None) -> Outcome:
         """The message exhausted its deliveries (it reached the dead-letter queue)."""
-        if isinstance(message, IngestMessage):
-            self._ingestion(message).give_up(message.session_id, message.job_id)
-            return Outcome.FAILED
         attempts = f" after {receive_count} attempts" if receive_count else ""
         try:
             failed = self._transition(
@@ -111,13 +94,6 @@ class RunWorker:
         return Outcome.FAILED
 
     # -- internals -------------------------------------------------------------------
-    def _ingestion(self, message: IngestMessage):
-        from .ingest import Ingestion
-        from .service import ScenarioService
-
-        service = ScenarioService(self.config, self.repo, self.blobs, _NoQueue(), message.tenant, self.accounts)
-        return Ingestion(service)
-
     def _transition(self, message: RunMessage, target: Status, **fields) -> Scenario:
         return self.repo.transition(
             message.tenant,
@@ -138,8 +114,8 @@ class RunWorker:
             return self._discard(message)
 
         fields: dict[str, Any] = {"kpi_values": outcome.kpi_values}
-        if len(outcome.result_json) > INLINE_RESULT_LIMIT:
-            key = result_object_key(message.tenant, message.session_id, message.scenario_id, message.run_id)
+        if len(outcome.result_json) > limits.INLINE_RESULT_LIMIT:
+            key = layout.result_key(message.tenant, message.session_id, message.scenario_id, message.run_id)
             self.blobs.put(key, outcome.result_json, "application/json")
             fields["result_ref"] = key
         else:
@@ -172,7 +148,7 @@ class RunWorker:
         Deleting swept the scenario's objects already; only this run's own
         result, written after that, can remain.
         """
-        self.blobs.delete([result_object_key(message.tenant, message.session_id, message.scenario_id, message.run_id)])
+        self.blobs.delete([layout.result_key(message.tenant, message.session_id, message.scenario_id, message.run_id)])
         if self.repo.get_scenario(message.tenant, message.session_id, message.scenario_id) is None:
             return Outcome.GONE
         return Outcome.STALE

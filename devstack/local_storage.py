@@ -1,35 +1,42 @@
-"""The embedded backend's stand-in for S3's presigned URLs: GET an object, POST a form
-upload, PUT a multipart part. Each checks the store's signature and expiry, as S3 does."""
+"""The embedded file store's stand-in for S3's presigned URLs: GET an object, POST a form
+upload, PUT a multipart part. Each checks the store's signature and expiry, as S3 does.
+
+Served beside the API by the local stack (devstack.serving.embedded_app): on AWS, S3 answers
+these URLs itself, so the API Lambda carries none of this.
+"""
 
 import tempfile
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from algocloud import limits
 from algocloud.adapters.embedded.blobs import (
     BLOB_ROUTE,
     PART_ROUTE,
     UPLOAD_ROUTE,
-    FileBlobStore,
     TooLarge,
     content_headers,
     file_chunks,
 )
-
-from ..deps import adapters
-from ..limits import BodyTooLarge, capped_receive, declared_length
+from algocloud.adapters.factory import served_file_store
+from api.deps import adapters
+from api.limits import BodyTooLarge, capped_receive, declared_length
 
 router = APIRouter(include_in_schema=False)
 NOT_SIGNED = "the URL is not signed by this server or has expired"
-FORM_OVERHEAD_BYTES = 64 * 1024  # a form upload's fields and part headers around the file
 
 
-def _store(request: Request) -> FileBlobStore:
-    blobs = adapters(request.app.state.settings).blobs
-    assert isinstance(blobs, FileBlobStore)
-    return blobs
+def with_local_storage(app: FastAPI) -> FastAPI:
+    """`app` also answering the file store's presigned URLs."""
+    app.include_router(router)
+    return app
+
+
+def _store(request: Request):
+    return served_file_store(adapters(request.app.state.settings).blobs)
 
 
 @router.get(BLOB_ROUTE + "/{key:path}")
@@ -75,7 +82,7 @@ async def post_upload(request: Request) -> Response:
     max_bytes, expires = _signed_int(request, "max_bytes"), _signed_int(request, "expires")
     if not blobs.verify_post(key, max_bytes, expires, signature):
         raise HTTPException(status_code=403, detail=NOT_SIGNED)
-    limit = max_bytes + FORM_OVERHEAD_BYTES
+    limit = max_bytes + limits.FORM_OVERHEAD_BYTES
     if _declared_over(request, limit):
         raise _too_large(max_bytes)
     try:

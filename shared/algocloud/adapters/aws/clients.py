@@ -7,7 +7,7 @@ from functools import cache
 import boto3
 from botocore.config import Config
 
-from .settings import BackendSettings
+from ..settings import BackendSettings
 
 # Fail fast inside an API request (API Gateway gives up after 29 s) and let
 # the SDK's standard retry mode absorb throttling.
@@ -22,6 +22,11 @@ def _session() -> boto3.session.Session:
 
 def client(service: str, settings: BackendSettings):
     return _client(service, settings.aws_region, settings.aws_endpoint_url)
+
+
+def client_for(service: str, region: str, endpoint_url: str | None):
+    """A client of any AWS service in `region` (at `endpoint_url`, a local AWS, when given)."""
+    return _client(service, region, endpoint_url)
 
 
 @cache

@@ -11,6 +11,7 @@ Key layout (generic `pk` / `sk`, every key scoped by tenant):
     T#<tenant>#S#<session>  TAG#<tag>            uniqueness guard -> scenario id
     T#<tenant>#S#<session>  DATASET#<key>        dataset metadata (content in S3), refs count
     T#<tenant>#S#<session>  PROCESSING           the session's running scenario (worker's lock)
+    T#<tenant>#S#<session>  JOB#<id>             an ingestion job (domain.jobs)
 
 Uniqueness and every state change are conditional writes or transactions, so
 concurrent requests can never both win. A dataset's `refs` counts the
@@ -28,12 +29,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..domain.errors import Conflict, InvalidTransition, NotFound
-from ..domain.ports import DatasetRecord, SessionRecord
-from ..domain.scenario import (
+from ...domain.errors import Conflict, InvalidTransition, NotFound
+from ...domain.jobs import JOB_MUTABLE_FIELDS, JOB_TRANSITIONS, IngestJob, JobKind, check_job_transition, sources_in
+from ...domain.ports import DatasetRecord, SessionRecord
+from ...domain.scenario import (
     IN_FLIGHT,
     RUN_FIELDS,
     Scenario,
+    ScenarioStatus,
     Status,
     check_transition,
     now_iso,
@@ -208,6 +211,45 @@ def scenario_from_item(item: Mapping[str, Any]) -> Scenario:
         run_started_at=p.get("run_started_at"),
         run_finished_at=p.get("run_finished_at"),
         result_ref=p.get("result_ref"),
+    )
+
+
+def _job_item(tenant: str, session_id: str, job: IngestJob) -> dict[str, Any]:
+    import orjson
+
+    return {
+        **_key(session_pk(tenant, session_id), f"JOB#{job.job_id}"),
+        **_item(
+            kind="job",
+            job_id=job.job_id,
+            job_kind=str(job.kind),
+            upload_ids=job.upload_ids,
+            dataset_name=job.dataset_name,
+            status=str(job.status),
+            progress=float(job.progress),
+            result=None if job.result is None else orjson.dumps(job.result).decode(),
+            detail=job.detail,
+            created_at=job.created_at,
+            finished_at=job.finished_at,
+        ),
+    }
+
+
+def job_from_item(item: Mapping[str, Any]) -> IngestJob:
+    import orjson
+
+    p = _plain_item(item)
+    return IngestJob(
+        job_id=p["job_id"],
+        kind=JobKind(p["job_kind"]),
+        upload_ids=p.get("upload_ids", []),
+        dataset_name=p.get("dataset_name"),
+        status=Status(p["status"]),
+        progress=float(p.get("progress", 0.0)),
+        result=orjson.loads(p["result"]) if "result" in p else None,
+        detail=p.get("detail"),
+        created_at=p["created_at"],
+        finished_at=p.get("finished_at"),
     )
 
 
@@ -488,7 +530,7 @@ class DynamoRepository(DynamoTable):
         for item in self._session_items(tenant, source_id):
             kind = item.get("kind", {}).get("S")
             sk = item["sk"]["S"]
-            if sk == PROCESSING_LOCK:
+            if sk == PROCESSING_LOCK or kind == "job":  # a job belongs to the session that ran it
                 continue
             item = {**item, "pk": target_pk}
             if kind == "dataset":
@@ -567,7 +609,7 @@ class DynamoRepository(DynamoTable):
         item = self._get(session_pk(tenant, session_id), f"SCENARIO#{scenario_id}")
         return None if item is None else scenario_from_item(item)
 
-    def get_status(self, tenant: str, session_id: str, scenario_id: str) -> dict[str, Any] | None:
+    def get_status(self, tenant: str, session_id: str, scenario_id: str) -> ScenarioStatus | None:
         item = self._get(
             session_pk(tenant, session_id),
             f"SCENARIO#{scenario_id}",
@@ -577,12 +619,7 @@ class DynamoRepository(DynamoTable):
         if item is None:
             return None
         plain = _plain_item(item)
-        return {
-            "id": plain["id"],
-            "tag": plain["tag"],
-            "status": plain["status"],
-            "progress": float(plain.get("progress", 0.0)),
-        }
+        return ScenarioStatus(plain["id"], plain["tag"], Status(plain["status"]), float(plain.get("progress", 0.0)))
 
     def create_scenario(self, tenant: str, session_id: str, scenario: Scenario) -> None:
         """Store a new scenario: tag unique, dataset present (and counted as used), session present."""
@@ -752,6 +789,74 @@ class DynamoRepository(DynamoTable):
             if "LastEvaluatedKey" not in page:
                 return
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    # -- ingestion jobs -------------------------------------------------------------------
+    def create_job(self, tenant: str, session_id: str, job: IngestJob) -> None:
+        try:
+            self._transact(
+                [
+                    self._check(tenant_pk(tenant), f"SESSION#{session_id}"),
+                    self._put(_job_item(tenant, session_id, job), "attribute_not_exists(pk)"),
+                ]
+            )
+        except _Cancelled as cancelled:
+            if cancelled.failed[0]:
+                raise NotFound("session not found") from None
+            raise Conflict(f"job '{job.job_id}' exists") from None
+
+    def get_job(self, tenant: str, session_id: str, job_id: str) -> IngestJob | None:
+        item = self._get(session_pk(tenant, session_id), f"JOB#{job_id}")
+        return None if item is None else job_from_item(item)
+
+    def transition_job(
+        self,
+        tenant: str,
+        session_id: str,
+        job_id: str,
+        target: Status,
+        set_fields: Mapping[str, Any] | None = None,
+    ) -> IngestJob:
+        """Conditionally move a job to `target` (the condition: domain.jobs.JOB_TRANSITIONS)."""
+        import orjson
+
+        changes = dict(set_fields or {})
+        if not set(changes) <= JOB_MUTABLE_FIELDS:
+            raise ValueError(f"not changeable job fields: {sorted(set(changes) - JOB_MUTABLE_FIELDS)}")
+        if changes.get("result") is not None:
+            changes["result"] = orjson.dumps(changes["result"]).decode()
+        names = {"#status": "status"}
+        values: dict[str, Any] = {":target": _av(str(target))}
+        sources = sorted(sources_in(JOB_TRANSITIONS, target))
+        if not sources:
+            raise InvalidTransition(f"a job never becomes {target}")
+        for index, source in enumerate(sources):
+            values[f":s{index}"] = _av(str(source))
+        condition = f"attribute_exists(pk) AND #status IN ({', '.join(f':s{i}' for i in range(len(sources)))})"
+        assignments = ["#status = :target"]
+        for index, (name, value) in enumerate(changes.items()):
+            names[f"#f{index}"] = name
+            values[f":f{index}"] = _av(value)
+            assignments.append(f"#f{index} = :f{index}")
+        try:
+            response = self._db.update_item(
+                TableName=self._table,
+                Key=_key(session_pk(tenant, session_id), f"JOB#{job_id}"),
+                UpdateExpression="SET " + ", ".join(assignments),
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            old = exc.response.get("Item")
+            if old is None:
+                raise NotFound("job not found") from None
+            check_job_transition(job_from_item(old).status, target)  # raises with a message
+            raise InvalidTransition("the job changed meanwhile; try again") from None
+        return job_from_item(response["Attributes"])
 
     # -- processing ---------------------------------------------------------------------
     # The FIFO queue (one message group per session) guarantees one run per

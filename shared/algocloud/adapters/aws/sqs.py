@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..domain.ports import ReceivedMessage
-from ..run_message import QueueMessage
+from ...domain.ports import ReceivedMessage
+from ...run_message import QueueMessage
 
 
 class SqsRunQueue:

@@ -18,7 +18,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from ..domain.accounts import (
+from ...domain.accounts import (
     COUNTERS,
     EVENT_RETENTION_DAYS,
     ApiKeyRecord,
@@ -28,7 +28,7 @@ from ..domain.accounts import (
     checked_key_id,
     checked_tenant_id,
 )
-from ..domain.errors import Conflict, NotFound
+from ...domain.errors import Conflict, NotFound
 from .dynamodb import DynamoTable, _Cancelled, _item, _key, _plain_item
 
 ACCOUNTS = "ACCOUNTS"

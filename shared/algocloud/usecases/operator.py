@@ -12,11 +12,11 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from .domain.accounts import ApiKeyRecord, TenantRecord
-from .domain.errors import NotFound
-from .domain.ports import Accounts, KeyGateway
-from .domain.scenario import now_iso
-from .service import usage_report
+from ..domain.accounts import ApiKeyRecord, TenantRecord
+from ..domain.errors import NotFound
+from ..domain.ports import Accounts, KeyGateway
+from ..domain.scenario import now_iso
+from .usage import usage_report
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class Operator:
         return issued, self.revoke_key(key_id)
 
     def report(self, first_day: str | None = None, last_day: str | None = None) -> list[dict[str, Any]]:
-        """Every tenant's usage over the days (see service.usage_report)."""
+        """Every tenant's usage over the days (see usecases.usage.usage_report)."""
         return [
             usage_report(self.accounts, self.keys, tenant.id, first_day, last_day) | {"name": tenant.name}
             for tenant in self.accounts.list_tenants()

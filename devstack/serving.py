@@ -1,0 +1,48 @@
+"""Serving the API locally, for both stacks: uvicorn with the bounded HTTP parser."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+
+def embedded_app():
+    """The API as the embedded backend serves it: the Lambda's app, plus the file store's stand-in
+    for S3's presigned URLs (devstack.local_storage), which the API Lambda never carries."""
+    from api.main import create_app
+    from devstack.local_storage import with_local_storage
+
+    return with_local_storage(create_app())
+
+
+def serve_api(port: int, describe: str, app, root: str = "", headers: dict[str, str] | None = None) -> None:
+    """`app` (the API, or the gateway emulation in front of it, served under `root`) on uvicorn
+    until Ctrl-C / SIGTERM; prints where it is once it answers."""
+    import uvicorn
+
+    from devstack.http_limits import BoundedHttpToolsProtocol
+
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", http=BoundedHttpToolsProtocol
+    )
+    server = uvicorn.Server(config)
+    threading.Thread(target=_announce, args=(f"http://127.0.0.1:{port}{root}", describe, headers), daemon=True).start()
+    server.run()  # returns on Ctrl-C / SIGTERM (uvicorn handles the signal)
+
+
+def _announce(base: str, describe: str, headers: dict[str, str] | None) -> None:
+    import httpx
+
+    for _ in range(600):
+        try:
+            health = httpx.get(f"{base}/health", headers=headers, timeout=30).json()  # also seeds session main
+            break
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    else:
+        return
+    print(
+        f"\nalgocloud is running: {health['title']}, sessions {health['sessions']}\n"
+        f"  API        {base}/api/v1   (docs: {base}/docs)\n{describe}\nPress Ctrl-C to stop.",
+        flush=True,
+    )

@@ -1,0 +1,180 @@
+"""The HTTP shapes: domain objects, as the use cases return them, turned into response bodies.
+
+Every body the API answers is built here (models.py describes the same shapes for the OpenAPI
+document, and the generated client's models come from that). Bodies are plain dicts, written
+straight out by responses.OrjsonResponse on the hot paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict
+from typing import Any
+
+import orjson
+
+from algocloud.domain.config import AppConfig
+from algocloud.domain.jobs import IngestJob
+from algocloud.domain.ports import SessionRecord
+from algocloud.domain.scenario import Scenario, ScenarioStatus, Status
+from algocloud.usecases.datasets import EtlOutcome, RowsPage
+from algocloud.usecases.ingestion import UploadStatus, UploadTarget, outcome_record
+from algocloud.usecases.sessions import SessionList
+
+type Body = dict[str, Any]
+
+
+# -- sessions ---------------------------------------------------------------------------------
+def session_ref(session: SessionRecord) -> Body:
+    return {"id": session.id, "display_name": session.display_name}
+
+
+def session_list(listing: SessionList) -> Body:
+    return {"sessions": [session_ref(s) for s in listing.sessions], "default": listing.default}
+
+
+# -- scenarios --------------------------------------------------------------------------------
+def scenario(config: AppConfig, item: Scenario) -> Body:
+    """The reference's Scenario.to_dict(). Parameters are described by the algorithm's
+    descriptors, or shown bare when the deployment no longer offers the algorithm."""
+    parameters = config.parameters_of(item.algorithm)
+    if parameters is not None:
+        descriptors = parameters.describe(item.parameters)
+    else:
+        descriptors = [{"name": name, "value": value} for name, value in item.parameters.items()]
+    complete = item.status == Status.COMPLETE
+    values = item.kpi_values if complete and item.kpi_values else {}
+    return {
+        "id": item.id,
+        "tag": item.tag,
+        "input_data_id": item.input_data_id,
+        "algorithm": {"name": item.algorithm, "parameters": descriptors},
+        "data_parameters": item.data_parameters,
+        "kpis": {kpi.name: kpi.to_dict(values.get(kpi.name)) for kpi in config.kpis},
+        "status": str(item.status),
+        "progress": item.progress,
+        "result": item.result if complete else None,
+        "error": item.error,
+        "created_at": item.created_at,
+        "run_started_at": item.run_started_at,
+        "run_finished_at": item.run_finished_at,
+    }
+
+
+def _stored(item: Scenario) -> bool:
+    """Whether the result is kept in storage (too large for the record) rather than inline."""
+    return bool(item.result_ref) and item.status == Status.COMPLETE
+
+
+def scenario_with_result(
+    config: AppConfig,
+    item: Scenario,
+    read_stored: Callable[[Scenario], bytes | None],
+    stored_url: Callable[[Scenario], str],
+    budget: int | None,
+) -> Body:
+    """One scenario with its result: a result kept in storage is read into the body, or linked
+    (`result_url`, presigned) when the whole would be over `budget` bytes."""
+    body = scenario(config, item)
+    if _stored(item):
+        raw = read_stored(item)
+        room = None if budget is None else budget - len(orjson.dumps(body))
+        if raw is not None and (room is None or len(raw) <= room):
+            body["result"] = orjson.loads(raw)
+        else:
+            body["result_url"] = stored_url(item)
+    return body
+
+
+def scenario_list(
+    config: AppConfig,
+    items: Iterable[Scenario],
+    stored_url: Callable[[Scenario], str],
+    budget: int | None,
+    link: Callable[[str], str],
+) -> list[Body]:
+    """Scenarios with their inline results while the list's JSON fits `budget` bytes (a Lambda
+    response is at most 6 MB); past it a result is left out and `result_url` (from `link`: the
+    scenario's own URL) says where to read it. Results kept in storage are always linked."""
+    listed, spent = [], 2  # the brackets
+    for item in items:
+        body = scenario(config, item)
+        if _stored(item):
+            body["result_url"] = stored_url(item)
+        if budget is not None:
+            size = len(orjson.dumps(body)) + 1
+            if body["result"] is not None and spent + size > budget:
+                body["result"], body["result_url"] = None, link(item.id)
+                size = len(orjson.dumps(body)) + 1
+            spent += size
+        listed.append(body)
+    return listed
+
+
+def scenario_status(status: ScenarioStatus) -> Body:
+    return {"id": status.id, "tag": status.tag, "status": str(status.status), "progress": status.progress}
+
+
+# -- data -------------------------------------------------------------------------------------
+def dataset_keys(keys: list[str]) -> Body:
+    return {"keys": keys}
+
+
+def dataset_tables(key: str, tables: Mapping[str, Any]) -> Body:
+    return {
+        "key": key,
+        "tables": [
+            {
+                "name": name,
+                "rows": entry["rows"],
+                "columns": [{"name": column, "dtype": entry["dtypes"].get(column)} for column in entry["columns"]],
+            }
+            for name, entry in tables.items()
+        ],
+    }
+
+
+def data_parameters(key: str, descriptors: list[dict[str, Any]]) -> Body:
+    return {"key": key, "parameters": descriptors}
+
+
+def rows_page(page: RowsPage) -> Body:
+    return asdict(page)
+
+
+def etl(outcome: EtlOutcome) -> Body:
+    return outcome_record(outcome)
+
+
+# -- uploads and jobs -------------------------------------------------------------------------
+def upload_target(target: UploadTarget) -> Body:
+    body: Body = {
+        "upload_id": target.upload_id,
+        "filename": target.filename,
+        "size": target.size,
+        "expires_at": target.expires_at,
+        "method": target.method,
+    }
+    if target.parts is None:
+        return body | {"url": target.url, "fields": target.fields}
+    parts = [{"part_number": number, "url": url} for number, url in target.parts]
+    return body | {"part_size": target.part_size, "parts": parts}
+
+
+def upload_status(status: UploadStatus) -> Body:
+    return asdict(status)
+
+
+def job(item: IngestJob) -> Body:
+    return {
+        "job_id": item.job_id,
+        "kind": str(item.kind),
+        "dataset_name": item.dataset_name,
+        "status": str(item.status),
+        "progress": item.progress,
+        "result": item.result,
+        "detail": item.detail,
+        "created_at": item.created_at,
+        "finished_at": item.finished_at,
+        "uploads": item.upload_ids,
+    }

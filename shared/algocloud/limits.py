@@ -1,0 +1,53 @@
+"""Every size, count and time limit of the product, in one place.
+
+The API, the use cases, the domain and the local AWS emulation all read these, so a
+limit the emulation enforces is the one the code was written against. Code reads them
+as `limits.NAME` at call time (tests may lower one with monkeypatch). No imports: any
+layer may import this module.
+"""
+
+# -- AWS: what the platform allows (the devstack emulates each) ----------------------------
+LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024  # Lambda, synchronous: 6 MB event and 6 MB response
+API_GATEWAY_PAYLOAD_LIMIT = 10 * 1024 * 1024  # API Gateway (REST): 10 MB per request
+API_GATEWAY_HEADER_BYTES = 10 * 1024  # API Gateway (REST): request line and headers, 10,240 bytes in all
+API_GATEWAY_TIMEOUT_SECONDS = 29.0  # API Gateway's integration timeout
+BODY_READ_TIMEOUT_SECONDS = 30.0  # the longest wait for the next piece of a request body
+DYNAMODB_ITEM_BYTES = 400 * 1024  # DynamoDB: one item, names and values
+
+# -- HTTP: what the API takes and answers ----------------------------------------------------
+# On AWS every body crosses API Gateway base64-encoded (BinaryMediaTypes */*), and Lambda takes
+# at most 6 MB of event or response, envelope included: a raw body may use 3/4 of what is left
+# after the envelope. Without Lambda (embedded) only memory bounds a body.
+LAMBDA_BODY_LIMIT = (LAMBDA_PAYLOAD_LIMIT - 64 * 1024) * 3 // 4
+EMBEDDED_BODY_LIMIT = 256 * 1024 * 1024
+MAX_HEADERS = 100  # the embedded server's cap on their number (API Gateway caps their size)
+RAW_HEAD_LIMIT = 64 * 1024  # the local servers' parser drops a request head past this while it arrives
+ECHO_LIMIT = 200  # characters of a refused input echoed back in a 422
+MAX_LIST_PAGE = 1000  # sessions or scenarios in one page of a list
+MAX_ROWS_PAGE = 1000  # rows in one page of GET …/tables/{table}/rows
+DEFAULT_ROWS_PAGE = 200
+
+# -- Names and datasets ----------------------------------------------------------------------
+MAX_NAME_BYTES = 255  # a session name, tag, dataset key, file name (UTF-8)
+MAX_TABLES = 1000  # the table names travel in the dataset's metadata record (DynamoDB_ITEM_BYTES)
+MAX_TABLE_NAME_BYTES = 255
+MAX_REPORTED_MESSAGES = 100  # ETL messages in one answer (the rest are counted)
+
+# -- Results ---------------------------------------------------------------------------------
+INLINE_RESULT_LIMIT = 256 * 1024  # bytes of result JSON kept in the scenario's record; larger: an object
+
+# -- Uploads and ingestion -------------------------------------------------------------------
+MAX_UPLOAD_BYTES = 1024 * 1024 * 1024  # 1 GiB per file
+MULTIPART_THRESHOLD = 100 * 1000 * 1000  # larger files go up in parts
+PART_BYTES = 16 * 1024 * 1024  # S3 takes parts of 5 MiB to 5 GiB, at most 10,000
+UPLOAD_URL_SECONDS = 3600
+FORM_OVERHEAD_BYTES = 64 * 1024  # a form upload's fields and part headers around the file
+# Ingested within the request up to this many bytes of uploads (an 8.8 MB CSV of 100,000 rows
+# takes about 0.3 s here: see bench/ingest_bench.py), as a job beyond.
+SYNC_INGEST_BYTES = 16 * 1024 * 1024
+MAX_UPLOADS_PER_INGEST = 100
+UPLOAD_RETENTION_SECONDS = 24 * 3600  # never-used uploads go after a day (bucket lifecycle rule)
+
+# -- The worker ------------------------------------------------------------------------------
+PROGRESS_INTERVAL_SECONDS = 1.0  # at most one progress write per run per interval
+HEARTBEAT_VISIBILITY_SECONDS = 60  # a message in work stays hidden this long past each heartbeat

@@ -1,0 +1,175 @@
+"""Scenarios and their runs: create, read, run (one message on the queue), cancel, reset, compare."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .. import storage_layout as layout
+from ..domain import accounts as usage
+from ..domain.compare import MAX_SCENARIOS, MIN_SCENARIOS, compare
+from ..domain.errors import Conflict, InvalidRequest, NotFound, ServiceUnavailable
+from ..domain.names import clean_name, normal_form
+from ..domain.ports import RunQueue
+from ..domain.scenario import RUN_FIELDS, Scenario, ScenarioStatus, Status, now_iso
+from ..run_message import RunMessage
+from .paging import page_of
+from .scope import TenantScope
+
+CANCELLED = "cancelled"  # the error of a cancelled run (no new status: polling loops still end)
+
+
+@dataclass(frozen=True)
+class ScenarioPage:
+    scenarios: list[Scenario]
+    next_cursor: str | None
+
+
+class Scenarios:
+    def __init__(self, scope: TenantScope, queue: RunQueue):
+        self.scope, self.queue = scope, queue
+        self.tenant, self.repo, self.blobs, self.config = scope.tenant, scope.repo, scope.blobs, scope.config
+
+    def _scenario(self, session_id: str, scenario_id: str) -> Scenario:
+        scenario = self.repo.get_scenario(self.tenant, session_id, scenario_id)
+        if scenario is None:
+            raise NotFound(f"scenario '{scenario_id}' not found")
+        return scenario
+
+    # -- reading ----------------------------------------------------------------------------
+    def listing(self, sid: str, limit: int | None = None, cursor: str | None = None) -> ScenarioPage:
+        """Every scenario of the session in (created_at, id) order, or a page of them."""
+        session = self.scope.session(sid)
+        scenarios = self.repo.list_scenarios(self.tenant, session.id)
+        page, following = page_of(
+            scenarios,
+            lambda s: (s.created_at, s.id),
+            limit,
+            cursor,
+            self.scope.cursors,
+            f"{self.tenant}/sessions/{session.id}/scenarios",
+        )
+        return ScenarioPage(page, following)
+
+    def get(self, sid: str, scenario_id: str) -> Scenario:
+        return self._scenario(self.scope.session(sid).id, scenario_id)
+
+    def stored_result(self, scenario: Scenario) -> bytes | None:
+        """The JSON of a result kept in storage (too large for the record), if it is still there."""
+        if not scenario.result_ref or scenario.status != Status.COMPLETE:
+            return None
+        try:
+            return self.blobs.get(scenario.result_ref)
+        except KeyError:
+            return None
+
+    def stored_result_url(self, scenario: Scenario) -> str:
+        """A presigned URL of a result kept in storage."""
+        assert scenario.result_ref is not None
+        return self.blobs.presigned_get_url(scenario.result_ref)
+
+    def status(self, sid: str, scenario_id: str) -> ScenarioStatus:
+        session = self.scope.session(sid)
+        status = self.repo.get_status(self.tenant, session.id, scenario_id)
+        if status is None:
+            raise NotFound(f"scenario '{scenario_id}' not found")
+        return status
+
+    def processing(self, sid: str) -> Scenario | None:
+        session = self.scope.session(sid)
+        scenario_id = self.repo.processing_scenario_id(self.tenant, session.id)
+        if scenario_id is None:
+            return None
+        scenario = self.repo.get_scenario(self.tenant, session.id, scenario_id)
+        if scenario is None or scenario.status != Status.PROCESSING:
+            return None
+        return scenario
+
+    def compare(self, sid: str, ids: Sequence[str], baseline: str | None) -> dict[str, Any]:
+        session = self.scope.session(sid)
+        if not MIN_SCENARIOS <= len(ids) <= MAX_SCENARIOS or len(set(ids)) != len(ids):
+            raise InvalidRequest(f"name {MIN_SCENARIOS} to {MAX_SCENARIOS} different scenarios")
+        if baseline is not None and baseline not in ids:
+            raise InvalidRequest("the baseline must be one of the compared scenarios")
+        scenarios = [self._scenario(session.id, scenario_id) for scenario_id in ids]
+        return compare(scenarios, self.config.kpis, baseline)
+
+    # -- changing ---------------------------------------------------------------------------
+    def create(
+        self,
+        sid: str,
+        tag: str,
+        dataset_key: str,
+        algo_name: str,
+        algo_params: dict[str, Any] | None,
+        data_params: dict[str, Any] | None,
+    ) -> Scenario:
+        session = self.scope.session(sid)
+        tag = clean_name(tag, "a tag", "tag", in_path=False)
+        scenario = self.config.new_scenario(tag, normal_form(dataset_key), algo_name, algo_params, data_params)
+        self.repo.create_scenario(self.tenant, session.id, scenario)
+        return scenario
+
+    def delete(self, sid: str, scenario_id: str) -> None:
+        session = self.scope.session(sid)
+        scenario = self._scenario(session.id, scenario_id)
+        self.repo.delete_scenario(self.tenant, session.id, scenario)
+        # A run still going writes its result under results/<scenario>/; the
+        # worker removes it when it finds the scenario gone.
+        self.blobs.delete_prefix(layout.results_prefix(self.tenant, session.id, scenario.id))
+
+    def run(self, sid: str, scenario_id: str) -> Scenario:
+        """created -> queued under a new run id, then one message on the queue."""
+        session = self.scope.session(sid)
+        run_id = str(uuid.uuid4())
+        scenario = self.repo.transition(
+            self.tenant, session.id, scenario_id, Status.QUEUED, set_fields={"run_id": run_id, "progress": 0.0}
+        )
+        message = RunMessage(tenant=self.tenant, session_id=session.id, scenario_id=scenario.id, run_id=run_id)
+        try:
+            self.queue.send(message)
+        except Exception as exc:
+            # Never leave a queued scenario without a message: fail it visibly.
+            self.repo.transition(
+                self.tenant,
+                session.id,
+                scenario.id,
+                Status.FAILED,
+                run_id=run_id,
+                set_fields={"error": "the run could not be queued; reset and run again"},
+            )
+            raise ServiceUnavailable("the run queue is unavailable; try again shortly") from exc
+        return scenario
+
+    def cancel(self, sid: str, scenario_id: str) -> Scenario:
+        """queued | processing -> failed with error "cancelled": a queued run never starts (its
+        message finds the scenario failed); a processing one stops at its next progress report,
+        when the worker's conditional progress write fails."""
+        session = self.scope.session(sid)
+        scenario = self._scenario(session.id, scenario_id)
+        if scenario.status not in (Status.QUEUED, Status.PROCESSING):
+            raise Conflict(f"only a queued or processing scenario can be cancelled; this one is {scenario.status}")
+        cancelled = self.repo.transition(
+            self.tenant,
+            session.id,
+            scenario.id,
+            Status.FAILED,
+            run_id=scenario.run_id,
+            set_fields={"error": CANCELLED, "run_finished_at": now_iso()},
+        )
+        self.scope.meter(*usage.run_finished(cancelled))  # the same event id as the worker's: counted once
+        return cancelled
+
+    def reset(self, sid: str, scenario_id: str) -> Scenario:
+        session = self.scope.session(sid)
+        scenario = self._scenario(session.id, scenario_id)
+        if scenario.status == Status.CREATED:
+            return scenario
+        reset = self.repo.transition(
+            self.tenant, session.id, scenario.id, Status.CREATED, set_fields={"progress": 0.0}, remove_fields=RUN_FIELDS
+        )
+        if scenario.result_ref:
+            self.blobs.delete([scenario.result_ref])
+        return reset

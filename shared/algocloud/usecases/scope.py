@@ -1,0 +1,38 @@
+"""What every use case of one tenant works with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..domain.config import AppConfig
+from ..domain.cursors import Cursors
+from ..domain.errors import NotFound
+from ..domain.names import normal_form
+from ..domain.ports import Accounts, BlobStore, Repository, SessionRecord
+
+
+@dataclass(frozen=True)
+class TenantScope:
+    """The application, the storage ports and the tenant (nothing here queues work: the use
+    cases that do take the queue themselves, so the worker can use the rest without one)."""
+
+    config: AppConfig
+    repo: Repository
+    blobs: BlobStore
+    accounts: Accounts
+    tenant: str
+
+    @property
+    def cursors(self) -> Cursors:
+        return Cursors(self.repo.secret("page-cursors"))
+
+    def session(self, id_or_name: str) -> SessionRecord:
+        """The session named by its id or display name; NotFound otherwise."""
+        session = self.repo.find_session(self.tenant, normal_form(id_or_name))
+        if session is None:
+            raise NotFound(f"session '{id_or_name}' not found")
+        return session
+
+    def meter(self, day: str, event_id: str, increments: dict[str, float]) -> None:
+        """Count a usage event of this tenant (once per event id)."""
+        self.accounts.count(self.tenant, day, event_id, increments)
