@@ -17,7 +17,7 @@ from algocloud.domain.config import AppConfig
 from algocloud.domain.jobs import IngestJob
 from algocloud.domain.ports import SessionRecord
 from algocloud.domain.scenario import Scenario, ScenarioStatus, Status
-from algocloud.usecases.datasets import EtlOutcome, RowsPage
+from algocloud.usecases.datasets import EtlOutcome, TableSlice
 from algocloud.usecases.ingestion import UploadStatus, UploadTarget, outcome_record
 from algocloud.usecases.sessions import SessionList
 
@@ -138,8 +138,17 @@ def data_parameters(key: str, descriptors: list[dict[str, Any]]) -> Body:
     return {"key": key, "parameters": descriptors}
 
 
-def rows_page(page: RowsPage) -> Body:
-    return asdict(page)
+def rows_page(key: str, table: str, offset: int, limit: int, found: TableSlice) -> Body:
+    following = offset + len(found.rows)
+    return {
+        "key": key,
+        "table": table,
+        "offset": offset,
+        "limit": limit,
+        "total": found.total,
+        "rows": found.rows,
+        "next_offset": following if following < found.total else None,
+    }
 
 
 def etl(outcome: EtlOutcome) -> Body:

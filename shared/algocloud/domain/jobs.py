@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+import orjson
+
 from .errors import InvalidTransition
 
 
@@ -85,5 +87,52 @@ def check_job_transition(current: Status, target: Status) -> None:
         raise InvalidTransition(f"the job is {current}; it cannot become {target}")
 
 
-# What the fields of a job may be set to by a transition (the rest are fixed at creation).
+type Fields = Mapping[str, Any] | None  # what a transition sets besides the status
+
+# What a transition may set on a job (the rest is fixed at creation).
 JOB_MUTABLE_FIELDS = frozenset({"progress", "result", "detail", "finished_at"})
+
+
+def job_record(job: IngestJob) -> dict[str, Any]:
+    """A job as both repositories store it: plain values, its lists and documents as JSON text."""
+    return {
+        "job_id": job.job_id,
+        "job_kind": str(job.kind),
+        "upload_ids": orjson.dumps(job.upload_ids).decode(),
+        "dataset_name": job.dataset_name,
+        "status": str(job.status),
+        "progress": float(job.progress),
+        "result": None if job.result is None else orjson.dumps(job.result).decode(),
+        "detail": job.detail,
+        "created_at": job.created_at,
+        "finished_at": job.finished_at,
+    }
+
+
+def job_from_record(record: Mapping[str, Any]) -> IngestJob:
+    return IngestJob(
+        job_id=record["job_id"],
+        kind=JobKind(record["job_kind"]),
+        upload_ids=orjson.loads(record["upload_ids"]),
+        dataset_name=record.get("dataset_name"),
+        status=Status(record["status"]),
+        progress=float(record.get("progress") or 0.0),
+        result=None if record.get("result") is None else orjson.loads(record["result"]),
+        detail=record.get("detail"),
+        created_at=record["created_at"],
+        finished_at=record.get("finished_at"),
+    )
+
+
+def job_update(target: Status, set_fields: Fields) -> tuple[dict[str, Any], list[str]]:
+    """What a conditional job transition writes (the status first, then `set_fields` as stored),
+    and the statuses it may start from; InvalidTransition when none can reach `target`."""
+    changes = dict(set_fields or {})
+    if not set(changes) <= JOB_MUTABLE_FIELDS:
+        raise ValueError(f"not changeable job fields: {sorted(set(changes) - JOB_MUTABLE_FIELDS)}")
+    sources = sorted(str(source) for source in sources_in(JOB_TRANSITIONS, target))
+    if not sources:
+        raise InvalidTransition(f"a job never becomes {target}")
+    if changes.get("result") is not None:
+        changes["result"] = orjson.dumps(changes["result"]).decode()  # as job_record stores it
+    return {"status": str(target), **changes}, sources

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .accounts import ApiKeyRecord, TenantRecord, UsageDay
-from .jobs import IngestJob
+from .jobs import Fields, IngestJob
 from .scenario import Scenario, ScenarioStatus, Status, now_iso
 
 if TYPE_CHECKING:
@@ -123,15 +123,10 @@ class Repository(Protocol):
     def get_job(self, tenant: str, session_id: str, job_id: str) -> IngestJob | None: ...
 
     def transition_job(
-        self,
-        tenant: str,
-        session_id: str,
-        job_id: str,
-        target: Status,
-        set_fields: Mapping[str, Any] | None = None,
+        self, tenant: str, session_id: str, job_id: str, target: Status, fields: Fields = None
     ) -> IngestJob:
         """Move a job to `target` if domain.jobs.JOB_TRANSITIONS allows it from its current status,
-        setting `set_fields` (of JOB_MUTABLE_FIELDS) in the same write: NotFound / InvalidTransition."""
+        setting `fields` (of JOB_MUTABLE_FIELDS) in the same write: NotFound / InvalidTransition."""
         ...
 
     # the processing marker (which run a session is executing, for GET /processing)

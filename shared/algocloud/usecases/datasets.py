@@ -50,14 +50,11 @@ class DatasetDownload:
 
 
 @dataclass(frozen=True)
-class RowsPage:
-    key: str
-    table: str
-    offset: int
-    limit: int
-    total: int
+class TableSlice:
+    """Rows of a table from an offset, and how many rows the table has."""
+
     rows: list[dict[str, Any]]
-    next_offset: int | None
+    total: int
 
 
 @dataclass(frozen=True)
@@ -93,7 +90,7 @@ class Datasets:
         session = self.scope.session(sid)
         return self._pages_index(self.record(session.id, key))["tables"]
 
-    def rows(self, sid: str, key: str, table: str, offset: int, limit: int) -> RowsPage:
+    def rows(self, sid: str, key: str, table: str, offset: int, limit: int) -> TableSlice:
         """Rows [offset, offset + limit) of a table: one ranged read (two with the index)."""
         session = self.scope.session(sid)
         record = self.record(session.id, key)
@@ -109,11 +106,7 @@ class Datasets:
             )
         except KeyError:  # replaced or deleted since the lookup
             raise NotFound(f"dataset '{key}' changed while it was read; read it again") from None
-        rows = [] if read is None else page_rows(body, read, limit)
-        following = offset + len(rows)
-        return RowsPage(
-            key, table, offset, limit, entry["rows"], rows, following if following < entry["rows"] else None
-        )
+        return TableSlice([] if read is None else page_rows(body, read, limit), entry["rows"])
 
     def download(self, sid: str, key: str, max_bytes: int, gzip_ok: bool) -> DatasetDownload:
         """The DataSource JSON of a dataset (gzip when `gzip_ok`), or a presigned URL of it

@@ -146,7 +146,9 @@ def dataset_rows(
     offset: Annotated[int, Query(ge=0, le=2**53, description="the first row (0-based)")] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_ROWS_PAGE, description="rows in the page")] = DEFAULT_ROWS_PAGE,
 ) -> Response:
-    return OrjsonResponse(presenters.rows_page(datasets.rows(sid, key, table, offset, limit)))
+    return OrjsonResponse(
+        presenters.rows_page(key, table, offset, limit, datasets.rows(sid, key, table, offset, limit))
+    )
 
 
 @router.delete(

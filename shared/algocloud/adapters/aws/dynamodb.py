@@ -30,7 +30,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ...domain.errors import Conflict, InvalidTransition, NotFound
-from ...domain.jobs import JOB_MUTABLE_FIELDS, JOB_TRANSITIONS, IngestJob, JobKind, check_job_transition, sources_in
+from ...domain.jobs import Fields, IngestJob, check_job_transition, job_from_record, job_record, job_update
 from ...domain.ports import DatasetRecord, SessionRecord
 from ...domain.scenario import (
     IN_FLIGHT,
@@ -215,42 +215,7 @@ def scenario_from_item(item: Mapping[str, Any]) -> Scenario:
 
 
 def _job_item(tenant: str, session_id: str, job: IngestJob) -> dict[str, Any]:
-    import orjson
-
-    return {
-        **_key(session_pk(tenant, session_id), f"JOB#{job.job_id}"),
-        **_item(
-            kind="job",
-            job_id=job.job_id,
-            job_kind=str(job.kind),
-            upload_ids=job.upload_ids,
-            dataset_name=job.dataset_name,
-            status=str(job.status),
-            progress=float(job.progress),
-            result=None if job.result is None else orjson.dumps(job.result).decode(),
-            detail=job.detail,
-            created_at=job.created_at,
-            finished_at=job.finished_at,
-        ),
-    }
-
-
-def job_from_item(item: Mapping[str, Any]) -> IngestJob:
-    import orjson
-
-    p = _plain_item(item)
-    return IngestJob(
-        job_id=p["job_id"],
-        kind=JobKind(p["job_kind"]),
-        upload_ids=p.get("upload_ids", []),
-        dataset_name=p.get("dataset_name"),
-        status=Status(p["status"]),
-        progress=float(p.get("progress", 0.0)),
-        result=orjson.loads(p["result"]) if "result" in p else None,
-        detail=p.get("detail"),
-        created_at=p["created_at"],
-        finished_at=p.get("finished_at"),
-    )
+    return {**_key(session_pk(tenant, session_id), f"JOB#{job.job_id}"), **_item(kind="job", **job_record(job))}
 
 
 class _Cancelled(Exception):
@@ -806,34 +771,19 @@ class DynamoRepository(DynamoTable):
 
     def get_job(self, tenant: str, session_id: str, job_id: str) -> IngestJob | None:
         item = self._get(session_pk(tenant, session_id), f"JOB#{job_id}")
-        return None if item is None else job_from_item(item)
+        return None if item is None else job_from_record(_plain_item(item))
 
     def transition_job(
-        self,
-        tenant: str,
-        session_id: str,
-        job_id: str,
-        target: Status,
-        set_fields: Mapping[str, Any] | None = None,
+        self, tenant: str, session_id: str, job_id: str, target: Status, fields: Fields = None
     ) -> IngestJob:
         """Conditionally move a job to `target` (the condition: domain.jobs.JOB_TRANSITIONS)."""
-        import orjson
-
-        changes = dict(set_fields or {})
-        if not set(changes) <= JOB_MUTABLE_FIELDS:
-            raise ValueError(f"not changeable job fields: {sorted(set(changes) - JOB_MUTABLE_FIELDS)}")
-        if changes.get("result") is not None:
-            changes["result"] = orjson.dumps(changes["result"]).decode()
-        names = {"#status": "status"}
-        values: dict[str, Any] = {":target": _av(str(target))}
-        sources = sorted(sources_in(JOB_TRANSITIONS, target))
-        if not sources:
-            raise InvalidTransition(f"a job never becomes {target}")
+        changes, sources = job_update(target, fields)
+        names, values = {}, {}
         for index, source in enumerate(sources):
-            values[f":s{index}"] = _av(str(source))
-        condition = f"attribute_exists(pk) AND #status IN ({', '.join(f':s{i}' for i in range(len(sources)))})"
-        assignments = ["#status = :target"]
-        for index, (name, value) in enumerate(changes.items()):
+            values[f":s{index}"] = _av(source)
+        condition = f"attribute_exists(pk) AND #f0 IN ({', '.join(f':s{i}' for i in range(len(sources)))})"
+        assignments = []
+        for index, (name, value) in enumerate(changes.items()):  # status first: #f0
             names[f"#f{index}"] = name
             values[f":f{index}"] = _av(value)
             assignments.append(f"#f{index} = :f{index}")
@@ -854,9 +804,9 @@ class DynamoRepository(DynamoTable):
             old = exc.response.get("Item")
             if old is None:
                 raise NotFound("job not found") from None
-            check_job_transition(job_from_item(old).status, target)  # raises with a message
+            check_job_transition(job_from_record(_plain_item(old)).status, target)  # raises with a message
             raise InvalidTransition("the job changed meanwhile; try again") from None
-        return job_from_item(response["Attributes"])
+        return job_from_record(_plain_item(response["Attributes"]))
 
     # -- processing ---------------------------------------------------------------------
     # The FIFO queue (one message group per session) guarantees one run per

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from ...domain.errors import Conflict, InvalidTransition, NotFound
-from ...domain.jobs import JOB_MUTABLE_FIELDS, JOB_TRANSITIONS, IngestJob, JobKind, check_job_transition, sources_in
+from ...domain.jobs import Fields, IngestJob, check_job_transition, job_from_record, job_record, job_update
 from ...domain.ports import DatasetRecord, SessionRecord
 from ...domain.scenario import (
     IN_FLIGHT,
@@ -57,9 +57,9 @@ CREATE TABLE IF NOT EXISTS scenarios (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS scenarios_in_flight ON scenarios (status) WHERE status IN ('queued', 'processing');
 CREATE TABLE IF NOT EXISTS jobs (
-    tenant TEXT NOT NULL, session_id TEXT NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL, upload_ids TEXT NOT NULL,
-    dataset_name TEXT, status TEXT NOT NULL, progress REAL NOT NULL DEFAULT 0, result TEXT, detail TEXT,
-    created_at TEXT NOT NULL, finished_at TEXT, PRIMARY KEY (tenant, session_id, id)
+    tenant TEXT NOT NULL, session_id TEXT NOT NULL, job_id TEXT NOT NULL, job_kind TEXT NOT NULL,
+    upload_ids TEXT NOT NULL, dataset_name TEXT, status TEXT NOT NULL, progress REAL NOT NULL DEFAULT 0,
+    result TEXT, detail TEXT, created_at TEXT NOT NULL, finished_at TEXT, PRIMARY KEY (tenant, session_id, job_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS processing (
     tenant TEXT NOT NULL, session_id TEXT NOT NULL, scenario_id TEXT NOT NULL, run_id TEXT NOT NULL,
@@ -164,35 +164,6 @@ _INSERT_SCENARIO = (
     f"INSERT INTO scenarios (tenant, session_id, {', '.join(_SCENARIO_COLUMNS)}) "
     f"VALUES ({', '.join('?' * (len(_SCENARIO_COLUMNS) + 2))})"
 )
-
-
-_JOB_COLUMNS = (
-    "id",
-    "kind",
-    "upload_ids",
-    "dataset_name",
-    "status",
-    "progress",
-    "result",
-    "detail",
-    "created_at",
-    "finished_at",
-)
-
-
-def _job_from(row: sqlite3.Row) -> IngestJob:
-    return IngestJob(
-        job_id=row["id"],
-        kind=JobKind(row["kind"]),
-        upload_ids=orjson.loads(row["upload_ids"]),
-        dataset_name=row["dataset_name"],
-        status=Status(row["status"]),
-        progress=float(row["progress"]),
-        result=None if row["result"] is None else orjson.loads(row["result"]),
-        detail=row["detail"],
-        created_at=row["created_at"],
-        finished_at=row["finished_at"],
-    )
 
 
 def _session_exists(connection: sqlite3.Connection, tenant: str, session_id: str) -> bool:
@@ -478,66 +449,41 @@ class SqliteRepository:
 
     # -- ingestion jobs ---------------------------------------------------------------------
     def create_job(self, tenant: str, session_id: str, job: IngestJob) -> None:
+        record = job_record(job)
         with self._db.write() as db:
             if not _session_exists(db, tenant, session_id):
                 raise NotFound("session not found")
             try:
                 db.execute(
-                    f"INSERT INTO jobs (tenant, session_id, {', '.join(_JOB_COLUMNS)}) VALUES ({', '.join('?' * 12)})",
-                    (
-                        tenant,
-                        session_id,
-                        job.job_id,
-                        str(job.kind),
-                        orjson.dumps(job.upload_ids).decode(),
-                        job.dataset_name,
-                        str(job.status),
-                        float(job.progress),
-                        None if job.result is None else orjson.dumps(job.result).decode(),
-                        job.detail,
-                        job.created_at,
-                        job.finished_at,
-                    ),
+                    f"INSERT INTO jobs (tenant, session_id, {', '.join(record)}) VALUES (?, ?{', ?' * len(record)})",
+                    (tenant, session_id, *record.values()),
                 )
             except sqlite3.IntegrityError:
                 raise Conflict(f"job '{job.job_id}' exists") from None
 
     def get_job(self, tenant: str, session_id: str, job_id: str) -> IngestJob | None:
         row = self._db.read_one(
-            f"SELECT {', '.join(_JOB_COLUMNS)} FROM jobs WHERE tenant = ? AND session_id = ? AND id = ?",
-            (tenant, session_id, job_id),
+            "SELECT * FROM jobs WHERE tenant = ? AND session_id = ? AND job_id = ?", (tenant, session_id, job_id)
         )
-        return None if row is None else _job_from(row)
+        return None if row is None else job_from_record(dict(row))
 
     def transition_job(
-        self,
-        tenant: str,
-        session_id: str,
-        job_id: str,
-        target: Status,
-        set_fields: Mapping[str, Any] | None = None,
+        self, tenant: str, session_id: str, job_id: str, target: Status, fields: Fields = None
     ) -> IngestJob:
         """Conditionally move a job to `target` (see DynamoRepository.transition_job)."""
-        changes = dict(set_fields or {})
-        if not set(changes) <= JOB_MUTABLE_FIELDS:
-            raise ValueError(f"not changeable job fields: {sorted(set(changes) - JOB_MUTABLE_FIELDS)}")
-        if changes.get("result") is not None:
-            changes["result"] = orjson.dumps(changes["result"]).decode()
-        sources = sorted(str(s) for s in sources_in(JOB_TRANSITIONS, target))
-        if not sources:
-            raise InvalidTransition(f"a job never becomes {target}")
-        changes = {"status": str(target), **changes}
+        changes, sources = job_update(target, fields)
         assignments = ", ".join(f"{name} = ?" for name in changes)
-        where = f"tenant = ? AND session_id = ? AND id = ? AND status IN ({', '.join('?' * len(sources))})"
+        where = f"tenant = ? AND session_id = ? AND job_id = ? AND status IN ({', '.join('?' * len(sources))})"
         with self._db.write() as db:
             row = db.execute(
-                f"UPDATE jobs SET {assignments} WHERE {where} RETURNING {', '.join(_JOB_COLUMNS)}",
+                f"UPDATE jobs SET {assignments} WHERE {where} RETURNING *",
                 (*changes.values(), tenant, session_id, job_id, *sources),
             ).fetchone()
             if row is not None:
-                return _job_from(row)
+                return job_from_record(dict(row))
             current = db.execute(
-                "SELECT status FROM jobs WHERE tenant = ? AND session_id = ? AND id = ?", (tenant, session_id, job_id)
+                "SELECT status FROM jobs WHERE tenant = ? AND session_id = ? AND job_id = ?",
+                (tenant, session_id, job_id),
             ).fetchone()
         if current is None:
             raise NotFound("job not found")
