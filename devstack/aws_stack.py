@@ -7,7 +7,11 @@
                 base64 bodies, payload limits, timeout, API keys, throttling
     workers     --workers processes running the worker Lambda's handler on
                 batches from the run queue, as the event source mapping would
-                (the concurrency cap), plus one for the dead-letter queue
+                (the concurrency cap), plus one for the dead-letter queue; each
+                invocation within the function's Timeout and MemorySize
+                (devstack.lambda_limits; --worker-timeout, --worker-memory)
+    containers  the container tier: moto's ECS, each task run as a local process
+                (devstack.fargate), the reconciler fed its stop events
 
 Ctrl-C stops everything and saves the state. Runs that were queued or
 processing when the stack stopped are queued again at the next start. This
@@ -27,7 +31,10 @@ import threading
 import time
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from devstack.lambda_limits import FunctionLimits
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = {
@@ -54,7 +61,12 @@ def local_environment(aws_port: int) -> dict[str, str]:
 
 
 def _worker_main(
-    environment: dict[str, str], queue_url: str, dead_letters: bool, batch_size: int, parent_pid: int
+    environment: dict[str, str],
+    queue_url: str,
+    dead_letters: bool,
+    batch_size: int,
+    parent_pid: int,
+    limits: FunctionLimits,
 ) -> None:
     """A worker process: the Lambda handler fed by the queue, until terminated."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
@@ -68,13 +80,20 @@ def _worker_main(
     from algocloud.adapters.factory import sqs_consumer
     from algocloud.adapters.settings import backend_settings
     from devstack.driver import QueueDriver
+    from devstack.lambda_limits import guarded
     from worker import handler as lambda_module
 
     handler = lambda_module.dead_letter_handler if dead_letters else lambda_module.handler
     if not dead_letters:
         import openpyxl  # noqa: F401 - warm start: Lambda pays these imports once per container,
         import pandas  # noqa: F401    here once per worker process, before the first run
-    driver = QueueDriver(sqs_consumer(backend_settings(), queue_url), handler, batch_size=batch_size)
+    driver = QueueDriver(
+        sqs_consumer(backend_settings(), queue_url),
+        guarded(handler, limits),  # past the Timeout or the MemorySize, this process is killed
+        batch_size=batch_size,
+        timeout_seconds=limits.timeout_seconds,
+        memory_mb=limits.memory_mb,
+    )
     while True:
         try:
             if not driver.poll_once():  # short polls: see devstack.atomic_moto
@@ -109,13 +128,19 @@ class AwsLocalStack:
         from devstack.template import create_stateful_resources
 
         endpoint = self.environment["AWS_ENDPOINT_URL"]
-        self.dynamodb, self.s3, self.sqs, self.apigateway = (
-            boto3.client(s, endpoint_url=endpoint) for s in ("dynamodb", "s3", "sqs", "apigateway")
+        self.dynamodb, self.s3, self.sqs, self.apigateway, self.ecs = (
+            boto3.client(s, endpoint_url=endpoint) for s in ("dynamodb", "s3", "sqs", "apigateway", "ecs")
         )
         created = create_stateful_resources(self.dynamodb, self.s3, self.sqs, NAMES)
         self.environment["QUEUE_URL"] = created["RunQueue"]
         os.environ["QUEUE_URL"] = created["RunQueue"]
         self.state = StateStore(self.args.state_dir, self.dynamodb, self.s3, NAMES["Table"], NAMES["Bucket"])
+        if not self.args.no_container_tier:
+            from devstack.fargate import create_container_tier
+
+            tier = create_container_tier(boto3.client("ec2", endpoint_url=endpoint), self.ecs)
+            self.environment.update(tier)
+            os.environ.update(tier)
         return created
 
     @property
@@ -179,15 +204,38 @@ class AwsLocalStack:
             print(f"  re-queued {requeued} run(s) interrupted by the last stop")
 
     def start_workers(self, queues: dict[str, str]) -> None:
+        from devstack.lambda_limits import function_limits
+
+        self.limits = {
+            False: function_limits("WorkerFunction", self.args.worker_timeout, self.args.worker_memory),
+            True: function_limits("DeadLetterFunction"),
+        }
         self.jobs = [(queues["RunQueue"], False)] * self.args.workers + [(queues["RunDeadLetterQueue"], True)]
         self.processes = [self._start_worker(job) for job in self.jobs]
+
+    def start_containers(self) -> None:
+        """The container tier's tasks, as local processes; their stops go to the reconciler."""
+        if self.args.no_container_tier:
+            return
+        from devstack.fargate import FargateEmulation
+        from worker import reconciler  # the reconciler Lambda's module, built from the environment
+
+        self.fargate = FargateEmulation(self.ecs, self.environment, reconciler.reconcile)
+        threading.Thread(target=self.fargate.run, args=(self.stopping,), daemon=True).start()
 
     def _start_worker(self, job: tuple[str, bool]) -> BaseProcess:
         queue_url, dead_letters = job
         process = multiprocessing.get_context("spawn").Process(
             target=_worker_main,
             daemon=True,
-            args=(self.environment, queue_url, dead_letters, self.args.batch_size, os.getpid()),
+            args=(
+                self.environment,
+                queue_url,
+                dead_letters,
+                self.args.batch_size,
+                os.getpid(),
+                self.limits[dead_letters],
+            ),
         )
         process.start()
         return process
@@ -243,11 +291,19 @@ class AwsLocalStack:
             f"ALGOCLOUD_AWS_ENDPOINT_URL={self.environment['AWS_ENDPOINT_URL']} "
             "AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local .venv/bin/algocloud-admin …"
         )
+        worker = self.limits[False]
+        containers = (
+            "none (--no-container-tier): runs past the worker's limits fail"
+            if self.args.no_container_tier
+            else "the container tier on moto's ECS, each task a local process"
+        )
         serve_api(
             self.args.port,
             describe=f"  gateway    API Gateway emulation: stage /{config.stage}, throttle {throttle}{keys_line}\n"
             f"  local AWS  {self.environment['AWS_ENDPOINT_URL']}  (state: {self.args.state_dir})\n"
-            f"  workers    {self.args.workers} processes{operator_line}",
+            f"  workers    {self.args.workers} processes, each invocation within {worker.timeout_seconds:g} s and "
+            f"{worker.memory_mb} MB (the worker Lambda's limits)\n"
+            f"  containers {containers}{operator_line}",
             app=self.gateway,
             root=f"/{config.stage}",
             headers={"x-api-key": next(iter(keys))} if keys else None,
@@ -259,6 +315,8 @@ class AwsLocalStack:
             self.gateway.close()
         for process in self.processes:
             process.terminate()
+        if getattr(self, "fargate", None) is not None:
+            self.fargate.stop_all()
         for process in self.processes:
             process.join(timeout=5)
         try:
@@ -278,6 +336,7 @@ def run(args: argparse.Namespace) -> int:
         stack.restore()
         stack.restore_keys()
         stack.start_workers(queues)
+        stack.start_containers()
         threading.Thread(target=stack.snapshot_loop, daemon=True).start()
         threading.Thread(target=stack.supervise, daemon=True).start()
         stack.serve_api()

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from algocloud import limits
 from algocloud.domain.ports import QueueConsumer, ReceivedMessage
 
 logger = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ logger = logging.getLogger(__name__)
 RETRY_DELAY_SECONDS = 2  # a handler that raised: the message comes back this soon
 MAX_IDLE_WAIT_SECONDS = 60.0
 
-Handler = Callable[[ReceivedMessage], None]
+Handler = Callable[[ReceivedMessage], bool | None]  # False: leave the message in flight (a task holds it)
 
 
 class LocalQueue(QueueConsumer, Protocol):
@@ -124,14 +125,17 @@ class Consumer:
     # -- one message ----------------------------------------------------------------------
     def _handle(self, source: _Source, message: ReceivedMessage) -> None:
         try:
-            source.handle(message)
+            settled = source.handle(message)
         except Exception:
             logger.exception("handling message %s failed; it will be delivered again", message.message_id)
             self._finish(message.receipt)
             source.queue.change_visibility(message.receipt, RETRY_DELAY_SECONDS)
         else:
             self._finish(message.receipt)
-            source.queue.delete([message.receipt])
+            if settled is False:  # a task holds it now: time for the task to start
+                source.queue.change_visibility(message.receipt, limits.TASK_START_SECONDS)
+            else:
+                source.queue.delete([message.receipt])
         finally:
             self._wake()
 

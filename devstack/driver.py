@@ -42,12 +42,14 @@ class QueueDriver:
         batch_size: int = 10,
         visibility_timeout: int | None = None,
         timeout_seconds: float = 900,
+        memory_mb: int = 1769,
     ):
         self.consumer = consumer
         self.handler = handler
         self.batch_size = batch_size
         self.visibility_timeout = visibility_timeout
         self.timeout_seconds = timeout_seconds
+        self.memory_mb = memory_mb
         self.queue_arn = consumer.arn()
         self.region = self.queue_arn.split(":")[3]
 
@@ -78,7 +80,7 @@ class QueueDriver:
 
     def deliver(self, messages: list[ReceivedMessage]) -> list[str]:
         """Call the handler with these messages; delete the successes; return failed ids."""
-        context = _Context(deadline=time.monotonic() + self.timeout_seconds)
+        context = _Context(deadline=time.monotonic() + self.timeout_seconds, memory_limit_in_mb=self.memory_mb)
         try:
             response = self.handler(self.event(messages), context) or {}
         except Exception:  # a failed invocation: Lambda lets the whole batch come back

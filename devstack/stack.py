@@ -31,6 +31,7 @@ from devstack.serving import embedded_app, serve_api
 
 ROOT = Path(__file__).resolve().parents[1]
 RESTART_DELAY_SECONDS = 1.0
+TASK_CHECK_SECONDS = 2.0  # how soon a container-tier run whose task died is failed
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -86,6 +87,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=[],
         metavar="VALUE",
         help="with --aws: require API keys, and accept this one (repeat for more: one tenant each)",
+    )
+    aws.add_argument(
+        "--worker-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="with --aws: the worker Lambda's timeout per invocation (default: the template's Timeout)",
+    )
+    aws.add_argument(
+        "--worker-memory",
+        type=int,
+        metavar="MB",
+        help="with --aws: the worker Lambda's memory per invocation (default: the template's MemorySize)",
+    )
+    aws.add_argument(
+        "--no-container-tier",
+        action="store_true",
+        help="with --aws: deploy without the container tier (runs past the worker's limits then fail plainly)",
     )
     aws.add_argument(
         "--no-throttle",
@@ -201,8 +219,52 @@ class EmbeddedStack:
                 return
             print(f"worker {process.pid} exited ({code}); starting a new one", file=sys.stderr, flush=True)
 
+    def watch_tasks(self) -> None:
+        """The container tier's reconciler, locally: a run whose task process is gone fails, and its
+        session's next run goes (on AWS: ECS's task state change, through EventBridge)."""
+        threading.Thread(target=self._reconcile_loop, name="tasks", daemon=True).start()
+
+    def _reconcile_loop(self) -> None:
+        from algocloud.adapters.embedded.tasks import task_alive
+        from algocloud.adapters.factory import build_adapters, run_queue_consumer
+        from algocloud.adapters.settings import BackendSettings
+        from algocloud.domain.jobs import Executor
+        from algocloud.execution.container import ContainerTier
+        from algocloud.execution.reconcile import reconcile_stopped_task
+        from algocloud.run_message import RunMessage
+
+        settings = BackendSettings(backend="embedded", state_dir=self.state_dir)
+        adapters = build_adapters(settings)
+        tier = ContainerTier(Executor.LOCAL, adapters.launcher, run_queue_consumer(settings))
+        while not self.stopping.wait(TASK_CHECK_SECONDS):
+            for tenant, session_id, scenario in adapters.repo.in_flight_runs():
+                if scenario.executor != Executor.CONTAINER or not scenario.task_id or not scenario.run_id:
+                    continue
+                if not task_alive(scenario.task_id):
+                    message = RunMessage(
+                        tenant=tenant, session_id=session_id, scenario_id=scenario.id, run_id=scenario.run_id
+                    )
+                    reason = "the task's process ended"
+                    reconcile_stopped_task(adapters.repo, adapters.accounts, tier, message, scenario.task_id, reason)
+
+    def stop_tasks(self) -> None:
+        """The container tier's local processes end with the stack (their runs fail at the next start)."""
+        from algocloud.adapters.embedded.tasks import process_id
+        from algocloud.adapters.factory import build_adapters
+        from algocloud.adapters.settings import BackendSettings
+
+        repo = build_adapters(BackendSettings(backend="embedded", state_dir=self.state_dir)).repo
+        for _tenant, _session, scenario in repo.in_flight_runs():
+            pid = process_id(scenario.task_id)
+            if pid is not None:
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+
     def stop(self) -> None:
         self.stopping.set()
+        self.stop_tasks()
         for process in list(self.workers):
             process.terminate()
         for process in list(self.workers):
@@ -223,6 +285,7 @@ def run_embedded(args: argparse.Namespace) -> int:
     try:
         stack.recover()
         stack.start_workers()
+        stack.watch_tasks()
         serve_api(
             args.port,
             app=embedded_app(),

@@ -25,7 +25,10 @@ from algocloud.adapters.embedded import open_queues
 from algocloud.adapters.factory import build_adapters
 from algocloud.adapters.settings import BackendSettings
 from algocloud.appconfig import load_app_config
+from algocloud.domain.jobs import Executor
 from algocloud.domain.ports import ReceivedMessage
+from algocloud.execution.container import ContainerTier
+from algocloud.execution.executor import Delivery, Outcome
 from algocloud.execution.registry import in_process_executor
 from algocloud.run_message import QueueMessage, parse_message
 from devstack.consumer import Consumer
@@ -52,16 +55,19 @@ def build_consumer(
         public_url=os.environ.get("ALGOCLOUD_PUBLIC_URL", "http://127.0.0.1:8051"),
     )
     adapters = build_adapters(settings)
+    tier = ContainerTier(Executor.LOCAL, adapters.launcher)
     worker = in_process_executor(
-        load_app_config(), adapters.repo, adapters.blobs, adapters.accounts, progress_interval=progress_interval
+        load_app_config(), adapters.repo, adapters.blobs, adapters.accounts, progress_interval, tier
     )
     runs, dead_letters = open_queues(state_dir, visibility_timeout, settings.sqlite_synchronous)
 
-    def run(received: ReceivedMessage) -> None:
+    def run(received: ReceivedMessage) -> bool:
         message = _message(received)
-        if message is not None:
-            outcome = worker.handle(message)
-            logger.info("%s: %s (delivery %d)", message.log_id, outcome, received.receive_count)
+        if message is None:
+            return True
+        outcome = worker.handle(message, Delivery(receipt=received.receipt))
+        logger.info("%s: %s (delivery %d)", message.log_id, outcome, received.receive_count)
+        return outcome != Outcome.HANDED_OVER  # a container task holds the message
 
     def give_up(received: ReceivedMessage) -> None:
         message = _message(received)

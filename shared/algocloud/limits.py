@@ -47,7 +47,14 @@ FORM_OVERHEAD_BYTES = 64 * 1024  # a form upload's fields and part headers aroun
 SYNC_INGEST_BYTES = 16 * 1024 * 1024
 MAX_UPLOADS_PER_INGEST = 100
 UPLOAD_RETENTION_SECONDS = 24 * 3600  # never-used uploads go after a day (bucket lifecycle rule)
+# A worker's peak memory to ingest files: this much, plus this many times the files' size
+# (measured by bench/ingest_bench.py: 871 MiB for a 102 MB CSV). A job that would need more
+# than the worker Lambda's memory goes to the container tier.
+INGEST_BASE_MB = 200
+INGEST_MEMORY_PER_FILE_BYTE = 7.0
 
 # -- The worker ------------------------------------------------------------------------------
 PROGRESS_INTERVAL_SECONDS = 1.0  # at most one progress write per run per interval
 HEARTBEAT_VISIBILITY_SECONDS = 60  # a message in work stays hidden this long past each heartbeat
+TASK_START_SECONDS = 600  # a handed-over message stays hidden this long for its task to start and hold it
+CANCEL_GRACE_SECONDS = 10  # a container task whose job was cancelled and did not stop by itself is stopped

@@ -82,6 +82,9 @@ class IngestMessage(_SessionMessage):
 
 QueueMessage = RunMessage | IngestMessage
 
+# A container-tier task gets its message (ids only) in this environment variable.
+TASK_MESSAGE_VARIABLE = "ALGOCLOUD_TASK_MESSAGE"
+
 
 def parse_message(body: str | bytes) -> QueueMessage:
     """A message from the run queue, of either kind (ValueError when it is neither)."""

@@ -129,7 +129,7 @@ def test_a_message_past_the_maximum_receive_count_fails_the_scenario(
 ):
     scenario = api.run(api.create("Instant"))
 
-    def storage_down(_message):
+    def storage_down(_message, _delivery=None):
         raise ConnectionError("S3 is unavailable")
 
     monkeypatch.setattr(worker, "handle", storage_down)
@@ -288,10 +288,10 @@ def test_one_failing_record_does_not_redeliver_the_others(api, driver, worker, m
     good = api.run(api.create("Instant", tag="good", session="other"), session="other")
     original = worker.handle
 
-    def fail_for_bad(message):
+    def fail_for_bad(message, delivery=None):
         if message.scenario_id == bad["id"]:
             raise ConnectionError("throttled")
-        return original(message)
+        return original(message, delivery)
 
     monkeypatch.setattr(worker, "handle", fail_for_bad)
     messages = driver.receive()

@@ -71,6 +71,17 @@ class DisplayNameBody(BaseModel):
     display_name: str = Field(..., min_length=1, pattern="\\S", title="Display Name")
 
 
+class Executor(StrEnum):
+    """
+    Where a job's work runs (a scenario's `executor`): the worker Lambda, a container task,
+    or, on the embedded backend, a local worker process.
+    """
+
+    LAMBDA = "lambda"
+    CONTAINER = "container"
+    LOCAL = "local"
+
+
 class Health(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -181,17 +192,6 @@ class RowsPage(BaseModel):
     next_offset: int | None = Field(..., title="Next Offset")
 
 
-class ScenarioBody(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-    )
-    tag: str = Field(..., min_length=1, pattern="\\S", title="Tag")
-    dataset_key: str = Field(..., min_length=1, pattern="\\S", title="Dataset Key")
-    algo_name: str = Field(..., min_length=1, pattern="\\S", title="Algo Name")
-    algo_params: dict[str, Any] | None = Field(None, title="Algo Params")
-    data_params: dict[str, Any] | None = Field(None, title="Data Params")
-
-
 class SessionRef(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -219,6 +219,15 @@ class TableInfo(BaseModel):
     name: str = Field(..., title="Name")
     rows: int = Field(..., title="Rows")
     columns: list[Column] = Field(..., title="Columns")
+
+
+class Tier(StrEnum):
+    """
+    Where a job may be asked to run: the worker Lambda, or the container tier (ECS Fargate).
+    """
+
+    LAMBDA = "lambda"
+    CONTAINER = "container"
 
 
 class UploadBody(BaseModel):
@@ -462,6 +471,10 @@ class Job(BaseModel):
     """
     created_at: str = Field(..., title="Created At")
     finished_at: str | None = Field(None, title="Finished At")
+    executor: Executor | None = None
+    """
+    where it runs: lambda, container or local
+    """
 
 
 class Scenario(BaseModel):
@@ -488,6 +501,29 @@ class Scenario(BaseModel):
     created_at: str | None = Field(None, title="Created At")
     run_started_at: str | None = Field(None, title="Run Started At")
     run_finished_at: str | None = Field(None, title="Run Finished At")
+    tier: Tier | None = None
+    """
+    the tier asked for at creation
+    """
+    executor: Executor | None = None
+    """
+    where the last run executes: lambda, container (ECS Fargate) or local (the embedded backend)
+    """
+
+
+class ScenarioBody(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    tag: str = Field(..., min_length=1, pattern="\\S", title="Tag")
+    dataset_key: str = Field(..., min_length=1, pattern="\\S", title="Dataset Key")
+    algo_name: str = Field(..., min_length=1, pattern="\\S", title="Algo Name")
+    algo_params: dict[str, Any] | None = Field(None, title="Algo Params")
+    data_params: dict[str, Any] | None = Field(None, title="Data Params")
+    tier: Tier | None = None
+    """
+    where its runs execute: `lambda` (the worker Lambda, handed to the container tier if a run would pass its time limit) or `container` (ECS Fargate, no time limit); unset: the algorithm's choice, else lambda
+    """
 
 
 class ScenarioStatus(BaseModel):

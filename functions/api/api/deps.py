@@ -72,7 +72,8 @@ async def get_sessions(scope: Scope) -> Sessions:
 
 
 async def get_scenarios(request: Request, scope: Scope) -> Scenarios:
-    return Scenarios(scope, adapters(request.app.state.settings).queue)
+    built = adapters(request.app.state.settings)
+    return Scenarios(scope, built.queue, container_tier=built.launcher is not None)
 
 
 async def get_datasets(scope: Scope) -> Datasets:

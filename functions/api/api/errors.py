@@ -20,12 +20,14 @@ from algocloud.domain.errors import (
     NotFound,
     ParameterError,
     ServiceUnavailable,
+    TierUnavailable,
 )
 
 logger = logging.getLogger(__name__)
 
 STATUS = (
     (InvalidName, 422),
+    (TierUnavailable, 422),
     (NotFound, 404),
     (Conflict, 409),
     (ParameterError, 400),

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from algocloud.domain.jobs import Executor, Tier
 from algocloud.domain.kpis import Direction
 from algocloud.domain.scenario import Status
 
@@ -121,6 +122,10 @@ class Scenario(_Out):
     created_at: str | None = None
     run_started_at: str | None = None
     run_finished_at: str | None = None
+    tier: Tier | None = Field(None, description="the tier asked for at creation")
+    executor: Executor | None = Field(
+        None, description="where the last run executes: lambda, container (ECS Fargate) or local (the embedded backend)"
+    )
 
 
 class ScenarioStatus(_Out):
@@ -165,6 +170,7 @@ class Job(_Out):
     detail: str | None = Field(None, description="why it failed, when no result says it")
     created_at: str
     finished_at: str | None = None
+    executor: Executor | None = Field(None, description="where it runs: lambda, container or local")
 
 
 class UploadPart(_Out):

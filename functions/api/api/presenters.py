@@ -58,6 +58,8 @@ def scenario(config: AppConfig, item: Scenario) -> Body:
         "created_at": item.created_at,
         "run_started_at": item.run_started_at,
         "run_finished_at": item.run_finished_at,
+        "tier": item.tier,
+        "executor": item.executor,
     }
 
 
@@ -186,4 +188,5 @@ def job(item: IngestJob) -> Body:
         "created_at": item.created_at,
         "finished_at": item.finished_at,
         "uploads": item.upload_ids,
+        "executor": item.executor,
     }

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, StringConstraints
 
+from algocloud.domain.jobs import Tier
 from algocloud.limits import MAX_UPLOAD_BYTES, MAX_UPLOADS_PER_INGEST
 
 # Present and not blank here; the naming rule (length in bytes, '/', normalisation) is the
@@ -35,6 +36,11 @@ class ScenarioBody(_Body):
     algo_name: Name
     algo_params: dict[str, Any] | None = None
     data_params: dict[str, Any] | None = None
+    tier: Tier | None = Field(
+        None,
+        description="where its runs execute: `lambda` (the worker Lambda, handed to the container tier if a run would "
+        "pass its time limit) or `container` (ECS Fargate, no time limit); unset: the algorithm's choice, else lambda",
+    )
 
     model_config = ConfigDict(
         json_schema_extra={

@@ -7,6 +7,8 @@ worker.handler.dead_letter_handler  the dead-letter queue's event source
 from algocloud.adapters.factory import build_adapters
 from algocloud.adapters.settings import backend_settings
 from algocloud.appconfig import load_app_config
+from algocloud.domain.jobs import Executor
+from algocloud.execution.container import ContainerTier
 from algocloud.execution.registry import in_process_executor
 from algocloud.telemetry import instrumented
 
@@ -14,7 +16,8 @@ from .lambda_adapter import Heartbeat, build_handlers
 
 _settings = backend_settings()
 _adapters = build_adapters(_settings)
-_worker = in_process_executor(load_app_config(), _adapters.repo, _adapters.blobs, _adapters.accounts)
+_tier = ContainerTier(Executor.LAMBDA if _settings.backend == "aws" else Executor.LOCAL, _adapters.launcher)
+_worker = in_process_executor(load_app_config(), _adapters.repo, _adapters.blobs, _adapters.accounts, tier=_tier)
 _heartbeat = None
 if _settings.backend == "aws":
     from algocloud.adapters.aws.clients import client

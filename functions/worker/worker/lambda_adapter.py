@@ -9,6 +9,10 @@ time at once (the queue's own visibility timeout must stay at least the
 function timeout for the event source mapping): if the worker crashes or
 times out, the message reappears within `RUN_VISIBILITY_SECONDS` (default 60) and
 the run is taken over, instead of after the queue's 30 minutes.
+
+A job handed to the container tier (execution.container) is reported failed here without being
+failed: its message stays in flight, held and later deleted by the container task, so the
+session's next message waits for it.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from algocloud import limits
-from algocloud.execution.executor import Executor, Outcome
+from algocloud.execution.executor import Delivery, Executor, Outcome
 from algocloud.run_message import QueueMessage, RunMessage, parse_message
 from algocloud.telemetry import NAMESPACE, SERVICE, logger, metrics
 
@@ -44,8 +48,14 @@ class Heartbeat:
         *_, account, name = queue_arn.split(":")
         return self._sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
 
-    def _hide(self, url: str, receipt: str) -> None:
-        self._sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=receipt, VisibilityTimeout=self.seconds)
+    def _hide(self, url: str, receipt: str, seconds: int | None = None) -> None:
+        self._sqs.change_message_visibility(
+            QueueUrl=url, ReceiptHandle=receipt, VisibilityTimeout=seconds or self.seconds
+        )
+
+    def hide(self, record: SQSRecord, seconds: int) -> None:
+        """Keep the record's message hidden `seconds` from now (once)."""
+        self._hide(self._queue_url(record.event_source_arn), record.receipt_handle, seconds)
 
     @contextmanager
     def keep(self, record: SQSRecord) -> Iterator[None]:
@@ -97,10 +107,10 @@ def _count_run(outcome: Outcome, seconds: float) -> None:
 def build_handlers(worker: Executor, heartbeat: Heartbeat | None = None) -> tuple[Handler, Handler]:
     """(run handler for the queue, give-up handler for its dead-letter queue)."""
 
-    def run_record(record: SQSRecord) -> None:
+    def run_record(record: SQSRecord, delivery: Delivery) -> Outcome | None:
         message = _message(record)
         if message is None:
-            return
+            return None
         _log_as(message)
         started = time.time()
         metrics.add_metric(
@@ -109,16 +119,19 @@ def build_handlers(worker: Executor, heartbeat: Heartbeat | None = None) -> tupl
             value=max(0, started * 1000 - int(record.attributes.sent_timestamp)),
         )
         if heartbeat is None:
-            outcome = worker.handle(message)
+            outcome = worker.handle(message, delivery)
         else:
             with heartbeat.keep(record):
-                outcome = worker.handle(message)
+                outcome = worker.handle(message, delivery)
         if isinstance(message, RunMessage):
             _count_run(outcome, time.time() - started)
         logger.info(
             "message handled",
             extra={"outcome": str(outcome), "receive_count": record.attributes.approximate_receive_count},
         )
+        if outcome == Outcome.HANDED_OVER and heartbeat is not None:
+            heartbeat.hide(record, limits.TASK_START_SECONDS)  # time for the task to start and hold it
+        return outcome
 
     def dead_record(record: SQSRecord) -> None:
         message = _message(record)
@@ -136,4 +149,25 @@ def build_handlers(worker: Executor, heartbeat: Heartbeat | None = None) -> tupl
 
         return handler
 
-    return batch(run_record), batch(dead_record)
+    def runs(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        """The run queue's batches: each record knows the invocation's limits and its receipt."""
+        left = context.get_remaining_time_in_millis() / 1000 if context is not None else None
+        deadline = None if left is None else time.monotonic() + left
+        memory = int(context.memory_limit_in_mb) if context is not None else None
+
+        held: list[SQSRecord] = []  # handed to the container tier: their messages stay in flight
+
+        def record_handler(record: SQSRecord) -> None:
+            if any(record.attributes.message_group_id == h.attributes.message_group_id for h in held):
+                held.append(record)  # the session's next message waits for the task
+                return
+            if run_record(record, Delivery(deadline, left, memory, record.receipt_handle)) == Outcome.HANDED_OVER:
+                held.append(record)
+
+        response = batch(record_handler)(event, context)
+        response["batchItemFailures"] = response.get("batchItemFailures", []) + [
+            {"itemIdentifier": record.message_id} for record in held
+        ]
+        return response
+
+    return runs, batch(dead_record)

@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..domain.ports import Accounts, BlobStore, KeyGateway, QueueConsumer, Repository, RunQueue
+from ..domain.ports import Accounts, BlobStore, KeyGateway, QueueConsumer, Repository, RunQueue, TaskLauncher
 from .settings import BackendSettings
 
 if TYPE_CHECKING:
@@ -25,6 +25,7 @@ class Adapters:
     queue: RunQueue
     accounts: Accounts
     keys: KeyGateway | None = None  # API Gateway's keys, when the deployment names its usage plan
+    launcher: TaskLauncher | None = None  # the container tier, when the deployment has one
 
 
 def build_adapters(settings: BackendSettings) -> Adapters:
@@ -56,7 +57,27 @@ def _aws(settings: BackendSettings) -> Adapters:
             if settings.usage_plan_id
             else None
         ),
+        launcher=_ecs_launcher(settings) if settings.has_container_tier else None,
     )
+
+
+def _ecs_launcher(settings: BackendSettings) -> TaskLauncher:
+    from .aws.clients import client
+    from .aws.ecs import EcsTaskLauncher
+
+    assert settings.container_cluster and settings.container_task_definition and settings.container_subnets
+    return EcsTaskLauncher(
+        client("ecs", settings),
+        settings.container_cluster,
+        settings.container_task_definition,
+        _names(settings.container_subnets),
+        _names(settings.container_security_groups or ""),
+        settings.container_assign_public_ip,
+    )
+
+
+def _names(listed: str) -> list[str]:
+    return [name.strip() for name in listed.split(",") if name.strip()]
 
 
 def _embedded(settings: BackendSettings) -> Adapters:
@@ -64,6 +85,7 @@ def _embedded(settings: BackendSettings) -> Adapters:
     from .embedded.accounts import SqliteAccounts
     from .embedded.blobs import FileBlobStore
     from .embedded.repository import SqliteRepository
+    from .embedded.tasks import ProcessLauncher
 
     assert settings.state_dir is not None  # checked by the settings
     paths = state_paths(settings.state_dir)
@@ -73,7 +95,19 @@ def _embedded(settings: BackendSettings) -> Adapters:
         blobs=FileBlobStore(paths["blobs"], settings.public_url, settings.state_dir / "url-signing.key"),
         queue=runs,
         accounts=SqliteAccounts(paths["store"], settings.sqlite_synchronous),
+        launcher=ProcessLauncher(settings.state_dir / "tasks"),
     )
+
+
+def run_queue_consumer(settings: BackendSettings) -> QueueConsumer:
+    """The consuming side of the run queue (a container task keeps and deletes the message it holds)."""
+    if settings.backend == "embedded":
+        from .embedded import open_queues
+
+        assert settings.state_dir is not None
+        return open_queues(settings.state_dir, synchronous=settings.sqlite_synchronous)[0]
+    assert settings.queue_url
+    return sqs_consumer(settings, settings.queue_url)
 
 
 def sqs_consumer(settings: BackendSettings, queue_url: str) -> QueueConsumer:

@@ -38,6 +38,12 @@ class BackendSettings(BaseSettings):
     # a live run's message stays hidden this long at a time (renewed by a heartbeat): a crashed
     # worker's run is taken over within it
     run_visibility_seconds: int = Field(60, ge=2, le=900)
+    # the container tier (ECS Fargate): a deployment without these has none
+    container_cluster: str | None = None
+    container_task_definition: str | None = None
+    container_subnets: str | None = None  # comma-separated
+    container_security_groups: str | None = None  # comma-separated
+    container_assign_public_ip: bool = False
     # embedded
     state_dir: Path | None = Field(None, validation_alias=AliasChoices("algocloud_state_dir", "state_dir"))
     sqlite_synchronous: Literal["normal", "full"] = Field(
@@ -47,7 +53,13 @@ class BackendSettings(BaseSettings):
         "http://127.0.0.1:8051", validation_alias=AliasChoices("algocloud_public_url", "public_url")
     )
 
-    @field_validator("aws_endpoint_url", mode="before")
+    @property
+    def has_container_tier(self) -> bool:
+        return self.backend == "embedded" or bool(
+            self.container_cluster and self.container_task_definition and self.container_subnets
+        )
+
+    @field_validator("aws_endpoint_url", "container_cluster", "container_task_definition", mode="before")
     @classmethod
     def _unset_when_empty(cls, value):
         return value or None  # the template declares it empty on AWS

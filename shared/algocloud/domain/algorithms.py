@@ -35,6 +35,9 @@ class Algorithm(ABC):
     name: ClassVar[str]
     parameters: ClassVar[ParameterSet] = ParameterSet()
     description: ClassVar[str] = ""
+    # "container": runs always go to the container tier (long or memory-hungry work); None: the
+    # worker Lambda first, handed to the container tier if it would pass the Lambda's time limit
+    tier: ClassVar[str | None] = None
 
     @abstractmethod
     def run(

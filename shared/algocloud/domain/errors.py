@@ -48,6 +48,10 @@ class InvalidName(DomainError):
         self.field = field  # where the name was given: "display_name", "metadata.name", ...
 
 
+class TierUnavailable(DomainError):
+    """A tier a scenario asks for that this deployment does not have (422)."""
+
+
 class DataFormatError(DomainError):
     """A serialised data source does not have the expected shape."""
 
@@ -57,6 +61,14 @@ class RunFailed(DomainError):
 
     The message becomes the scenario's `error` text. Infrastructure errors are
     never wrapped in this: they must propagate so the queue retries the run.
+    """
+
+
+class OutOfTime(Exception):
+    """Raised from a progress callback when the invocation is about to reach its time limit:
+    the run is handed to the container tier (or fails plainly when there is none).
+
+    Not a DomainError: the algorithm did nothing wrong.
     """
 
 

@@ -43,6 +43,22 @@ class JobKind(StrEnum):
     FROM_JSON = "from-json"  # an uploaded DataSource JSON into a dataset
 
 
+class Tier(StrEnum):
+    """Where a job may be asked to run: the worker Lambda, or the container tier (ECS Fargate)."""
+
+    LAMBDA = "lambda"
+    CONTAINER = "container"
+
+
+class Executor(StrEnum):
+    """Where a job's work runs (a scenario's `executor`): the worker Lambda, a container task,
+    or, on the embedded backend, a local worker process."""
+
+    LAMBDA = "lambda"
+    CONTAINER = "container"
+    LOCAL = "local"
+
+
 JOB_TRANSITIONS: Mapping[Status, frozenset[Status]] = {
     Status.QUEUED: frozenset({Status.PROCESSING, Status.FAILED}),
     Status.PROCESSING: frozenset({Status.PROCESSING, Status.COMPLETE, Status.FAILED}),
@@ -60,6 +76,10 @@ def sources_in(table: Mapping[Status, frozenset[Status]], target: Status) -> fro
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def seconds_since(iso: str) -> float:
+    return (datetime.now(UTC) - datetime.fromisoformat(iso)).total_seconds()
 
 
 @dataclass
@@ -80,6 +100,9 @@ class IngestJob:
     detail: str | None = None
     created_at: str = field(default_factory=now_iso)
     finished_at: str | None = None
+    executor: str | None = None  # where it runs (Executor)
+    task_id: str | None = None  # the container task running it
+    receipt: str | None = None  # the queue message it holds while a container runs it
 
 
 def check_job_transition(current: Status, target: Status) -> None:
@@ -90,7 +113,7 @@ def check_job_transition(current: Status, target: Status) -> None:
 type Fields = Mapping[str, Any] | None  # what a transition sets besides the status
 
 # What a transition may set on a job (the rest is fixed at creation).
-JOB_MUTABLE_FIELDS = frozenset({"progress", "result", "detail", "finished_at"})
+JOB_MUTABLE_FIELDS = frozenset({"progress", "result", "detail", "finished_at", "executor", "task_id", "receipt"})
 
 
 def job_record(job: IngestJob) -> dict[str, Any]:
@@ -106,6 +129,9 @@ def job_record(job: IngestJob) -> dict[str, Any]:
         "detail": job.detail,
         "created_at": job.created_at,
         "finished_at": job.finished_at,
+        "executor": job.executor,
+        "task_id": job.task_id,
+        "receipt": job.receipt,
     }
 
 
@@ -121,13 +147,16 @@ def job_from_record(record: Mapping[str, Any]) -> IngestJob:
         detail=record.get("detail"),
         created_at=record["created_at"],
         finished_at=record.get("finished_at"),
+        executor=record.get("executor"),
+        task_id=record.get("task_id"),
+        receipt=record.get("receipt"),
     )
 
 
 def job_update(target: Status, set_fields: Fields) -> tuple[dict[str, Any], list[str]]:
     """What a conditional job transition writes (the status first, then `set_fields` as stored),
     and the statuses it may start from; InvalidTransition when none can reach `target`."""
-    changes = dict(set_fields or {})
+    changes = {name: value for name, value in (set_fields or {}).items() if value is not None}  # None: unchanged
     if not set(changes) <= JOB_MUTABLE_FIELDS:
         raise ValueError(f"not changeable job fields: {sorted(set(changes) - JOB_MUTABLE_FIELDS)}")
     sources = sorted(str(source) for source in sources_in(JOB_TRANSITIONS, target))

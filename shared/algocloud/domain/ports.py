@@ -242,6 +242,17 @@ class PresignedPost:
     fields: dict[str, str]
 
 
+class TaskLauncher(Protocol):
+    """The container tier: starts a task that executes one queued message (its ids only travel
+    to it), and stops one. ECS Fargate on AWS; local processes on the embedded backend."""
+
+    def launch(self, message: QueueMessage) -> str:
+        """Start the task; its id (the ECS task ARN)."""
+        ...
+
+    def stop(self, task_id: str, reason: str) -> None: ...
+
+
 class RunQueue(Protocol):
     """Where `POST .../run` puts run messages (SQS FIFO, or the embedded queue)."""
 

@@ -42,7 +42,18 @@ TRANSITIONS: Mapping[Status, frozenset[Status]] = {
     Status.FAILED: frozenset({Status.CREATED}),  # reset
 }
 # What a run leaves on a scenario; reset clears exactly these (and progress).
-RUN_FIELDS = ("result", "kpi_values", "error", "run_id", "run_started_at", "run_finished_at", "result_ref")
+RUN_FIELDS = (
+    "result",
+    "kpi_values",
+    "error",
+    "run_id",
+    "run_started_at",
+    "run_finished_at",
+    "result_ref",
+    "executor",
+    "task_id",
+    "receipt",
+)
 
 
 def sources_of(target: Status) -> frozenset[Status]:
@@ -84,6 +95,10 @@ class Scenario:
     run_started_at: str | None = None
     run_finished_at: str | None = None
     result_ref: str | None = None  # where storage keeps a result too large to inline
+    tier: str | None = None  # the tier asked for at creation (jobs.Tier); None: chosen per run
+    executor: str | None = None  # where the run executes (jobs.Executor)
+    task_id: str | None = None  # the container task running it
+    receipt: str | None = None  # the queue message the run holds while a container runs it
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,34 @@ class Slow(Algorithm):
         return warehouse.result(self.name, as_is_placement(warehouse))
 
 
+class Long(Algorithm):
+    name = "Long"
+    description = (
+        "Works `minutes` minutes (reporting progress each second), then returns the as-is allocation. "
+        "Starts in the worker Lambda and continues on the container tier when it would pass the Lambda's time limit."
+    )
+    parameters = ParameterSet(
+        [
+            FloatParameter(name="minutes", default=20.0, min=0.05, max=24 * 60, description="minutes to run"),
+        ]
+    )
+
+    def run(self, data, params, data_params, progress):
+        warehouse = Warehouse.from_data(data, data_params)
+        seconds = params["minutes"] * 60
+        started = time.monotonic()
+        while (elapsed := time.monotonic() - started) < seconds:
+            progress(elapsed / seconds)
+            time.sleep(min(1.0, seconds - elapsed))
+        return warehouse.result(self.name, as_is_placement(warehouse))
+
+
+class LongOnContainer(Long):
+    name = "Long (container)"
+    description = "Like Long, declared for the container tier: every run goes straight there."
+    tier = "container"
+
+
 class AsIs(Algorithm):
     name = "As-is"
     description = "Keeps every item in its current slot: the baseline to compare against."
@@ -183,4 +211,4 @@ class FailureModes(Algorithm):
         return result
 
 
-ALGORITHMS = [Slow, Instant, AsIs, Greedy, PickSimulation, FailureModes]
+ALGORITHMS = [Slow, Instant, AsIs, Greedy, PickSimulation, FailureModes, Long, LongOnContainer]

@@ -15,12 +15,31 @@ class Outcome(StrEnum):
     FAILED = "failed"
     STALE = "stale"  # duplicate, or the job moved on (another run, cancelled, already done)
     GONE = "gone"  # the job's scenario or session was deleted
+    HANDED_OVER = "handed over"  # a container task runs it: the message stays in flight, held by the task
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One delivery of a message, as the process that received it sees it."""
+
+    deadline: float | None = None  # time.monotonic() by which this invocation must end (None: no limit)
+    time_limit: float | None = None  # the invocation's whole time limit, in seconds
+    memory_mb: int | None = None  # the invocation's memory (None: no limit)
+    receipt: str | None = None  # this delivery's receipt: a container task holds it while it runs the job
+
+    def seconds_left(self, now: float) -> float | None:
+        return None if self.deadline is None else self.deadline - now
+
+    @property
+    def margin(self) -> float:
+        """How long before the deadline a run stops to be handed over: a fifth of the limit, 1 to 30 s."""
+        return max(1.0, min(30.0, 0.2 * (self.time_limit or 0.0)))
 
 
 class JobHandler[M: QueueMessage](Protocol):
     """Executes the jobs of one message kind, at most once to completion per message."""
 
-    def handle(self, message: M) -> Outcome:
+    def handle(self, message: M, delivery: Delivery | None = None) -> Outcome:
         """Do the job; infrastructure errors propagate (the queue delivers the message again)."""
         ...
 
@@ -33,7 +52,7 @@ class Executor(Protocol):
     """Where the work of a queued message is done: here in this process (InProcessExecutor, in
     the worker Lambda and the local worker processes), or launched elsewhere (a container)."""
 
-    def handle(self, message: QueueMessage) -> Outcome: ...
+    def handle(self, message: QueueMessage, delivery: Delivery | None = None) -> Outcome: ...
 
     def give_up(self, message: QueueMessage, receive_count: int | None) -> Outcome: ...
 
@@ -44,8 +63,8 @@ class InProcessExecutor:
 
     handlers: Mapping[type[QueueMessage], JobHandler] = field(default_factory=dict)
 
-    def handle(self, message: QueueMessage) -> Outcome:
-        return self.handlers[type(message)].handle(message)
+    def handle(self, message: QueueMessage, delivery: Delivery | None = None) -> Outcome:
+        return self.handlers[type(message)].handle(message, delivery)
 
     def give_up(self, message: QueueMessage, receive_count: int | None) -> Outcome:
         return self.handlers[type(message)].give_up(message, receive_count)

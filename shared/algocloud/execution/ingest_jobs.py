@@ -3,26 +3,34 @@
 queued -> processing -> complete | failed, each step a conditional write (domain.jobs), so a
 redelivered message of a finished job does nothing and one cut off mid-way is taken over.
 The job reads its uploads and writes its dataset through the same use cases as a request
-that ingests them at once (usecases.ingestion and usecases.datasets).
+that ingests them at once (usecases.ingestion and usecases.datasets). A job whose files need
+more memory than the receiving worker has goes to the container tier (execution.container).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from .. import limits
 from ..domain.config import AppConfig
 from ..domain.errors import DomainError, InvalidTransition, NotFound
-from ..domain.jobs import JobKind, Status, now_iso
+from ..domain.jobs import Executor, IngestJob, JobKind, Status, now_iso
 from ..domain.ports import Accounts, BlobStore, Repository
 from ..run_message import IngestMessage
 from ..usecases.datasets import Datasets
 from ..usecases.ingestion import Uploads, outcome_record
 from ..usecases.scope import TenantScope
-from .executor import Outcome
+from .container import ContainerTier
+from .executor import Delivery, Outcome
 
 logger = logging.getLogger(__name__)
+
+
+def estimated_peak_mb(file_bytes: int) -> float:
+    """The worker's peak memory to ingest files of this many bytes (bench/ingest_bench.py)."""
+    return limits.INGEST_BASE_MB + limits.INGEST_MEMORY_PER_FILE_BYTE * file_bytes / (1024 * 1024)
 
 
 @dataclass
@@ -31,23 +39,43 @@ class IngestJobs:
     repo: Repository
     blobs: BlobStore
     accounts: Accounts
+    tier: ContainerTier = field(default_factory=ContainerTier)
 
-    def handle(self, message: IngestMessage) -> Outcome:
+    def handle(self, message: IngestMessage, delivery: Delivery | None = None) -> Outcome:
         """Run a queued job once (a redelivered message of a finished job does nothing)."""
+        delivery = delivery or Delivery()
         tenant, session_id, job_id = message.tenant, message.session_id, message.job_id
-        try:
-            job = self.repo.transition_job(tenant, session_id, job_id, Status.PROCESSING, {"progress": 0.1})
-        except NotFound:  # the session was deleted, and its uploads and jobs with it
+        job = self.repo.get_job(tenant, session_id, job_id)
+        if job is None:  # the session was deleted, and its uploads and jobs with it
             return Outcome.GONE
-        except InvalidTransition:  # complete or failed already
+        if job.status not in (Status.QUEUED, Status.PROCESSING):
             return Outcome.STALE
         scope = TenantScope(self.config, self.repo, self.blobs, self.accounts, tenant)
         uploads = Uploads(scope)
+        if not self.tier.is_here:
+            if job.status == Status.PROCESSING and job.executor == Executor.CONTAINER:
+                held = {"receipt": delivery.receipt}
+                return self._move(message, Status.PROCESSING, held, Outcome.HANDED_OVER) or Outcome.STALE
+            needed = self._needed_mb(uploads, session_id, job)
+            if delivery.memory_mb is not None and needed is not None and needed > delivery.memory_mb:
+                return self._hand_over(message, delivery, needed)
+        outcome = self._move(message, Status.PROCESSING, {"progress": 0.1, "executor": self.tier.executor})
+        if outcome is not None:
+            return outcome
+        try:
+            return self._run(message, scope, uploads, job)
+        finally:
+            if self.tier.is_here:
+                current = self.repo.get_job(tenant, session_id, job_id)
+                self.tier.release(None if current is None else current.receipt)
+
+    def _run(self, message: IngestMessage, scope: TenantScope, uploads: Uploads, job: IngestJob) -> Outcome:
+        session_id, job_id = message.session_id, message.job_id
         fields: dict[str, Any] = {}
         try:
             received = uploads.received(session_id, job.upload_ids)
             files = uploads.read(session_id, received)
-            self.repo.transition_job(tenant, session_id, job_id, Status.PROCESSING, {"progress": 0.5})
+            self.repo.transition_job(message.tenant, session_id, job_id, Status.PROCESSING, {"progress": 0.5})
             datasets, event_id = Datasets(scope), f"ingest:{job_id}"
             if job.kind == JobKind.ETL:
                 assert job.dataset_name is not None
@@ -60,29 +88,47 @@ class IngestJobs:
             uploads.discard(session_id, received)
         except DomainError as exc:  # the data (or the session) is at fault: retrying cannot help
             status, fields["detail"] = Status.FAILED, str(exc)
-        try:
-            self.repo.transition_job(
-                tenant, session_id, job_id, status, fields | {"progress": 1.0, "finished_at": now_iso()}
-            )
-        except (NotFound, InvalidTransition):  # the session went meanwhile
-            return Outcome.GONE
-        return Outcome(str(status))
+        ended = fields | {"progress": 1.0, "finished_at": now_iso()}
+        return self._move(message, status, ended, Outcome(str(status))) or Outcome.GONE
 
-    def give_up(self, message: IngestMessage, receive_count: int | None) -> Outcome:
-        """A job whose message died in the dead-letter queue ends failed, never stuck."""
+    def _needed_mb(self, uploads: Uploads, session_id: str, job: IngestJob) -> float | None:
         try:
-            self.repo.transition_job(
-                message.tenant,
-                message.session_id,
-                message.job_id,
-                Status.FAILED,
-                {
-                    "finished_at": now_iso(),
-                    "detail": "the ingestion could not be completed (the worker gave up after repeated failures)",
-                },
+            return estimated_peak_mb(sum(size for _, size in uploads.received(session_id, job.upload_ids)))
+        except DomainError:
+            return None  # the run reports what is wrong with the uploads
+
+    def _hand_over(self, message: IngestMessage, delivery: Delivery, needed_mb: float) -> Outcome:
+        if self.tier.launcher is None:
+            detail = (
+                f"the files need about {needed_mb:,.0f} MB to ingest, more than the worker's "
+                f"{delivery.memory_mb:,} MB, and this deployment has no container tier to ingest them"
             )
+            ended = {"detail": detail, "progress": 1.0, "finished_at": now_iso()}
+            return self._move(message, Status.FAILED, ended, Outcome.FAILED) or Outcome.GONE
+        moved = self._move(
+            message, Status.PROCESSING, {"executor": Executor.CONTAINER, "receipt": delivery.receipt}, None
+        )
+        if moved is not None:
+            return moved
+        task_id = self.tier.launcher.launch(message)
+        self._move(message, Status.PROCESSING, {"task_id": task_id}, None)
+        logger.info("ingestion %s handed to the container tier: %s", message.job_id, task_id)
+        return Outcome.HANDED_OVER
+
+    def _move(
+        self, message: IngestMessage, target: Status, fields: dict[str, Any], success: Outcome | None = None
+    ) -> Outcome | None:
+        """Transition the job; `success` when it moved, GONE / STALE when it could not."""
+        try:
+            self.repo.transition_job(message.tenant, message.session_id, message.job_id, target, fields)
         except NotFound:
             return Outcome.GONE
         except InvalidTransition:
             return Outcome.STALE
-        return Outcome.FAILED
+        return success
+
+    def give_up(self, message: IngestMessage, receive_count: int | None) -> Outcome:
+        """A job whose message died in the dead-letter queue ends failed, never stuck."""
+        detail = "the ingestion could not be completed (the worker gave up after repeated failures)"
+        ended = {"finished_at": now_iso(), "detail": detail}
+        return self._move(message, Status.FAILED, ended, Outcome.FAILED) or Outcome.GONE

@@ -5,7 +5,8 @@ from __future__ import annotations
 from ..domain.config import AppConfig
 from ..domain.ports import Accounts, BlobStore, Repository
 from ..run_message import IngestMessage, RunMessage
-from .executor import InProcessExecutor
+from .container import ContainerTier
+from .executor import InProcessExecutor, JobHandler
 from .ingest_jobs import IngestJobs
 from .runs import ScenarioRuns
 
@@ -16,9 +17,16 @@ def in_process_executor(
     blobs: BlobStore,
     accounts: Accounts,
     progress_interval: float | None = None,
+    tier: ContainerTier | None = None,
 ) -> InProcessExecutor:
-    """The worker of this deployment: scenario runs and ingestion jobs, on these adapters."""
-    runs = ScenarioRuns(config, repo, blobs, accounts)
+    """The worker of this deployment: scenario runs and ingestion jobs, on these adapters; `tier`
+    says where this process runs them and how it reaches the container tier."""
+    tier = tier or ContainerTier()
+    runs = ScenarioRuns(config, repo, blobs, accounts, tier)
     if progress_interval is not None:
         runs.progress_interval = progress_interval
-    return InProcessExecutor({RunMessage: runs, IngestMessage: IngestJobs(config, repo, blobs, accounts)})
+    handlers: dict[type, JobHandler] = {
+        RunMessage: runs,
+        IngestMessage: IngestJobs(config, repo, blobs, accounts, tier),
+    }
+    return InProcessExecutor(handlers)

@@ -23,13 +23,15 @@ from .. import storage_layout as layout
 from ..domain import accounts as usage
 from ..domain.config import AppConfig
 from ..domain.datasource import DataSource
-from ..domain.errors import InvalidTransition, NotFound, RunCancelled, RunFailed
+from ..domain.errors import InvalidTransition, NotFound, OutOfTime, RunCancelled, RunFailed
+from ..domain.jobs import Executor, Tier, seconds_since
 from ..domain.ports import Accounts, BlobStore, Repository
 from ..domain.runner import execute
 from ..domain.scenario import Scenario, Status, now_iso
 from ..run_message import RunMessage
 from ..usecases.datasets import read_dataset
-from .executor import Outcome
+from .container import ContainerTier
+from .executor import Delivery, Outcome
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +44,7 @@ class ScenarioRuns:
     repo: Repository
     blobs: BlobStore
     accounts: Accounts
+    tier: ContainerTier = field(default_factory=ContainerTier)
     progress_interval: float = limits.PROGRESS_INTERVAL_SECONDS
     clock: Callable[[], float] = time.monotonic
     # Stored datasets never change (a new version gets a new object key), so a
@@ -50,17 +53,26 @@ class ScenarioRuns:
     _datasets: OrderedDict[str, DataSource] = field(default_factory=OrderedDict, init=False, repr=False)
     _datasets_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
-    def handle(self, message: RunMessage) -> Outcome:
-        """Run the scenario the message names, at most once to completion."""
+    def handle(self, message: RunMessage, delivery: Delivery | None = None) -> Outcome:
+        """Run the scenario the message names, at most once to completion (or hand it to the
+        container tier, which then holds the message until the run ends)."""
+        delivery = delivery or Delivery()
         scenario = self.repo.get_scenario(message.tenant, message.session_id, message.scenario_id)
         if scenario is None:
             return Outcome.GONE
         if scenario.run_id != message.run_id or scenario.status not in (Status.QUEUED, Status.PROCESSING):
             self._count_ended(message, scenario)
             return Outcome.STALE
+        if not self.tier.is_here:
+            if scenario.status == Status.PROCESSING and scenario.executor == Executor.CONTAINER:
+                return self._hold_again(message, delivery)  # a container task runs it
+            if self._for_container(scenario) or self._ran_out_of_time_before(scenario, delivery):
+                return self._hand_over(message, delivery)
         takeover = scenario.status == Status.PROCESSING
         try:
-            scenario = self._transition(message, Status.PROCESSING, progress=0.0, run_started_at=now_iso())
+            scenario = self._transition(
+                message, Status.PROCESSING, progress=0.0, run_started_at=now_iso(), executor=self.tier.executor
+            )
         except (NotFound, InvalidTransition):
             return Outcome.STALE
         self._count(message, usage.run_started(scenario))
@@ -70,10 +82,15 @@ class ScenarioRuns:
             self.repo.set_processing(message.tenant, message.session_id, scenario.id, message.run_id)
         except NotFound:  # the session is being deleted
             return self._discard(message)
+        outcome = Outcome.STALE
         try:
-            return self._run(message, scenario)
+            outcome = self._run(message, scenario, delivery)
+            return outcome
         finally:
-            self.repo.clear_processing(message.tenant, message.session_id, message.run_id)
+            if outcome != Outcome.HANDED_OVER:
+                self.repo.clear_processing(message.tenant, message.session_id, message.run_id)
+                if self.tier.is_here:  # the run is over: the session's next message may go
+                    self.tier.release(self._current_receipt(message))
 
     def give_up(self, message: RunMessage, receive_count: int | None) -> Outcome:
         """The message exhausted its deliveries (it reached the dead-letter queue)."""
@@ -93,6 +110,60 @@ class ScenarioRuns:
         self.repo.clear_processing(message.tenant, message.session_id, message.run_id)
         return Outcome.FAILED
 
+    # -- the container tier ----------------------------------------------------------
+    def _for_container(self, scenario: Scenario) -> bool:
+        """Asked for at creation, or declared by the algorithm."""
+        if scenario.tier == Tier.CONTAINER:
+            return True
+        algorithm = next((a for a in self.config.algorithms if a.name == scenario.algorithm), None)
+        return algorithm is not None and algorithm.tier == Tier.CONTAINER
+
+    def _ran_out_of_time_before(self, scenario: Scenario, delivery: Delivery) -> bool:
+        """A run taken over whose last attempt, here, started longer ago than this invocation may
+        last: that attempt was killed at the time limit, and another would be too."""
+        if scenario.status != Status.PROCESSING or scenario.executor == Executor.CONTAINER:
+            return False
+        if delivery.time_limit is None or not scenario.run_started_at:
+            return False
+        return seconds_since(scenario.run_started_at) >= delivery.time_limit
+
+    def _hand_over(self, message: RunMessage, delivery: Delivery) -> Outcome:
+        """To the container tier, once and from the start; or, without one, failed at once."""
+        if self.tier.launcher is None:
+            limit = f"its {delivery.time_limit:.0f} s time limit" if delivery.time_limit else "its limits"
+            return self._finish(
+                message,
+                Status.FAILED,
+                error=f"the run needs more than the worker Lambda ({limit}) and this deployment has no container "
+                "tier to run it (deploy with ContainerImageUri and the network parameters)",
+            )
+        try:
+            self._transition(
+                message, Status.PROCESSING, executor=Executor.CONTAINER, progress=0.0, receipt=delivery.receipt
+            )
+        except (NotFound, InvalidTransition):
+            return self._discard(message)
+        task_id = self.tier.launcher.launch(message)
+        try:
+            self._transition(message, Status.PROCESSING, task_id=task_id)
+        except (NotFound, InvalidTransition):  # cancelled or deleted meanwhile: the task finds that itself
+            pass
+        logger.info("run %s handed to the container tier: %s", message.run_id, task_id)
+        return Outcome.HANDED_OVER
+
+    def _hold_again(self, message: RunMessage, delivery: Delivery) -> Outcome:
+        """The held message came back (SQS keeps a message in flight at most 12 hours): the task
+        holds it under its new receipt."""
+        try:
+            self._transition(message, Status.PROCESSING, receipt=delivery.receipt)
+        except (NotFound, InvalidTransition):
+            return Outcome.STALE
+        return Outcome.HANDED_OVER
+
+    def _current_receipt(self, message: RunMessage) -> str | None:
+        current = self.repo.get_scenario(message.tenant, message.session_id, message.scenario_id)
+        return None if current is None else current.receipt
+
     # -- internals -------------------------------------------------------------------
     def _transition(self, message: RunMessage, target: Status, **fields) -> Scenario:
         return self.repo.transition(
@@ -100,18 +171,20 @@ class ScenarioRuns:
             message.session_id,
             message.scenario_id,
             target,
-            set_fields=fields,
+            set_fields={name: value for name, value in fields.items() if value is not None},  # None: unchanged
             run_id=message.run_id,
         )
 
-    def _run(self, message: RunMessage, scenario: Scenario) -> Outcome:
+    def _run(self, message: RunMessage, scenario: Scenario, delivery: Delivery) -> Outcome:
         try:
             data = self._load_dataset(message, scenario)
-            outcome = execute(self.config, scenario, data, self._progress_writer(message))
+            outcome = execute(self.config, scenario, data, self._progress_writer(message, delivery))
         except RunFailed as failure:
             return self._finish(message, Status.FAILED, error=failure.message[:2000])
         except RunCancelled:
             return self._discard(message)
+        except OutOfTime:
+            return self._hand_over(message, delivery)
 
         fields: dict[str, Any] = {"kpi_values": outcome.kpi_values}
         if len(outcome.result_json) > limits.INLINE_RESULT_LIMIT:
@@ -169,13 +242,17 @@ class ScenarioRuns:
                     self._datasets.popitem(last=False)
         return cached.copy()
 
-    def _progress_writer(self, message: RunMessage) -> Callable[[float], None]:
-        """At most one progress write per interval; a failed write stops the run."""
+    def _progress_writer(self, message: RunMessage, delivery: Delivery) -> Callable[[float], None]:
+        """At most one progress write per interval; a failed write stops the run, and so does the
+        invocation's deadline coming within its margin (the run is then handed over)."""
         last_write = self.clock()
 
         def report(fraction: float) -> None:
             nonlocal last_write
             now = self.clock()
+            left = delivery.seconds_left(time.monotonic())
+            if left is not None and left < delivery.margin:
+                raise OutOfTime()
             if now - last_write < self.progress_interval:
                 return  # (completion writes the final 1.0 anyway)
             last_write = now

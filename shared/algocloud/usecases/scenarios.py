@@ -10,7 +10,8 @@ from typing import Any
 from .. import storage_layout as layout
 from ..domain import accounts as usage
 from ..domain.compare import MAX_SCENARIOS, MIN_SCENARIOS, compare
-from ..domain.errors import Conflict, InvalidRequest, NotFound, ServiceUnavailable
+from ..domain.errors import Conflict, InvalidRequest, NotFound, ServiceUnavailable, TierUnavailable
+from ..domain.jobs import Tier
 from ..domain.names import clean_name, normal_form
 from ..domain.ports import RunQueue
 from ..domain.scenario import RUN_FIELDS, Scenario, ScenarioStatus, Status, now_iso
@@ -28,8 +29,8 @@ class ScenarioPage:
 
 
 class Scenarios:
-    def __init__(self, scope: TenantScope, queue: RunQueue):
-        self.scope, self.queue = scope, queue
+    def __init__(self, scope: TenantScope, queue: RunQueue, container_tier: bool = False):
+        self.scope, self.queue, self.container_tier = scope, queue, container_tier
         self.tenant, self.repo, self.blobs, self.config = scope.tenant, scope.repo, scope.blobs, scope.config
 
     def _scenario(self, session_id: str, scenario_id: str) -> Scenario:
@@ -105,10 +106,21 @@ class Scenarios:
         algo_name: str,
         algo_params: dict[str, Any] | None,
         data_params: dict[str, Any] | None,
+        tier: str | None = None,
     ) -> Scenario:
         session = self.scope.session(sid)
         tag = clean_name(tag, "a tag", "tag", in_path=False)
         scenario = self.config.new_scenario(tag, normal_form(dataset_key), algo_name, algo_params, data_params)
+        declared = self.config.algorithm(algo_name).tier
+        if Tier.CONTAINER in (tier, declared) and not self.container_tier:
+            asked = "this scenario asks" if tier == Tier.CONTAINER else f"algorithm '{algo_name}' asks"
+            raise TierUnavailable(
+                f"{asked} for the container tier, which this deployment does not have "
+                "(it is deployed with ContainerImageUri and the network parameters)"
+            )
+        if tier == Tier.LAMBDA and declared == Tier.CONTAINER:
+            raise TierUnavailable(f"algorithm '{algo_name}' runs on the container tier only")
+        scenario.tier = str(tier) if tier else None
         self.repo.create_scenario(self.tenant, session.id, scenario)
         return scenario
 

@@ -44,7 +44,9 @@ def list_scenarios(
     summary="Create a scenario (not run yet)",
 )
 def create_scenario(sid: SessionId, body: ScenarioBody, scenarios: ScenariosUseCases) -> Response:
-    created = scenarios.create(sid, body.tag, body.dataset_key, body.algo_name, body.algo_params, body.data_params)
+    created = scenarios.create(
+        sid, body.tag, body.dataset_key, body.algo_name, body.algo_params, body.data_params, body.tier
+    )
     return OrjsonResponse(presenters.scenario(scenarios.config, created), status_code=201)
 
 

@@ -182,6 +182,10 @@ def _scenario_item(tenant: str, session_id: str, scenario: Scenario) -> dict[str
             run_started_at=scenario.run_started_at,
             run_finished_at=scenario.run_finished_at,
             result_ref=scenario.result_ref,
+            tier=scenario.tier,
+            executor=scenario.executor,
+            task_id=scenario.task_id,
+            receipt=scenario.receipt,
             **documents,
         ),
     }
@@ -211,6 +215,10 @@ def scenario_from_item(item: Mapping[str, Any]) -> Scenario:
         run_started_at=p.get("run_started_at"),
         run_finished_at=p.get("run_finished_at"),
         result_ref=p.get("result_ref"),
+        tier=p.get("tier"),
+        executor=p.get("executor"),
+        task_id=p.get("task_id"),
+        receipt=p.get("receipt"),
     )
 
 

@@ -53,13 +53,15 @@ CREATE TABLE IF NOT EXISTS scenarios (
     input_data_id TEXT NOT NULL, algorithm TEXT NOT NULL, parameters TEXT, data_parameters TEXT,
     status TEXT NOT NULL, progress REAL NOT NULL DEFAULT 0, result TEXT, kpi_values TEXT, error TEXT,
     created_at TEXT NOT NULL, run_id TEXT, run_started_at TEXT, run_finished_at TEXT, result_ref TEXT,
+    tier TEXT, executor TEXT, task_id TEXT, receipt TEXT,
     PRIMARY KEY (tenant, session_id, id), UNIQUE (tenant, session_id, tag)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS scenarios_in_flight ON scenarios (status) WHERE status IN ('queued', 'processing');
 CREATE TABLE IF NOT EXISTS jobs (
     tenant TEXT NOT NULL, session_id TEXT NOT NULL, job_id TEXT NOT NULL, job_kind TEXT NOT NULL,
     upload_ids TEXT NOT NULL, dataset_name TEXT, status TEXT NOT NULL, progress REAL NOT NULL DEFAULT 0,
-    result TEXT, detail TEXT, created_at TEXT NOT NULL, finished_at TEXT, PRIMARY KEY (tenant, session_id, job_id)
+    result TEXT, detail TEXT, created_at TEXT NOT NULL, finished_at TEXT, executor TEXT, task_id TEXT, receipt TEXT,
+    PRIMARY KEY (tenant, session_id, job_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS processing (
     tenant TEXT NOT NULL, session_id TEXT NOT NULL, scenario_id TEXT NOT NULL, run_id TEXT NOT NULL,
@@ -86,7 +88,13 @@ _SCENARIO_COLUMNS = (
     "run_started_at",
     "run_finished_at",
     "result_ref",
+    "tier",
+    "executor",
+    "task_id",
+    "receipt",
 )
+# Columns added since a table was first made: added to older state folders when they are opened.
+_ADDED_COLUMNS = {"scenarios": ("tier", "executor", "task_id", "receipt"), "jobs": ("executor", "task_id", "receipt")}
 _SELECT_SCENARIO = f"SELECT {', '.join(_SCENARIO_COLUMNS)} FROM scenarios"
 _DATASET_COLUMNS = "key, ds_id, ds_type, creation_datetime, tables, object_key, size_bytes, refs"
 _SELECT_DATASET = f"SELECT {_DATASET_COLUMNS} FROM datasets WHERE tenant = ? AND session_id = ? AND key = ?"
@@ -122,6 +130,10 @@ def _scenario_from(row: sqlite3.Row) -> Scenario:
         run_started_at=row["run_started_at"],
         run_finished_at=row["run_finished_at"],
         result_ref=row["result_ref"],
+        tier=row["tier"],
+        executor=row["executor"],
+        task_id=row["task_id"],
+        receipt=row["receipt"],
     )
 
 
@@ -179,6 +191,16 @@ class SqliteRepository:
     def __init__(self, path: Path, synchronous: str = "normal"):
         self._db = Database(path, SCHEMA, synchronous)
         self._secrets: dict[str, bytes] = {}
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        """Bring a state folder of an older version up to the schema (new columns are nullable)."""
+        with self._db.write() as db:
+            for table, columns in _ADDED_COLUMNS.items():
+                present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+                for column in columns:
+                    if column not in present:
+                        db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
 
     def secret(self, name: str) -> bytes:
         if name not in self._secrets:
