@@ -73,6 +73,8 @@ def policy_statements():
         for policy in function.get("Policies", []):
             assert isinstance(policy, dict) and "Statement" in policy, f"{name}: only explicit statements"
             for statement in policy["Statement"]:
+                if "Fn::If" in statement:  # a statement only some deployments have: check the one they get
+                    statement = statement["Fn::If"][1]
                 yield name, statement
 
 
@@ -268,3 +270,45 @@ def test_usage_events_expire_and_the_api_may_read_request_counts():
     assert api["Environment"]["Variables"]["USAGE_PLAN_ID"] == {"Ref": "UsagePlan"}
     statements = [s for policy in api["Policies"] for s in policy["Statement"]]
     assert any(s["Action"] == "apigateway:GET" and "usageplans" in str(s["Resource"]) for s in statements)
+
+
+def test_the_container_tier_is_optional_and_runs_the_same_worker():
+    conditioned = [
+        "ContainerCluster",
+        "ContainerLogs",
+        "ContainerExecutionRole",
+        "ContainerTaskRole",
+        "ContainerTaskDefinition",
+        "ReconcilerFunction",
+        "ContainerTasksFailedAlarm",
+    ]
+    assert all(RESOURCES[name]["Condition"] == "HasContainerTier" for name in conditioned)
+    assert PARAMETERS["ContainerImageUri"]["Default"] == ""  # deploys without an image
+    task = props("ContainerTaskDefinition")
+    assert task["RequiresCompatibilities"] == ["FARGATE"] and task["NetworkMode"] == "awsvpc"
+    assert task["RuntimePlatform"]["CpuArchitecture"] == "ARM64"
+    assert (task["Cpu"], task["Memory"]) == ({"Ref": "ContainerCpu"}, {"Ref": "ContainerMemory"})
+    [container] = task["ContainerDefinitions"]
+    assert container["Command"] == ["python", "-m", "worker.task"] and container["Image"] == {
+        "Ref": "ContainerImageUri"
+    }
+    assert (ROOT / "functions/worker/worker/task.py").exists()
+    assert container["LogConfiguration"]["Options"]["awslogs-group"] == {"Ref": "ContainerLogs"}
+    assert task["TaskRoleArn"] == {"Fn::GetAtt": ["ContainerTaskRole", "Arn"]}
+    task_actions = {
+        action
+        for statement in props("ContainerTaskRole")["Policies"][0]["PolicyDocument"]["Statement"]
+        for action in (statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])
+    }
+    assert {"sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "dynamodb:UpdateItem", "s3:PutObject"} <= task_actions
+    assert not any("*" in action for action in task_actions)
+    rule = props("ReconcilerFunction")["Events"]["TaskStopped"]
+    assert rule["Type"] == "EventBridgeRule"
+    assert rule["Properties"]["Pattern"]["detail"]["lastStatus"] == ["STOPPED"]
+    assert props("ContainerTasksFailedAlarm")["MetricName"] == "ContainerTasksFailed"
+    variables = props("WorkerFunction")["Environment"]["Variables"]
+    assert variables["CONTAINER_CLUSTER"] == {"Fn::If": ["HasContainerTier", {"Ref": "ContainerCluster"}, ""]}
+    worker_actions = {
+        s["Action"] for _, s in policy_statements() if _ == "WorkerFunction" and isinstance(s["Action"], str)
+    }
+    assert {"ecs:RunTask", "iam:PassRole"} <= worker_actions
