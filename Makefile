@@ -10,7 +10,7 @@ SAM_VENV  := .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed
 SAM       := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(SAM_VENV)/bin/sam
 
-.PHONY: test local bench check-template lint build clean
+.PHONY: test local bench check-template lint build image clean
 
 $(STAMP): $(REQS)
 	@test -n "$(PYTHON)" || { echo "python3.13 not found: install it (pyenv install 3.13.0) or pass PYTHON=/path/to/python3.13"; exit 1; }
@@ -43,6 +43,12 @@ check-template: $(SAM_STAMP)
 # The deployable artefacts (needs the package index); see docs/deploy.md.
 build: $(SAM_STAMP)
 	PATH="$(dir $(PYTHON)):$$PATH" $(SAM) build
+
+# The container tier's worker image (needs Docker, which CI and this machine do not have; see
+# docs/deploy.md for pushing it to ECR and passing ContainerImageUri).
+IMAGE ?= algocloud-worker:latest
+image:
+	docker build --platform linux/arm64 -t $(IMAGE) .
 
 local: $(STAMP)
 	$(VENV)/bin/python -m devstack $(ARGS)
