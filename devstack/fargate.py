@@ -27,6 +27,8 @@ CLUSTER = "algocloud-local"
 TASK_FAMILY = "algocloud-worker"
 CONTAINER = "worker"
 POLL_SECONDS = 0.3
+TASK_MEMORY_MB = 4096  # the task definition's memory (the template's ContainerMemory default)
+OUT_OF_MEMORY = "OutOfMemoryError: Container killed due to memory usage"  # ECS's words
 
 
 def create_container_tier(ec2, ecs) -> dict[str, str]:
@@ -42,14 +44,14 @@ def create_container_tier(ec2, ecs) -> dict[str, str]:
         requiresCompatibilities=["FARGATE"],
         runtimePlatform={"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"},
         cpu="1024",
-        memory="4096",
+        memory=str(TASK_MEMORY_MB),
         containerDefinitions=[
             {
                 "name": CONTAINER,
                 "image": "algocloud-worker:local",
                 "essential": True,
                 "cpu": 1024,
-                "memory": 4096,
+                "memory": TASK_MEMORY_MB,
                 "command": ["python", "-m", "worker.task"],
             }
         ],
@@ -62,12 +64,21 @@ def create_container_tier(ec2, ecs) -> dict[str, str]:
     }
 
 
+def resident_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / (1024 * 1024)
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 class FargateEmulation:
     def __init__(self, ecs, environment: dict[str, str], on_stopped: Callable[[dict[str, Any]], object]):
         self.ecs = ecs
         self.environment = environment
         self.on_stopped = on_stopped
         self.processes: dict[str, subprocess.Popen] = {}
+        self.out_of_memory: set[str] = set()
 
     def run(self, stopping: threading.Event) -> None:
         while not stopping.wait(POLL_SECONDS):
@@ -85,6 +96,9 @@ class FargateEmulation:
                 self._stopped(arn, process.returncode)
             elif arn not in running:  # stopped through the API: the container is killed
                 process.terminate()
+            elif resident_mb(process.pid) > TASK_MEMORY_MB:  # as the container's memory limit kills it
+                self.out_of_memory.add(arn)
+                process.kill()
 
     def stop_all(self) -> None:
         for process in self.processes.values():
@@ -105,7 +119,7 @@ class FargateEmulation:
     def _stopped(self, arn: str, returncode: int) -> None:
         process = self.processes.pop(arn)
         exit_code = 128 - returncode if returncode < 0 else returncode  # killed by a signal: as Docker reports it
-        reason = "Essential container in task exited"
+        reason = OUT_OF_MEMORY if arn in self.out_of_memory else "Essential container in task exited"
         [task] = self.ecs.describe_tasks(cluster=CLUSTER, tasks=[arn])["tasks"]
         if task.get("desiredStatus") != "STOPPED":
             self.ecs.stop_task(cluster=CLUSTER, task=arn, reason=reason)

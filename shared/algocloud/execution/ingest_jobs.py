@@ -53,6 +53,8 @@ class IngestJobs:
         scope = TenantScope(self.config, self.repo, self.blobs, self.accounts, tenant)
         uploads = Uploads(scope)
         if not self.tier.is_here:
+            if job.status == Status.PROCESSING and job.executor == Executor.CONTAINER and job.task_id is None:
+                return self._hand_over(message, delivery, 0.0)  # the launch failed: again
             if job.status == Status.PROCESSING and job.executor == Executor.CONTAINER:
                 held = {"receipt": delivery.receipt}
                 return self._move(message, Status.PROCESSING, held, Outcome.HANDED_OVER) or Outcome.STALE

@@ -65,6 +65,8 @@ class ScenarioRuns:
             return Outcome.STALE
         if not self.tier.is_here:
             if scenario.status == Status.PROCESSING and scenario.executor == Executor.CONTAINER:
+                if scenario.task_id is None:  # the launch failed (the error sent the message back): again
+                    return self._hand_over(message, delivery)
                 return self._hold_again(message, delivery)  # a container task runs it
             if self._for_container(scenario) or self._ran_out_of_time_before(scenario, delivery):
                 return self._hand_over(message, delivery)
