@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CLUSTER = "algocloud-local"
 TASK_FAMILY = "algocloud-worker"
 CONTAINER = "worker"
-POLL_SECONDS = 0.3
+POLL_SECONDS = 0.5
 TASK_MEMORY_MB = 4096  # the task definition's memory (the template's ContainerMemory default)
 OUT_OF_MEMORY = "OutOfMemoryError: Container killed due to memory usage"  # ECS's words
 
