@@ -171,3 +171,15 @@ def test_a_server_without_direct_uploads_gets_the_files_as_one_form(api, monkeyp
     with pytest.raises(ApiError) as missing:  # a refusal that is not a missing route is not retried as a form
         api.etl("no-such-session", "x", files)
     assert missing.value.status == 404 and "not found" in str(missing.value.detail).lower()
+
+
+def test_a_scenario_asks_for_a_tier_the_deployment_has_or_is_refused(api, backend):
+    sid = api.sessions().default
+    if backend.name == "embedded":  # its container tier: local processes
+        made = api.create_scenario(sid, "on-container", "Master data", "Slow", {"duration": 1}, tier="container")
+        assert made.tier == models.Tier.CONTAINER and made.executor is None
+    else:  # these settings name no ECS cluster: no container tier
+        with pytest.raises(ApiError) as refused:
+            api.create_scenario(sid, "on-container", "Master data", "Slow", {"duration": 1}, tier="container")
+        assert refused.value.status == 422 and "container tier" in refused.value.detail
+    assert api.create_scenario(sid, "lambda", "Master data", "Instant", tier="lambda").tier == models.Tier.LAMBDA

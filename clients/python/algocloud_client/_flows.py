@@ -140,9 +140,15 @@ class Operations:
         algorithm: str,
         algo_params: dict[str, Any] | None = None,
         data_params: dict[str, Any] | None = None,
+        tier: str | None = None,
     ) -> Flow[m.Scenario]:
         body = m.ScenarioBody(
-            tag=tag, dataset_key=dataset_key, algo_name=algorithm, algo_params=algo_params, data_params=data_params
+            tag=tag,
+            dataset_key=dataset_key,
+            algo_name=algorithm,
+            algo_params=algo_params,
+            data_params=data_params,
+            tier=m.Tier(tier) if tier else None,
         )
         answer = yield from self.json("POST", f"/sessions/{sid}/scenarios", json=body.model_dump(exclude_none=True))
         return m.Scenario.model_validate(answer)

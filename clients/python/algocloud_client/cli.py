@@ -118,6 +118,7 @@ def scenarios_create(
     dataset: Annotated[str, typer.Option()],
     algorithm: Annotated[str, typer.Option()],
     param: Annotated[list[str] | None, typer.Option(help="name=value (value as JSON)")] = None,
+    tier: Annotated[str | None, typer.Option(help="lambda or container (default: the algorithm's choice)")] = None,
 ) -> None:
     """Create a scenario."""
     params: dict[str, Any] = {}
@@ -127,7 +128,7 @@ def scenarios_create(
             params[name] = json.loads(raw)
         except ValueError:
             params[name] = raw
-    scenario = state.client.create_scenario(state.sid(), tag, dataset, algorithm, params or None)
+    scenario = state.client.create_scenario(state.sid(), tag, dataset, algorithm, params or None, tier=tier)
     emit(scenario, _scenario_table([scenario]))
 
 

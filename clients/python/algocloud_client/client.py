@@ -122,8 +122,10 @@ class Client(_Base):
         algorithm: str,
         algo_params: dict[str, Any] | None = None,
         data_params: dict[str, Any] | None = None,
+        tier: str | None = None,
     ) -> m.Scenario:
-        return self._run(self._ops.create_scenario(sid, tag, dataset_key, algorithm, algo_params, data_params))
+        """`tier`: "lambda" or "container" (see the server's docs/container-tier.md); None: the algorithm's choice."""
+        return self._run(self._ops.create_scenario(sid, tag, dataset_key, algorithm, algo_params, data_params, tier))
 
     def scenario(self, sid: str, scenario_id: str) -> m.Scenario:
         return self._run(self._ops.scenario(sid, scenario_id))
@@ -289,8 +291,11 @@ class AsyncClient(_Base):
         algorithm: str,
         algo_params: dict[str, Any] | None = None,
         data_params: dict[str, Any] | None = None,
+        tier: str | None = None,
     ) -> m.Scenario:
-        return await self._run(self._ops.create_scenario(sid, tag, dataset_key, algorithm, algo_params, data_params))
+        return await self._run(
+            self._ops.create_scenario(sid, tag, dataset_key, algorithm, algo_params, data_params, tier)
+        )
 
     async def scenario(self, sid: str, scenario_id: str) -> m.Scenario:
         return await self._run(self._ops.scenario(sid, scenario_id))
