@@ -1,10 +1,12 @@
 """The container tier on the local stack, over real HTTP: the worker Lambda's limits enforced by the
 AWS emulation, runs and ingestions handed to container tasks (moto's ECS, tasks as local processes;
-on the embedded backend, local processes), cancel, a killed task, and a deployment without one."""
+on the embedded backend, local processes), cancel and a killed task. (A deployment without one:
+tests/worker/test_lambda_limits.py and test_client.py, in process.)"""
 
 import os
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -68,11 +70,12 @@ class Session:
 
 
 def test_on_aws_runs_past_the_worker_lambda_go_to_the_container_tier(tmp_path):
-    extra = ["--worker-timeout", "5", "--worker-memory", "400", "--visibility-timeout", "3"]
+    extra = ["--worker-timeout", "4", "--worker-memory", "400", "--visibility-timeout", "3"]
     stack = Stack(tmp_path / "state", free_port(), free_port(), mode="aws", extra=extra).start()
     try:
+        ingestion = ThreadPoolExecutor(1).submit(ingest_large_csv, stack.base)  # meanwhile, in session main
         handed, declared, cancelled, killed = (Session(stack.base, name) for name in ("a", "b", "c", "d"))
-        slow = handed.run("Slow", {"duration": 12})  # 12 s of work, a 5 s Lambda
+        slow = handed.run("Slow", {"duration": 8})  # 8 s of work, a 4 s Lambda
         straight = declared.run("Long (container)", {"minutes": 0.1})
         to_cancel, after_cancel = cancelled.run("Long (container)", {"minutes": 1}), cancelled.run("Instant")
         to_kill, after_kill = killed.run("Long (container)", {"minutes": 1}), killed.run("Instant")
@@ -101,7 +104,7 @@ def test_on_aws_runs_past_the_worker_lambda_go_to_the_container_tier(tmp_path):
         assert killed.wait(after_kill, timeout=30)["status"] == "complete"
         assert not task_pids(to_cancel["id"]) and not task_pids(to_kill["id"])
 
-        ingested = ingest_large_csv(stack.base)  # about 430 MB estimated, over the 400 MB worker
+        ingested = ingestion.result(timeout=180)  # about 430 MB estimated, over the 400 MB worker
         assert (ingested["status"], ingested["executor"]) == ("complete", "container"), ingested
     finally:
         code, out, err = stack.stop()
@@ -137,29 +140,6 @@ def ingest_large_csv(base: str) -> dict:
             return state
         time.sleep(0.5)
     raise AssertionError(f"the ingestion did not end: {state}")
-
-
-def test_on_aws_without_a_container_tier_a_run_past_the_limit_fails_at_once(tmp_path):
-    extra = ["--worker-timeout", "5", "--no-container-tier", "--visibility-timeout", "3"]
-    stack = Stack(tmp_path / "state", free_port(), free_port(), mode="aws", extra=extra).start()
-    try:
-        session = Session(stack.base, "a")
-        refused = session.http.post(
-            "/scenarios", json={"tag": "x", "dataset_key": "Master data", "algo_name": "Long (container)"}
-        )
-        assert refused.status_code == 422 and "container tier" in refused.json()["detail"]
-        unknown = session.http.post(
-            "/scenarios", json={"tag": "y", "dataset_key": "Master data", "algo_name": "Slow", "tier": "gpu"}
-        )
-        assert unknown.status_code == 422
-        started = time.monotonic()
-        failed = session.wait(session.run("Slow", {"duration": 12}), timeout=30)
-        assert failed["status"] == "failed" and "no container tier" in failed["error"], failed
-        assert time.monotonic() - started < 12  # at once: no retries
-        assert session.wait(session.run("Instant"))["status"] == "complete"
-    finally:
-        code, _out, err = stack.stop()
-    assert code == 0, err
 
 
 def test_on_the_embedded_backend_container_runs_are_local_processes(tmp_path):
