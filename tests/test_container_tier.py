@@ -70,7 +70,7 @@ class Session:
 
 
 def test_on_aws_runs_past_the_worker_lambda_go_to_the_container_tier(tmp_path):
-    extra = ["--worker-timeout", "4", "--worker-memory", "400", "--visibility-timeout", "3"]
+    extra = ["--worker-timeout", "4", "--worker-memory", "330", "--visibility-timeout", "3"]
     stack = Stack(tmp_path / "state", free_port(), free_port(), mode="aws", extra=extra).start()
     try:
         ingestion = ThreadPoolExecutor(1).submit(ingest_large_csv, stack.base)  # meanwhile, in session main
@@ -104,7 +104,7 @@ def test_on_aws_runs_past_the_worker_lambda_go_to_the_container_tier(tmp_path):
         assert killed.wait(after_kill, timeout=30)["status"] == "complete"
         assert not task_pids(to_cancel["id"]) and not task_pids(to_kill["id"])
 
-        ingested = ingestion.result(timeout=180)  # about 430 MB estimated, over the 400 MB worker
+        ingested = ingestion.result(timeout=180)  # about 340 MB estimated, over the 330 MB worker
         assert (ingested["status"], ingested["executor"]) == ("complete", "container"), ingested
     finally:
         code, out, err = stack.stop()
@@ -114,13 +114,13 @@ def test_on_aws_runs_past_the_worker_lambda_go_to_the_container_tier(tmp_path):
 
 
 def ingest_large_csv(base: str) -> dict:
-    """A 33 MB sku_data.csv (and the layout) through direct uploads: an ingestion job, whose end state is returned."""
+    """A 20 MB sku_data.csv (and the layout) through direct uploads: an ingestion job, whose end state is returned."""
     from algocloud.example import generate
 
     layout = generate.layout_rows()
     files = {
         "sku_data.csv": generate.to_csv(
-            generate.sku_rows(380_000, layout, seed=3, unique_slots=False), generate.SKU_COLUMNS
+            generate.sku_rows(230_000, layout, seed=3, unique_slots=False), generate.SKU_COLUMNS
         ),
         "warehouse_layout.csv": generate.to_csv(layout, generate.LAYOUT_COLUMNS),
     }
