@@ -154,6 +154,7 @@ def test_on_the_embedded_backend_container_runs_are_local_processes(tmp_path):
 
         to_kill, after = session.run("Long (container)", {"minutes": 1}), session.run("Instant")
         session.wait_on_container(to_kill)
+        assert session.http.get("/processing").json()["id"] == to_kill["id"]
         for pid in task_pids(to_kill["id"]):
             os.kill(pid, signal.SIGKILL)
         failed = session.wait(to_kill, timeout=30)

@@ -143,6 +143,8 @@ class ScenarioRuns:
             self._transition(
                 message, Status.PROCESSING, executor=Executor.CONTAINER, progress=0.0, receipt=delivery.receipt
             )
+            # GET …/processing names it while the task starts (the task sets it again, and clears it)
+            self.repo.set_processing(message.tenant, message.session_id, message.scenario_id, message.run_id)
         except (NotFound, InvalidTransition):
             return self._discard(message)
         task_id = self.tier.launcher.launch(message)
