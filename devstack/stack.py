@@ -7,6 +7,9 @@ Default: the embedded backend (SQLite and files in --state-dir).
     workers     --processes worker processes (default 1) running the worker
                 core on the run queue, --workers runs at a time in all; a
                 worker that dies is replaced and its run taken over
+    containers  the container tier's runs (declared for it, or asking for it) as
+                local processes of `python -m worker.task`; one whose process
+                is gone fails within 2 s and frees its session
     state       --state-dir: every acknowledged write is on disk before its
                 response leaves; a restart resumes interrupted runs in order
 
@@ -290,7 +293,8 @@ def run_embedded(args: argparse.Namespace) -> int:
             args.port,
             app=embedded_app(),
             describe=f"  state      {stack.state_dir} (SQLite and files)\n"
-            f"  workers    {args.workers} runs at a time in {args.processes} process(es)",
+            f"  workers    {args.workers} runs at a time in {args.processes} process(es), no time limit\n"
+            "  containers the container tier's runs as local processes (python -m worker.task)",
         )
     except KeyboardInterrupt:
         pass
