@@ -78,7 +78,7 @@ class IngestJobs:
             received = uploads.received(session_id, job.upload_ids)
             files = uploads.read(session_id, received)
             self.repo.transition_job(message.tenant, session_id, job_id, Status.PROCESSING, {"progress": 0.5})
-            datasets, event_id = Datasets(scope), f"ingest:{job_id}"
+            datasets, event_id = Datasets(scope, pages_now=True), f"ingest:{job_id}"
             if job.kind == JobKind.ETL:
                 assert job.dataset_name is not None
                 outcome = datasets.etl(session_id, job.dataset_name, files, event_id=event_id)

@@ -68,8 +68,11 @@ class EtlOutcome:
 
 
 class Datasets:
-    def __init__(self, scope: TenantScope):
-        self.scope = scope
+    def __init__(self, scope: TenantScope, pages_now: bool = False):
+        """`pages_now`: write a new dataset's paged form as it is stored (the worker, for a large
+        dataset); else it is written on the first read of its tables or rows, so an ETL answered
+        within the request does not wait for it (a bounded cost: such a dataset is small)."""
+        self.scope, self.pages_now = scope, pages_now
         self.tenant, self.repo, self.blobs, self.config = scope.tenant, scope.repo, scope.blobs, scope.config
 
     # -- reading ----------------------------------------------------------------------------
@@ -205,7 +208,8 @@ class Datasets:
     def _store_objects(self, session_id: str, ds: DataSource, stored: bytes) -> DatasetRecord:
         key = layout.new_dataset_key(self.tenant, session_id)
         self.blobs.put(key, stored, "application/json")
-        self._write_pages(key, ds.table_rows(pages.CHUNK_ROWS))
+        if self.pages_now:
+            self._write_pages(key, ds.table_rows(pages.CHUNK_ROWS))
         return DatasetRecord(
             key=ds.name,
             ds_id=ds.id,
