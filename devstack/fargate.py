@@ -20,6 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from devstack.lambda_limits import resident_mb
+
 logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,14 +64,6 @@ def create_container_tier(ec2, ecs) -> dict[str, str]:
         "CONTAINER_SUBNETS": subnet,
         "CONTAINER_SECURITY_GROUPS": group,
     }
-
-
-def resident_mb(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/statm") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / (1024 * 1024)
-    except (OSError, IndexError, ValueError):
-        return 0.0
 
 
 class FargateEmulation:

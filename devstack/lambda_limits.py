@@ -41,10 +41,13 @@ def function_limits(logical_id: str = "WorkerFunction", timeout: float | None = 
     )
 
 
-def resident_mb() -> float:
-    """This process's resident memory (Lambda counts the whole execution environment's)."""
-    with open("/proc/self/statm") as statm:
-        pages = int(statm.read().split()[1])
+def resident_mb(pid: int | str = "self") -> float:
+    """A process's resident memory (Lambda counts the whole execution environment's); 0 when gone."""
+    try:
+        with open(f"/proc/{pid}/statm") as statm:
+            pages = int(statm.read().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0.0
     return pages * os.sysconf("SC_PAGE_SIZE") / (1024 * 1024)
 
 

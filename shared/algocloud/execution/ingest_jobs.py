@@ -58,8 +58,8 @@ class IngestJobs:
             if job.status == Status.PROCESSING and job.executor == Executor.CONTAINER:
                 held = {"receipt": delivery.receipt}
                 return self._move(message, Status.PROCESSING, held, Outcome.HANDED_OVER) or Outcome.STALE
-            needed = self._needed_mb(uploads, session_id, job)
-            if delivery.memory_mb is not None and needed is not None and needed > delivery.memory_mb:
+            needed = None if delivery.memory_mb is None else self._needed_mb(uploads, session_id, job)
+            if needed is not None and delivery.memory_mb is not None and needed > delivery.memory_mb:
                 return self._hand_over(message, delivery, needed)
         outcome = self._move(message, Status.PROCESSING, {"progress": 0.1, "executor": self.tier.executor})
         if outcome is not None:

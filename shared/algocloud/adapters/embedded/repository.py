@@ -194,12 +194,18 @@ class SqliteRepository:
         self._add_columns()
 
     def _add_columns(self) -> None:
-        """Bring a state folder of an older version up to the schema (new columns are nullable)."""
-        with self._db.write() as db:
-            for table, columns in _ADDED_COLUMNS.items():
-                present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-                for column in columns:
-                    if column not in present:
+        """Bring a state folder of an older version up to the schema (new columns are nullable); a
+        write lock only when a column is missing, not at every open."""
+        missing = [
+            (table, column)
+            for table, columns in _ADDED_COLUMNS.items()
+            for column in set(columns) - {row[1] for row in self._db.read(f"PRAGMA table_info({table})")}
+        ]
+        if missing:
+            with self._db.write() as db:
+                for table, column in missing:
+                    present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+                    if column not in present:  # another process may have added it meanwhile
                         db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
 
     def secret(self, name: str) -> bytes:
