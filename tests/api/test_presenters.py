@@ -1,5 +1,7 @@
 """The HTTP shapes built from domain objects (api.presenters)."""
 
+import orjson
+
 from algocloud.domain.scenario import Status
 from api import presenters
 
@@ -51,5 +53,36 @@ def test_a_stored_result_is_read_within_the_budget_and_linked_past_it(config):
     assert body(100_000)["result"] == {"rows": [1] * 1000} and "result_url" not in body(100_000)
     small = body(len(stored))  # the rest of the body does not fit beside it
     assert small["result"] is None and small["result_url"] == "https://signed"
-    listed = presenters.scenario_list(config, [scenario], lambda s: "https://signed", None, str)
+    listed = presenters.scenario_list(config, [scenario], None, lambda s: "https://signed", None, str)
     assert listed[0]["result"] is None and listed[0]["result_url"] == "https://signed"
+
+
+def test_the_whole_list_reads_inline_results_only_while_they_fit(config):
+    """Results are read a batch at a time and put in while the list fits its budget; from the
+    first that does not, the rest are linked and never read. A page reads none."""
+    scenarios = []
+    for index in range(250):
+        scenario = config.new_scenario(f"s{index}", "Master data", "Instant")
+        scenario.status = Status.COMPLETE
+        scenarios.append(scenario)
+    result = {"rows": list(range(2000))}
+    asked: list[int] = []
+
+    def read_results(batch):
+        asked.append(len(batch))
+        return {s.id: result for s in batch}
+
+    def listed(budget, read=read_results):
+        asked.clear()
+        return presenters.scenario_list(config, scenarios, read, lambda s: "", budget, lambda i: f"/s/{i}")
+
+    everything = listed(None)
+    assert all(body["result"] == result for body in everything) and asked == [100, 100, 50]
+    budget = len(orjson.dumps(listed(None))) // 3  # about a third of the results fit
+    cut = listed(budget)
+    assert len(orjson.dumps(cut)) <= budget and asked == [100]  # the second batch is never read
+    inlined = [body for body in cut if body["result"] is not None]
+    assert 20 < len(inlined) < 100 and cut[: len(inlined)] == inlined
+    assert all(body["result_url"] == f"/s/{body['id']}" for body in cut[len(inlined) :])
+    page = presenters.scenario_list(config, scenarios[:3], None, lambda s: "", None, lambda i: f"/s/{i}")
+    assert [body["result_url"] for body in page] == [f"/s/{s.id}" for s in scenarios[:3]]

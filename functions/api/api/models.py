@@ -128,6 +128,29 @@ class Scenario(_Out):
     )
 
 
+class AlgorithmValues(_Out):
+    name: str
+    parameters: dict[str, Any] = Field(description="the values chosen, by parameter name")
+
+
+class ScenarioSummary(_Out):
+    """A scenario in `GET …/scenarios?view=summary`: the upstream 0.10 summary (no result)."""
+
+    id: str
+    tag: str
+    input_data_key: str = Field(description="the dataset key")
+    algorithm: AlgorithmValues
+    data_parameters: dict[str, Any]
+    status: Status
+    progress: float
+    created_at: str
+    run_started_at: str | None = None
+    run_finished_at: str | None = None
+    result_available: bool = Field(description="the scenario is complete: GET …/scenarios/{id} has its result")
+    kpis: dict[str, KpiValue]
+    error: str | None = None
+
+
 class ScenarioStatus(_Out):
     id: str
     tag: str

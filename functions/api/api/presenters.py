@@ -7,7 +7,7 @@ straight out by responses.OrjsonResponse on the hot paths.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -68,6 +68,11 @@ def _stored(item: Scenario) -> bool:
     return bool(item.result_ref) and item.status == Status.COMPLETE
 
 
+def _inline(item: Scenario) -> bool:
+    """Whether the result is kept in the record."""
+    return not item.result_ref and item.status == Status.COMPLETE
+
+
 def scenario_with_result(
     config: AppConfig,
     item: Scenario,
@@ -88,28 +93,68 @@ def scenario_with_result(
     return body
 
 
+def scenario_summary(config: AppConfig, item: Scenario) -> Body:
+    """The upstream 0.10 summary shape: what a list view shows, with no result."""
+    complete = item.status == Status.COMPLETE
+    values = item.kpi_values if complete and item.kpi_values else {}
+    return {
+        "id": item.id,
+        "tag": item.tag,
+        "input_data_key": item.input_data_id,
+        "algorithm": {"name": item.algorithm, "parameters": item.parameters},
+        "data_parameters": item.data_parameters,
+        "status": str(item.status),
+        "progress": item.progress,
+        "created_at": item.created_at,
+        "run_started_at": item.run_started_at,
+        "run_finished_at": item.run_finished_at,
+        "result_available": complete,
+        "kpis": {kpi.name: kpi.to_dict(values.get(kpi.name)) for kpi in config.kpis},
+        "error": item.error,
+    }
+
+
+RESULTS_READ_AT_ONCE = 100
+
+
 def scenario_list(
     config: AppConfig,
-    items: Iterable[Scenario],
+    items: Sequence[Scenario],
+    read_results: Callable[[Sequence[Scenario]], Mapping[str, Any]] | None,
     stored_url: Callable[[Scenario], str],
     budget: int | None,
     link: Callable[[str], str],
 ) -> list[Body]:
-    """Scenarios with their inline results while the list's JSON fits `budget` bytes (a Lambda
-    response is at most 6 MB); past it a result is left out and `result_url` (from `link`: the
-    scenario's own URL) says where to read it. Results kept in storage are always linked."""
-    listed, spent = [], 2  # the brackets
-    for item in items:
-        body = scenario(config, item)
+    """Scenarios as full objects. Results kept in storage are linked (`result_url`, presigned).
+    With `read_results` (the reference's whole list), inline results are read a batch at a time
+    and put in while the list's JSON fits `budget` bytes (a Lambda response is at most 6 MB):
+    from the first that does not fit, the rest carry `result_url` (from `link`: the scenario's
+    own URL) and are not read, so the reads stop at the budget too. Without it (a page), every
+    complete scenario links its result: a page never reads results."""
+    listed = [scenario(config, item) for item in items]
+    inline = []
+    for item, body in zip(items, listed, strict=True):
         if _stored(item):
             body["result_url"] = stored_url(item)
-        if budget is not None:
-            size = len(orjson.dumps(body)) + 1
-            if body["result"] is not None and spent + size > budget:
-                body["result"], body["result_url"] = None, link(item.id)
-                size = len(orjson.dumps(body)) + 1
-            spent += size
-        listed.append(body)
+        elif _inline(item):
+            body["result_url"] = link(item.id)  # until its result is read and fits
+            inline.append((item, body))
+    spent = len(orjson.dumps(listed))
+    for start in range(0, len(inline), RESULTS_READ_AT_ONCE):
+        if read_results is None:
+            break
+        batch = inline[start : start + RESULTS_READ_AT_ONCE]
+        results = read_results([item for item, _ in batch])
+        for item, body in batch:
+            result = results.get(item.id)
+            # the result in place of null, less the link it replaces
+            grown = len(orjson.dumps(result)) - 4 - len(b',"result_url":') - len(orjson.dumps(body["result_url"]))
+            if result is not None and (budget is None or spent + grown <= budget):
+                body["result"] = result
+                del body["result_url"]
+                spent += grown
+            else:
+                read_results = None  # over the budget: the rest stay linked, unread
     return listed
 
 

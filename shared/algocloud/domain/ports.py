@@ -9,10 +9,11 @@ adapters imports a concrete backend class.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .accounts import ApiKeyRecord, TenantRecord, UsageDay
+from .ids import created_at_of
 from .jobs import Fields, IngestJob
 from .scenario import Scenario, ScenarioStatus, Status, now_iso
 
@@ -20,11 +21,20 @@ if TYPE_CHECKING:
     from ..run_message import QueueMessage
 
 
+# Where a page ends: the (created_at, id) of its last item. Ids are UUIDv7 (domain.ids), so on
+# the DynamoDB table, whose sort keys hold the id, the id alone gives the same order.
+Position = tuple[str, str]
+
+
 @dataclass(frozen=True)
 class SessionRecord:
-    id: str
+    id: str  # a UUIDv7 for a new session (domain.ids)
     display_name: str
-    created_at: str = field(default_factory=now_iso)
+    created_at: str = ""  # by default the id's own creation time
+
+    def __post_init__(self) -> None:
+        if not self.created_at:
+            object.__setattr__(self, "created_at", created_at_of(self.id) or now_iso())
 
     def to_dict(self) -> dict[str, str]:
         return {"id": self.id, "display_name": self.display_name}
@@ -64,7 +74,11 @@ class Repository(Protocol):
         self, tenant: str, session: SessionRecord, datasets: Sequence[DatasetRecord] = (), mark_tenant: bool = False
     ) -> bool: ...
 
-    def list_sessions(self, tenant: str) -> list[SessionRecord]: ...
+    def list_sessions(
+        self, tenant: str, after: Position | None = None, limit: int | None = None
+    ) -> list[SessionRecord]:
+        """Oldest first; with `after` and `limit`, reads only that page (not the whole list)."""
+        ...
 
     def find_session(self, tenant: str, id_or_name: str) -> SessionRecord | None: ...
 
@@ -90,7 +104,21 @@ class Repository(Protocol):
     def delete_dataset(self, tenant: str, session_id: str, key: str) -> DatasetRecord: ...
 
     # scenarios
-    def list_scenarios(self, tenant: str, session_id: str) -> list[Scenario]: ...
+    def list_scenarios(
+        self,
+        tenant: str,
+        session_id: str,
+        after: Position | None = None,
+        limit: int | None = None,
+        results: bool = True,
+    ) -> list[Scenario]:
+        """Oldest first; with `after` and `limit`, reads only that page. Without `results`,
+        results are not read (`result` is None): lists never need them."""
+        ...
+
+    def scenario_results(self, tenant: str, session_id: str, scenario_ids: Sequence[str]) -> dict[str, Any]:
+        """The inline results of these scenarios (those that have one), by id."""
+        ...
 
     def get_scenario(self, tenant: str, session_id: str, scenario_id: str) -> Scenario | None: ...
 

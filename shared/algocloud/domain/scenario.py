@@ -12,12 +12,12 @@ cut off by a timeout. Storage adapters build their conditional writes from
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import InvalidTransition
+from .ids import created_at_of, new_id
 from .jobs import IN_FLIGHT, JOB_TRANSITIONS, TERMINAL, Status, now_iso, sources_in
 
 __all__ = [
@@ -84,13 +84,13 @@ class Scenario:
     algorithm: str
     parameters: dict[str, Any]
     data_parameters: dict[str, Any] = field(default_factory=dict)
-    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    id: str = field(default_factory=new_id)  # a UUIDv7: ids sort in creation order (domain.ids)
     status: Status = Status.CREATED
     progress: float = 0.0
     result: Any = None
     kpi_values: dict[str, float] | None = None
     error: str | None = None
-    created_at: str = field(default_factory=now_iso)
+    created_at: str = ""  # by default the id's own creation time
     run_id: str | None = None
     run_started_at: str | None = None
     run_finished_at: str | None = None
@@ -99,6 +99,10 @@ class Scenario:
     executor: str | None = None  # where the run executes (jobs.Executor)
     task_id: str | None = None  # the container task running it
     receipt: str | None = None  # the queue message the run holds while a container runs it
+
+    def __post_init__(self) -> None:
+        if not self.created_at:
+            self.created_at = created_at_of(self.id) or now_iso()
 
 
 @dataclass(frozen=True)

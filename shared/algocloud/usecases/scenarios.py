@@ -16,7 +16,7 @@ from ..domain.names import clean_name, normal_form
 from ..domain.ports import RunQueue
 from ..domain.scenario import RUN_FIELDS, Scenario, ScenarioStatus, Status, now_iso
 from ..run_message import RunMessage
-from .paging import page_of
+from .paging import read_page
 from .scope import TenantScope
 
 CANCELLED = "cancelled"  # the error of a cancelled run (no new status: polling loops still end)
@@ -24,7 +24,8 @@ CANCELLED = "cancelled"  # the error of a cancelled run (no new status: polling 
 
 @dataclass(frozen=True)
 class ScenarioPage:
-    scenarios: list[Scenario]
+    session_id: str
+    scenarios: list[Scenario]  # without their results (Scenarios.results)
     next_cursor: str | None
 
 
@@ -41,18 +42,22 @@ class Scenarios:
 
     # -- reading ----------------------------------------------------------------------------
     def listing(self, sid: str, limit: int | None = None, cursor: str | None = None) -> ScenarioPage:
-        """Every scenario of the session in (created_at, id) order, or a page of them."""
+        """Every scenario of the session in creation order, or a page of them (read from storage
+        a page at a time); without their results, which `results` reads when wanted."""
         session = self.scope.session(sid)
-        scenarios = self.repo.list_scenarios(self.tenant, session.id)
-        page, following = page_of(
-            scenarios,
+        page, following = read_page(
+            lambda after, n: self.repo.list_scenarios(self.tenant, session.id, after, n, results=False),
             lambda s: (s.created_at, s.id),
             limit,
             cursor,
             self.scope.cursors,
             f"{self.tenant}/sessions/{session.id}/scenarios",
         )
-        return ScenarioPage(page, following)
+        return ScenarioPage(session.id, page, following)
+
+    def results(self, page: ScenarioPage, scenarios: Sequence[Scenario]) -> dict[str, Any]:
+        """The inline results of some of a page's scenarios, by id (one batch read)."""
+        return self.repo.scenario_results(self.tenant, page.session_id, [s.id for s in scenarios])
 
     def get(self, sid: str, scenario_id: str) -> Scenario:
         return self._scenario(self.scope.session(sid).id, scenario_id)

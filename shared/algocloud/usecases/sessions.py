@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from dataclasses import dataclass
 
 from .. import storage_layout as layout
 from ..domain.errors import Conflict, NotFound
+from ..domain.ids import new_id
 from ..domain.names import clean_name
 from ..domain.ports import SessionRecord
 from .datasets import Datasets
-from .paging import page_of
+from .paging import read_page
 from .scope import TenantScope
 
 DEFAULT_SESSION_NAME = "main"
@@ -54,7 +54,7 @@ class Sessions:
             _bootstrapped.add(cache_key)
 
     def _create_default_session(self, mark_tenant: bool) -> None:
-        session = SessionRecord(str(uuid.uuid4()), DEFAULT_SESSION_NAME)
+        session = SessionRecord(new_id(), DEFAULT_SESSION_NAME)
         records = Datasets(self.scope).seed_records(session.id)
         try:
             created = self.repo.create_session(self.tenant, session, records, mark_tenant=mark_tenant)
@@ -65,15 +65,24 @@ class Sessions:
 
     # -- sessions ---------------------------------------------------------------------------
     def listing(self, limit: int | None = None, cursor: str | None = None) -> SessionList:
-        sessions = self.repo.list_sessions(self.tenant)  # in (created_at, id) order
-        page, following = page_of(
-            sessions, lambda s: (s.created_at, s.id), limit, cursor, self.scope.cursors, f"{self.tenant}/sessions"
+        page, following = read_page(
+            lambda after, n: self.repo.list_sessions(self.tenant, after, n),
+            lambda s: (s.created_at, s.id),
+            limit,
+            cursor,
+            self.scope.cursors,
+            f"{self.tenant}/sessions",
         )
-        return SessionList(page, sessions[0].id if sessions else None, following)
+        if cursor is None:
+            default = page[0].id if page else None
+        else:  # a later page: the oldest session is one more read of one item
+            oldest = self.repo.list_sessions(self.tenant, limit=1)
+            default = oldest[0].id if oldest else None
+        return SessionList(page, default, following)
 
     def create(self, display_name: str) -> SessionList:
         display_name = clean_name(display_name, "a session name", "display_name")
-        self.repo.create_session(self.tenant, SessionRecord(str(uuid.uuid4()), display_name))
+        self.repo.create_session(self.tenant, SessionRecord(new_id(), display_name))
         return self.listing()
 
     def rename(self, id_or_name: str, display_name: str) -> SessionRecord:
@@ -86,7 +95,7 @@ class Sessions:
         new_display_name = clean_name(new_display_name, "a session name", "new_display_name")
         if self.repo.find_session(self.tenant, new_display_name) is not None:
             raise Conflict(f"a session named '{new_display_name}' already exists")
-        target = SessionRecord(str(uuid.uuid4()), new_display_name)
+        target = SessionRecord(new_id(), new_display_name)
         source_prefix = layout.session_prefix(self.tenant, source.id)
         target_prefix = layout.session_prefix(self.tenant, target.id)
 
@@ -111,6 +120,6 @@ class Sessions:
         self.repo.delete_session(self.tenant, session)
         self.repo.purge_session(self.tenant, session.id)
         self.blobs.delete_prefix(layout.session_prefix(self.tenant, session.id))
-        if not self.repo.list_sessions(self.tenant):
+        if not self.repo.list_sessions(self.tenant, limit=1):
             self._create_default_session(mark_tenant=False)
         return self.listing()

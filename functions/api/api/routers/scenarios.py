@@ -1,3 +1,4 @@
+from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -14,22 +15,47 @@ router = APIRouter(prefix="/sessions/{sid}", tags=["scenarios"])
 NOT_FOUND: Responses = {404: {"description": "session or scenario not found"}}
 
 
+class View(StrEnum):
+    full = "full"
+    summary = "summary"
+
+
 @router.get(
     "/scenarios",
-    response_model=list[models.Scenario],
+    response_model=list[models.Scenario] | list[models.ScenarioSummary],
     responses={404: {"description": "session not found"}, 400: {"description": "a cursor this API did not give out"}},
-    summary="Every scenario of the session (full objects)",
+    summary="Every scenario of the session (full objects), or summaries",
+    description=(
+        "Without `limit`, every scenario as the reference's full object, results inlined while the "
+        "answer fits the response limit. With `limit`, a page in creation order (the next one in "
+        "`X-Next-Cursor` / `Link`) whose results are linked by `result_url`, not inlined. "
+        "`view=summary` answers `ScenarioSummary` objects instead: no result, no parameter "
+        "descriptors; the cheap listing for a list view."
+    ),
 )
 def list_scenarios(
-    sid: SessionId, request: Request, scenarios: ScenariosUseCases, limit: PageLimit = None, cursor: Cursor = None
+    sid: SessionId,
+    request: Request,
+    scenarios: ScenariosUseCases,
+    limit: PageLimit = None,
+    cursor: Cursor = None,
+    view: Annotated[View, Query(description="full objects (the reference's) or summaries")] = View.full,
 ) -> Response:
     def link(scenario_id: str) -> str:
         return public_url(request, request.app.url_path_for("get_scenario", sid=sid, scenario_id=scenario_id))
 
     page = scenarios.listing(sid, limit, cursor)
+    headers = next_page_headers(request, page.next_cursor)
+    if view == View.summary:
+        return OrjsonResponse(
+            [presenters.scenario_summary(scenarios.config, s) for s in page.scenarios], headers=headers
+        )
     budget = request.app.state.settings.response_limit
-    listed = presenters.scenario_list(scenarios.config, page.scenarios, scenarios.stored_result_url, budget, link)
-    return OrjsonResponse(listed, headers=next_page_headers(request, page.next_cursor))
+    read_results = None if limit is not None else lambda batch: scenarios.results(page, batch)
+    listed = presenters.scenario_list(
+        scenarios.config, page.scenarios, read_results, scenarios.stored_result_url, budget, link
+    )
+    return OrjsonResponse(listed, headers=headers)
 
 
 @router.post(

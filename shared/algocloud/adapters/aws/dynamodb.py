@@ -31,7 +31,7 @@ from botocore.exceptions import ClientError
 
 from ...domain.errors import Conflict, InvalidTransition, NotFound
 from ...domain.jobs import Fields, IngestJob, check_job_transition, job_from_record, job_record, job_update
-from ...domain.ports import DatasetRecord, SessionRecord
+from ...domain.ports import DatasetRecord, Position, SessionRecord
 from ...domain.scenario import (
     IN_FLIGHT,
     RUN_FIELDS,
@@ -222,6 +222,30 @@ def scenario_from_item(item: Mapping[str, Any]) -> Scenario:
     )
 
 
+# What a list reads of a scenario item: everything but the result.
+_LISTED_ATTRIBUTES = (
+    "id",
+    "tag",
+    "input_data_id",
+    "algorithm",
+    "parameters",
+    "data_parameters",
+    "status",
+    "progress",
+    "kpi_values",
+    "error",
+    "created_at",
+    "run_id",
+    "run_started_at",
+    "run_finished_at",
+    "result_ref",
+    "tier",
+    "executor",
+    "task_id",
+    "receipt",
+)
+
+
 def _job_item(tenant: str, session_id: str, job: IngestJob) -> dict[str, Any]:
     return {**_key(session_pk(tenant, session_id), f"JOB#{job.job_id}"), **_item(kind="job", **job_record(job))}
 
@@ -253,9 +277,17 @@ class DynamoTable:
         return self._db.get_item(TableName=self._table, Key=_key(pk, sk), **extra).get("Item")
 
     def _query(
-        self, pk: str, sk_prefix: str = "", sk_between: tuple[str, str] | None = None
+        self,
+        pk: str,
+        sk_prefix: str = "",
+        after: str | None = None,
+        limit: int | None = None,
+        attributes: Sequence[str] = (),
+        sk_between: tuple[str, str] | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """One paginated query over an item collection (the sort keys with a prefix, or in a range)."""
+        """A query over an item collection (the sort keys with a prefix), following DynamoDB's
+        1 MB pages, or in a sort key range. From the sort key `after` on (it need not exist), at
+        most `limit` items (read: a page of 50 reads 50 items), with only `attributes` when given."""
         request: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk",
@@ -268,9 +300,21 @@ class DynamoTable:
         if sk_between:
             request["KeyConditionExpression"] += " AND sk BETWEEN :first AND :last"
             request["ExpressionAttributeValues"] |= {":first": {"S": sk_between[0]}, ":last": {"S": sk_between[1]}}
-        while True:
+        if after is not None:
+            request["ExclusiveStartKey"] = _key(pk, after)
+        if attributes:
+            names = {f"#p{index}": name for index, name in enumerate(attributes)}
+            request["ProjectionExpression"] = ", ".join(names)
+            request["ExpressionAttributeNames"] = names
+        left = limit
+        while left is None or left > 0:
+            if left is not None:
+                request["Limit"] = left
             page = self._db.query(**request)
-            yield from page.get("Items", [])
+            items = page.get("Items", [])
+            yield from items
+            if left is not None:
+                left -= len(items)
             if "LastEvaluatedKey" not in page:
                 return
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -413,9 +457,12 @@ class DynamoRepository(DynamoTable):
             raise Conflict(f"a session named '{session.display_name}' already exists") from None
         return True
 
-    def list_sessions(self, tenant: str) -> list[SessionRecord]:
-        sessions = [_session_from(item) for item in self._query(tenant_pk(tenant), "SESSION#")]
-        return sorted(sessions, key=lambda s: (s.created_at, s.id))
+    def list_sessions(
+        self, tenant: str, after: Position | None = None, limit: int | None = None
+    ) -> list[SessionRecord]:
+        """In sort-key order, which is creation order (UUIDv7 ids: domain.ids); the page alone."""
+        start = None if after is None else f"SESSION#{after[1]}"
+        return [_session_from(item) for item in self._query(tenant_pk(tenant), "SESSION#", start, limit)]
 
     def find_session(self, tenant: str, id_or_name: str) -> SessionRecord | None:
         """By UUID, else by current display name: one read, two for a UUID-shaped name."""
@@ -574,9 +621,43 @@ class DynamoRepository(DynamoTable):
         return _dataset_from(response["Attributes"])
 
     # -- scenarios --------------------------------------------------------------------
-    def list_scenarios(self, tenant: str, session_id: str) -> list[Scenario]:
-        items = self._query(session_pk(tenant, session_id), "SCENARIO#")
-        return sorted((scenario_from_item(i) for i in items), key=lambda s: (s.created_at, s.id))
+    def list_scenarios(
+        self,
+        tenant: str,
+        session_id: str,
+        after: Position | None = None,
+        limit: int | None = None,
+        results: bool = True,
+    ) -> list[Scenario]:
+        """In sort-key order, which is creation order (UUIDv7 ids: domain.ids); the page alone,
+        its items without their results unless asked."""
+        start = None if after is None else f"SCENARIO#{after[1]}"
+        attributes = () if results else _LISTED_ATTRIBUTES
+        items = self._query(session_pk(tenant, session_id), "SCENARIO#", start, limit, attributes)
+        return [scenario_from_item(item) for item in items]
+
+    def scenario_results(self, tenant: str, session_id: str, scenario_ids: Sequence[str]) -> dict[str, Any]:
+        """BatchGetItem of the `result` attribute alone, 100 keys a call."""
+        import orjson
+
+        pk = session_pk(tenant, session_id)
+        found: dict[str, Any] = {}
+        for start in range(0, len(scenario_ids), 100):
+            keys = [_key(pk, f"SCENARIO#{i}") for i in scenario_ids[start : start + 100]]
+            request = {"Keys": keys, "ProjectionExpression": "id, #r", "ExpressionAttributeNames": {"#r": "result"}}
+            pending: dict[str, Any] = {self._table: request | {"ConsistentRead": True}}
+            for attempt in range(8):
+                response = self._db.batch_get_item(RequestItems=pending)
+                for item in response.get("Responses", {}).get(self._table, []):
+                    if "result" in item:
+                        found[item["id"]["S"]] = orjson.loads(item["result"]["S"])
+                pending = response.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+                time.sleep(0.05 * 2**attempt)
+            else:
+                raise RuntimeError("DynamoDB kept keys unprocessed; try again")
+        return found
 
     def get_scenario(self, tenant: str, session_id: str, scenario_id: str) -> Scenario | None:
         item = self._get(session_pk(tenant, session_id), f"SCENARIO#{scenario_id}")

@@ -18,7 +18,7 @@ import orjson
 
 from ...domain.errors import Conflict, InvalidTransition, NotFound
 from ...domain.jobs import Fields, IngestJob, check_job_transition, job_from_record, job_record, job_update
-from ...domain.ports import DatasetRecord, SessionRecord
+from ...domain.ports import DatasetRecord, Position, SessionRecord
 from ...domain.scenario import (
     IN_FLIGHT,
     RUN_FIELDS,
@@ -56,6 +56,8 @@ CREATE TABLE IF NOT EXISTS scenarios (
     tier TEXT, executor TEXT, task_id TEXT, receipt TEXT,
     PRIMARY KEY (tenant, session_id, id), UNIQUE (tenant, session_id, tag)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS scenarios_in_order ON scenarios (tenant, session_id, created_at, id);
+CREATE INDEX IF NOT EXISTS sessions_in_order ON sessions (tenant, created_at, id);
 CREATE INDEX IF NOT EXISTS scenarios_in_flight ON scenarios (status) WHERE status IN ('queued', 'processing');
 CREATE TABLE IF NOT EXISTS jobs (
     tenant TEXT NOT NULL, session_id TEXT NOT NULL, job_id TEXT NOT NULL, job_kind TEXT NOT NULL,
@@ -96,6 +98,8 @@ _SCENARIO_COLUMNS = (
 # Columns added since a table was first made: added to older state folders when they are opened.
 _ADDED_COLUMNS = {"scenarios": ("tier", "executor", "task_id", "receipt"), "jobs": ("executor", "task_id", "receipt")}
 _SELECT_SCENARIO = f"SELECT {', '.join(_SCENARIO_COLUMNS)} FROM scenarios"
+# Lists leave results out (a page never reads them); GET …/scenarios/{id} reads one.
+_SELECT_SCENARIO_NO_RESULT = _SELECT_SCENARIO.replace("result,", "NULL AS result,", 1)
 _DATASET_COLUMNS = "key, ds_id, ds_type, creation_datetime, tables, object_key, size_bytes, refs"
 _SELECT_DATASET = f"SELECT {_DATASET_COLUMNS} FROM datasets WHERE tenant = ? AND session_id = ? AND key = ?"
 
@@ -106,6 +110,17 @@ def _column_value(name: str, value: Any) -> Any:
     if name == "status" and value is not None:
         return str(value)
     return value
+
+
+def _after(where: str, params: tuple[Any, ...], after: Position | None) -> tuple[str, tuple[Any, ...]]:
+    """Keyset pagination: the items after a page's last (created_at, id)."""
+    if after is None:
+        return where, params
+    return f"{where} AND (created_at, id) > (?, ?)", (*params, *after)
+
+
+def _limit(limit: int | None) -> str:
+    return "" if limit is None else f" LIMIT {int(limit)}"
 
 
 def _scenario_from(row: sqlite3.Row) -> Scenario:
@@ -240,9 +255,14 @@ class SqliteRepository:
             db.executemany(_INSERT_DATASET, [_dataset_values(tenant, session.id, d) for d in datasets])
         return True
 
-    def list_sessions(self, tenant: str) -> list[SessionRecord]:
+    def list_sessions(
+        self, tenant: str, after: Position | None = None, limit: int | None = None
+    ) -> list[SessionRecord]:
+        """In (created_at, id) order, read through the index from `after` on: the page alone."""
+        where, params = _after("tenant = ?", (tenant,), after)
         rows = self._db.read(
-            "SELECT id, display_name, created_at FROM sessions WHERE tenant = ? ORDER BY created_at, id", (tenant,)
+            f"SELECT id, display_name, created_at FROM sessions WHERE {where} ORDER BY created_at, id{_limit(limit)}",
+            params,
         )
         return [SessionRecord(*row) for row in rows]
 
@@ -356,11 +376,30 @@ class SqliteRepository:
         return _dataset_from(row)
 
     # -- scenarios ----------------------------------------------------------------------
-    def list_scenarios(self, tenant: str, session_id: str) -> list[Scenario]:
-        rows = self._db.read(
-            f"{_SELECT_SCENARIO} WHERE tenant = ? AND session_id = ? ORDER BY created_at, id", (tenant, session_id)
-        )
+    def list_scenarios(
+        self,
+        tenant: str,
+        session_id: str,
+        after: Position | None = None,
+        limit: int | None = None,
+        results: bool = True,
+    ) -> list[Scenario]:
+        """In (created_at, id) order, read through the index from `after` on: the page alone."""
+        where, params = _after("tenant = ? AND session_id = ?", (tenant, session_id), after)
+        select = _SELECT_SCENARIO if results else _SELECT_SCENARIO_NO_RESULT
+        rows = self._db.read(f"{select} WHERE {where} ORDER BY created_at, id{_limit(limit)}", params)
         return [_scenario_from(row) for row in rows]
+
+    def scenario_results(self, tenant: str, session_id: str, scenario_ids: Sequence[str]) -> dict[str, Any]:
+        if not scenario_ids:
+            return {}
+        marks = ", ".join("?" * len(scenario_ids))
+        rows = self._db.read(
+            f"SELECT id, result FROM scenarios WHERE tenant = ? AND session_id = ? AND id IN ({marks}) "
+            "AND result IS NOT NULL",
+            (tenant, session_id, *scenario_ids),
+        )
+        return {row[0]: orjson.loads(row[1]) for row in rows}
 
     def get_scenario(self, tenant: str, session_id: str, scenario_id: str) -> Scenario | None:
         row = self._db.read_one(
