@@ -108,6 +108,9 @@ def test_upload_run_wait_cancel_compare_and_plot(algocloud, tmp_path):
     assert len(values) == 2 * len(compared["kpis"]) and len(compared["kpis"]) == 4
     assert bars_in(chart) == sum(1 for value in values if value)  # a bar per scenario and KPI (0: no bar)
     assert "greedy" in algocloud("scenarios", "compare", made["greedy"], made["as-is"])
+    listed = {s["tag"]: s for s in json.loads(algocloud("--json", "scenarios", "list"))}
+    assert listed["greedy"]["result_available"] and not listed["long"]["result_available"]
+    assert "result" not in listed["greedy"] and "greedy" in algocloud("scenarios", "list")
 
 
 def test_the_operator_issues_keys_on_the_local_aws_stack_and_they_survive_a_restart(tmp_path):

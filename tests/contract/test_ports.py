@@ -16,19 +16,7 @@ from algocloud.domain.jobs import IngestJob, JobKind
 from algocloud.domain.ports import DatasetRecord, SessionRecord
 from algocloud.domain.scenario import Scenario, Status
 
-TENANT = "tenant-a"
-
-
-@pytest.fixture
-def adapters(settings):
-    from algocloud.adapters.factory import build_adapters
-
-    return build_adapters(settings)
-
-
-@pytest.fixture
-def repo(adapters):
-    return adapters.repo
+from .records import TENANT, dataset, scenario
 
 
 @pytest.fixture
@@ -43,21 +31,6 @@ def reopen(settings, request):
         return build_adapters(settings).repo, Backend.for_settings(settings, request)
 
     return again
-
-
-def dataset(key="data") -> DatasetRecord:
-    return DatasetRecord(key, str(uuid.uuid4()), "master_data", "2026-01-01 00:00:00", ["t"], f"obj/{key}", 10)
-
-
-@pytest.fixture
-def session(repo) -> SessionRecord:
-    record = SessionRecord(str(uuid.uuid4()), "first")
-    assert repo.create_session(TENANT, record, [dataset()])
-    return record
-
-
-def scenario(tag="s", data="data") -> Scenario:
-    return Scenario(tag=tag, input_data_id=data, algorithm="Instant", parameters={"n": 1})
 
 
 def race(count, action):

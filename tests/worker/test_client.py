@@ -33,6 +33,10 @@ def test_create_run_wait_compare_cancel(api, driver):
     assert all(kpi.value is not None for kpi in done.kpis.values())
     compared = api.compare(sid, [s.id for s in made], baseline=made[1].id)
     assert {row.id for row in compared.ranking} == {s.id for s in made} and compared.baseline == made[1].id
+    summaries = {s.id: s for s in api.summaries(sid, page_size=1)}  # a page at a time
+    summary = summaries[done.id]
+    assert summary.result_available and summary.algorithm.name == "Greedy" and summary.input_data_key == "Master data"
+    assert {k: v.value for k, v in summary.kpis.items()} == {k: v.value for k, v in done.kpis.items()}
     queued = api.create_scenario(sid, "queued", "Master data", "Instant")
     api.run(sid, queued.id)
     assert api.cancel(sid, queued.id).error == "cancelled"

@@ -13,7 +13,7 @@ from collections.abc import Callable, Generator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, Generic, TypeVar
 
 import httpx
 from pydantic import TypeAdapter
@@ -50,13 +50,17 @@ class ApiError(Exception):
         self.detail = detail
 
 
+Item = TypeVar("Item")
+
+
 @dataclass(frozen=True)
-class ScenarioPage:
-    items: list[m.Scenario]
+class ScenarioPage(Generic[Item]):  # noqa: UP046 - the client runs on Python 3.11
+    items: list[Item]  # full scenarios, or summaries (view=summary)
     next_cursor: str | None  # pass it back for the next page; None on the last
 
 
 _SCENARIOS = TypeAdapter(list[m.Scenario])
+_SUMMARIES = TypeAdapter(list[m.ScenarioSummary])
 
 
 class Operations:
@@ -116,7 +120,7 @@ class Operations:
         return m.SessionList.model_validate((yield from self.json("DELETE", f"/sessions/{sid}")))
 
     # -- scenarios ----------------------------------------------------------------------------
-    def scenario_page(self, sid: str, limit: int, cursor: str | None = None) -> Flow[ScenarioPage]:
+    def scenario_page(self, sid: str, limit: int, cursor: str | None = None) -> Flow[ScenarioPage[m.Scenario]]:
         params: dict[str, Any] = {"limit": limit} | ({"cursor": cursor} if cursor else {})
         response = yield from self.call("GET", f"/sessions/{sid}/scenarios", params=params)
         return ScenarioPage(_SCENARIOS.validate_json(response.content), response.headers.get("x-next-cursor"))
@@ -129,6 +133,20 @@ class Operations:
         found = page.items
         while page.next_cursor is not None:
             page = yield from self.scenario_page(sid, page_size, page.next_cursor)
+            found += page.items
+        return found
+
+    def summary_page(self, sid: str, limit: int, cursor: str | None = None) -> Flow[ScenarioPage[m.ScenarioSummary]]:
+        params: dict[str, Any] = {"view": "summary", "limit": limit} | ({"cursor": cursor} if cursor else {})
+        response = yield from self.call("GET", f"/sessions/{sid}/scenarios", params=params)
+        return ScenarioPage(_SUMMARIES.validate_json(response.content), response.headers.get("x-next-cursor"))
+
+    def summaries(self, sid: str, page_size: int = 500) -> Flow[list[m.ScenarioSummary]]:
+        """Every scenario of the session as a summary (no result: the cheap listing), a page at a time."""
+        page = yield from self.summary_page(sid, page_size)
+        found = page.items
+        while page.next_cursor is not None:
+            page = yield from self.summary_page(sid, page_size, page.next_cursor)
             found += page.items
         return found
 

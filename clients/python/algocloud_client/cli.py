@@ -14,6 +14,7 @@ Options before the command: --url (env ALGOCLOUD_URL), --api-key (env ALGOCLOUD_
 
 import functools
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -57,11 +58,11 @@ def main(
     state.session, state.as_json = session, as_json
 
 
-def emit(value: BaseModel | list[BaseModel], table: Table | None = None) -> None:
+def emit(value: BaseModel | Sequence[BaseModel], table: Table | None = None) -> None:
     if state.as_json or table is None:
-        items = value if isinstance(value, list) else [value]
+        items = [value] if isinstance(value, BaseModel) else value
         dumped = [item.model_dump(mode="json", exclude_unset=True) for item in items]
-        typer.echo(json.dumps(dumped if isinstance(value, list) else dumped[0], indent=2))
+        typer.echo(json.dumps(dumped[0] if isinstance(value, BaseModel) else dumped, indent=2))
     else:
         console.print(table)
 
@@ -109,6 +110,20 @@ def data_upload(files: list[Path], dataset: Annotated[str, typer.Option(help="th
 def data_get(key: str) -> None:
     """A dataset's DataSource JSON on standard output."""
     typer.echo(state.client.dataset(state.sid(), key).model_dump_json())
+
+
+@scenarios_app.command("list")
+@_failing
+def scenarios_list() -> None:
+    """The session's scenarios as summaries (their KPIs, no results), oldest first."""
+    summaries = state.client.summaries(state.sid())
+    kpi_names = [name for s in summaries[:1] for name in s.kpis]
+    table = Table("id", "tag", "algorithm", "status", "progress", *kpi_names)
+    for s in summaries:
+        values = [s.kpis[name].value for name in kpi_names]
+        kpis = ["-" if v is None else f"{v:.4g}" for v in values]
+        table.add_row(s.id, s.tag, s.algorithm.name, s.status, f"{s.progress:.0%}", *kpis)
+    emit(summaries, table)
 
 
 @scenarios_app.command("create")

@@ -111,8 +111,15 @@ class Client(_Base):
     def scenarios(self, sid: str, page_size: int | None = None) -> list[m.Scenario]:
         return self._run(self._ops.scenarios(sid, page_size))
 
-    def scenario_page(self, sid: str, limit: int, cursor: str | None = None) -> ScenarioPage:
+    def scenario_page(self, sid: str, limit: int, cursor: str | None = None) -> ScenarioPage[m.Scenario]:
         return self._run(self._ops.scenario_page(sid, limit, cursor))
+
+    def summaries(self, sid: str, page_size: int = 500) -> list[m.ScenarioSummary]:
+        """Every scenario as a summary (`view=summary`: no results), a page at a time."""
+        return self._run(self._ops.summaries(sid, page_size))
+
+    def summary_page(self, sid: str, limit: int, cursor: str | None = None) -> ScenarioPage[m.ScenarioSummary]:
+        return self._run(self._ops.summary_page(sid, limit, cursor))
 
     def create_scenario(
         self,
@@ -280,8 +287,15 @@ class AsyncClient(_Base):
     async def scenarios(self, sid: str, page_size: int | None = None) -> list[m.Scenario]:
         return await self._run(self._ops.scenarios(sid, page_size))
 
-    async def scenario_page(self, sid: str, limit: int, cursor: str | None = None) -> ScenarioPage:
+    async def scenario_page(self, sid: str, limit: int, cursor: str | None = None) -> ScenarioPage[m.Scenario]:
         return await self._run(self._ops.scenario_page(sid, limit, cursor))
+
+    async def summaries(self, sid: str, page_size: int = 500) -> list[m.ScenarioSummary]:
+        """Every scenario as a summary (`view=summary`: no results), a page at a time."""
+        return await self._run(self._ops.summaries(sid, page_size))
+
+    async def summary_page(self, sid: str, limit: int, cursor: str | None = None) -> ScenarioPage[m.ScenarioSummary]:
+        return await self._run(self._ops.summary_page(sid, limit, cursor))
 
     async def create_scenario(
         self,

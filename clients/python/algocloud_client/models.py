@@ -16,6 +16,17 @@ class AlgorithmNames(BaseModel):
     algorithms: list[str] = Field(..., title="Algorithms")
 
 
+class AlgorithmValues(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    name: str = Field(..., title="Name")
+    parameters: dict[str, Any] = Field(..., title="Parameters")
+    """
+    the values chosen, by parameter name
+    """
+
+
 class Column(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -354,6 +365,11 @@ class ValidationError(BaseModel):
     ctx: dict[str, Any] | None = Field(None, title="Context")
 
 
+class View(StrEnum):
+    FULL = "full"
+    SUMMARY = "summary"
+
+
 class ErrorBody(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -534,6 +550,35 @@ class ScenarioStatus(BaseModel):
     tag: str = Field(..., title="Tag")
     status: Status
     progress: float = Field(..., title="Progress")
+
+
+class ScenarioSummary(BaseModel):
+    """
+    A scenario in `GET …/scenarios?view=summary`: the upstream 0.10 summary (no result).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    id: str = Field(..., title="Id")
+    tag: str = Field(..., title="Tag")
+    input_data_key: str = Field(..., title="Input Data Key")
+    """
+    the dataset key
+    """
+    algorithm: AlgorithmValues
+    data_parameters: dict[str, Any] = Field(..., title="Data Parameters")
+    status: Status
+    progress: float = Field(..., title="Progress")
+    created_at: str = Field(..., title="Created At")
+    run_started_at: str | None = Field(None, title="Run Started At")
+    run_finished_at: str | None = Field(None, title="Run Finished At")
+    result_available: bool = Field(..., title="Result Available")
+    """
+    the scenario is complete: GET …/scenarios/{id} has its result
+    """
+    kpis: dict[str, KpiValue] = Field(..., title="Kpis")
+    error: str | None = Field(None, title="Error")
 
 
 class SessionList(BaseModel):

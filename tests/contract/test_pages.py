@@ -1,0 +1,155 @@
+"""Pages read from storage a page at a time, on both backends: creation order, every item once
+under concurrent creates and deletes, and never a result (the reads are counted)."""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import pytest
+
+from algocloud.domain.ids import created_at_of, new_id
+from algocloud.domain.ports import SessionRecord
+from algocloud.domain.scenario import Scenario, Status
+
+from .records import TENANT, scenario
+
+RESULT = {"rows": list(range(500))}
+
+
+@dataclass
+class Reads:
+    """What a block read from storage: items per call (DynamoDB) or statements (SQLite)."""
+
+    items: list[int] = field(default_factory=list)
+    results_read: bool = False
+    statements: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def storage_reads(repo, backend_name):
+    """Counts reads: botocore hooks on the DynamoDB client, the SQLite trace on this thread."""
+
+    @contextmanager
+    def counting():
+        reads = Reads()
+        if backend_name == "aws":
+
+            def after(parsed, **_):
+                items = parsed.get("Items") or [i for r in parsed.get("Responses", {}).values() for i in r]
+                items += [parsed["Item"]] if "Item" in parsed else []
+                reads.items.append(len(items))
+                reads.results_read |= any("result" in item for item in items)
+
+            events = repo._db.meta.events
+            events.register("after-call.dynamodb", after)
+            try:
+                yield reads
+            finally:
+                events.unregister("after-call.dynamodb", after)
+        else:
+            connection = repo._db.connection()
+            connection.set_trace_callback(reads.statements.append)
+            try:
+                yield reads
+            finally:
+                connection.set_trace_callback(None)
+            for statement in reads.statements:
+                plan = " ".join(row[3] for row in connection.execute(f"EXPLAIN QUERY PLAN {statement}"))
+                reads.results_read |= "NULL AS result" not in statement
+                # an index range from the position on, in order: no scan, no sort of the whole list
+                assert "USING INDEX scenarios_in_order" in plan and "TEMP B-TREE" not in plan, plan
+
+    return counting
+
+
+def complete(repo, session_id: str, item: Scenario) -> None:
+    repo.transition(TENANT, session_id, item.id, Status.QUEUED, {"run_id": "r"})
+    repo.transition(TENANT, session_id, item.id, Status.PROCESSING, run_id="r")
+    repo.transition(TENANT, session_id, item.id, Status.COMPLETE, {"result": RESULT, "kpi_values": {}}, run_id="r")
+
+
+@pytest.fixture
+def filled(repo, session) -> list[Scenario]:
+    made = [scenario(f"s{index:03}") for index in range(60)]
+    for index, item in enumerate(made):
+        repo.create_scenario(TENANT, session.id, item)
+        if index % 2 == 0:
+            complete(repo, session.id, item)
+    return made
+
+
+def test_new_ids_sort_in_creation_order_and_carry_their_creation_time():
+    made = [new_id() for _ in range(5000)]
+    assert made == sorted(made) and len(set(made)) == 5000
+    assert [created_at_of(i) for i in made] == sorted(created_at_of(i) for i in made)
+    assert Scenario("t", "d", "Instant", {}).created_at == created_at_of(Scenario("t", "d", "Instant", {}).id)
+    assert created_at_of("6f1c5b8e-3a3e-4b8e-9d5e-1f2a3b4c5d6e") is None  # a v4 id keeps its stored time
+
+
+def test_pages_read_the_page_alone_and_never_a_result(repo, session, filled, storage_reads):
+    whole = repo.list_scenarios(TENANT, session.id)
+    assert [s.id for s in whole] == [s.id for s in filled]  # creation order
+    assert whole[0].result == RESULT  # the whole list with results still reads them
+    seen, after = [], None
+    while True:
+        with storage_reads() as reads:
+            page = repo.list_scenarios(TENANT, session.id, after, 11, results=False)
+        assert not reads.results_read and all(s.result is None for s in page)
+        assert sum(reads.items) <= 11  # DynamoDB: the items of the page, not of the session
+        seen += page
+        if len(page) < 11:
+            break
+        after = (page[-1].created_at, page[-1].id)
+    assert [s.id for s in seen] == [s.id for s in filled]
+    assert [s.kpi_values for s in seen] == [s.kpi_values for s in whole]  # everything but the result
+    halfway = (filled[29].created_at, filled[29].id)
+    assert [s.tag for s in repo.list_scenarios(TENANT, session.id, halfway, 2)] == ["s030", "s031"]
+    wanted = [filled[0].id, filled[1].id, filled[2].id]  # complete, created, complete
+    assert repo.scenario_results(TENANT, session.id, wanted) == {filled[0].id: RESULT, filled[2].id: RESULT}
+
+
+def test_pages_cover_every_item_once_under_concurrent_creates_and_deletes(repo, session, filled):
+    doomed = {s.id for s in filled[5::4]}
+    stop = threading.Event()
+    added: list[str] = []
+
+    def churn():
+        for item in filled:
+            if item.id in doomed:
+                repo.delete_scenario(TENANT, session.id, item)
+            extra = scenario(f"new-{len(added)}")
+            repo.create_scenario(TENANT, session.id, extra)
+            added.append(extra.id)
+            if stop.is_set():
+                return
+
+    worker = threading.Thread(target=churn)
+    worker.start()
+    seen, after = [], None
+    try:
+        while True:
+            page = repo.list_scenarios(TENANT, session.id, after, 7, results=False)
+            seen += [s.id for s in page]
+            if len(page) < 7:
+                break
+            after = (page[-1].created_at, page[-1].id)
+    finally:
+        stop.set()
+        worker.join()
+    assert len(seen) == len(set(seen)) and seen == sorted(seen)  # once each, in order
+    kept = [s.id for s in filled if s.id not in doomed]
+    assert set(kept) <= set(seen)  # every item there throughout is on a page
+    assert set(seen) <= {s.id for s in filled} | set(added)
+
+
+def test_sessions_page_in_creation_order(repo, session):
+    made = [SessionRecord(new_id(), f"n{index}") for index in range(9)]
+    for record in made:
+        repo.create_session(TENANT, record)
+    whole = repo.list_sessions(TENANT)
+    assert [s.id for s in whole] == [session.id] + [s.id for s in made]
+    after = (whole[3].created_at, whole[3].id)
+    assert [s.id for s in repo.list_sessions(TENANT, after, 4)] == [s.id for s in whole[4:8]]
+    assert repo.list_sessions(TENANT, limit=1) == whole[:1]
