@@ -31,7 +31,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "shared"), str(ROOT / "functions" / "api")]
 
-from tests.test_local_stack import Stack, free_port  # noqa: E402
+from tests.test_local_stack import Stack, free_port
 
 TENANT = "default"  # the stack's tenant without API keys
 
@@ -115,9 +115,9 @@ class Scale:
 
     def deep_cursor(self) -> str | None:
         """The cursor of a page about halfway through the list."""
-        cursor, walked = None, 0
-        while walked < self.count // 2 - 50:
-            step = min(1000, self.count // 2 - 50 - walked)
+        cursor, walked, target = None, 0, max(1, self.count // 2 - 25)
+        while walked < target:
+            step = min(1000, target - walked)
             params = {"limit": step, "view": "summary"} | ({"cursor": cursor} if cursor else {})
             response = self.http.get(self.url, params=params)
             cursor, walked = response.headers.get("x-next-cursor"), walked + step

@@ -11,7 +11,7 @@ import pytest
 
 from algocloud.domain.ids import created_at_of, new_id
 from algocloud.domain.ports import SessionRecord
-from algocloud.domain.scenario import Scenario, Status
+from algocloud.domain.scenario import RUN_FIELDS, Scenario, Status
 
 from .records import TENANT, scenario
 
@@ -84,18 +84,18 @@ def test_new_ids_sort_in_creation_order_and_carry_their_creation_time():
     made = [new_id() for _ in range(5000)]
     assert made == sorted(made) and len(set(made)) == 5000
     assert [created_at_of(i) for i in made] == sorted(created_at_of(i) for i in made)
-    assert Scenario("t", "d", "Instant", {}).created_at == created_at_of(Scenario("t", "d", "Instant", {}).id)
+    made_now = Scenario("t", "d", "Instant", {})
+    assert made_now.created_at == created_at_of(made_now.id)
     assert created_at_of("6f1c5b8e-3a3e-4b8e-9d5e-1f2a3b4c5d6e") is None  # a v4 id keeps its stored time
 
 
 def test_pages_read_the_page_alone_and_never_a_result(repo, session, filled, storage_reads):
     whole = repo.list_scenarios(TENANT, session.id)
     assert [s.id for s in whole] == [s.id for s in filled]  # creation order
-    assert whole[0].result == RESULT  # the whole list with results still reads them
     seen, after = [], None
     while True:
         with storage_reads() as reads:
-            page = repo.list_scenarios(TENANT, session.id, after, 11, results=False)
+            page = repo.list_scenarios(TENANT, session.id, after, 11)
         assert not reads.results_read and all(s.result is None for s in page)
         assert sum(reads.items) <= 11  # DynamoDB: the items of the page, not of the session
         seen += page
@@ -104,6 +104,7 @@ def test_pages_read_the_page_alone_and_never_a_result(repo, session, filled, sto
         after = (page[-1].created_at, page[-1].id)
     assert [s.id for s in seen] == [s.id for s in filled]
     assert [s.kpi_values for s in seen] == [s.kpi_values for s in whole]  # everything but the result
+    assert repo.get_scenario(TENANT, session.id, filled[0].id).result == RESULT
     halfway = (filled[29].created_at, filled[29].id)
     assert [s.tag for s in repo.list_scenarios(TENANT, session.id, halfway, 2)] == ["s030", "s031"]
     wanted = [filled[0].id, filled[1].id, filled[2].id]  # complete, created, complete
@@ -130,7 +131,7 @@ def test_pages_cover_every_item_once_under_concurrent_creates_and_deletes(repo, 
     seen, after = [], None
     try:
         while True:
-            page = repo.list_scenarios(TENANT, session.id, after, 7, results=False)
+            page = repo.list_scenarios(TENANT, session.id, after, 7)
             seen += [s.id for s in page]
             if len(page) < 7:
                 break
@@ -153,3 +154,14 @@ def test_sessions_page_in_creation_order(repo, session):
     after = (whole[3].created_at, whole[3].id)
     assert [s.id for s in repo.list_sessions(TENANT, after, 4)] == [s.id for s in whole[4:8]]
     assert repo.list_sessions(TENANT, limit=1) == whole[:1]
+
+
+def test_a_result_goes_with_a_reset_or_a_delete_of_its_scenario(repo, session, filled):
+    first, third = filled[0], filled[2]  # complete
+    assert set(repo.scenario_results(TENANT, session.id, [first.id, third.id])) == {first.id, third.id}
+    reset = repo.transition(TENANT, session.id, first.id, Status.CREATED, remove_fields=RUN_FIELDS)
+    assert reset.result is None and repo.get_scenario(TENANT, session.id, first.id).result is None
+    repo.delete_scenario(TENANT, session.id, third)
+    assert repo.scenario_results(TENANT, session.id, [first.id, third.id]) == {}
+    complete(repo, session.id, reset)  # and a new run's result is its own again
+    assert repo.get_scenario(TENANT, session.id, first.id).result == RESULT

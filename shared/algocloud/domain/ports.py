@@ -110,10 +110,9 @@ class Repository(Protocol):
         session_id: str,
         after: Position | None = None,
         limit: int | None = None,
-        results: bool = True,
     ) -> list[Scenario]:
-        """Oldest first; with `after` and `limit`, reads only that page. Without `results`,
-        results are not read (`result` is None): lists never need them."""
+        """Oldest first; with `after` and `limit`, reads only that page. Results are not read
+        (`result` is None): `scenario_results` reads those wanted."""
         ...
 
     def scenario_results(self, tenant: str, session_id: str, scenario_ids: Sequence[str]) -> dict[str, Any]:

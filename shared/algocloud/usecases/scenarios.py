@@ -46,7 +46,7 @@ class Scenarios:
         a page at a time); without their results, which `results` reads when wanted."""
         session = self.scope.session(sid)
         page, following = read_page(
-            lambda after, n: self.repo.list_scenarios(self.tenant, session.id, after, n, results=False),
+            lambda after, n: self.repo.list_scenarios(self.tenant, session.id, after, n),
             lambda s: (s.created_at, s.id),
             limit,
             cursor,

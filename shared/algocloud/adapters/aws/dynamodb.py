@@ -7,11 +7,20 @@ Key layout (generic `pk` / `sk`, every key scoped by tenant):
     T#<tenant>              TENANT               marker: the tenant was bootstrapped
     T#<tenant>              SESSION#<id>         a session (display_name, created_at)
     T#<tenant>              NAME#<display name>  uniqueness guard -> session id
-    T#<tenant>#S#<session>  SCENARIO#<id>        a scenario
+    T#<tenant>#S#<session>  SCENARIO#<id>        a scenario, without its result
+    T#<tenant>#S#<session>  RESULT#<id>          a complete scenario's result (up to 256 KB; larger: S3)
     T#<tenant>#S#<session>  TAG#<tag>            uniqueness guard -> scenario id
     T#<tenant>#S#<session>  DATASET#<key>        dataset metadata (content in S3), refs count
     T#<tenant>#S#<session>  PROCESSING           the session's running scenario (worker's lock)
     T#<tenant>#S#<session>  JOB#<id>             an ingestion job (domain.jobs)
+
+Ids are UUIDv7 (domain.ids), so SESSION# and SCENARIO# sort keys are in creation
+order and a page is one Query from the previous page's last key. A result lives
+in its own item so that a page of scenarios reads small items: a page of 50 is
+one Query of 51 items of a few KB, not 51 items with results (DynamoDB bills
+reads, and stops a Query at 1 MB, by the items' whole size, projection or not).
+Items written before these layouts (UUIDv4 ids, results inside the scenario
+item) are still read; old ids list in id order, not creation order.
 
 Uniqueness and every state change are conditional writes or transactions, so
 concurrent requests can never both win. A dataset's `refs` counts the
@@ -25,7 +34,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from botocore.exceptions import ClientError
 
@@ -159,12 +168,13 @@ _JSON_FIELDS = ("parameters", "data_parameters", "result", "kpi_values")
 
 
 def _scenario_item(tenant: str, session_id: str, scenario: Scenario) -> dict[str, Any]:
+    """The scenario's item; its result, if any, goes in `_result_item`."""
     import orjson
 
     documents = {
         name: orjson.dumps(getattr(scenario, name)).decode()
         for name in _JSON_FIELDS
-        if getattr(scenario, name) is not None
+        if name != "result" and getattr(scenario, name) is not None
     }
     return {
         **_key(session_pk(tenant, session_id), f"SCENARIO#{scenario.id}"),
@@ -191,10 +201,27 @@ def _scenario_item(tenant: str, session_id: str, scenario: Scenario) -> dict[str
     }
 
 
-def scenario_from_item(item: Mapping[str, Any]) -> Scenario:
+def _result_key(tenant: str, session_id: str, scenario_id: str) -> dict[str, Any]:
+    return _key(session_pk(tenant, session_id), f"RESULT#{scenario_id}")
+
+
+def _result_item(tenant: str, session_id: str, scenario_id: str, result: Any) -> dict[str, Any]:
+    import orjson
+
+    return {
+        **_result_key(tenant, session_id, scenario_id),
+        **_item(kind="result", id=scenario_id, result=orjson.dumps(result).decode()),
+    }
+
+
+def scenario_from_item(item: Mapping[str, Any], result_item: Mapping[str, Any] | None = None) -> Scenario:
+    """A scenario from its item, with the result from its result item (or, written before
+    results had their own item, from its own `result` attribute)."""
     import orjson
 
     p = _plain_item(item)
+    if result_item is not None and "result" in result_item:
+        p["result"] = result_item["result"]["S"]
     for name in _JSON_FIELDS:
         if name in p:
             p[name] = orjson.loads(p[name])
@@ -354,6 +381,27 @@ class DynamoTable:
                 time.sleep(0.05 * 2**attempt)
             else:
                 raise RuntimeError("DynamoDB kept items unprocessed; try again")
+
+    def _batch_get(
+        self, keys: Sequence[dict[str, Any]], projection: str | None = None, names: dict | None = None
+    ) -> list[dict[str, Any]]:
+        """BatchGetItem, consistent, 100 keys a call, unprocessed keys retried; the items found."""
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(keys), 100):
+            request: dict[str, Any] = {"Keys": list(keys[start : start + 100]), "ConsistentRead": True}
+            if projection:
+                request |= {"ProjectionExpression": projection, "ExpressionAttributeNames": names or {}}
+            pending = {self._table: request}
+            for attempt in range(8):
+                response = self._db.batch_get_item(RequestItems=pending)
+                found += response.get("Responses", {}).get(self._table, [])
+                pending = response.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+                time.sleep(0.05 * 2**attempt)
+            else:
+                raise RuntimeError("DynamoDB kept keys unprocessed; try again")
+        return found
 
     def _put(self, item: dict[str, Any], condition: str | None = None, **expression: Any) -> dict:
         request = {"Put": {"TableName": self._table, "Item": item}}
@@ -627,41 +675,34 @@ class DynamoRepository(DynamoTable):
         session_id: str,
         after: Position | None = None,
         limit: int | None = None,
-        results: bool = True,
     ) -> list[Scenario]:
-        """In sort-key order, which is creation order (UUIDv7 ids: domain.ids); the page alone,
-        its items without their results unless asked."""
+        """In sort-key order, which is creation order (UUIDv7 ids: domain.ids); the page alone."""
         start = None if after is None else f"SCENARIO#{after[1]}"
-        attributes = () if results else _LISTED_ATTRIBUTES
-        items = self._query(session_pk(tenant, session_id), "SCENARIO#", start, limit, attributes)
+        # not `result`, which only items written before results had their own item hold
+        items = self._query(session_pk(tenant, session_id), "SCENARIO#", start, limit, _LISTED_ATTRIBUTES)
         return [scenario_from_item(item) for item in items]
 
     def scenario_results(self, tenant: str, session_id: str, scenario_ids: Sequence[str]) -> dict[str, Any]:
-        """BatchGetItem of the `result` attribute alone, 100 keys a call."""
+        """The result items of these scenarios (BatchGetItem, 100 keys a call)."""
         import orjson
 
-        pk = session_pk(tenant, session_id)
-        found: dict[str, Any] = {}
-        for start in range(0, len(scenario_ids), 100):
-            keys = [_key(pk, f"SCENARIO#{i}") for i in scenario_ids[start : start + 100]]
-            request = {"Keys": keys, "ProjectionExpression": "id, #r", "ExpressionAttributeNames": {"#r": "result"}}
-            pending: dict[str, Any] = {self._table: request | {"ConsistentRead": True}}
-            for attempt in range(8):
-                response = self._db.batch_get_item(RequestItems=pending)
-                for item in response.get("Responses", {}).get(self._table, []):
-                    if "result" in item:
-                        found[item["id"]["S"]] = orjson.loads(item["result"]["S"])
-                pending = response.get("UnprocessedKeys") or {}
-                if not pending:
-                    break
-                time.sleep(0.05 * 2**attempt)
-            else:
-                raise RuntimeError("DynamoDB kept keys unprocessed; try again")
+        keys = [_result_key(tenant, session_id, i) for i in scenario_ids]
+        found = {item["id"]["S"]: orjson.loads(item["result"]["S"]) for item in self._batch_get(keys)}
+        older = [i for i in scenario_ids if i not in found]  # results kept in the scenario item
+        if older:
+            pk = session_pk(tenant, session_id)
+            legacy = self._batch_get([_key(pk, f"SCENARIO#{i}") for i in older], "id, #r", {"#r": "result"})
+            found |= {item["id"]["S"]: orjson.loads(item["result"]["S"]) for item in legacy if "result" in item}
         return found
 
     def get_scenario(self, tenant: str, session_id: str, scenario_id: str) -> Scenario | None:
-        item = self._get(session_pk(tenant, session_id), f"SCENARIO#{scenario_id}")
-        return None if item is None else scenario_from_item(item)
+        """The scenario and its result: one BatchGetItem of the two items."""
+        scenario_key = _key(session_pk(tenant, session_id), f"SCENARIO#{scenario_id}")
+        items = self._batch_get([scenario_key, _result_key(tenant, session_id, scenario_id)])
+        by_kind = {item["sk"]["S"].split("#", 1)[0]: item for item in items}
+        if "SCENARIO" not in by_kind:
+            return None
+        return scenario_from_item(by_kind["SCENARIO"], by_kind.get("RESULT"))
 
     def get_status(self, tenant: str, session_id: str, scenario_id: str) -> ScenarioStatus | None:
         item = self._get(
@@ -696,10 +737,15 @@ class DynamoRepository(DynamoTable):
                         }
                     },
                     self._put(_scenario_item(tenant, session_id, scenario), "attribute_not_exists(pk)"),
+                    *(
+                        [self._put(_result_item(tenant, session_id, scenario.id, scenario.result))]
+                        if scenario.result is not None
+                        else []
+                    ),
                 ]
             )
         except _Cancelled as cancelled:
-            session_gone, tag_taken, no_dataset, _ = cancelled.failed
+            session_gone, tag_taken, no_dataset = cancelled.failed[:3]
             if session_gone:
                 raise NotFound("session not found") from None
             if no_dataset:
@@ -715,6 +761,7 @@ class DynamoRepository(DynamoTable):
                 [
                     self._delete(pk, f"SCENARIO#{scenario.id}", "attribute_exists(pk)"),
                     self._delete(pk, f"TAG#{scenario.tag}"),
+                    self._delete(pk, f"RESULT#{scenario.id}"),
                     {
                         "Update": {
                             "TableName": self._table,
@@ -747,6 +794,10 @@ class DynamoRepository(DynamoTable):
         from which `target` may be entered) and, with `run_id`, that the
         scenario is still on that run. NotFound / InvalidTransition otherwise.
         """
+        fields = dict(set_fields or {})
+        result = fields.pop("result", None)
+        # A result is written to (or, on reset, removed from) its own item in the same transaction.
+        result_changes = result is not None or "result" in remove_fields or "result" in (set_fields or {})
         names = {"#status": "status"}
         values: dict[str, Any] = {":target": _av(str(target))}
         sources = sorted(sources_of(target))
@@ -759,7 +810,7 @@ class DynamoRepository(DynamoTable):
             condition += " AND run_id = :run_id"
             values[":run_id"] = _av(run_id)
         assignments = ["#status = :target"]
-        for index, (name, value) in enumerate((set_fields or {}).items()):
+        for index, (name, value) in enumerate(fields.items()):
             names[f"#f{index}"] = name
             if name in _JSON_FIELDS:
                 import orjson
@@ -768,33 +819,51 @@ class DynamoRepository(DynamoTable):
             values[f":f{index}"] = _av(value)
             assignments.append(f"#f{index} = :f{index}")
         update = "SET " + ", ".join(assignments)
-        if remove_fields:
+        if remove_fields:  # `result` too: an item written when results were kept in it
             for index, name in enumerate(remove_fields):
                 names[f"#r{index}"] = name
             update += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove_fields)))
+        request = {
+            "TableName": self._table,
+            "Key": _key(session_pk(tenant, session_id), f"SCENARIO#{scenario_id}"),
+            "UpdateExpression": update,
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        if result_changes:
+            if result is not None:
+                result_write = self._put(_result_item(tenant, session_id, scenario_id, result))
+            else:
+                result_write = self._delete(session_pk(tenant, session_id), f"RESULT#{scenario_id}")
+            try:
+                self._transact([{"Update": request}, result_write])
+            except _Cancelled:
+                self._refuse(self._get(session_pk(tenant, session_id), f"SCENARIO#{scenario_id}"), target, run_id)
+            updated = self.get_scenario(tenant, session_id, scenario_id)
+            if updated is None:  # deleted right after
+                raise NotFound("scenario not found")
+            return updated
         try:
             response = self._db.update_item(
-                TableName=self._table,
-                Key=_key(session_pk(tenant, session_id), f"SCENARIO#{scenario_id}"),
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                **request, ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD"
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
-            old = exc.response.get("Item")
-            if old is None:
-                raise NotFound("scenario not found") from None
-            current = scenario_from_item(old)
-            if run_id is not None and current.run_id != run_id:
-                raise InvalidTransition("scenario is on another run") from None
-            check_transition(current.status, target)  # raises with a message for the user
-            raise InvalidTransition("the scenario changed meanwhile; try again") from None
+            self._refuse(exc.response.get("Item"), target, run_id)
         return scenario_from_item(response["Attributes"])
+
+    @staticmethod
+    def _refuse(old: Mapping[str, Any] | None, target: Status, run_id: str | None) -> NoReturn:
+        """The error of a transition whose condition failed, from the item as it was."""
+        if old is None:
+            raise NotFound("scenario not found")
+        current = scenario_from_item(old)
+        if run_id is not None and current.run_id != run_id:
+            raise InvalidTransition("scenario is on another run")
+        check_transition(current.status, target)  # raises with a message for the user
+        raise InvalidTransition("the scenario changed meanwhile; try again")
 
     def update_progress(self, tenant: str, session_id: str, scenario_id: str, run_id: str, progress: float) -> None:
         """Progress of a processing run; NotFound / InvalidTransition once it is not that run."""

@@ -307,7 +307,8 @@ class SqliteRepository:
     ) -> None:
         """Copy datasets and scenarios (results, KPI values); in-flight ones as created."""
         datasets = self.list_datasets(tenant, source_id)
-        scenarios = self.list_scenarios(tenant, source_id)
+        rows = self._db.read(f"{_SELECT_SCENARIO} WHERE tenant = ? AND session_id = ?", (tenant, source_id))
+        scenarios = [_scenario_from(row) for row in rows]
         copied_datasets = [
             DatasetRecord(
                 d.key,
@@ -382,13 +383,11 @@ class SqliteRepository:
         session_id: str,
         after: Position | None = None,
         limit: int | None = None,
-        results: bool = True,
     ) -> list[Scenario]:
         """In (created_at, id) order, read through the index from `after` on: the page alone."""
         where, params = _after("tenant = ? AND session_id = ?", (tenant, session_id), after)
-        select = _SELECT_SCENARIO if results else _SELECT_SCENARIO_NO_RESULT
-        rows = self._db.read(f"{select} WHERE {where} ORDER BY created_at, id{_limit(limit)}", params)
-        return [_scenario_from(row) for row in rows]
+        sql = f"{_SELECT_SCENARIO_NO_RESULT} WHERE {where} ORDER BY created_at, id{_limit(limit)}"
+        return [_scenario_from(row) for row in self._db.read(sql, params)]
 
     def scenario_results(self, tenant: str, session_id: str, scenario_ids: Sequence[str]) -> dict[str, Any]:
         if not scenario_ids:
