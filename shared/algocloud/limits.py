@@ -24,6 +24,8 @@ MAX_HEADERS = 100  # the embedded server's cap on their number (API Gateway caps
 RAW_HEAD_LIMIT = 64 * 1024  # the local servers' parser drops a request head past this while it arrives
 ECHO_LIMIT = 200  # characters of a refused input echoed back in a 422
 MAX_LIST_PAGE = 1000  # sessions or scenarios in one page of a list
+MAX_EXPERIMENT_RUNS = 1000  # parameter sets x datasets x repetitions of one experiment
+MAX_PARALLEL_RUNS = 100  # the most a tenant's experiments may run at once (its lanes: domain.experiments)
 MAX_ROWS_PAGE = 1000  # rows in one page of GET …/tables/{table}/rows
 DEFAULT_ROWS_PAGE = 200
 

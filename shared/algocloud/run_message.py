@@ -31,11 +31,14 @@ class _SessionMessage(BaseModel):
     tenant: str
     session_id: str
     correlation_id: str | None = Field(default_factory=lambda: correlation_id.get())
+    # An experiment's run goes in one of its tenant's experiment lanes instead of its session's
+    # group (usecases/experiments.py): as many in flight at once as the tenant has lanes.
+    lane: str | None = None
 
     @property
     def group_id(self) -> str:
-        """FIFO message group: a session's work goes one at a time, in order."""
-        return f"{self.tenant}/{self.session_id}"
+        """FIFO message group: a session's work goes one at a time, in order; a lane's too."""
+        return f"{self.tenant}/{self.lane or self.session_id}"
 
     def to_body(self) -> str:
         return self.model_dump_json()

@@ -95,6 +95,9 @@ class MeteredAccounts:
     def list_tenants(self) -> list[TenantRecord]:
         return self._inner.list_tenants()
 
+    def set_max_parallel_runs(self, tenant_id: str, runs: int | None) -> TenantRecord:
+        return self._inner.set_max_parallel_runs(tenant_id, runs)
+
     def add_key(self, key: ApiKeyRecord) -> None:
         self._inner.add_key(key)
 

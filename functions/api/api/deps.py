@@ -16,6 +16,7 @@ from algocloud.adapters.factory import Adapters, build_adapters
 from algocloud.appconfig import load_app_config
 from algocloud.domain.errors import InvalidRequest
 from algocloud.usecases.datasets import Datasets
+from algocloud.usecases.experiments import Experiments
 from algocloud.usecases.ingestion import Ingestion, Uploads
 from algocloud.usecases.scenarios import Scenarios
 from algocloud.usecases.scope import TenantScope
@@ -88,11 +89,17 @@ async def get_ingestion(request: Request, scope: Scope) -> Ingestion:
     return Ingestion(scope, adapters(request.app.state.settings).queue)
 
 
+async def get_experiments(request: Request, scope: Scope) -> Experiments:
+    built = adapters(request.app.state.settings)
+    return Experiments(scope, built.queue, request.app.state.settings.experiment_concurrency)
+
+
 SessionsUseCases = Annotated[Sessions, Depends(get_sessions)]
 ScenariosUseCases = Annotated[Scenarios, Depends(get_scenarios)]
 DatasetsUseCases = Annotated[Datasets, Depends(get_datasets)]
 UploadsUseCases = Annotated[Uploads, Depends(get_uploads)]
 IngestionUseCases = Annotated[Ingestion, Depends(get_ingestion)]
+ExperimentsUseCases = Annotated[Experiments, Depends(get_experiments)]
 
 
 def require_session_create(request: Request) -> None:

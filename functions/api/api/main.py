@@ -12,7 +12,7 @@ from .correlation import CorrelationId
 from .encoding import NegotiatedGZip
 from .limits import BodyReadTimeout, HeaderLimit, RequestSizeLimit, ResponseSizeLimit
 from .models import ErrorBody
-from .routers import catalog, data, meta, scenarios, sessions, uploads, usage
+from .routers import catalog, data, experiments, meta, scenarios, sessions, uploads, usage
 from .settings import ApiSettings, get_settings
 
 
@@ -55,6 +55,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         sessions.router,
         catalog.router,
         scenarios.router,
+        experiments.router,
         data.router,
         uploads.router,
         usage.router,
@@ -78,6 +79,11 @@ TAGS = [
     {
         "name": "scenarios",
         "description": "An algorithm, its parameters and a dataset; run, polled, cancelled, compared by KPI.",
+    },
+    {
+        "name": "experiments",
+        "description": "Parameter sweeps over datasets and repetitions, run in parallel, reported per parameter "
+        "set and judged against a baseline.",
     },
     {"name": "data", "description": "Datasets: read, paged, derived, imported (from-json) and built by ETL."},
     {"name": "uploads", "description": "Files of any size straight to storage, and the ingestion jobs that read them."},

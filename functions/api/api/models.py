@@ -151,6 +151,69 @@ class ScenarioSummary(_Out):
     error: str | None = None
 
 
+class ExperimentRef(_Out):
+    id: str
+    name: str
+    algorithm: str
+    runs: int
+    run_session_id: str = Field(description="the session the runs live in (ordinary scenarios: get, compare, delete)")
+    created_at: str
+
+
+class KpiStatistics(_Out):
+    n: int
+    mean: float | None
+    min: float | None
+    max: float | None
+    stdev: float | None
+
+
+class Acceptance(_Out):
+    criteria: dict[str, bool | None] = Field(description="per criterion's KPI: within tolerance of the baseline")
+    passed: bool | None = Field(description="every criterion passed (null: no criteria, no baseline, or no value)")
+
+
+class ParameterSetReport(_Out):
+    index: int
+    parameters: dict[str, Any]
+    kpis: dict[str, KpiStatistics] = Field(description="per KPI, over the set's complete runs")
+    rank: float | None = Field(description="mean rank over the KPIs (1 is best)")
+    acceptance: Acceptance
+
+
+class CriterionOut(_Out):
+    kpi: str
+    tolerance: float
+    relative: bool
+
+
+class ExperimentBaseline(_Out):
+    scenario_id: str | None
+    parameter_set: int | None
+    kpis: dict[str, float | None]
+
+
+class FailedRun(_Out):
+    scenario_id: str
+    parameter_set: int
+    error: str | None
+
+
+class Experiment(ExperimentRef):
+    datasets: list[str]
+    repetitions: int
+    parallel_runs: int = Field(description="the tenant's runs in flight at once when it was created")
+    run_ids: list[str]
+    counts: dict[str, int] = Field(description="runs by status")
+    done: bool
+    progress: float
+    baseline: ExperimentBaseline
+    criteria: list[CriterionOut]
+    parameter_sets: list[ParameterSetReport]
+    ranking: list[int] = Field(description="parameter set indexes, best first")
+    failed: list[FailedRun]
+
+
 class ScenarioStatus(_Out):
     id: str
     tag: str

@@ -18,3 +18,4 @@ JobId = Annotated[
         description="an ingestion job's id, as the 202 of ETL or from-json answered it (32 hex digits; any other is a 404)"
     ),
 ]
+ExperimentId = Annotated[str, Path(description="an experiment's id (as create answered)")]

@@ -18,6 +18,7 @@ from algocloud.domain.jobs import IngestJob
 from algocloud.domain.ports import SessionRecord
 from algocloud.domain.scenario import Scenario, ScenarioStatus, Status
 from algocloud.usecases.datasets import EtlOutcome, TableSlice
+from algocloud.usecases.experiments import ExperimentView
 from algocloud.usecases.ingestion import UploadStatus, UploadTarget, outcome_record
 from algocloud.usecases.sessions import SessionList
 
@@ -156,6 +157,30 @@ def scenario_list(
             else:
                 read_results = None  # over the budget: the rest stay linked, unread
     return listed
+
+
+def experiment_ref(record: Mapping[str, Any]) -> Body:
+    """An experiment in a list: what it is, not how it went (GET it for its report)."""
+    return {
+        "id": record["id"],
+        "name": record["name"],
+        "algorithm": record["algorithm"],
+        "runs": len(record["runs"]),
+        "run_session_id": record["run_session_id"],
+        "created_at": record["created_at"],
+    }
+
+
+def experiment(view: ExperimentView) -> Body:
+    plan = view.experiment
+    return {
+        **experiment_ref(plan.to_record()),
+        "datasets": plan.datasets,
+        "repetitions": plan.repetitions,
+        "parallel_runs": plan.lanes,
+        "run_ids": [run.scenario_id for run in plan.runs],
+        **view.report,
+    }
 
 
 def scenario_status(status: ScenarioStatus) -> Body:

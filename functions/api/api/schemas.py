@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, StringConstraints
 
 from algocloud.domain.jobs import Tier
-from algocloud.limits import MAX_UPLOAD_BYTES, MAX_UPLOADS_PER_INGEST
+from algocloud.limits import MAX_EXPERIMENT_RUNS, MAX_UPLOAD_BYTES, MAX_UPLOADS_PER_INGEST
 
 # Present and not blank here; the naming rule (length in bytes, '/', normalisation) is the
 # service's (algocloud.domain.names), also a 422.
@@ -50,6 +50,41 @@ class ScenarioBody(_Body):
                     "dataset_key": "Master data",
                     "algo_name": "Slow",
                     "algo_params": {"duration": 5},
+                }
+            ]
+        }
+    )
+
+
+class ExperimentBody(_Body):
+    name: Name
+    dataset_keys: list[Name] = Field(min_length=1, max_length=20)
+    algo_name: Name
+    algo_params: dict[str, Any] = Field(default_factory=dict, description="base parameter values of every run")
+    grid: dict[str, list[Any]] | None = Field(
+        None, description="parameter -> values: every combination is a parameter set (or give `parameter_sets`)"
+    )
+    parameter_sets: list[dict[str, Any]] | None = Field(None, max_length=MAX_EXPERIMENT_RUNS)
+    repetitions: int = Field(1, ge=1, le=MAX_EXPERIMENT_RUNS, description="runs per set; `seed` varies per one")
+    baseline_scenario: StrictStr | None = Field(None, description="a complete scenario of this session")
+    baseline_set: int | None = Field(None, ge=0, description="or the index of one of the parameter sets")
+    accept: list[StrictStr] = Field(
+        default_factory=list,
+        max_length=50,
+        description="acceptance criteria against the baseline, e.g. `Travel distance<=+2%` or `Fill rate>=-0.5`",
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "days x policy",
+                    "dataset_keys": ["Master data"],
+                    "algo_name": "Pick simulation",
+                    "grid": {"days": [3, 5, 7], "policy": ["as-is", "greedy"]},
+                    "repetitions": 2,
+                    "baseline_set": 0,
+                    "accept": ["Travel distance<=+2%"],
                 }
             ]
         }

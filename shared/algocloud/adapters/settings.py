@@ -17,6 +17,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .. import limits
+
 
 class BackendSettings(BaseSettings):
     """Where state lives."""
@@ -38,6 +40,11 @@ class BackendSettings(BaseSettings):
     # a live run's message stays hidden this long at a time (renewed by a heartbeat): a crashed
     # worker's run is taken over within it
     run_visibility_seconds: int = Field(60, ge=2, le=900)
+    # EXPERIMENT_CONCURRENCY: a tenant's experiment runs in flight at once, unless the tenant has its
+    # own limit (algocloud-admin tenants limit); keep it below the worker's concurrency
+    experiment_concurrency: int = Field(4, ge=1, le=limits.MAX_PARALLEL_RUNS)
+    # APP_VERSION: the application's version, recorded in every run's provenance
+    app_version: str = "dev"
     # the container tier (ECS Fargate): a deployment without these has none
     container_cluster: str | None = None
     container_task_definition: str | None = None

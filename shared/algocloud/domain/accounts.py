@@ -42,6 +42,7 @@ class TenantRecord:
     id: str
     name: str
     created_at: str = field(default_factory=now_iso)
+    max_parallel_runs: int | None = None  # its experiments' runs in flight at once; None: the deployment's
 
     @classmethod
     def new(cls, name: str) -> TenantRecord:

@@ -137,14 +137,17 @@ class Scenarios:
         # worker removes it when it finds the scenario gone.
         self.blobs.delete_prefix(layout.results_prefix(self.tenant, session.id, scenario.id))
 
-    def run(self, sid: str, scenario_id: str) -> Scenario:
-        """created -> queued under a new run id, then one message on the queue."""
+    def run(self, sid: str, scenario_id: str, lane: str | None = None) -> Scenario:
+        """created -> queued under a new run id, then one message on the queue (in the session's
+        FIFO group, or for an experiment's run in one of the tenant's lanes: run_message.py)."""
         session = self.scope.session(sid)
         run_id = str(uuid.uuid4())
         scenario = self.repo.transition(
             self.tenant, session.id, scenario_id, Status.QUEUED, set_fields={"run_id": run_id, "progress": 0.0}
         )
-        message = RunMessage(tenant=self.tenant, session_id=session.id, scenario_id=scenario.id, run_id=run_id)
+        message = RunMessage(
+            tenant=self.tenant, session_id=session.id, scenario_id=scenario.id, run_id=run_id, lane=lane
+        )
         try:
             self.queue.send(message)
         except Exception as exc:

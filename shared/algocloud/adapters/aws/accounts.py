@@ -18,6 +18,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from ...domain.accounts import (
     COUNTERS,
     EVENT_RETENTION_DAYS,
@@ -36,7 +38,7 @@ ACCOUNTS = "ACCOUNTS"
 
 def _tenant_from(item: Mapping[str, Any]) -> TenantRecord:
     plain = _plain_item(item)
-    return TenantRecord(id=plain["tenant_id"], name=plain["name"], created_at=plain["created_at"])
+    return TenantRecord(plain["tenant_id"], plain["name"], plain["created_at"], plain.get("max_parallel_runs"))
 
 
 def _key_from(item: Mapping[str, Any]) -> ApiKeyRecord:
@@ -86,6 +88,23 @@ class DynamoAccounts(DynamoTable):
         return sorted(
             (_tenant_from(item) for item in self._query(ACCOUNTS, "TENANT#")), key=lambda t: (t.created_at, t.name)
         )
+
+    def set_max_parallel_runs(self, tenant_id: str, runs: int | None) -> TenantRecord:
+        update = "SET max_parallel_runs = :runs" if runs is not None else "REMOVE max_parallel_runs"
+        try:
+            response = self._db.update_item(
+                TableName=self._table,
+                Key=_key(ACCOUNTS, f"TENANT#{tenant_id}"),
+                UpdateExpression=update,
+                ConditionExpression="attribute_exists(pk)",
+                **({"ExpressionAttributeValues": {":runs": {"N": str(runs)}}} if runs is not None else {}),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            raise NotFound(f"tenant '{tenant_id}' not found") from None
+        return _tenant_from(response["Attributes"])
 
     def add_key(self, key: ApiKeyRecord) -> None:
         checked_key_id(key.key_id)

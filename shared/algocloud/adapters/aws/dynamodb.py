@@ -13,6 +13,7 @@ Key layout (generic `pk` / `sk`, every key scoped by tenant):
     T#<tenant>#S#<session>  DATASET#<key>        dataset metadata (content in S3), refs count
     T#<tenant>#S#<session>  PROCESSING           the session's running scenario (worker's lock)
     T#<tenant>#S#<session>  JOB#<id>             an ingestion job (domain.jobs)
+    T#<tenant>#S#<session>  EXPERIMENT#<id>      an experiment's plan (domain.experiments)
 
 Ids are UUIDv7 (domain.ids), so SESSION# and SCENARIO# sort keys are in creation
 order and a page is one Query from the previous page's last key. A result lives
@@ -598,7 +599,7 @@ class DynamoRepository(DynamoTable):
         for item in self._session_items(tenant, source_id):
             kind = item.get("kind", {}).get("S")
             sk = item["sk"]["S"]
-            if sk == PROCESSING_LOCK or kind == "job":  # a job belongs to the session that ran it
+            if sk == PROCESSING_LOCK or kind in ("job", "experiment"):  # they belong to their session
                 continue
             item = {**item, "pk": target_pk}
             if kind == "dataset":
@@ -965,6 +966,36 @@ class DynamoRepository(DynamoTable):
             check_job_transition(job_from_record(_plain_item(old)).status, target)  # raises with a message
             raise InvalidTransition("the job changed meanwhile; try again") from None
         return job_from_record(_plain_item(response["Attributes"]))
+
+    # -- experiments ------------------------------------------------------------------
+    def create_experiment(self, tenant: str, session_id: str, record: Mapping[str, Any]) -> None:
+        import orjson
+
+        item = {
+            **_key(session_pk(tenant, session_id), f"EXPERIMENT#{record['id']}"),
+            **_item(kind="experiment", body=orjson.dumps(record).decode()),
+        }
+        try:
+            self._transact([self._check(tenant_pk(tenant), f"SESSION#{session_id}"), self._put(item)])
+        except _Cancelled:
+            raise NotFound("session not found") from None
+
+    def get_experiment(self, tenant: str, session_id: str, experiment_id: str) -> dict[str, Any] | None:
+        import orjson
+
+        item = self._get(session_pk(tenant, session_id), f"EXPERIMENT#{experiment_id}")
+        return None if item is None else orjson.loads(item["body"]["S"])
+
+    def list_experiments(self, tenant: str, session_id: str) -> list[dict[str, Any]]:
+        import orjson
+
+        items = self._query(session_pk(tenant, session_id), "EXPERIMENT#")
+        return [orjson.loads(item["body"]["S"]) for item in items]
+
+    def delete_experiment(self, tenant: str, session_id: str, experiment_id: str) -> None:
+        self._db.delete_item(
+            TableName=self._table, Key=_key(session_pk(tenant, session_id), f"EXPERIMENT#{experiment_id}")
+        )
 
     # -- processing ---------------------------------------------------------------------
     # The FIFO queue (one message group per session) guarantees one run per

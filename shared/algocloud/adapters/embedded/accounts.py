@@ -24,6 +24,9 @@ SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS accounts (
     id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tenant_limits (
+    tenant_id TEXT PRIMARY KEY REFERENCES accounts (id), max_parallel_runs INTEGER
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS api_keys (
     key_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES accounts (id), created_at TEXT NOT NULL,
     revoked_at TEXT
@@ -42,7 +45,10 @@ CREATE INDEX IF NOT EXISTS usage_events_expiry ON usage_events (expires_at);
 
 
 def _tenant(row: sqlite3.Row) -> TenantRecord:
-    return TenantRecord(id=row["id"], name=row["name"], created_at=row["created_at"])
+    return TenantRecord(row["id"], row["name"], row["created_at"], row["max_parallel_runs"])
+
+
+_SELECT_TENANT = "SELECT accounts.*, max_parallel_runs FROM accounts LEFT JOIN tenant_limits ON tenant_id = id"
 
 
 def _key(row: sqlite3.Row) -> ApiKeyRecord:
@@ -65,17 +71,26 @@ class SqliteAccounts:
             raise Conflict(f"a tenant named '{tenant.name}' already exists") from None
 
     def get_tenant(self, tenant_id: str) -> TenantRecord | None:
-        row = self._db.read_one("SELECT * FROM accounts WHERE id = ?", (tenant_id,))
+        row = self._db.read_one(f"{_SELECT_TENANT} WHERE id = ?", (tenant_id,))
         return None if row is None else _tenant(row)
 
     def find_tenant(self, id_or_name: str) -> TenantRecord | None:
         row = self._db.read_one(
-            "SELECT * FROM accounts WHERE id = ? OR name = ? ORDER BY id = ? DESC", (id_or_name, id_or_name, id_or_name)
+            f"{_SELECT_TENANT} WHERE id = ? OR name = ? ORDER BY id = ? DESC", (id_or_name, id_or_name, id_or_name)
         )
         return None if row is None else _tenant(row)
 
     def list_tenants(self) -> list[TenantRecord]:
-        return [_tenant(row) for row in self._db.read("SELECT * FROM accounts ORDER BY created_at, name")]
+        return [_tenant(row) for row in self._db.read(f"{_SELECT_TENANT} ORDER BY created_at, name")]
+
+    def set_max_parallel_runs(self, tenant_id: str, runs: int | None) -> TenantRecord:
+        with self._db.write() as db:
+            if db.execute("SELECT 1 FROM accounts WHERE id = ?", (tenant_id,)).fetchone() is None:
+                raise NotFound(f"tenant '{tenant_id}' not found")
+            db.execute("INSERT OR REPLACE INTO tenant_limits VALUES (?, ?)", (tenant_id, runs))
+        found = self.get_tenant(tenant_id)
+        assert found is not None
+        return found
 
     def add_key(self, key: ApiKeyRecord) -> None:
         checked_key_id(key.key_id)

@@ -65,6 +65,10 @@ CREATE TABLE IF NOT EXISTS jobs (
     result TEXT, detail TEXT, created_at TEXT NOT NULL, finished_at TEXT, executor TEXT, task_id TEXT, receipt TEXT,
     PRIMARY KEY (tenant, session_id, job_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS experiments (
+    tenant TEXT NOT NULL, session_id TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (tenant, session_id, id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS processing (
     tenant TEXT NOT NULL, session_id TEXT NOT NULL, scenario_id TEXT NOT NULL, run_id TEXT NOT NULL,
     since TEXT NOT NULL, PRIMARY KEY (tenant, session_id)
@@ -299,7 +303,7 @@ class SqliteRepository:
 
     def purge_session(self, tenant: str, session_id: str) -> None:
         with self._db.write() as db:
-            for table in ("datasets", "scenarios", "processing", "jobs"):
+            for table in ("datasets", "scenarios", "processing", "jobs", "experiments"):
                 db.execute(f"DELETE FROM {table} WHERE tenant = ? AND session_id = ?", (tenant, session_id))
 
     def copy_session_contents(
@@ -555,6 +559,36 @@ class SqliteRepository:
             raise NotFound("job not found")
         check_job_transition(Status(current[0]), target)  # raises with a message
         raise InvalidTransition("the job changed meanwhile; try again")
+
+    # -- experiments ------------------------------------------------------------------
+    def create_experiment(self, tenant: str, session_id: str, record: Mapping[str, Any]) -> None:
+        with self._db.write() as db:
+            if not _session_exists(db, tenant, session_id):
+                raise NotFound("session not found")
+            db.execute(
+                "INSERT INTO experiments VALUES (?, ?, ?, ?)",
+                (tenant, session_id, record["id"], orjson.dumps(record).decode()),
+            )
+
+    def get_experiment(self, tenant: str, session_id: str, experiment_id: str) -> dict[str, Any] | None:
+        row = self._db.read_one(
+            "SELECT body FROM experiments WHERE tenant = ? AND session_id = ? AND id = ?",
+            (tenant, session_id, experiment_id),
+        )
+        return None if row is None else orjson.loads(row[0])
+
+    def list_experiments(self, tenant: str, session_id: str) -> list[dict[str, Any]]:
+        rows = self._db.read(
+            "SELECT body FROM experiments WHERE tenant = ? AND session_id = ? ORDER BY id", (tenant, session_id)
+        )
+        return [orjson.loads(row[0]) for row in rows]
+
+    def delete_experiment(self, tenant: str, session_id: str, experiment_id: str) -> None:
+        with self._db.write() as db:
+            db.execute(
+                "DELETE FROM experiments WHERE tenant = ? AND session_id = ? AND id = ?",
+                (tenant, session_id, experiment_id),
+            )
 
     # -- processing -------------------------------------------------------------------------
     def processing_scenario_id(self, tenant: str, session_id: str) -> str | None:

@@ -1,0 +1,207 @@
+"""Experiments: one algorithm run over a sweep of parameter sets, datasets and repetitions, then
+summarised per parameter set and judged against a baseline.
+
+An experiment's runs are ordinary scenarios in a session of their own (the run session), so
+get, compare and delete work on each. The report is computed from those scenarios whenever it
+is asked for, so it is never out of date and nothing but the plan is stored.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .. import limits
+from .errors import InvalidRequest
+from .jobs import Status, now_iso
+from .kpis import Direction, Kpi
+from .scenario import Scenario
+
+_HIGHER_IS_BETTER = (Direction.HIGHER, Direction.AT_LEAST)
+# "Travel distance<=+2%", "Fill rate >= -0.5": a KPI, a bound against the baseline, % for relative
+_CRITERION = re.compile(r"^\s*(?P<kpi>.+?)\s*(?P<op><=|>=)\s*(?P<value>[+-]?\d+(\.\d+)?)\s*(?P<pct>%?)\s*$")
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """A KPI may be worse than the baseline by at most `tolerance` (a fraction of the baseline's
+    value when `relative`, else in the KPI's unit); which way is worse comes from `better_when`."""
+
+    kpi: str
+    tolerance: float
+    relative: bool = True
+
+    @classmethod
+    def parse(cls, text: str) -> Criterion:
+        """'Travel distance<=+2%' (at most 2 % more: for a KPI where lower is better) or
+        'Fill rate>=-1%' (at most 1 % less); without % the bound is absolute."""
+        match = _CRITERION.match(text)
+        if match is None:
+            raise InvalidRequest(f"acceptance criterion {text!r}: write it as 'KPI<=+2%' or 'KPI>=-0.5'")
+        value = float(match["value"])
+        if (match["op"] == "<=") != (value >= 0):
+            raise InvalidRequest(f"acceptance criterion {text!r}: '<=' takes a bound of 0 or more, '>=' of 0 or less")
+        return cls(match["kpi"], abs(value) / 100 if match["pct"] else abs(value), bool(match["pct"]))
+
+    def judge(self, kpi: Kpi, candidate: float | None, baseline: float | None) -> bool | None:
+        if candidate is None or baseline is None:
+            return None
+        allowed = self.tolerance * abs(baseline) if self.relative else self.tolerance
+        if kpi.better_when in _HIGHER_IS_BETTER:
+            return candidate >= baseline - allowed
+        return candidate <= baseline + allowed
+
+
+@dataclass
+class PlannedRun:
+    scenario_id: str
+    parameter_set: int
+    dataset: str
+    repetition: int
+
+
+@dataclass
+class Experiment:
+    id: str
+    name: str
+    session_id: str  # the session it was created in
+    run_session_id: str  # the session its runs live in (runs there go in parallel)
+    algorithm: str
+    datasets: list[str]
+    parameter_sets: list[dict[str, Any]]  # validated, canonical values
+    repetitions: int
+    criteria: list[Criterion]
+    baseline_scenario: str | None = None  # an existing complete scenario (in `session_id`)
+    baseline_set: int | None = None  # or one of the parameter sets
+    runs: list[PlannedRun] = field(default_factory=list)
+    lanes: int = 1
+    created_at: str = field(default_factory=now_iso)
+
+    def to_record(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Experiment:
+        values = dict(record)
+        values["criteria"] = [Criterion(**c) for c in values["criteria"]]
+        values["runs"] = [PlannedRun(**r) for r in values["runs"]]
+        return cls(**values)
+
+
+def parameter_sets(
+    base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]] | None, sets: Sequence[Mapping[str, Any]] | None
+) -> list[dict[str, Any]]:
+    """The sweep's parameter sets: the grid's product, or the explicit sets, over `base`."""
+    if grid and sets:
+        raise InvalidRequest("give a grid or a list of parameter sets, not both")
+    if grid:
+        if any(not isinstance(v, list) or not v for v in grid.values()):
+            raise InvalidRequest("each grid parameter needs a non-empty list of values")
+        names = list(grid)
+        return [{**base, **dict(zip(names, values, strict=True))} for values in itertools.product(*grid.values())]
+    if sets:
+        return [{**base, **s} for s in sets]
+    return [dict(base)]
+
+
+def check_size(sets: int, datasets: int, repetitions: int) -> int:
+    runs = sets * datasets * repetitions
+    if runs > limits.MAX_EXPERIMENT_RUNS:
+        raise InvalidRequest(
+            f"this experiment would make {runs:,} runs ({sets} parameter sets x {datasets} datasets x "
+            f"{repetitions} repetitions); at most {limits.MAX_EXPERIMENT_RUNS:,} per experiment"
+        )
+    return runs
+
+
+# -- the report ---------------------------------------------------------------------------------
+def _stats(values: list[float]) -> dict[str, float | int | None]:
+    if not values:
+        return {"n": 0, "mean": None, "min": None, "max": None, "stdev": None}
+    return {
+        "n": len(values),
+        "mean": statistics.fmean(values),
+        "min": min(values),
+        "max": max(values),
+        "stdev": statistics.stdev(values) if len(values) > 1 else 0.0,
+    }
+
+
+def report(
+    experiment: Experiment,
+    runs: Mapping[str, Scenario],
+    kpis: Sequence[Kpi],
+    baseline: Scenario | None,
+    criteria: Sequence[Criterion] | None = None,
+) -> dict[str, Any]:
+    """Counts by status and progress; per parameter set the KPI statistics over its runs, its
+    rank (mean rank over the KPIs by their direction), and the verdict per criterion against the
+    baseline (a complete scenario, or one set's means); the failed runs with their errors."""
+    criteria = list(experiment.criteria if criteria is None else criteria)
+    planned = [(plan, runs.get(plan.scenario_id)) for plan in experiment.runs]
+    counts: dict[str, int] = {}
+    for _, scenario in planned:
+        key = str(scenario.status) if scenario else "deleted"
+        counts[key] = counts.get(key, 0) + 1
+    done = sum(1 for _, s in planned if s is None or s.status in (Status.COMPLETE, Status.FAILED))
+    progress = sum(1.0 if s is None or s.status in (Status.COMPLETE, Status.FAILED) else s.progress for _, s in planned)
+    sets: list[dict[str, Any]] = []
+    for index, parameters in enumerate(experiment.parameter_sets):
+        mine = [s for plan, s in planned if plan.parameter_set == index and s and s.status == Status.COMPLETE]
+        values = {k.name: [v for s in mine if (v := (s.kpi_values or {}).get(k.name)) is not None] for k in kpis}
+        sets.append({"index": index, "parameters": parameters, "kpis": {n: _stats(v) for n, v in values.items()}})
+    _rank(sets, kpis)
+    by_name = {k.name: k for k in kpis}
+    baseline_values: dict[str, float | None] = {}
+    if baseline is not None and baseline.status == Status.COMPLETE:
+        baseline_values = dict(baseline.kpi_values or {})
+    elif experiment.baseline_set is not None and experiment.baseline_set < len(sets):
+        baseline_values = {n: s["mean"] for n, s in sets[experiment.baseline_set]["kpis"].items()}
+    has_baseline = bool(baseline_values)
+    for entry in sets:
+        verdicts = {}
+        for criterion in criteria:
+            kpi = by_name.get(criterion.kpi)
+            mean = entry["kpis"].get(criterion.kpi, {}).get("mean") if kpi else None
+            verdicts[criterion.kpi] = None if kpi is None else criterion.judge(kpi, mean, baseline_values.get(kpi.name))
+        entry["acceptance"] = {
+            "criteria": verdicts,
+            "passed": None if not criteria or not has_baseline or None in verdicts.values() else all(verdicts.values()),
+        }
+    failed = [
+        {"scenario_id": plan.scenario_id, "parameter_set": plan.parameter_set, "error": s.error}
+        for plan, s in planned
+        if s is not None and s.status == Status.FAILED
+    ]
+    return {
+        "counts": counts,
+        "runs": len(planned),
+        "done": done == len(planned),
+        "progress": progress / len(planned) if planned else 1.0,
+        "baseline": {"scenario_id": baseline.id if baseline else None, "parameter_set": experiment.baseline_set,
+                     "kpis": baseline_values},
+        "criteria": [asdict(c) for c in criteria],
+        "parameter_sets": sets,
+        "ranking": [s["index"] for s in sorted(sets, key=lambda s: (s["rank"] is None, s["rank"] or 0))],
+        "failed": failed,
+    }  # fmt: skip
+
+
+def _rank(sets: list[dict[str, Any]], kpis: Sequence[Kpi]) -> None:
+    """Each set's `rank`: its mean rank over the KPIs (by the mean, in the KPI's direction)."""
+    ranks: dict[int, list[int]] = {s["index"]: [] for s in sets}
+    for kpi in kpis:
+        present = [(s["index"], s["kpis"][kpi.name]["mean"]) for s in sets if s["kpis"][kpi.name]["mean"] is not None]
+        ordered = sorted((v for _, v in present), reverse=kpi.better_when in _HIGHER_IS_BETTER)
+        for index, value in present:
+            ranks[index].append(ordered.index(value) + 1)
+    for entry in sets:
+        mine = ranks[entry["index"]]
+        entry["rank"] = statistics.fmean(mine) if mine else None
+        if entry["rank"] is not None and math.isnan(entry["rank"]):
+            entry["rank"] = None

@@ -1,0 +1,203 @@
+"""Experiments: a sweep created, validated and queued in one request, its runs in parallel.
+
+The runs live in a session made for the experiment (the run session: named after the
+experiment, holding copies of its datasets), never in the session the experiment was asked in,
+so an ordinary session keeps the reference's rule of one scenario processing at a time. Runs of
+the run session do not go in its FIFO message group but in the tenant's experiment lanes
+(`RunMessage.lane`): at most `lanes` of a tenant's experiment runs are in flight at once, and
+no ordinary session's run ever queues behind them (run_message.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .. import limits
+from .. import storage_layout as layout
+from ..domain.errors import Conflict, InvalidRequest, InvalidTransition, NotFound, ParameterError
+from ..domain.experiments import Criterion, Experiment, PlannedRun, check_size, parameter_sets, report
+from ..domain.ids import new_id
+from ..domain.names import clean_name, normal_form
+from ..domain.ports import DatasetRecord, RunQueue, SessionRecord
+from ..domain.scenario import IN_FLIGHT, Scenario, Status
+from .scenarios import Scenarios
+from .scope import TenantScope
+from .sessions import Sessions
+
+SEED_PARAMETER = "seed"  # varied per repetition where the algorithm has it
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    name: str
+    datasets: list[str]
+    algorithm: str
+    parameters: dict[str, Any]
+    grid: dict[str, list[Any]] | None
+    parameter_sets: list[dict[str, Any]] | None
+    repetitions: int
+    baseline_scenario: str | None
+    baseline_set: int | None
+    accept: list[str]
+
+
+@dataclass(frozen=True)
+class ExperimentView:
+    experiment: Experiment
+    report: dict[str, Any]
+
+
+class Experiments:
+    def __init__(self, scope: TenantScope, queue: RunQueue, default_lanes: int):
+        self.scope, self.queue, self.default_lanes = scope, queue, default_lanes
+        self.tenant, self.repo, self.config = scope.tenant, scope.repo, scope.config
+
+    def _lanes(self) -> int:
+        """The tenant's parallel runs: its own limit (algocloud-admin) or the deployment's."""
+        record = self.scope.accounts.get_tenant(self.tenant)
+        own = record.max_parallel_runs if record is not None else None
+        return min(own or self.default_lanes, limits.MAX_PARALLEL_RUNS)
+
+    def _experiment(self, session_id: str, experiment_id: str) -> Experiment:
+        record = self.repo.get_experiment(self.tenant, session_id, experiment_id)
+        if record is None:
+            raise NotFound(f"experiment '{experiment_id}' not found")
+        return Experiment.from_record(record)
+
+    # -- creating ---------------------------------------------------------------------------
+    def create(self, sid: str, spec: ExperimentSpec) -> ExperimentView:
+        """Validate every run before anything is stored, then store the plan, the run session
+        and its scenarios, and queue the runs."""
+        session = self.scope.session(sid)
+        name = clean_name(spec.name, "an experiment name", "name", in_path=False)
+        algorithm = self.config.algorithm(spec.algorithm)
+        if spec.repetitions < 1:
+            raise InvalidRequest("repetitions must be 1 or more")
+        sets = parameter_sets(spec.parameters, spec.grid, spec.parameter_sets)
+        datasets = [normal_form(key) for key in spec.datasets]
+        if not datasets or len(set(datasets)) != len(datasets):
+            raise InvalidRequest("give one or more different dataset keys")
+        check_size(len(sets), len(datasets), spec.repetitions)
+        criteria = [Criterion.parse(text) for text in spec.accept]
+        unknown = [c.kpi for c in criteria if c.kpi not in {k.name for k in self.config.kpis}]
+        if unknown:
+            raise InvalidRequest(f"no KPI named {unknown[0]!r} (KPIs: {[k.name for k in self.config.kpis]})")
+        validated = []
+        for index, parameters in enumerate(sets):
+            try:
+                validated.append(algorithm.parameters.validate(parameters))
+            except ParameterError as error:
+                raise InvalidRequest(f"parameter set {index} {parameters}: {error}") from None
+        if spec.baseline_set is not None and not 0 <= spec.baseline_set < len(sets):
+            raise InvalidRequest(f"baseline_set must be one of the {len(sets)} parameter sets (0 to {len(sets) - 1})")
+        if spec.baseline_scenario is not None:
+            baseline = self.repo.get_scenario(self.tenant, session.id, spec.baseline_scenario)
+            if baseline is None or baseline.status != Status.COMPLETE:
+                raise InvalidRequest("the baseline must be a complete scenario of this session")
+        records = {d.key: d for d in self.repo.list_datasets(self.tenant, session.id)}
+        missing = [key for key in datasets if key not in records]
+        if missing:
+            raise NotFound(f"dataset '{missing[0]}' not found in this session")
+
+        experiment = Experiment(
+            id=new_id(),
+            name=name,
+            session_id=session.id,
+            run_session_id="",
+            algorithm=algorithm.name,
+            datasets=datasets,
+            parameter_sets=validated,
+            repetitions=spec.repetitions,
+            criteria=criteria,
+            baseline_scenario=spec.baseline_scenario,
+            baseline_set=spec.baseline_set,
+            lanes=self._lanes(),
+        )
+        run_session = self._run_session(experiment, [records[key] for key in datasets], session.id)
+        experiment.run_session_id = run_session.id
+        seeded = SEED_PARAMETER in {p.name for p in algorithm.parameters}
+        scenarios = []
+        for index, parameters in enumerate(validated):
+            for key in datasets:
+                for repetition in range(spec.repetitions):
+                    chosen = dict(parameters)
+                    if seeded and spec.repetitions > 1:
+                        chosen[SEED_PARAMETER] = int(parameters.get(SEED_PARAMETER) or 0) + repetition
+                    tag = f"set{index}-{key}-r{repetition}" if len(datasets) > 1 else f"set{index}-r{repetition}"
+                    scenario = self.config.new_scenario(tag, key, algorithm.name, chosen)
+                    scenarios.append(scenario)
+                    experiment.runs.append(PlannedRun(scenario.id, index, key, repetition))
+        self.repo.create_experiment(self.tenant, session.id, experiment.to_record())
+        runner = Scenarios(self.scope, self.queue)
+        for position, scenario in enumerate(scenarios):
+            self.repo.create_scenario(self.tenant, run_session.id, scenario)
+            runner.run(run_session.id, scenario.id, lane=f"experiments-{position % experiment.lanes}")
+        return self._view(experiment)
+
+    def _run_session(self, experiment: Experiment, datasets: Sequence[DatasetRecord], source_id: str) -> SessionRecord:
+        """A session for the runs, with copies of the experiment's datasets."""
+        run_session = SessionRecord(new_id(), f"{experiment.name} (experiment {experiment.id[-8:]})")
+        source_prefix = layout.session_prefix(self.tenant, source_id)
+        target_prefix = layout.session_prefix(self.tenant, run_session.id)
+        copies = []
+        for record in datasets:
+            object_key = target_prefix + record.object_key.removeprefix(source_prefix)
+            self.scope.blobs.copy(record.object_key, object_key)
+            copies.append(
+                DatasetRecord(
+                    record.key,
+                    record.ds_id,
+                    record.ds_type,
+                    record.creation_datetime,
+                    record.tables,
+                    object_key,
+                    record.size_bytes,
+                )
+            )
+        self.repo.create_session(self.tenant, run_session, copies)
+        return run_session
+
+    # -- reading ----------------------------------------------------------------------------
+    def _view(self, experiment: Experiment, criteria: Sequence[Criterion] | None = None) -> ExperimentView:
+        runs = {s.id: s for s in self.repo.list_scenarios(self.tenant, experiment.run_session_id)}
+        baseline: Scenario | None = None
+        if experiment.baseline_scenario:
+            baseline = self.repo.get_scenario(self.tenant, experiment.session_id, experiment.baseline_scenario)
+        return ExperimentView(experiment, report(experiment, runs, self.config.kpis, baseline, criteria))
+
+    def get(self, sid: str, experiment_id: str, accept: Sequence[str] | None = None) -> ExperimentView:
+        """The experiment and its report; `accept` judges it by other criteria than its own."""
+        session = self.scope.session(sid)
+        criteria = None if accept is None else [Criterion.parse(text) for text in accept]
+        return self._view(self._experiment(session.id, experiment_id), criteria)
+
+    def listing(self, sid: str) -> list[dict[str, Any]]:
+        session = self.scope.session(sid)
+        return self.repo.list_experiments(self.tenant, session.id)
+
+    # -- ending -----------------------------------------------------------------------------
+    def cancel(self, sid: str, experiment_id: str) -> ExperimentView:
+        """Every queued or running run ends as cancelled (a run that ends meanwhile stays ended)."""
+        session = self.scope.session(sid)
+        experiment = self._experiment(session.id, experiment_id)
+        runner = Scenarios(self.scope, self.queue)
+        for scenario in self.repo.list_scenarios(self.tenant, experiment.run_session_id):
+            if scenario.status in IN_FLIGHT:
+                try:
+                    runner.cancel(experiment.run_session_id, scenario.id)
+                except (Conflict, InvalidTransition, NotFound):
+                    pass  # it ended meanwhile, and stays as it ended
+        return self._view(experiment)
+
+    def delete(self, sid: str, experiment_id: str) -> None:
+        """Cancel what runs, then remove the runs (their session) and the experiment."""
+        session = self.scope.session(sid)
+        experiment = self._experiment(session.id, experiment_id)
+        self.cancel(sid, experiment_id)
+        try:
+            Sessions(self.scope).delete(experiment.run_session_id)
+        except NotFound:
+            pass  # deleted already
+        self.repo.delete_experiment(self.tenant, session.id, experiment.id)

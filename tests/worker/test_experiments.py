@@ -1,0 +1,95 @@
+"""Experiments on both backends (on aws through the gateway emulator and the Lambda handler):
+a grid with repetitions, its report recomputed from the runs, acceptance, cancel and delete."""
+
+import statistics
+
+import pytest
+
+GRID = {"days": [3, 5, 7], "policy": ["as-is", "greedy"]}
+
+
+def value(scenario, name):
+    return next(p["value"] for p in scenario["algorithm"]["parameters"] if p["name"] == name)
+
+
+def create(client, base, **extra):
+    body = {
+        "name": "days x policy",
+        "dataset_keys": ["Master data"],
+        "algo_name": "Pick Simulation",
+        "grid": GRID,
+        "repetitions": 2,
+        "baseline_set": 1,  # days 3, greedy
+        "accept": ["Travel distance<=+1000%"],
+    } | extra
+    return client.post(f"{base}/sessions/main/experiments", json=body)
+
+
+def test_a_grid_with_repetitions_runs_and_reports(client, base, driver, backend):
+    made = create(client, base)
+    assert made.status_code == 201, made.text
+    experiment = made.json()
+    assert experiment["runs"] == 12 and experiment["counts"] == {"queued": 12} and not experiment["done"]
+    # the runs go in the tenant's lanes (FIFO groups), not in one session group: four go at once
+    received = backend.runs.receive(max_messages=10, visibility_timeout=30)
+    assert len({m.group_id for m in received}) == experiment["parallel_runs"] == 4
+    for message in received:
+        backend.runs.change_visibility(message.receipt, 0)
+    driver.drain()
+    url = f"{base}/sessions/main/experiments/{experiment['id']}"
+    done = client.get(url).json()
+    assert done["done"] and done["counts"] == {"complete": 12} and done["progress"] == 1.0
+    runs_url = f"{base}/sessions/{done['run_session_id']}/scenarios"
+    runs = {s["id"]: s for s in client.get(runs_url).json()}
+    assert set(runs) == set(done["run_ids"])
+    seeds = sorted(value(s, "seed") for s in runs.values())
+    assert seeds == [1] * 6 + [2] * 6  # the seed counts up per repetition
+    for entry in done["parameter_sets"]:
+        mine = [s for s in runs.values() if all(value(s, name) == entry["parameters"][name] for name in GRID)]
+        assert len(mine) == 2
+        for name, stats in entry["kpis"].items():
+            values = [s["kpis"][name]["value"] for s in mine]
+            assert stats["n"] == 2 and stats["mean"] == pytest.approx(statistics.fmean(values))
+            assert stats["min"] == min(values) and stats["max"] == max(values)
+            assert stats["stdev"] == pytest.approx(statistics.stdev(values))
+    assert sorted(done["ranking"]) == list(range(6))
+    assert all(entry["acceptance"]["passed"] for entry in done["parameter_sets"])  # +1000 %: all pass
+    tight = client.get(url, params={"accept": "Travel distance<=+0%"}).json()
+    verdicts = [entry["acceptance"]["passed"] for entry in tight["parameter_sets"]]
+    assert verdicts[1] is True and False in verdicts  # the baseline passes itself; as-is sets travel further
+    listed = client.get(f"{base}/sessions/main/experiments").json()
+    assert [e["id"] for e in listed] == [experiment["id"]]
+    # each run is an ordinary scenario: compare works on them
+    compared = client.get(f"{runs_url}/compare", params={"ids": ",".join(done["run_ids"][:2])})
+    assert compared.status_code == 200, compared.text
+
+
+def test_experiments_are_checked_before_anything_is_made(client, base):
+    sessions_before = client.get(f"{base}/sessions").json()
+    bad_set = create(client, base, grid={"days": [3, 0]})
+    assert bad_set.status_code == 400 and "parameter set 1" in bad_set.json()["detail"]
+    too_big = create(client, base, grid={"days": list(range(1, 101))}, repetitions=20)
+    assert too_big.status_code == 400 and "2,000 runs" in too_big.json()["detail"]
+    bad_kpi = create(client, base, accept=["Nope<=+2%"])
+    assert bad_kpi.status_code == 400 and "Nope" in bad_kpi.json()["detail"]
+    bad_text = create(client, base, accept=["Travel distance about 2%"])
+    assert bad_text.status_code == 400 and "KPI<=+2%" in bad_text.json()["detail"]
+    assert create(client, base, dataset_keys=["nope"]).status_code == 404
+    assert create(client, base, algo_name="nope").status_code == 404
+    assert create(client, base, baseline_set=6).status_code == 400
+    assert client.get(f"{base}/sessions").json() == sessions_before  # no run session was made
+    assert client.get(f"{base}/sessions/main/experiments").json() == []
+
+
+def test_cancel_ends_every_run_and_delete_removes_them(client, base, driver):
+    experiment = create(client, base, grid={"days": [3, 5]}, repetitions=1).json()
+    url = f"{base}/sessions/main/experiments/{experiment['id']}"
+    cancelled = client.post(f"{url}/cancel").json()
+    assert cancelled["counts"] == {"failed": 2}
+    assert {f["error"] for f in cancelled["failed"]} == {"cancelled"}
+    driver.drain()  # the runs' messages find them cancelled
+    assert client.get(url).json()["counts"] == {"failed": 2}
+    assert client.delete(url).status_code == 204
+    assert client.get(url).status_code == 404
+    sessions = client.get(f"{base}/sessions").json()["sessions"]
+    assert experiment["run_session_id"] not in {s["id"] for s in sessions}
