@@ -137,7 +137,7 @@ def _page_queries() -> None:
         finally:
             self.items = everything
 
-    Table.query = query  # type: ignore[method-assign]
+    Table.query = query  # type: ignore[method-assign,assignment]
     Table._algocloud_paged = True  # type: ignore[attr-defined]
 
 

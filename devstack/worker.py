@@ -57,7 +57,13 @@ def build_consumer(
     adapters = build_adapters(settings)
     tier = ContainerTier(Executor.LOCAL, adapters.launcher)
     worker = in_process_executor(
-        load_app_config(), adapters.repo, adapters.blobs, adapters.accounts, progress_interval, tier
+        load_app_config(),
+        adapters.repo,
+        adapters.blobs,
+        adapters.accounts,
+        progress_interval,
+        tier,
+        settings.app_version,
     )
     runs, dead_letters = open_queues(state_dir, visibility_timeout, settings.sqlite_synchronous)
 

@@ -6,7 +6,21 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
+
+
+class Acceptance(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    criteria: dict[str, bool | None] = Field(..., title="Criteria")
+    """
+    per criterion's KPI: within tolerance of the baseline
+    """
+    passed: bool | None = Field(..., title="Passed")
+    """
+    every criterion passed (null: no criteria, no baseline, or no value)
+    """
 
 
 class AlgorithmNames(BaseModel):
@@ -40,6 +54,15 @@ class CopyBody(BaseModel):
         extra="allow",
     )
     new_display_name: str = Field(..., min_length=1, pattern="\\S", title="New Display Name")
+
+
+class CriterionOut(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    kpi: str = Field(..., title="Kpi")
+    tolerance: float = Field(..., title="Tolerance")
+    relative: bool = Field(..., title="Relative")
 
 
 class DataSourcePayload(BaseModel):
@@ -93,6 +116,88 @@ class Executor(StrEnum):
     LOCAL = "local"
 
 
+class ExperimentBaseline(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    scenario_id: str | None = Field(..., title="Scenario Id")
+    parameter_set: int | None = Field(..., title="Parameter Set")
+    kpis: dict[str, float | None] = Field(..., title="Kpis")
+
+
+class DatasetKey(RootModel[str]):
+    root: str = Field(..., min_length=1, pattern="\\S")
+
+
+class ParameterSets(RootModel[list[dict[str, Any]]]):
+    root: list[dict[str, Any]] = Field(..., max_length=1000, title="Parameter Sets")
+
+
+class BaselineSet(RootModel[int]):
+    root: int = Field(..., ge=0, title="Baseline Set")
+    """
+    or the index of one of the parameter sets
+    """
+
+
+class ExperimentBody(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    name: str = Field(..., min_length=1, pattern="\\S", title="Name")
+    dataset_keys: list[DatasetKey] = Field(..., max_length=20, min_length=1, title="Dataset Keys")
+    algo_name: str = Field(..., min_length=1, pattern="\\S", title="Algo Name")
+    algo_params: dict[str, Any] | None = Field(None, title="Algo Params")
+    """
+    base parameter values of every run
+    """
+    grid: dict[str, list[Any]] | None = Field(None, title="Grid")
+    """
+    parameter -> values: every combination is a parameter set (or give `parameter_sets`)
+    """
+    parameter_sets: ParameterSets | None = Field(None, title="Parameter Sets")
+    repetitions: int | None = Field(1, ge=1, le=1000, title="Repetitions")
+    """
+    runs per set; `seed` varies per one
+    """
+    baseline_scenario: str | None = Field(None, title="Baseline Scenario")
+    """
+    a complete scenario of this session
+    """
+    baseline_set: BaselineSet | None = Field(None, title="Baseline Set")
+    """
+    or the index of one of the parameter sets
+    """
+    accept: list[str] | None = Field(None, max_length=50, title="Accept")
+    """
+    acceptance criteria against the baseline, e.g. `Travel distance<=+2%` or `Fill rate>=-0.5`
+    """
+
+
+class ExperimentRef(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    id: str = Field(..., title="Id")
+    name: str = Field(..., title="Name")
+    algorithm: str = Field(..., title="Algorithm")
+    runs: int = Field(..., title="Runs")
+    run_session_id: str = Field(..., title="Run Session Id")
+    """
+    the session the runs live in (ordinary scenarios: get, compare, delete)
+    """
+    created_at: str = Field(..., title="Created At")
+
+
+class FailedRun(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    scenario_id: str = Field(..., title="Scenario Id")
+    parameter_set: int = Field(..., title="Parameter Set")
+    error: str | None = Field(..., title="Error")
+
+
 class Health(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -138,6 +243,17 @@ class KpiNames(BaseModel):
     kpis: list[str] = Field(..., title="Kpis")
 
 
+class KpiStatistics(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    n: int = Field(..., title="N")
+    mean: float | None = Field(..., title="Mean")
+    min: float | None = Field(..., title="Min")
+    max: float | None = Field(..., title="Max")
+    stdev: float | None = Field(..., title="Stdev")
+
+
 class KpiValue(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -170,12 +286,76 @@ class ParameterDescriptor(BaseModel):
     description: str | None = Field("", title="Description")
 
 
+class ParameterSetReport(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    index: int = Field(..., title="Index")
+    parameters: dict[str, Any] = Field(..., title="Parameters")
+    kpis: dict[str, KpiStatistics] = Field(..., title="Kpis")
+    """
+    per KPI, over the set's complete runs
+    """
+    rank: float | None = Field(..., title="Rank")
+    """
+    mean rank over the KPIs (1 is best)
+    """
+    acceptance: Acceptance
+
+
 class PartBody(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
     part_number: int = Field(..., ge=1, le=10000, title="Part Number")
     etag: str = Field(..., max_length=200, min_length=1, title="Etag")
+
+
+class Provenance(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    app_version: str = Field(..., title="App Version")
+    """
+    the version the deployment declares (APP_VERSION)
+    """
+    code_hash: str = Field(..., title="Code Hash")
+    """
+    sha256 of the algorithm's module and the application's module
+    """
+    dataset_hash: str = Field(..., title="Dataset Hash")
+    """
+    sha256 of the dataset's stored content
+    """
+    parameters: dict[str, Any] = Field(..., title="Parameters")
+    data_parameters: dict[str, Any] = Field(..., title="Data Parameters")
+    executor: str | None = Field(..., title="Executor")
+    runtime: dict[str, str] = Field(..., title="Runtime")
+    """
+    the worker's Python and pandas versions
+    """
+
+
+class ProvenanceMix(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    versions: list[str] = Field(..., title="Versions")
+    """
+    each app version (code hash) that produced a compared result
+    """
+    mixed_versions: bool = Field(..., title="Mixed Versions")
+    """
+    the results came from different code
+    """
+    mixed_data: bool = Field(..., title="Mixed Data")
+    """
+    the results came from different dataset contents
+    """
+    without_provenance: list[str] = Field(..., title="Without Provenance")
+    """
+    compared scenarios run before provenance was recorded
+    """
 
 
 class RankingRow(BaseModel):
@@ -414,6 +594,7 @@ class Comparison(BaseModel):
     not_compared: list[ComparedScenario] = Field(..., title="Not Compared")
     kpis: list[KpiComparison] = Field(..., title="Kpis")
     ranking: list[RankingRow] = Field(..., title="Ranking")
+    provenance: ProvenanceMix
 
 
 class CompleteUploadBody(BaseModel):
@@ -458,6 +639,42 @@ class EtlResponse(BaseModel):
     success: bool = Field(..., title="Success")
     keys: list[str] = Field(..., title="Keys")
     messages: list[EtlMessage] = Field(..., title="Messages")
+
+
+class Experiment(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    id: str = Field(..., title="Id")
+    name: str = Field(..., title="Name")
+    algorithm: str = Field(..., title="Algorithm")
+    runs: int = Field(..., title="Runs")
+    run_session_id: str = Field(..., title="Run Session Id")
+    """
+    the session the runs live in (ordinary scenarios: get, compare, delete)
+    """
+    created_at: str = Field(..., title="Created At")
+    datasets: list[str] = Field(..., title="Datasets")
+    repetitions: int = Field(..., title="Repetitions")
+    parallel_runs: int = Field(..., title="Parallel Runs")
+    """
+    the tenant's runs in flight at once when it was created
+    """
+    run_ids: list[str] = Field(..., title="Run Ids")
+    counts: dict[str, int] = Field(..., title="Counts")
+    """
+    runs by status
+    """
+    done: bool = Field(..., title="Done")
+    progress: float = Field(..., title="Progress")
+    baseline: ExperimentBaseline
+    criteria: list[CriterionOut] = Field(..., title="Criteria")
+    parameter_sets: list[ParameterSetReport] = Field(..., title="Parameter Sets")
+    ranking: list[int] = Field(..., title="Ranking")
+    """
+    parameter set indexes, best first
+    """
+    failed: list[FailedRun] = Field(..., title="Failed")
 
 
 class HTTPValidationError(BaseModel):
@@ -524,6 +741,10 @@ class Scenario(BaseModel):
     executor: Executor | None = None
     """
     where the last run executes: lambda, container (ECS Fargate) or local (the embedded backend)
+    """
+    provenance: Provenance | None = None
+    """
+    what produced the result (once the run ended)
     """
 
 

@@ -107,6 +107,16 @@ class AlgorithmRef(_Out):
     parameters: list[ParameterDescriptor]
 
 
+class Provenance(_Out):
+    app_version: str = Field(description="the version the deployment declares (APP_VERSION)")
+    code_hash: str = Field(description="sha256 of the algorithm's module and the application's module")
+    dataset_hash: str = Field(description="sha256 of the dataset's stored content")
+    parameters: dict[str, Any]
+    data_parameters: dict[str, Any]
+    executor: str | None
+    runtime: dict[str, str] = Field(description="the worker's Python and pandas versions")
+
+
 class Scenario(_Out):
     id: str
     tag: str
@@ -126,6 +136,7 @@ class Scenario(_Out):
     executor: Executor | None = Field(
         None, description="where the last run executes: lambda, container (ECS Fargate) or local (the embedded backend)"
     )
+    provenance: Provenance | None = Field(None, description="what produced the result (once the run ended)")
 
 
 class AlgorithmValues(_Out):
@@ -336,12 +347,20 @@ class RankingRow(_Out):
     thresholds_failed: int
 
 
+class ProvenanceMix(_Out):
+    versions: list[str] = Field(description="each app version (code hash) that produced a compared result")
+    mixed_versions: bool = Field(description="the results came from different code")
+    mixed_data: bool = Field(description="the results came from different dataset contents")
+    without_provenance: list[str] = Field(description="compared scenarios run before provenance was recorded")
+
+
 class Comparison(_Out):
     scenarios: list[ComparedScenario]
     baseline: str | None
     not_compared: list[ComparedScenario]
     kpis: list[KpiComparison]
     ranking: list[RankingRow]
+    provenance: ProvenanceMix
 
 
 class UsageCounters(_Out):

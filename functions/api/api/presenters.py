@@ -61,6 +61,7 @@ def scenario(config: AppConfig, item: Scenario) -> Body:
         "run_finished_at": item.run_finished_at,
         "tier": item.tier,
         "executor": item.executor,
+        "provenance": item.provenance,
     }
 
 

@@ -17,7 +17,14 @@ from .lambda_adapter import Heartbeat, build_handlers
 _settings = backend_settings()
 _adapters = build_adapters(_settings)
 _tier = ContainerTier(Executor.LAMBDA if _settings.backend == "aws" else Executor.LOCAL, _adapters.launcher)
-_worker = in_process_executor(load_app_config(), _adapters.repo, _adapters.blobs, _adapters.accounts, tier=_tier)
+_worker = in_process_executor(
+    load_app_config(),
+    _adapters.repo,
+    _adapters.blobs,
+    _adapters.accounts,
+    tier=_tier,
+    app_version=_settings.app_version,
+)
 _heartbeat = None
 if _settings.backend == "aws":
     from algocloud.adapters.aws.clients import client

@@ -74,7 +74,9 @@ def main() -> int:
     settings = backend_settings()
     adapters = build_adapters(settings)
     tier = ContainerTier(Executor.CONTAINER, adapters.launcher, run_queue_consumer(settings))
-    worker = in_process_executor(load_app_config(), adapters.repo, adapters.blobs, adapters.accounts, tier=tier)
+    worker = in_process_executor(
+        load_app_config(), adapters.repo, adapters.blobs, adapters.accounts, tier=tier, app_version=settings.app_version
+    )
     done = threading.Event()
     beat = settings.run_visibility_seconds
     threading.Thread(target=watch, args=(adapters.repo, tier, message, done, beat), daemon=True).start()

@@ -1,5 +1,6 @@
 """Scenarios side by side by KPI: per KPI the values, the best by its direction, threshold
-pass/fail and the difference to a baseline; and a ranking by mean rank over the KPIs.
+pass/fail and the difference to a baseline; a ranking by mean rank over the KPIs; and whether
+the results came from different code or data (domain.provenance).
 
 Only complete scenarios have KPI values; the others are reported as not compared.
 A KPI whose computation failed (value None) ranks last for that KPI.
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .kpis import Direction, Kpi
+from .provenance import mix
 from .scenario import Scenario, Status
 
 MIN_SCENARIOS, MAX_SCENARIOS = 2, 20
@@ -85,4 +87,5 @@ def compare(scenarios: Sequence[Scenario], kpis: Sequence[Kpi], baseline: str | 
         ],
         "kpis": table,
         "ranking": ranking,
+        "provenance": mix(complete),
     }

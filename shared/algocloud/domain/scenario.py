@@ -53,6 +53,7 @@ RUN_FIELDS = (
     "executor",
     "task_id",
     "receipt",
+    "provenance",
 )
 
 
@@ -99,6 +100,7 @@ class Scenario:
     executor: str | None = None  # where the run executes (jobs.Executor)
     task_id: str | None = None  # the container task running it
     receipt: str | None = None  # the queue message the run holds while a container runs it
+    provenance: dict[str, Any] | None = None  # what produced the result (domain.provenance)
 
     def __post_init__(self) -> None:
         if not self.created_at:

@@ -18,11 +18,12 @@ def in_process_executor(
     accounts: Accounts,
     progress_interval: float | None = None,
     tier: ContainerTier | None = None,
+    app_version: str = "dev",
 ) -> InProcessExecutor:
     """The worker of this deployment: scenario runs and ingestion jobs, on these adapters; `tier`
     says where this process runs them and how it reaches the container tier."""
     tier = tier or ContainerTier()
-    runs = ScenarioRuns(config, repo, blobs, accounts, tier)
+    runs = ScenarioRuns(config, repo, blobs, accounts, tier, app_version=app_version)
     if progress_interval is not None:
         runs.progress_interval = progress_interval
     handlers: dict[type, JobHandler] = {

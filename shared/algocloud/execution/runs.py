@@ -11,6 +11,7 @@ the message; only the algorithm, its result or a KPI can fail a run.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -20,16 +21,17 @@ from typing import Any
 
 from .. import limits
 from .. import storage_layout as layout
+from ..appconfig import APP_ENV_VAR, DEFAULT_APP
 from ..domain import accounts as usage
 from ..domain.config import AppConfig
 from ..domain.datasource import DataSource
 from ..domain.errors import InvalidTransition, NotFound, OutOfTime, RunCancelled, RunFailed
 from ..domain.jobs import Executor, Tier, seconds_since
 from ..domain.ports import Accounts, BlobStore, Repository
+from ..domain.provenance import code_hash, content_hash, provenance
 from ..domain.runner import execute
 from ..domain.scenario import Scenario, Status, now_iso
 from ..run_message import RunMessage
-from ..usecases.datasets import read_dataset
 from .container import ContainerTier
 from .executor import Delivery, Outcome
 
@@ -50,7 +52,8 @@ class ScenarioRuns:
     # Stored datasets never change (a new version gets a new object key), so a
     # warm worker keeps the last few it loaded and hands each run a copy.
     dataset_cache_size: int = 4
-    _datasets: OrderedDict[str, DataSource] = field(default_factory=OrderedDict, init=False, repr=False)
+    app_version: str = "dev"  # APP_VERSION, recorded in each run's provenance
+    _datasets: OrderedDict[str, tuple[DataSource, str]] = field(default_factory=OrderedDict, init=False, repr=False)
     _datasets_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def handle(self, message: RunMessage, delivery: Delivery | None = None) -> Outcome:
@@ -181,16 +184,26 @@ class ScenarioRuns:
 
     def _run(self, message: RunMessage, scenario: Scenario, delivery: Delivery) -> Outcome:
         try:
-            data = self._load_dataset(message, scenario)
+            data, dataset_hash = self._load_dataset(message, scenario)
+        except RunCancelled:
+            return self._discard(message)
+        modules = (
+            [self.config.algorithm(scenario.algorithm).__module__]
+            if self.config.parameters_of(scenario.algorithm) is not None
+            else []
+        )
+        code = code_hash(*modules, os.environ.get(APP_ENV_VAR) or DEFAULT_APP)
+        made_by = provenance(self.app_version, code, dataset_hash, scenario, self.tier.executor)
+        try:
             outcome = execute(self.config, scenario, data, self._progress_writer(message, delivery))
         except RunFailed as failure:
-            return self._finish(message, Status.FAILED, error=failure.message[:2000])
+            return self._finish(message, Status.FAILED, error=failure.message[:2000], provenance=made_by)
         except RunCancelled:
             return self._discard(message)
         except OutOfTime:
             return self._hand_over(message, delivery)
 
-        fields: dict[str, Any] = {"kpi_values": outcome.kpi_values}
+        fields: dict[str, Any] = {"kpi_values": outcome.kpi_values, "provenance": made_by}
         if len(outcome.result_json) > limits.INLINE_RESULT_LIMIT:
             key = layout.result_key(message.tenant, message.session_id, message.scenario_id, message.run_id)
             self.blobs.put(key, outcome.result_json, "application/json")
@@ -230,7 +243,8 @@ class ScenarioRuns:
             return Outcome.GONE
         return Outcome.STALE
 
-    def _load_dataset(self, message: RunMessage, scenario: Scenario):
+    def _load_dataset(self, message: RunMessage, scenario: Scenario) -> tuple[DataSource, str]:
+        """A copy of the scenario's dataset, and the content hash of its stored form."""
         record = self.repo.get_dataset(message.tenant, message.session_id, scenario.input_data_id)
         if record is None:  # only if the session was deleted: scenarios pin their dataset
             raise RunCancelled()
@@ -239,12 +253,13 @@ class ScenarioRuns:
             if cached is not None:
                 self._datasets.move_to_end(record.object_key)
         if cached is None:
-            cached = read_dataset(self.config, self.blobs, record.object_key)
+            stored = layout.read_stored(self.blobs, record.object_key)
+            cached = (self.config.datasource_cls.from_stored(stored), content_hash(stored))
             with self._datasets_lock:
                 self._datasets[record.object_key] = cached
                 while len(self._datasets) > self.dataset_cache_size:
                     self._datasets.popitem(last=False)
-        return cached.copy()
+        return cached[0].copy(), cached[1]
 
     def _progress_writer(self, message: RunMessage, delivery: Delivery) -> Callable[[float], None]:
         """At most one progress write per interval; a failed write stops the run, and so does the

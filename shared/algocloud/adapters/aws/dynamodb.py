@@ -165,7 +165,7 @@ def _dataset_from(item: Mapping[str, Any]) -> DatasetRecord:
 
 
 # Scenario fields kept as JSON text (free-form documents), the rest as attributes.
-_JSON_FIELDS = ("parameters", "data_parameters", "result", "kpi_values")
+_JSON_FIELDS = ("parameters", "data_parameters", "result", "kpi_values", "provenance")
 
 
 def _scenario_item(tenant: str, session_id: str, scenario: Scenario) -> dict[str, Any]:
@@ -247,6 +247,7 @@ def scenario_from_item(item: Mapping[str, Any], result_item: Mapping[str, Any] |
         executor=p.get("executor"),
         task_id=p.get("task_id"),
         receipt=p.get("receipt"),
+        provenance=p.get("provenance"),
     )
 
 
@@ -271,6 +272,7 @@ _LISTED_ATTRIBUTES = (
     "executor",
     "task_id",
     "receipt",
+    "provenance",
 )
 
 

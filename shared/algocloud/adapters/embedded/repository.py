@@ -53,7 +53,7 @@ CREATE TABLE IF NOT EXISTS scenarios (
     input_data_id TEXT NOT NULL, algorithm TEXT NOT NULL, parameters TEXT, data_parameters TEXT,
     status TEXT NOT NULL, progress REAL NOT NULL DEFAULT 0, result TEXT, kpi_values TEXT, error TEXT,
     created_at TEXT NOT NULL, run_id TEXT, run_started_at TEXT, run_finished_at TEXT, result_ref TEXT,
-    tier TEXT, executor TEXT, task_id TEXT, receipt TEXT,
+    tier TEXT, executor TEXT, task_id TEXT, receipt TEXT, provenance TEXT,
     PRIMARY KEY (tenant, session_id, id), UNIQUE (tenant, session_id, tag)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS scenarios_in_order ON scenarios (tenant, session_id, created_at, id);
@@ -76,7 +76,7 @@ CREATE TABLE IF NOT EXISTS processing (
 """
 
 # Scenario fields kept as JSON text (free-form documents); the rest are plain columns.
-_JSON_FIELDS = frozenset({"parameters", "data_parameters", "result", "kpi_values"})
+_JSON_FIELDS = frozenset({"parameters", "data_parameters", "result", "kpi_values", "provenance"})
 _SCENARIO_COLUMNS = (
     "id",
     "tag",
@@ -98,9 +98,13 @@ _SCENARIO_COLUMNS = (
     "executor",
     "task_id",
     "receipt",
+    "provenance",
 )
 # Columns added since a table was first made: added to older state folders when they are opened.
-_ADDED_COLUMNS = {"scenarios": ("tier", "executor", "task_id", "receipt"), "jobs": ("executor", "task_id", "receipt")}
+_ADDED_COLUMNS = {
+    "scenarios": ("tier", "executor", "task_id", "receipt", "provenance"),
+    "jobs": ("executor", "task_id", "receipt"),
+}
 _SELECT_SCENARIO = f"SELECT {', '.join(_SCENARIO_COLUMNS)} FROM scenarios"
 # Lists leave results out (a page never reads them); GET …/scenarios/{id} reads one.
 _SELECT_SCENARIO_NO_RESULT = _SELECT_SCENARIO.replace("result,", "NULL AS result,", 1)
@@ -153,6 +157,7 @@ def _scenario_from(row: sqlite3.Row) -> Scenario:
         executor=row["executor"],
         task_id=row["task_id"],
         receipt=row["receipt"],
+        provenance=document("provenance", None),
     )
 
 
