@@ -2,6 +2,7 @@
 a grid with repetitions, its report recomputed from the runs, acceptance, cancel and delete."""
 
 import statistics
+import uuid
 
 import pytest
 
@@ -93,3 +94,42 @@ def test_cancel_ends_every_run_and_delete_removes_them(client, base, driver):
     assert client.get(url).status_code == 404
     sessions = client.get(f"{base}/sessions").json()["sessions"]
     assert experiment["run_session_id"] not in {s["id"] for s in sessions}
+
+
+def test_provenance_is_recorded_and_compare_flags_a_mix(client, base, driver, worker, tmp_path, monkeypatch):
+    from algocloud.domain import provenance
+    from algocloud.run_message import RunMessage
+
+    url = f"{base}/sessions/main/scenarios"
+
+    def run_one(tag):
+        made = client.post(url, json={"tag": tag, "dataset_key": "Master data", "algo_name": "Instant"}).json()
+        client.post(f"{url}/{made['id']}/run")
+        driver.drain()
+        return client.get(f"{url}/{made['id']}").json()
+
+    first = run_one("v1")
+    recorded = first["provenance"]
+    assert recorded["app_version"] == "dev" and len(recorded["code_hash"]) == len(recorded["dataset_hash"]) == 64
+    assert recorded["executor"] == first["executor"] and set(recorded["runtime"]) == {"python", "pandas"}
+    same = run_one("v1-again")
+    worker.handlers[RunMessage].app_version = "2.0"  # a new release of the application
+    second = run_one("v2")
+    assert second["provenance"]["app_version"] == "2.0"
+    assert second["provenance"]["dataset_hash"] == recorded["dataset_hash"]  # same data
+    pair = client.get(f"{url}/compare", params={"ids": f"{first['id']},{same['id']}"}).json()["provenance"]
+    assert not pair["mixed_versions"] and not pair["mixed_data"]
+    mixed = client.get(f"{url}/compare", params={"ids": f"{first['id']},{second['id']}"}).json()["provenance"]
+    assert mixed["mixed_versions"] and not mixed["mixed_data"] and len(mixed["versions"]) == 2
+    assert client.post(f"{url}/{second['id']}/reset").json()["provenance"] is None  # a reset clears it
+
+    # the code hash follows the code: an edited algorithm module hashes differently
+    name = f"edited_{uuid.uuid4().hex}"
+    module = tmp_path / f"{name}.py"
+    module.write_text("X = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    __import__(name)
+    before = provenance.code_hash(name)
+    module.write_text("X = 2\n")
+    provenance.code_hash.cache_clear()
+    assert provenance.code_hash(name) != before
