@@ -101,6 +101,19 @@ def tenants_list() -> None:
     _show([{**tenant.__dict__, "keys": ops.accounts.keys_of(tenant.id)} for tenant in ops.accounts.list_tenants()])
 
 
+@tenants_app.command("limit")
+@_refusing
+def tenants_limit(
+    tenant: Annotated[str, typer.Argument(help="the tenant's id or name")],
+    runs: Annotated[
+        int | None, typer.Argument(help="experiment runs in flight at once; leave out for the default")
+    ] = None,
+) -> None:
+    """How many of the tenant's experiment runs go at once (the deployment's EXPERIMENT_CONCURRENCY
+    when not set); applies to experiments created from now on."""
+    _show(operator().limit_parallel_runs(tenant, runs))
+
+
 @keys_app.command("issue")
 @_refusing
 def keys_issue(tenant: Annotated[str, typer.Argument(help="the tenant's id or name")]) -> None:

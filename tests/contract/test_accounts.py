@@ -31,6 +31,17 @@ def test_tenants_have_unique_names_and_are_found_by_id_or_name(accounts):
         TenantRecord.new("   ")
 
 
+def test_a_tenant_may_have_its_own_limit_of_parallel_runs(accounts):
+    acme = TenantRecord.new("Acme")
+    accounts.create_tenant(acme)
+    assert accounts.get_tenant(acme.id).max_parallel_runs is None  # the deployment's
+    assert accounts.set_max_parallel_runs(acme.id, 2).max_parallel_runs == 2
+    assert accounts.find_tenant("Acme").max_parallel_runs == 2 == accounts.list_tenants()[0].max_parallel_runs
+    assert accounts.set_max_parallel_runs(acme.id, None).max_parallel_runs is None
+    with pytest.raises(NotFound):
+        accounts.set_max_parallel_runs("t-0000000000000000", 3)
+
+
 def test_concurrent_creates_of_one_name_have_one_winner(accounts):
     def create(_: int) -> bool:
         try:

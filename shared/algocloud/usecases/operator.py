@@ -12,8 +12,9 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from .. import limits
 from ..domain.accounts import ApiKeyRecord, TenantRecord
-from ..domain.errors import NotFound
+from ..domain.errors import InvalidRequest, NotFound
 from ..domain.ports import Accounts, KeyGateway
 from ..domain.scenario import now_iso
 from .usage import usage_report
@@ -40,6 +41,12 @@ class Operator:
         if found is None:
             raise NotFound(f"no tenant '{id_or_name}'")
         return found
+
+    def limit_parallel_runs(self, tenant_id_or_name: str, runs: int | None) -> TenantRecord:
+        """The tenant's experiment runs in flight at once (None: the deployment's EXPERIMENT_CONCURRENCY)."""
+        if runs is not None and not 1 <= runs <= limits.MAX_PARALLEL_RUNS:
+            raise InvalidRequest(f"parallel runs must be 1 to {limits.MAX_PARALLEL_RUNS}")
+        return self.accounts.set_max_parallel_runs(self.tenant(tenant_id_or_name).id, runs)
 
     def issue_key(self, tenant_id_or_name: str, value: str | None = None) -> IssuedKey:
         tenant = self.tenant(tenant_id_or_name)
