@@ -108,6 +108,18 @@ def test_upload_run_wait_cancel_compare_and_plot(algocloud, tmp_path):
     assert len(values) == 2 * len(compared["kpis"]) and len(compared["kpis"]) == 4
     assert bars_in(chart) == sum(1 for value in values if value)  # a bar per scenario and KPI (0: no bar)
     assert "greedy" in algocloud("scenarios", "compare", made["greedy"], made["as-is"])
+    sweep = tmp_path / "sweep.png"
+    experiment = json.loads(
+        algocloud(
+            "--json", "experiments", "run", "--algorithm", "Pick Simulation", "--dataset", "Master data",
+            "--grid", "policy=as-is,greedy", "--repeat", "2", "--baseline-set", "1",
+            "--accept", "Travel distance<=+1%", "--wait",
+        )
+    )  # fmt: skip
+    assert experiment["done"] and experiment["counts"] == {"complete": 4}
+    assert [s["acceptance"]["passed"] for s in experiment["parameter_sets"]] == [False, True]  # as-is travels more
+    report = algocloud("experiments", "report", experiment["id"], "--plot", str(sweep))
+    assert "policy=greedy" in report and sweep.stat().st_size > 0
     listed = {s["tag"]: s for s in json.loads(algocloud("--json", "scenarios", "list"))}
     assert listed["greedy"]["result_available"] and not listed["long"]["result_available"]
     assert "result" not in listed["greedy"] and "greedy" in algocloud("scenarios", "list")

@@ -46,6 +46,26 @@ def test_create_run_wait_compare_cancel(api, driver):
     assert api.reset(sid, queued.id).status == models.Status.CREATED
 
 
+def test_experiments_through_the_client(api, driver):
+    sid = api.sessions().default
+    made = api.experiment(
+        sid, "policies", "Pick Simulation", ["Master data"], grid={"policy": ["as-is", "greedy"]}, repetitions=2,
+        baseline_set=0, accept=["Travel distance<=+0%"],
+    )  # fmt: skip
+    assert made.runs == 4 and made.counts == {"queued": 4}
+    driver.drain()
+    seen: list[models.Experiment] = []
+    done = api.wait_experiment(sid, made.id, poll=0.01, on_report=seen.append)
+    assert done.done and done.counts == {"complete": 4} and seen[-1].done
+    assert [e.id for e in api.experiments(sid)] == [made.id]
+    greedy = done.parameter_sets[1]
+    assert greedy.parameters["policy"] == "greedy" and greedy.kpis["Travel distance"].n == 2
+    loose = api.get_experiment(sid, made.id, accept=["Travel distance<=+1000%"])
+    assert all(entry.acceptance.passed for entry in loose.parameter_sets)
+    api.delete_experiment(sid, made.id)
+    assert api.experiments(sid) == []
+
+
 def test_catalogue_sessions_and_pages(api):
     assert api.health().status == "ok"
     main = api.sessions().default

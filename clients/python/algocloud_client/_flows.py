@@ -216,6 +216,47 @@ class Operations:
             yield Pause(poll)
             waited += poll
 
+    # -- experiments --------------------------------------------------------------------------
+    def create_experiment(self, sid: str, body: dict[str, Any]) -> Flow[m.Experiment]:
+        return m.Experiment.model_validate((yield from self.json("POST", f"/sessions/{sid}/experiments", json=body)))
+
+    def experiment(self, sid: str, experiment_id: str, accept: Sequence[str] | None = None) -> Flow[m.Experiment]:
+        params = {"accept": list(accept)} if accept else None
+        url = f"/sessions/{sid}/experiments/{experiment_id}"
+        return m.Experiment.model_validate((yield from self.json("GET", url, params=params)))
+
+    def experiments(self, sid: str) -> Flow[list[m.ExperimentRef]]:
+        answer = yield from self.json("GET", f"/sessions/{sid}/experiments")
+        return [m.ExperimentRef.model_validate(item) for item in answer]
+
+    def cancel_experiment(self, sid: str, experiment_id: str) -> Flow[m.Experiment]:
+        url = f"/sessions/{sid}/experiments/{experiment_id}/cancel"
+        return m.Experiment.model_validate((yield from self.json("POST", url)))
+
+    def delete_experiment(self, sid: str, experiment_id: str) -> Flow[None]:
+        yield from self.call("DELETE", f"/sessions/{sid}/experiments/{experiment_id}")
+
+    def wait_experiment(
+        self,
+        sid: str,
+        experiment_id: str,
+        poll: float,
+        timeout: float | None,
+        on_report: Callable[[m.Experiment], None] | None,
+    ) -> Flow[m.Experiment]:
+        """Poll the experiment until every run ended (`on_report` sees each answer)."""
+        waited = 0.0
+        while True:
+            report = yield from self.experiment(sid, experiment_id)
+            if on_report is not None:
+                on_report(report)
+            if report.done:
+                return report
+            if timeout is not None and waited >= timeout:
+                raise TimeoutError(f"experiment {experiment_id} is still running: {report.counts}")
+            yield Pause(poll)
+            waited += poll
+
     # -- data ---------------------------------------------------------------------------------
     def datasets(self, sid: str) -> Flow[list[str]]:
         return m.DatasetKeys.model_validate((yield from self.json("GET", f"/sessions/{sid}/data"))).keys

@@ -30,8 +30,10 @@ from .client import Client
 app = typer.Typer(help=__doc__, no_args_is_help=True)
 data_app = typer.Typer(help="Datasets: upload files (any size), read one.", no_args_is_help=True)
 scenarios_app = typer.Typer(help="Scenarios: create, run, cancel, compare.", no_args_is_help=True)
+experiments_app = typer.Typer(help="Experiments: parameter sweeps run in parallel, reported.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(scenarios_app, name="scenarios")
+app.add_typer(experiments_app, name="experiments")
 console = Console()
 
 
@@ -136,13 +138,7 @@ def scenarios_create(
     tier: Annotated[str | None, typer.Option(help="lambda or container (default: the algorithm's choice)")] = None,
 ) -> None:
     """Create a scenario."""
-    params: dict[str, Any] = {}
-    for item in param or []:
-        name, _, raw = item.partition("=")
-        try:
-            params[name] = json.loads(raw)
-        except ValueError:
-            params[name] = raw
+    params = {name: _value(raw) for name, _, raw in (item.partition("=") for item in param or [])}
     scenario = state.client.create_scenario(state.sid(), tag, dataset, algorithm, params or None, tier=tier)
     emit(scenario, _scenario_table([scenario]))
 
@@ -190,6 +186,140 @@ def _cell(kpi: m.KpiComparison, scenario_id: str) -> str:
     value = kpi.values.get(scenario_id)
     text = "-" if value is None else f"{value:.4g}"
     return f"[bold]{text}[/bold]" if scenario_id in kpi.best else text
+
+
+def _value(raw: str) -> Any:
+    """A parameter value from the command line: JSON where it parses (5, true, "x"), else the text."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+@experiments_app.command("run")
+@_failing
+def experiments_run(
+    algorithm: Annotated[str, typer.Option()],
+    dataset: Annotated[list[str], typer.Option(help="a dataset key (repeat for more)")],
+    name: Annotated[str | None, typer.Option(help="default: the algorithm and the grid")] = None,
+    grid: Annotated[list[str] | None, typer.Option(help="name=v1,v2,... (repeat: every combination)")] = None,
+    param: Annotated[list[str] | None, typer.Option(help="name=value: a base value of every run")] = None,
+    repeat: Annotated[int, typer.Option(help="runs per parameter set (the seed counts up)")] = 1,
+    baseline: Annotated[str | None, typer.Option(help="a complete scenario's id to judge against")] = None,
+    baseline_set: Annotated[int | None, typer.Option(help="or the index of one of the parameter sets")] = None,
+    accept: Annotated[list[str] | None, typer.Option(help='criterion, e.g. "Travel distance<=+2%"')] = None,
+    wait: Annotated[bool, typer.Option(help="follow it to the end (one progress bar)")] = False,
+) -> None:
+    """Create an experiment and queue its runs (they run in parallel)."""
+    swept = {n: [_value(v) for v in raw.split(",")] for n, _, raw in (g.partition("=") for g in grid or [])}
+    params = {n: _value(raw) for n, _, raw in (p.partition("=") for p in param or [])}
+    label = name or (f"{algorithm}: " + " x ".join(swept) if swept else algorithm)
+    sid = state.sid()
+    made = state.client.experiment(
+        sid, label, algorithm, dataset, swept or None, None, params, repeat, baseline, baseline_set, accept or ()
+    )
+    if wait:
+        made = state.client.wait_experiment(sid, made.id, progress=not state.as_json)
+    emit(made, _experiment_table(made))
+
+
+@experiments_app.command("report")
+@_failing
+def experiments_report(
+    experiment_id: str,
+    accept: Annotated[list[str] | None, typer.Option(help="judge by these criteria instead")] = None,
+    plot: Annotated[Path | None, typer.Option(help="a PNG: each KPI against the parameter sets")] = None,
+) -> None:
+    """An experiment's status and report: per parameter set the KPIs over its runs and the verdict."""
+    report = state.client.get_experiment(state.sid(), experiment_id, accept)
+    if plot is not None:
+        plot_experiment(report, plot)
+    emit(report, _experiment_table(report))
+
+
+@experiments_app.command("list")
+@_failing
+def experiments_list() -> None:
+    """The session's experiments."""
+    listed = state.client.experiments(state.sid())
+    table = Table("id", "name", "algorithm", "runs", "created")
+    for e in listed:
+        table.add_row(e.id, e.name, e.algorithm, str(e.runs), e.created_at)
+    emit(listed, table)
+
+
+@experiments_app.command("cancel")
+@_failing
+def experiments_cancel(experiment_id: str) -> None:
+    """Cancel every queued and running run."""
+    report = state.client.cancel_experiment(state.sid(), experiment_id)
+    emit(report, _experiment_table(report))
+
+
+@experiments_app.command("delete")
+@_failing
+def experiments_delete(experiment_id: str) -> None:
+    """Cancel the experiment and delete it with its runs."""
+    state.client.delete_experiment(state.sid(), experiment_id)
+
+
+def _set_label(parameters: dict[str, Any], swept: list[str]) -> str:
+    return ", ".join(f"{name}={parameters[name]}" for name in swept) or "base"
+
+
+def _swept(report: m.Experiment) -> list[str]:
+    """The parameters whose value differs between sets (what the sweep is over)."""
+    sets = [s.parameters for s in report.parameter_sets]
+    return [name for name in sets[0] if any(s.get(name) != sets[0][name] for s in sets)] if sets else []
+
+
+def _experiment_table(report: m.Experiment) -> Table:
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(report.counts.items()))
+    kpi_names = list(report.parameter_sets[0].kpis) if report.parameter_sets else []
+    table = Table("set", "parameters", "rank", *kpi_names, "accepted", title=f"{report.name}: {counts}")
+    swept = _swept(report)
+    for entry in sorted(report.parameter_sets, key=lambda e: report.ranking.index(e.index)):
+        cells = []
+        for name in kpi_names:
+            stats = entry.kpis[name]
+            cells.append("-" if stats.mean is None else f"{stats.mean:.4g} ± {stats.stdev or 0:.2g}")
+        verdict = {True: "yes", False: "NO", None: "-"}[entry.acceptance.passed]
+        rank = "-" if entry.rank is None else f"{entry.rank:.2f}"
+        table.add_row(str(entry.index), _set_label(entry.parameters, swept), rank, *cells, verdict)
+    return table
+
+
+def plot_experiment(report: m.Experiment, path: Path) -> None:
+    """One panel per KPI: its mean per parameter set (min to max as an error bar), the baseline's
+    value and, where a criterion names the KPI, the band its tolerance allows."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    swept = _swept(report)
+    labels = [_set_label(entry.parameters, swept) for entry in report.parameter_sets]
+    kpi_names = list(report.parameter_sets[0].kpis) if report.parameter_sets else []
+    criteria = {c.kpi: c for c in report.criteria}
+    figure, axes = plt.subplots(1, max(1, len(kpi_names)), figsize=(4.5 * max(1, len(kpi_names)), 4), squeeze=False)
+    for axis, name in zip(axes[0], kpi_names, strict=False):
+        stats = [entry.kpis[name] for entry in report.parameter_sets]
+        means = [s.mean or 0.0 for s in stats]
+        below = [max(0.0, (s.mean or 0.0) - (s.min if s.min is not None else 0.0)) for s in stats]
+        above = [max(0.0, (s.max if s.max is not None else 0.0) - (s.mean or 0.0)) for s in stats]
+        axis.errorbar(range(len(labels)), means, yerr=[below, above], fmt="o", color="tab:blue", capsize=3)
+        base = report.baseline.kpis.get(name)
+        if base is not None:
+            axis.axhline(base, color="tab:gray", linestyle="--", linewidth=1)
+            criterion = criteria.get(name)
+            if criterion is not None:
+                allowed = criterion.tolerance * abs(base) if criterion.relative else criterion.tolerance
+                axis.axhspan(base - allowed, base + allowed, color="tab:green", alpha=0.15)
+        axis.set_xticks(range(len(labels)), labels, rotation=45, ha="right", fontsize=7)
+        axis.set_title(name, fontsize=9)
+    figure.tight_layout()
+    figure.savefig(path, dpi=80)
+    plt.close(figure)
 
 
 def _scenario_table(scenarios: list[m.Scenario]) -> Table:

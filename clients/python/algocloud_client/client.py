@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
@@ -13,7 +13,7 @@ import httpx
 
 from . import models as m
 from ._flows import Call, Flow, Operations, Pause, ScenarioPage
-from .progress import StatusCallback, bytes_bar, run_bar
+from .progress import StatusCallback, bytes_bar, experiment_bar, run_bar
 
 T = TypeVar("T")
 DEFAULT_URL = "http://127.0.0.1:8051/api/v1"
@@ -31,6 +31,33 @@ class _Base:
             return call.method, call.url, call.options
         headers = {"x-api-key": self._api_key} if self._api_key else {}
         return call.method, f"{self.base_url}{call.url}", {"headers": headers, **call.options}
+
+
+def _experiment_body(
+    name: str,
+    algorithm: str,
+    datasets: Sequence[str],
+    grid: dict[str, list[Any]] | None,
+    parameter_sets: list[dict[str, Any]] | None,
+    params: dict[str, Any] | None,
+    repetitions: int,
+    baseline_scenario: str | None,
+    baseline_set: int | None,
+    accept: Sequence[str],
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": name,
+        "dataset_keys": list(datasets),
+        "algo_name": algorithm,
+        "algo_params": params or {},
+        "repetitions": repetitions,
+        "accept": list(accept),
+    }
+    optional = {"grid": grid, "parameter_sets": parameter_sets, "baseline_scenario": baseline_scenario}
+    body |= {key: value for key, value in optional.items() if value is not None}
+    if baseline_set is not None:
+        body["baseline_set"] = baseline_set
+    return body
 
 
 class Client(_Base):
@@ -170,6 +197,64 @@ class Client(_Base):
         """Poll `…/status` until complete or failed (a progress bar with `progress=True`): the scenario."""
         with run_bar(progress, on_status) as report:
             return self._run(self._ops.wait(sid, scenario_id, poll, timeout, report))
+
+    # experiments
+    def experiment(
+        self,
+        sid: str,
+        name: str,
+        algorithm: str,
+        datasets: Sequence[str],
+        grid: dict[str, list[Any]] | None = None,
+        parameter_sets: list[dict[str, Any]] | None = None,
+        params: dict[str, Any] | None = None,
+        repetitions: int = 1,
+        baseline_scenario: str | None = None,
+        baseline_set: int | None = None,
+        accept: Sequence[str] = (),
+    ) -> m.Experiment:
+        """Create an experiment and queue its runs: a `grid` (parameter -> values) or explicit
+        `parameter_sets` over `params`, on each dataset, `repetitions` times; `accept` criteria
+        like "Travel distance<=+2%" against the baseline (a complete scenario, or a set's index)."""
+        body = _experiment_body(
+            name,
+            algorithm,
+            datasets,
+            grid,
+            parameter_sets,
+            params,
+            repetitions,
+            baseline_scenario,
+            baseline_set,
+            accept,
+        )
+        return self._run(self._ops.create_experiment(sid, body))
+
+    def get_experiment(self, sid: str, experiment_id: str, accept: Sequence[str] | None = None) -> m.Experiment:
+        """Its status and report (judged by `accept` instead of its own criteria, when given)."""
+        return self._run(self._ops.experiment(sid, experiment_id, accept))
+
+    def experiments(self, sid: str) -> list[m.ExperimentRef]:
+        return self._run(self._ops.experiments(sid))
+
+    def cancel_experiment(self, sid: str, experiment_id: str) -> m.Experiment:
+        return self._run(self._ops.cancel_experiment(sid, experiment_id))
+
+    def delete_experiment(self, sid: str, experiment_id: str) -> None:
+        self._run(self._ops.delete_experiment(sid, experiment_id))
+
+    def wait_experiment(
+        self,
+        sid: str,
+        experiment_id: str,
+        poll: float = 1.0,
+        timeout: float | None = None,
+        progress: bool = False,
+        on_report: Callable[[m.Experiment], None] | None = None,
+    ) -> m.Experiment:
+        """Poll until every run ended (one progress bar for the whole experiment with `progress=True`)."""
+        with experiment_bar(progress, on_report) as report:
+            return self._run(self._ops.wait_experiment(sid, experiment_id, poll, timeout, report))
 
     # data
     def datasets(self, sid: str) -> list[str]:
@@ -346,6 +431,64 @@ class AsyncClient(_Base):
     ) -> m.Scenario:
         with run_bar(progress, on_status) as report:
             return await self._run(self._ops.wait(sid, scenario_id, poll, timeout, report))
+
+    # experiments
+    async def experiment(
+        self,
+        sid: str,
+        name: str,
+        algorithm: str,
+        datasets: Sequence[str],
+        grid: dict[str, list[Any]] | None = None,
+        parameter_sets: list[dict[str, Any]] | None = None,
+        params: dict[str, Any] | None = None,
+        repetitions: int = 1,
+        baseline_scenario: str | None = None,
+        baseline_set: int | None = None,
+        accept: Sequence[str] = (),
+    ) -> m.Experiment:
+        """Create an experiment and queue its runs: a `grid` (parameter -> values) or explicit
+        `parameter_sets` over `params`, on each dataset, `repetitions` times; `accept` criteria
+        like "Travel distance<=+2%" against the baseline (a complete scenario, or a set's index)."""
+        body = _experiment_body(
+            name,
+            algorithm,
+            datasets,
+            grid,
+            parameter_sets,
+            params,
+            repetitions,
+            baseline_scenario,
+            baseline_set,
+            accept,
+        )
+        return await self._run(self._ops.create_experiment(sid, body))
+
+    async def get_experiment(self, sid: str, experiment_id: str, accept: Sequence[str] | None = None) -> m.Experiment:
+        """Its status and report (judged by `accept` instead of its own criteria, when given)."""
+        return await self._run(self._ops.experiment(sid, experiment_id, accept))
+
+    async def experiments(self, sid: str) -> list[m.ExperimentRef]:
+        return await self._run(self._ops.experiments(sid))
+
+    async def cancel_experiment(self, sid: str, experiment_id: str) -> m.Experiment:
+        return await self._run(self._ops.cancel_experiment(sid, experiment_id))
+
+    async def delete_experiment(self, sid: str, experiment_id: str) -> None:
+        await self._run(self._ops.delete_experiment(sid, experiment_id))
+
+    async def wait_experiment(
+        self,
+        sid: str,
+        experiment_id: str,
+        poll: float = 1.0,
+        timeout: float | None = None,
+        progress: bool = False,
+        on_report: Callable[[m.Experiment], None] | None = None,
+    ) -> m.Experiment:
+        """Poll until every run ended (one progress bar for the whole experiment with `progress=True`)."""
+        with experiment_bar(progress, on_report) as report:
+            return await self._run(self._ops.wait_experiment(sid, experiment_id, poll, timeout, report))
 
     # data
     async def datasets(self, sid: str) -> list[str]:

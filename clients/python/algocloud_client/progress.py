@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskProgressColumn, TextColumn, TransferSpeedColumn
 
-from .models import ScenarioStatus
+from .models import Experiment, ScenarioStatus
 
 StatusCallback = Callable[[ScenarioStatus], None]
 
@@ -31,6 +31,28 @@ def run_bar(enabled: bool, also: StatusCallback | None = None) -> Iterator[Statu
             bars.update(task, description=status.tag, completed=status.progress, state=status.status.value)
             if also is not None:
                 also(status)
+
+        yield report
+
+
+@contextmanager
+def experiment_bar(
+    enabled: bool, also: Callable[[Experiment], None] | None = None
+) -> Iterator[Callable[[Experiment], None] | None]:
+    """A callback for each poll of an experiment: one bar for all its runs, with counts by status."""
+    if not enabled:
+        yield also
+        return
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TextColumn("{task.fields[state]}")
+    ) as bars:
+        task = bars.add_task("experiment", total=1.0, state="")
+
+        def report(experiment: Experiment) -> None:
+            counts = ", ".join(f"{n} {status}" for status, n in sorted(experiment.counts.items()))
+            bars.update(task, description=experiment.name, completed=experiment.progress, state=counts)
+            if also is not None:
+                also(experiment)
 
         yield report
 
