@@ -95,6 +95,17 @@ def scenario_with_result(
     return body
 
 
+def _kpi_templates(config: AppConfig) -> list[Body]:
+    """Each KPI's fixed fields, built once per application (a list shows them per scenario)."""
+    templates = _KPI_TEMPLATES.get(id(config))
+    if templates is None:
+        templates = _KPI_TEMPLATES[id(config)] = [kpi.to_dict() for kpi in config.kpis]
+    return templates
+
+
+_KPI_TEMPLATES: dict[int, list[Body]] = {}
+
+
 def scenario_summary(config: AppConfig, item: Scenario) -> Body:
     """The upstream 0.10 summary shape: what a list view shows, with no result."""
     complete = item.status == Status.COMPLETE
@@ -111,7 +122,7 @@ def scenario_summary(config: AppConfig, item: Scenario) -> Body:
         "run_started_at": item.run_started_at,
         "run_finished_at": item.run_finished_at,
         "result_available": complete,
-        "kpis": {kpi.name: kpi.to_dict(values.get(kpi.name)) for kpi in config.kpis},
+        "kpis": {t["name"]: {**t, "value": values.get(t["name"])} for t in _kpi_templates(config)},
         "error": item.error,
     }
 

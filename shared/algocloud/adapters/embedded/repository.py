@@ -132,33 +132,16 @@ def _limit(limit: int | None) -> str:
 
 
 def _scenario_from(row: sqlite3.Row) -> Scenario:
-    def document(name: str, empty: Any) -> Any:
-        text = row[name]
-        return empty if text is None else orjson.loads(text)
-
-    return Scenario(
-        id=row["id"],
-        tag=row["tag"],
-        input_data_id=row["input_data_id"],
-        algorithm=row["algorithm"],
-        parameters=document("parameters", {}),
-        data_parameters=document("data_parameters", {}),
-        status=Status(row["status"]),
-        progress=float(row["progress"]),
-        result=document("result", None),
-        kpi_values=document("kpi_values", None),
-        error=row["error"],
-        created_at=row["created_at"],
-        run_id=row["run_id"],
-        run_started_at=row["run_started_at"],
-        run_finished_at=row["run_finished_at"],
-        result_ref=row["result_ref"],
-        tier=row["tier"],
-        executor=row["executor"],
-        task_id=row["task_id"],
-        receipt=row["receipt"],
-        provenance=document("provenance", None),
-    )
+    """A scenario from a row of `_SELECT_SCENARIO` (by position: a list reads thousands)."""
+    values = dict(zip(_SCENARIO_COLUMNS, tuple(row), strict=True))
+    for name in _JSON_FIELDS:
+        text = values[name]
+        values[name] = None if text is None else orjson.loads(text)
+    values["parameters"] = values["parameters"] or {}
+    values["data_parameters"] = values["data_parameters"] or {}
+    values["status"] = Status(values["status"])
+    values["progress"] = float(values["progress"])
+    return Scenario(**values)
 
 
 def _scenario_values(scenario: Scenario) -> tuple[Any, ...]:
