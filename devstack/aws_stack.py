@@ -168,11 +168,12 @@ class AwsLocalStack:
         endpoint = self.environment["AWS_ENDPOINT_URL"]
         operator = Operator(*operator_ports("us-east-1", endpoint, NAMES["Table"], self.usage_plan_id))
         known = plan_keys(self.apigateway, self.usage_plan_id)
-        for value in self.args.api_key:
+        for index, value in enumerate(self.args.api_key):  # one tenant each, as --help says
             if value not in known:
-                if operator.accounts.find_tenant("local") is None:
-                    operator.create_tenant("local")
-                operator.issue_key("local", value)
+                name = "local" if index == 0 else f"local-{index + 1}"
+                if operator.accounts.find_tenant(name) is None:
+                    operator.create_tenant(name)
+                operator.issue_key(name, value)
 
     def restore(self) -> None:
         items, objects = self.state.restore()
