@@ -133,3 +133,21 @@ def test_provenance_is_recorded_and_compare_flags_a_mix(client, base, driver, wo
     module.write_text("X = 2\n")
     provenance.code_hash.cache_clear()
     assert provenance.code_hash(name) != before
+
+
+def test_hostile_experiments_get_a_4xx(client, base):
+    url = f"{base}/sessions/main/experiments"
+    huge = create(client, base, grid={f"p{i}": list(range(10)) for i in range(20)})  # 10^20 sets: never made
+    assert huge.status_code == 400 and "at most 1,000" in huge.json()["detail"]
+    both = create(client, base, parameter_sets=[{"days": 3}])
+    assert both.status_code == 400 and "not both" in both.json()["detail"]
+    for bad in ({"grid": {"days": []}}, {"grid": {"days": 3}}, {"repetitions": 0}, {"dataset_keys": []}):
+        assert create(client, base, **bad).status_code in (400, 422), bad
+    for missing in ("x" * 2000, "..%2F..", "01a00000-0000-7000-8000-000000000000"):
+        assert client.get(f"{url}/{missing}").status_code == 404
+        assert client.post(f"{url}/{missing}/cancel").status_code == 404
+        assert client.delete(f"{url}/{missing}").status_code == 404
+    made = create(client, base, grid={"days": [3]}, baseline_set=0).json()
+    assert client.get(f"{url}/{made['id']}", params={"accept": "nonsense"}).status_code == 400
+    assert client.get(f"{url}/{made['id']}", params={"accept": "Travel distance<=-2%"}).status_code == 400
+    assert client.get(f"{base}/sessions/nope/experiments").status_code == 404

@@ -94,16 +94,23 @@ class Experiment:
 
 
 def parameter_sets(
-    base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]] | None, sets: Sequence[Mapping[str, Any]] | None
+    base: Mapping[str, Any],
+    grid: Mapping[str, Sequence[Any]] | None,
+    sets: Sequence[Mapping[str, Any]] | None,
+    datasets: int,
+    repetitions: int,
 ) -> list[dict[str, Any]]:
-    """The sweep's parameter sets: the grid's product, or the explicit sets, over `base`."""
+    """The sweep's parameter sets: the grid's product, or the explicit sets, over `base`; the
+    size is checked before the product is made (a grid of 20 parameters x 10 values is 10^20)."""
     if grid and sets:
         raise InvalidRequest("give a grid or a list of parameter sets, not both")
     if grid:
         if any(not isinstance(v, list) or not v for v in grid.values()):
             raise InvalidRequest("each grid parameter needs a non-empty list of values")
+        check_size(math.prod(len(v) for v in grid.values()), datasets, repetitions)
         names = list(grid)
         return [{**base, **dict(zip(names, values, strict=True))} for values in itertools.product(*grid.values())]
+    check_size(len(sets) if sets else 1, datasets, repetitions)
     if sets:
         return [{**base, **s} for s in sets]
     return [dict(base)]

@@ -17,7 +17,7 @@ from typing import Any
 from .. import limits
 from .. import storage_layout as layout
 from ..domain.errors import Conflict, InvalidRequest, InvalidTransition, NotFound, ParameterError
-from ..domain.experiments import Criterion, Experiment, PlannedRun, check_size, parameter_sets, report
+from ..domain.experiments import Criterion, Experiment, PlannedRun, parameter_sets, report
 from ..domain.ids import new_id
 from ..domain.names import clean_name, normal_form
 from ..domain.ports import DatasetRecord, RunQueue, SessionRecord
@@ -75,11 +75,10 @@ class Experiments:
         algorithm = self.config.algorithm(spec.algorithm)
         if spec.repetitions < 1:
             raise InvalidRequest("repetitions must be 1 or more")
-        sets = parameter_sets(spec.parameters, spec.grid, spec.parameter_sets)
         datasets = [normal_form(key) for key in spec.datasets]
         if not datasets or len(set(datasets)) != len(datasets):
             raise InvalidRequest("give one or more different dataset keys")
-        check_size(len(sets), len(datasets), spec.repetitions)
+        sets = parameter_sets(spec.parameters, spec.grid, spec.parameter_sets, len(datasets), spec.repetitions)
         criteria = [Criterion.parse(text) for text in spec.accept]
         unknown = [c.kpi for c in criteria if c.kpi not in {k.name for k in self.config.kpis}]
         if unknown:
