@@ -40,6 +40,8 @@ def test_a_grid_with_repetitions_runs_and_reports(client, base, driver, backend)
     url = f"{base}/sessions/main/experiments/{experiment['id']}"
     done = client.get(url).json()
     assert done["done"] and done["counts"] == {"complete": 12} and done["progress"] == 1.0
+    totals = client.get(f"{base}/usage").json()["totals"]
+    assert totals["runs_started"] == totals["runs_completed"] == 12  # metered like any run
     runs_url = f"{base}/sessions/{done['run_session_id']}/scenarios"
     runs = {s["id"]: s for s in client.get(runs_url).json()}
     assert set(runs) == set(done["run_ids"])
