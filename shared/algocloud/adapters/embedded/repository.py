@@ -132,8 +132,8 @@ def _limit(limit: int | None) -> str:
 
 
 def _scenario_from(row: sqlite3.Row) -> Scenario:
-    """A scenario from a row of `_SELECT_SCENARIO` (by position: a list reads thousands)."""
-    values = dict(zip(_SCENARIO_COLUMNS, tuple(row), strict=True))
+    """A scenario from a row holding the `_SCENARIO_COLUMNS` (and maybe more)."""
+    values = {name: row[name] for name in _SCENARIO_COLUMNS}
     for name in _JSON_FIELDS:
         text = values[name]
         values[name] = None if text is None else orjson.loads(text)
