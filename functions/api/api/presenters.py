@@ -44,14 +44,13 @@ def scenario(config: AppConfig, item: Scenario) -> Body:
     else:
         descriptors = [{"name": name, "value": value} for name, value in item.parameters.items()]
     complete = item.status == Status.COMPLETE
-    values = item.kpi_values if complete and item.kpi_values else {}
     return {
         "id": item.id,
         "tag": item.tag,
         "input_data_id": item.input_data_id,
         "algorithm": {"name": item.algorithm, "parameters": descriptors},
         "data_parameters": item.data_parameters,
-        "kpis": {kpi.name: kpi.to_dict(values.get(kpi.name)) for kpi in config.kpis},
+        "kpis": _kpis(config, item),
         "status": str(item.status),
         "progress": item.progress,
         "result": item.result if complete else None,
@@ -106,10 +105,15 @@ def _kpi_templates(config: AppConfig) -> list[Body]:
 _KPI_TEMPLATES: dict[int, list[Body]] = {}
 
 
+def _kpis(config: AppConfig, item: Scenario) -> Body:
+    """Every KPI of the application, with this scenario's value once it is complete."""
+    values = item.kpi_values if item.status == Status.COMPLETE and item.kpi_values else {}
+    return {t["name"]: {**t, "value": values.get(t["name"])} for t in _kpi_templates(config)}
+
+
 def scenario_summary(config: AppConfig, item: Scenario) -> Body:
     """The upstream 0.10 summary shape: what a list view shows, with no result."""
     complete = item.status == Status.COMPLETE
-    values = item.kpi_values if complete and item.kpi_values else {}
     return {
         "id": item.id,
         "tag": item.tag,
@@ -122,7 +126,7 @@ def scenario_summary(config: AppConfig, item: Scenario) -> Body:
         "run_started_at": item.run_started_at,
         "run_finished_at": item.run_finished_at,
         "result_available": complete,
-        "kpis": {t["name"]: {**t, "value": values.get(t["name"])} for t in _kpi_templates(config)},
+        "kpis": _kpis(config, item),
         "error": item.error,
     }
 

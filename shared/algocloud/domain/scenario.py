@@ -13,7 +13,7 @@ cut off by a timeout. Storage adapters build their conditional writes from
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .errors import InvalidTransition
@@ -23,6 +23,7 @@ from .jobs import IN_FLIGHT, JOB_TRANSITIONS, TERMINAL, Status, now_iso, sources
 __all__ = [
     "IN_FLIGHT",
     "RUN_FIELDS",
+    "STORED_FIELDS",
     "TERMINAL",
     "TRANSITIONS",
     "Scenario",
@@ -105,6 +106,10 @@ class Scenario:
     def __post_init__(self) -> None:
         if not self.created_at:
             self.created_at = created_at_of(self.id) or now_iso()
+
+
+# Every field a repository stores of a scenario (the SQLite columns; the DynamoDB attributes).
+STORED_FIELDS = tuple(f.name for f in fields(Scenario))
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from ...domain.ports import DatasetRecord, Position, SessionRecord
 from ...domain.scenario import (
     IN_FLIGHT,
     RUN_FIELDS,
+    STORED_FIELDS,
     Scenario,
     ScenarioStatus,
     Status,
@@ -252,28 +253,7 @@ def scenario_from_item(item: Mapping[str, Any], result_item: Mapping[str, Any] |
 
 
 # What a list reads of a scenario item: everything but the result.
-_LISTED_ATTRIBUTES = (
-    "id",
-    "tag",
-    "input_data_id",
-    "algorithm",
-    "parameters",
-    "data_parameters",
-    "status",
-    "progress",
-    "kpi_values",
-    "error",
-    "created_at",
-    "run_id",
-    "run_started_at",
-    "run_finished_at",
-    "result_ref",
-    "tier",
-    "executor",
-    "task_id",
-    "receipt",
-    "provenance",
-)
+_LISTED_ATTRIBUTES = tuple(name for name in STORED_FIELDS if name != "result")
 
 
 def _job_item(tenant: str, session_id: str, job: IngestJob) -> dict[str, Any]:

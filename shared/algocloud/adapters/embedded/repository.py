@@ -22,6 +22,7 @@ from ...domain.ports import DatasetRecord, Position, SessionRecord
 from ...domain.scenario import (
     IN_FLIGHT,
     RUN_FIELDS,
+    STORED_FIELDS,
     Scenario,
     ScenarioStatus,
     Status,
@@ -77,29 +78,7 @@ CREATE TABLE IF NOT EXISTS processing (
 
 # Scenario fields kept as JSON text (free-form documents); the rest are plain columns.
 _JSON_FIELDS = frozenset({"parameters", "data_parameters", "result", "kpi_values", "provenance"})
-_SCENARIO_COLUMNS = (
-    "id",
-    "tag",
-    "input_data_id",
-    "algorithm",
-    "parameters",
-    "data_parameters",
-    "status",
-    "progress",
-    "result",
-    "kpi_values",
-    "error",
-    "created_at",
-    "run_id",
-    "run_started_at",
-    "run_finished_at",
-    "result_ref",
-    "tier",
-    "executor",
-    "task_id",
-    "receipt",
-    "provenance",
-)
+_SCENARIO_COLUMNS = STORED_FIELDS
 # Columns added since a table was first made: added to older state folders when they are opened.
 _ADDED_COLUMNS = {
     "scenarios": ("tier", "executor", "task_id", "receipt", "provenance"),
