@@ -153,3 +153,22 @@ def test_hostile_experiments_get_a_4xx(client, base):
     assert client.get(f"{url}/{made['id']}", params={"accept": "nonsense"}).status_code == 400
     assert client.get(f"{url}/{made['id']}", params={"accept": "Travel distance<=-2%"}).status_code == 400
     assert client.get(f"{base}/sessions/nope/experiments").status_code == 404
+
+
+def test_an_experiment_of_a_thousand_runs_is_made_in_few_storage_calls(client, base, backend_name):
+    """The cap must work within API Gateway's 29 s: scenarios in transactions, messages in batches."""
+    body = {"name": "at the cap", "dataset_keys": ["Master data"], "algo_name": "Pick Simulation",
+            "grid": {"days": list(range(1, 101))}, "repetitions": 10}  # fmt: skip
+    calls = []
+    if backend_name == "aws":
+        from api import deps
+
+        built = deps.adapters(client.api.state.settings)
+        for inner in (built.repo._db, built.queue._sqs):
+            inner.meta.events.register("before-call", lambda model, **_: calls.append(model.name))
+    made = client.post(f"{base}/sessions/main/experiments", json=body)
+    assert made.status_code == 201, made.text
+    assert made.json()["runs"] == 1000 and made.json()["counts"] == {"queued": 1000}
+    if backend_name == "aws":
+        assert calls.count("SendMessageBatch") == 100 and "SendMessage" not in calls
+        assert calls.count("TransactWriteItems") <= 40 and len(calls) < 200, len(calls)

@@ -125,6 +125,11 @@ class Repository(Protocol):
 
     def create_scenario(self, tenant: str, session_id: str, scenario: Scenario) -> None: ...
 
+    def create_scenarios(self, tenant: str, session_id: str, scenarios: Sequence[Scenario]) -> None:
+        """Many at once, with the same checks as `create_scenario` (an experiment's runs: a
+        thousand in a few dozen writes). Not all-or-nothing past one write's size."""
+        ...
+
     def delete_scenario(self, tenant: str, session_id: str, scenario: Scenario) -> None: ...
 
     def transition(
@@ -301,6 +306,10 @@ class RunQueue(Protocol):
     """Where `POST .../run` puts run messages (SQS FIFO, or the embedded queue)."""
 
     def send(self, message: QueueMessage) -> None: ...
+
+    def send_many(self, messages: Sequence[QueueMessage]) -> None:
+        """Several at once (SQS: 10 a call), each at the end of its group."""
+        ...
 
 
 @dataclass(frozen=True)

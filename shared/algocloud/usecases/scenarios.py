@@ -171,9 +171,13 @@ class Scenarios:
         scenario = self._scenario(session.id, scenario_id)
         if scenario.status not in (Status.QUEUED, Status.PROCESSING):
             raise Conflict(f"only a queued or processing scenario can be cancelled; this one is {scenario.status}")
+        return self.cancel_run(session.id, scenario)
+
+    def cancel_run(self, session_id: str, scenario: Scenario) -> Scenario:
+        """End the scenario's run as cancelled (its run id must still be the current one)."""
         cancelled = self.repo.transition(
             self.tenant,
-            session.id,
+            session_id,
             scenario.id,
             Status.FAILED,
             run_id=scenario.run_id,

@@ -737,6 +737,49 @@ class DynamoRepository(DynamoTable):
                 raise Conflict(f"a scenario tagged '{scenario.tag}' already exists in this session") from None
             raise
 
+    def create_scenarios(self, tenant: str, session_id: str, scenarios: Sequence[Scenario]) -> None:
+        """Transactions of up to 100 items: the session's check, each dataset's reference count
+        raised by its share, and per scenario its tag guard, its item (and a result it has)."""
+        pk = session_pk(tenant, session_id)
+        keys = {s.input_data_id for s in scenarios}
+        per_write = (99 - len(keys)) // 3  # three items a scenario at most
+        for start in range(0, len(scenarios), per_write):
+            chunk = scenarios[start : start + per_write]
+            counts: dict[str, int] = {}
+            for scenario in chunk:
+                counts[scenario.input_data_id] = counts.get(scenario.input_data_id, 0) + 1
+            operations = [self._check(tenant_pk(tenant), f"SESSION#{session_id}")]
+            operations += [
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": _key(pk, f"DATASET#{key}"),
+                        "UpdateExpression": "ADD refs :count",
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeValues": {":count": {"N": str(count)}},
+                    }
+                }
+                for key, count in counts.items()
+            ]
+            for scenario in chunk:
+                operations.append(
+                    self._put(
+                        {**_key(pk, f"TAG#{scenario.tag}"), **_item(scenario_id=scenario.id)},
+                        "attribute_not_exists(pk)",
+                    )
+                )
+                operations.append(self._put(_scenario_item(tenant, session_id, scenario), "attribute_not_exists(pk)"))
+                if scenario.result is not None:
+                    operations.append(self._put(_result_item(tenant, session_id, scenario.id, scenario.result)))
+            try:
+                self._transact(operations)
+            except _Cancelled as cancelled:
+                if cancelled.failed[0]:
+                    raise NotFound("session not found") from None
+                if any(cancelled.failed[1 : 1 + len(counts)]):
+                    raise NotFound("a dataset of these scenarios is not in this session") from None
+                raise Conflict("a tag is taken already in this session") from None
+
     def delete_scenario(self, tenant: str, session_id: str, scenario: Scenario) -> None:
         pk = session_pk(tenant, session_id)
         try:

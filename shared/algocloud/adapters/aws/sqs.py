@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Sequence
 
 from ...domain.ports import ReceivedMessage
 from ...run_message import QueueMessage
@@ -20,6 +21,28 @@ class SqsRunQueue:
             MessageGroupId=message.group_id,
             MessageDeduplicationId=message.deduplication_id,
         )
+
+    def send_many(self, messages: Sequence[QueueMessage]) -> None:
+        """SendMessageBatch, 10 a call; entries SQS could not take are sent again, then refused."""
+        for start in range(0, len(messages), 10):
+            pending = {str(index): message for index, message in enumerate(messages[start : start + 10], start=start)}
+            for attempt in range(5):
+                entries = [
+                    {
+                        "Id": key,
+                        "MessageBody": m.to_body(),
+                        "MessageGroupId": m.group_id,
+                        "MessageDeduplicationId": m.deduplication_id,
+                    }
+                    for key, m in pending.items()
+                ]
+                failed = self._sqs.send_message_batch(QueueUrl=self._queue_url, Entries=entries).get("Failed", [])
+                pending = {entry["Id"]: pending[entry["Id"]] for entry in failed}
+                if not pending:
+                    break
+                time.sleep(0.05 * 2**attempt)
+            else:
+                raise RuntimeError(f"SQS refused {len(pending)} message(s): {failed[0].get('Message')}")
 
 
 class SqsQueueConsumer:

@@ -23,7 +23,7 @@ import select
 import stat
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from ...domain.ports import ReceivedMessage
@@ -131,6 +131,10 @@ class SqliteQueue:
     # -- producer -----------------------------------------------------------------------
     def send(self, message: QueueMessage) -> None:
         self.send_body(message.to_body(), message.group_id, message.deduplication_id)
+
+    def send_many(self, messages: Sequence[QueueMessage]) -> None:
+        for message in messages:
+            self.send(message)
 
     def send_body(self, body: str, group_id: str, deduplication_id: str) -> bool:
         """Enqueue at the end of its group; False when it was a duplicate within 5 minutes."""

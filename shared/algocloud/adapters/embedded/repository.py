@@ -402,6 +402,26 @@ class SqliteRepository:
             except sqlite3.IntegrityError:
                 raise Conflict(f"a scenario tagged '{scenario.tag}' already exists in this session") from None
 
+    def create_scenarios(self, tenant: str, session_id: str, scenarios: Sequence[Scenario]) -> None:
+        """All in one write transaction (see create_scenario)."""
+        with self._db.write() as db:
+            if not _session_exists(db, tenant, session_id):
+                raise NotFound("session not found")
+            counts: dict[str, int] = {}
+            for scenario in scenarios:
+                counts[scenario.input_data_id] = counts.get(scenario.input_data_id, 0) + 1
+            for key, count in counts.items():
+                counted = db.execute(
+                    "UPDATE datasets SET refs = refs + ? WHERE tenant = ? AND session_id = ? AND key = ?",
+                    (count, tenant, session_id, key),
+                )
+                if counted.rowcount == 0:
+                    raise NotFound(f"dataset '{key}' not found in this session")
+            try:
+                db.executemany(_INSERT_SCENARIO, [(tenant, session_id, *_scenario_values(s)) for s in scenarios])
+            except sqlite3.IntegrityError:
+                raise Conflict("a tag is taken already in this session") from None
+
     def delete_scenario(self, tenant: str, session_id: str, scenario: Scenario) -> None:
         with self._db.write() as db:
             row = db.execute(
