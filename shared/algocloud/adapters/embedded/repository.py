@@ -57,6 +57,10 @@ CREATE TABLE IF NOT EXISTS scenarios (
     tier TEXT, executor TEXT, task_id TEXT, receipt TEXT, provenance TEXT,
     PRIMARY KEY (tenant, session_id, id), UNIQUE (tenant, session_id, tag)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS results (
+    tenant TEXT NOT NULL, session_id TEXT NOT NULL, id TEXT NOT NULL, result TEXT NOT NULL,
+    PRIMARY KEY (tenant, session_id, id)
+);
 CREATE INDEX IF NOT EXISTS scenarios_in_order ON scenarios (tenant, session_id, created_at, id);
 CREATE INDEX IF NOT EXISTS sessions_in_order ON sessions (tenant, created_at, id);
 CREATE INDEX IF NOT EXISTS scenarios_in_flight ON scenarios (status) WHERE status IN ('queued', 'processing');
@@ -84,9 +88,17 @@ _ADDED_COLUMNS = {
     "scenarios": ("tier", "executor", "task_id", "receipt", "provenance"),
     "jobs": ("executor", "task_id", "receipt"),
 }
+# A result lives in its own table (as on DynamoDB, in its own item): a scenario row stays a few
+# hundred bytes, so a list reads only small rows. (Kept in the row, a 25 KB result spills to
+# overflow pages that SQLite walks to reach the columns after it: a list of 1,000 took 35 ms.)
+# `scenarios.result` stays in the schema, always NULL (older state folders move theirs at open).
 _SELECT_SCENARIO = f"SELECT {', '.join(_SCENARIO_COLUMNS)} FROM scenarios"
-# Lists leave results out (a page never reads them); GET …/scenarios/{id} reads one.
-_SELECT_SCENARIO_NO_RESULT = _SELECT_SCENARIO.replace("result,", "NULL AS result,", 1)
+_SELECT_SCENARIO_WITH_RESULT = _SELECT_SCENARIO.replace(
+    "result,",
+    "(SELECT r.result FROM results AS r WHERE r.tenant = scenarios.tenant "
+    "AND r.session_id = scenarios.session_id AND r.id = scenarios.id) AS result,",
+    1,
+)
 _DATASET_COLUMNS = "key, ds_id, ds_type, creation_datetime, tables, object_key, size_bytes, refs"
 _SELECT_DATASET = f"SELECT {_DATASET_COLUMNS} FROM datasets WHERE tenant = ? AND session_id = ? AND key = ?"
 
@@ -97,6 +109,13 @@ def _column_value(name: str, value: Any) -> Any:
     if name == "status" and value is not None:
         return str(value)
     return value
+
+
+def _write_results(db: sqlite3.Connection, tenant: str, session_id: str, scenarios: Sequence[Scenario]) -> None:
+    db.executemany(
+        "INSERT INTO results VALUES (?, ?, ?, ?)",
+        [(tenant, session_id, s.id, orjson.dumps(s.result).decode()) for s in scenarios if s.result is not None],
+    )
 
 
 def _after(where: str, params: tuple[Any, ...], after: Position | None) -> tuple[str, tuple[Any, ...]]:
@@ -124,7 +143,10 @@ def _scenario_from(row: sqlite3.Row) -> Scenario:
 
 
 def _scenario_values(scenario: Scenario) -> tuple[Any, ...]:
-    return tuple(_column_value(name, getattr(scenario, name)) for name in _SCENARIO_COLUMNS)
+    """The scenario's row; its result goes in the results table (`_write_results`)."""
+    return tuple(
+        None if name == "result" else _column_value(name, getattr(scenario, name)) for name in _SCENARIO_COLUMNS
+    )
 
 
 def _dataset_from(row: sqlite3.Row) -> DatasetRecord:
@@ -178,6 +200,18 @@ class SqliteRepository:
         self._db = Database(path, SCHEMA, synchronous)
         self._secrets: dict[str, bytes] = {}
         self._add_columns()
+        self._move_results()
+
+    def _move_results(self) -> None:
+        """Results kept in scenario rows by older versions move to the results table (once)."""
+        if self._db.read_one("SELECT 1 FROM scenarios WHERE result IS NOT NULL LIMIT 1") is None:
+            return
+        with self._db.write() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO results SELECT tenant, session_id, id, result FROM scenarios "
+                "WHERE result IS NOT NULL"
+            )
+            db.execute("UPDATE scenarios SET result = NULL WHERE result IS NOT NULL")
 
     def _add_columns(self) -> None:
         """Bring a state folder of an older version up to the schema (new columns are nullable); a
@@ -270,7 +304,7 @@ class SqliteRepository:
 
     def purge_session(self, tenant: str, session_id: str) -> None:
         with self._db.write() as db:
-            for table in ("datasets", "scenarios", "processing", "jobs", "experiments"):
+            for table in ("datasets", "scenarios", "results", "processing", "jobs", "experiments"):
                 db.execute(f"DELETE FROM {table} WHERE tenant = ? AND session_id = ?", (tenant, session_id))
 
     def copy_session_contents(
@@ -303,6 +337,10 @@ class SqliteRepository:
         with self._db.write() as db:
             db.executemany(_INSERT_DATASET, [_dataset_values(tenant, target_id, d) for d in copied_datasets])
             db.executemany(_INSERT_SCENARIO, [(tenant, target_id, *_scenario_values(s)) for s in scenarios])
+            db.execute(  # in-flight scenarios have none: a run's result comes with its end
+                "INSERT INTO results SELECT tenant, ?, id, result FROM results WHERE tenant = ? AND session_id = ?",
+                (target_id, tenant, source_id),
+            )
 
     # -- datasets ---------------------------------------------------------------------
     def list_datasets(self, tenant: str, session_id: str) -> list[DatasetRecord]:
@@ -357,7 +395,7 @@ class SqliteRepository:
     ) -> list[Scenario]:
         """In (created_at, id) order, read through the index from `after` on: the page alone."""
         where, params = _after("tenant = ? AND session_id = ?", (tenant, session_id), after)
-        sql = f"{_SELECT_SCENARIO_NO_RESULT} WHERE {where} ORDER BY created_at, id{_limit(limit)}"
+        sql = f"{_SELECT_SCENARIO} WHERE {where} ORDER BY created_at, id{_limit(limit)}"
         return [_scenario_from(row) for row in self._db.read(sql, params)]
 
     def scenario_results(self, tenant: str, session_id: str, scenario_ids: Sequence[str]) -> dict[str, Any]:
@@ -365,15 +403,15 @@ class SqliteRepository:
             return {}
         marks = ", ".join("?" * len(scenario_ids))
         rows = self._db.read(
-            f"SELECT id, result FROM scenarios WHERE tenant = ? AND session_id = ? AND id IN ({marks}) "
-            "AND result IS NOT NULL",
+            f"SELECT id, result FROM results WHERE tenant = ? AND session_id = ? AND id IN ({marks})",
             (tenant, session_id, *scenario_ids),
         )
         return {row[0]: orjson.loads(row[1]) for row in rows}
 
     def get_scenario(self, tenant: str, session_id: str, scenario_id: str) -> Scenario | None:
         row = self._db.read_one(
-            f"{_SELECT_SCENARIO} WHERE tenant = ? AND session_id = ? AND id = ?", (tenant, session_id, scenario_id)
+            f"{_SELECT_SCENARIO_WITH_RESULT} WHERE tenant = ? AND session_id = ? AND id = ?",
+            (tenant, session_id, scenario_id),
         )
         return None if row is None else _scenario_from(row)
 
@@ -401,6 +439,7 @@ class SqliteRepository:
                 db.execute(_INSERT_SCENARIO, (tenant, session_id, *_scenario_values(scenario)))
             except sqlite3.IntegrityError:
                 raise Conflict(f"a scenario tagged '{scenario.tag}' already exists in this session") from None
+            _write_results(db, tenant, session_id, [scenario])
 
     def create_scenarios(self, tenant: str, session_id: str, scenarios: Sequence[Scenario]) -> None:
         """All in one write transaction (see create_scenario)."""
@@ -421,6 +460,7 @@ class SqliteRepository:
                 db.executemany(_INSERT_SCENARIO, [(tenant, session_id, *_scenario_values(s)) for s in scenarios])
             except sqlite3.IntegrityError:
                 raise Conflict("a tag is taken already in this session") from None
+            _write_results(db, tenant, session_id, scenarios)
 
     def delete_scenario(self, tenant: str, session_id: str, scenario: Scenario) -> None:
         with self._db.write() as db:
@@ -434,6 +474,9 @@ class SqliteRepository:
                 "UPDATE datasets SET refs = refs - 1 WHERE tenant = ? AND session_id = ? AND key = ?",
                 (tenant, session_id, row[0]),
             )
+            db.execute(
+                "DELETE FROM results WHERE tenant = ? AND session_id = ? AND id = ?", (tenant, session_id, scenario.id)
+            )
 
     def transition(
         self,
@@ -446,9 +489,12 @@ class SqliteRepository:
         run_id: str | None = None,
     ) -> Scenario:
         """Conditionally move a scenario to `target` (see DynamoRepository.transition)."""
+        fields = dict(set_fields or {})
+        result = fields.pop("result", None)
+        result_changes = "result" in (set_fields or {}) or "result" in remove_fields
         changes: dict[str, Any] = {"status": str(target)}
-        changes.update({name: _column_value(name, value) for name, value in (set_fields or {}).items()})
-        changes.update({name: None for name in remove_fields})
+        changes.update({name: _column_value(name, value) for name, value in fields.items()})
+        changes.update({name: None for name in remove_fields if name != "result"})
         unknown = set(changes) - set(_SCENARIO_COLUMNS)
         if unknown:
             raise ValueError(f"not scenario fields: {sorted(unknown)}")
@@ -465,7 +511,13 @@ class SqliteRepository:
                 parameters,
             ).fetchone()
             if row is not None:
-                return _scenario_from(row)
+                updated = _scenario_from(row)
+                if result_changes:  # its own row, in the same transaction
+                    where = (tenant, session_id, scenario_id)
+                    db.execute("DELETE FROM results WHERE tenant = ? AND session_id = ? AND id = ?", where)
+                    updated.result = result
+                    _write_results(db, tenant, session_id, [updated])
+                return updated
             current = db.execute(
                 f"{_SELECT_SCENARIO} WHERE tenant = ? AND session_id = ? AND id = ?", (tenant, session_id, scenario_id)
             ).fetchone()
