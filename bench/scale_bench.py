@@ -124,25 +124,25 @@ class Scale:
         return cursor
 
     def measure(self) -> dict[str, str]:
-        n = 30 if self.count <= 1000 else 10
+        """The small requests first (30 samples each), the whole lists last (they churn memory)."""
         size = self.count
-        first = timed(lambda: self.http.get(self.url, params={"limit": 50}), n)
-        cursor = self.deep_cursor()
-        deep = timed(lambda: self.http.get(self.url, params={"limit": 50, "cursor": cursor}), n)
-        summary_page = timed(lambda: self.http.get(self.url, params={"limit": 50, "view": "summary"}), n)
-        summaries = timed(lambda: self.http.get(self.url, params={"view": "summary"}), 3)
-        started = time.perf_counter()
-        whole = self.http.get(self.url)
-        whole_ms = (time.perf_counter() - started) * 1000
         status = timed(lambda: self.http.get(f"{self.url}/{self.probe}/status"), 50)
         one = timed(lambda: self.http.get(f"{self.url}/{self.probe}"), 50)
-        creates = []  # last, so the figures above are at `size`
-        for _ in range(n):
+        first = timed(lambda: self.http.get(self.url, params={"limit": 50}), 30)
+        cursor = self.deep_cursor()
+        deep = timed(lambda: self.http.get(self.url, params={"limit": 50, "cursor": cursor}), 30)
+        summary_page = timed(lambda: self.http.get(self.url, params={"limit": 50, "view": "summary"}), 30)
+        creates = []  # scenarios added here are counted in the next size's fill
+        for _ in range(30):
             started = time.perf_counter()
             self.create(f"created-{self.created}")
             creates.append(time.perf_counter() - started)
             self.created += 1
             self.count += 1
+        summaries = timed(lambda: self.http.get(self.url, params={"view": "summary"}), 3)
+        started = time.perf_counter()
+        whole = self.http.get(self.url)
+        whole_ms = (time.perf_counter() - started) * 1000
         row = {
             "scenarios": f"{size:,}",
             "create": f"{p50(creates):.1f} ms",
