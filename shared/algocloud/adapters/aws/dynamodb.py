@@ -34,6 +34,7 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NoReturn
 
@@ -701,73 +702,23 @@ class DynamoRepository(DynamoTable):
 
     def create_scenario(self, tenant: str, session_id: str, scenario: Scenario) -> None:
         """Store a new scenario: tag unique, dataset present (and counted as used), session present."""
-        pk = session_pk(tenant, session_id)
-        try:
-            self._transact(
-                [
-                    self._check(tenant_pk(tenant), f"SESSION#{session_id}"),
-                    self._put(
-                        {**_key(pk, f"TAG#{scenario.tag}"), **_item(scenario_id=scenario.id)},
-                        "attribute_not_exists(pk)",
-                    ),
-                    {
-                        "Update": {
-                            "TableName": self._table,
-                            "Key": _key(pk, f"DATASET#{scenario.input_data_id}"),
-                            "UpdateExpression": "ADD refs :one",
-                            "ConditionExpression": "attribute_exists(pk)",
-                            "ExpressionAttributeValues": {":one": {"N": "1"}},
-                        }
-                    },
-                    self._put(_scenario_item(tenant, session_id, scenario), "attribute_not_exists(pk)"),
-                    *(
-                        [self._put(_result_item(tenant, session_id, scenario.id, scenario.result))]
-                        if scenario.result is not None
-                        else []
-                    ),
-                ]
-            )
-        except _Cancelled as cancelled:
-            session_gone, tag_taken, no_dataset = cancelled.failed[:3]
-            if session_gone:
-                raise NotFound("session not found") from None
-            if no_dataset:
-                raise NotFound(f"dataset '{scenario.input_data_id}' not found in this session") from None
-            if tag_taken:
-                raise Conflict(f"a scenario tagged '{scenario.tag}' already exists in this session") from None
-            raise
+        self.create_scenarios(tenant, session_id, [scenario])
 
     def create_scenarios(self, tenant: str, session_id: str, scenarios: Sequence[Scenario]) -> None:
         """Transactions of up to 100 items: the session's check, each dataset's reference count
         raised by its share, and per scenario its tag guard, its item (and a result it has)."""
         pk = session_pk(tenant, session_id)
-        keys = {s.input_data_id for s in scenarios}
-        per_write = (99 - len(keys)) // 3  # three items a scenario at most
+        per_write = (99 - len({s.input_data_id for s in scenarios})) // 3  # three items a scenario at most
         for start in range(0, len(scenarios), per_write):
             chunk = scenarios[start : start + per_write]
-            counts: dict[str, int] = {}
-            for scenario in chunk:
-                counts[scenario.input_data_id] = counts.get(scenario.input_data_id, 0) + 1
+            counts = Counter(s.input_data_id for s in chunk)
             operations = [self._check(tenant_pk(tenant), f"SESSION#{session_id}")]
-            operations += [
-                {
-                    "Update": {
-                        "TableName": self._table,
-                        "Key": _key(pk, f"DATASET#{key}"),
-                        "UpdateExpression": "ADD refs :count",
-                        "ConditionExpression": "attribute_exists(pk)",
-                        "ExpressionAttributeValues": {":count": {"N": str(count)}},
-                    }
-                }
-                for key, count in counts.items()
-            ]
+            operations += [self._count_refs(pk, key, count) for key, count in counts.items()]
+            tag_guards = []  # (operation index, scenario)
             for scenario in chunk:
-                operations.append(
-                    self._put(
-                        {**_key(pk, f"TAG#{scenario.tag}"), **_item(scenario_id=scenario.id)},
-                        "attribute_not_exists(pk)",
-                    )
-                )
+                tag_guards.append((len(operations), scenario))
+                guard = {**_key(pk, f"TAG#{scenario.tag}"), **_item(scenario_id=scenario.id)}
+                operations.append(self._put(guard, "attribute_not_exists(pk)"))
                 operations.append(self._put(_scenario_item(tenant, session_id, scenario), "attribute_not_exists(pk)"))
                 if scenario.result is not None:
                     operations.append(self._put(_result_item(tenant, session_id, scenario.id, scenario.result)))
@@ -776,9 +727,25 @@ class DynamoRepository(DynamoTable):
             except _Cancelled as cancelled:
                 if cancelled.failed[0]:
                     raise NotFound("session not found") from None
-                if any(cancelled.failed[1 : 1 + len(counts)]):
-                    raise NotFound("a dataset of these scenarios is not in this session") from None
-                raise Conflict("a tag is taken already in this session") from None
+                for key, failed in zip(counts, cancelled.failed[1:], strict=False):
+                    if failed:
+                        raise NotFound(f"dataset '{key}' not found in this session") from None
+                for index, scenario in tag_guards:
+                    if cancelled.failed[index]:
+                        raise Conflict(f"a scenario tagged '{scenario.tag}' already exists in this session") from None
+                raise
+
+    def _count_refs(self, pk: str, dataset_key: str, change: int) -> dict[str, Any]:
+        """A dataset's reference count changed by `change` scenarios, only while it exists."""
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": _key(pk, f"DATASET#{dataset_key}"),
+                "UpdateExpression": "ADD refs :change",
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeValues": {":change": {"N": str(change)}},
+            }
+        }
 
     def delete_scenario(self, tenant: str, session_id: str, scenario: Scenario) -> None:
         pk = session_pk(tenant, session_id)
@@ -788,15 +755,7 @@ class DynamoRepository(DynamoTable):
                     self._delete(pk, f"SCENARIO#{scenario.id}", "attribute_exists(pk)"),
                     self._delete(pk, f"TAG#{scenario.tag}"),
                     self._delete(pk, f"RESULT#{scenario.id}"),
-                    {
-                        "Update": {
-                            "TableName": self._table,
-                            "Key": _key(pk, f"DATASET#{scenario.input_data_id}"),
-                            "UpdateExpression": "ADD refs :minus_one",
-                            "ConditionExpression": "attribute_exists(pk)",
-                            "ExpressionAttributeValues": {":minus_one": {"N": "-1"}},
-                        }
-                    },
+                    self._count_refs(pk, scenario.input_data_id, -1),
                 ]
             )
         except _Cancelled as cancelled:

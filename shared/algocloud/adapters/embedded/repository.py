@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -426,40 +427,25 @@ class SqliteRepository:
 
     def create_scenario(self, tenant: str, session_id: str, scenario: Scenario) -> None:
         """Store a new scenario: tag unique, dataset present (and counted as used), session present."""
-        with self._db.write() as db:
-            if not _session_exists(db, tenant, session_id):
-                raise NotFound("session not found")
-            counted = db.execute(
-                "UPDATE datasets SET refs = refs + 1 WHERE tenant = ? AND session_id = ? AND key = ?",
-                (tenant, session_id, scenario.input_data_id),
-            )
-            if counted.rowcount == 0:
-                raise NotFound(f"dataset '{scenario.input_data_id}' not found in this session")
-            try:
-                db.execute(_INSERT_SCENARIO, (tenant, session_id, *_scenario_values(scenario)))
-            except sqlite3.IntegrityError:
-                raise Conflict(f"a scenario tagged '{scenario.tag}' already exists in this session") from None
-            _write_results(db, tenant, session_id, [scenario])
+        self.create_scenarios(tenant, session_id, [scenario])
 
     def create_scenarios(self, tenant: str, session_id: str, scenarios: Sequence[Scenario]) -> None:
         """All in one write transaction (see create_scenario)."""
         with self._db.write() as db:
             if not _session_exists(db, tenant, session_id):
                 raise NotFound("session not found")
-            counts: dict[str, int] = {}
-            for scenario in scenarios:
-                counts[scenario.input_data_id] = counts.get(scenario.input_data_id, 0) + 1
-            for key, count in counts.items():
+            for key, count in Counter(s.input_data_id for s in scenarios).items():
                 counted = db.execute(
                     "UPDATE datasets SET refs = refs + ? WHERE tenant = ? AND session_id = ? AND key = ?",
                     (count, tenant, session_id, key),
                 )
                 if counted.rowcount == 0:
                     raise NotFound(f"dataset '{key}' not found in this session")
-            try:
-                db.executemany(_INSERT_SCENARIO, [(tenant, session_id, *_scenario_values(s)) for s in scenarios])
-            except sqlite3.IntegrityError:
-                raise Conflict("a tag is taken already in this session") from None
+            for scenario in scenarios:  # one statement each, so a taken tag is named
+                try:
+                    db.execute(_INSERT_SCENARIO, (tenant, session_id, *_scenario_values(scenario)))
+                except sqlite3.IntegrityError:
+                    raise Conflict(f"a scenario tagged '{scenario.tag}' already exists in this session") from None
             _write_results(db, tenant, session_id, scenarios)
 
     def delete_scenario(self, tenant: str, session_id: str, scenario: Scenario) -> None:
