@@ -94,21 +94,10 @@ def scenario_with_result(
     return body
 
 
-def _kpi_templates(config: AppConfig) -> list[Body]:
-    """Each KPI's fixed fields, built once per application (a list shows them per scenario)."""
-    templates = _KPI_TEMPLATES.get(id(config))
-    if templates is None:
-        templates = _KPI_TEMPLATES[id(config)] = [kpi.to_dict() for kpi in config.kpis]
-    return templates
-
-
-_KPI_TEMPLATES: dict[int, list[Body]] = {}
-
-
 def _kpis(config: AppConfig, item: Scenario) -> Body:
     """Every KPI of the application, with this scenario's value once it is complete."""
     values = item.kpi_values if item.status == Status.COMPLETE and item.kpi_values else {}
-    return {t["name"]: {**t, "value": values.get(t["name"])} for t in _kpi_templates(config)}
+    return {kpi.name: kpi.to_dict(values.get(kpi.name)) for kpi in config.kpis}
 
 
 def scenario_summary(config: AppConfig, item: Scenario) -> Body:

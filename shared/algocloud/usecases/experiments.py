@@ -156,24 +156,9 @@ class Experiments:
         try:
             self.queue.send_many(messages)
         except Exception as exc:
-            self._fail_unqueued(run_session.id, scenarios)
+            Scenarios(self.scope, self.queue).fail_unqueued(run_session.id, scenarios, "the run could not be queued")
             raise ServiceUnavailable("the run queue is unavailable; delete the experiment and try again") from exc
         return self._view(experiment)
-
-    def _fail_unqueued(self, run_session_id: str, scenarios: Sequence[Scenario]) -> None:
-        """Never leave a queued run without a message: those whose message may be missing fail."""
-        for scenario in scenarios:
-            try:
-                self.repo.transition(
-                    self.tenant,
-                    run_session_id,
-                    scenario.id,
-                    Status.FAILED,
-                    run_id=scenario.run_id,
-                    set_fields={"error": "the run could not be queued"},
-                )
-            except (NotFound, InvalidTransition):
-                pass  # its message got through and the run went on
 
     def _run_session(self, experiment: Experiment, datasets: Sequence[DatasetRecord], source_id: str) -> SessionRecord:
         """A session for the runs, with copies of the experiment's datasets."""

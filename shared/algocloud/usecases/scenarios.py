@@ -10,7 +10,7 @@ from typing import Any
 from .. import storage_layout as layout
 from ..domain import accounts as usage
 from ..domain.compare import MAX_SCENARIOS, MIN_SCENARIOS, compare
-from ..domain.errors import Conflict, InvalidRequest, NotFound, ServiceUnavailable, TierUnavailable
+from ..domain.errors import Conflict, InvalidRequest, InvalidTransition, NotFound, ServiceUnavailable, TierUnavailable
 from ..domain.jobs import Tier
 from ..domain.names import clean_name, normal_form
 from ..domain.ports import RunQueue
@@ -137,31 +137,36 @@ class Scenarios:
         # worker removes it when it finds the scenario gone.
         self.blobs.delete_prefix(layout.results_prefix(self.tenant, session.id, scenario.id))
 
-    def run(self, sid: str, scenario_id: str, lane: str | None = None) -> Scenario:
-        """created -> queued under a new run id, then one message on the queue (in the session's
-        FIFO group, or for an experiment's run in one of the tenant's lanes: run_message.py)."""
+    def run(self, sid: str, scenario_id: str) -> Scenario:
+        """created -> queued under a new run id, then one message on the queue."""
         session = self.scope.session(sid)
         run_id = str(uuid.uuid4())
         scenario = self.repo.transition(
             self.tenant, session.id, scenario_id, Status.QUEUED, set_fields={"run_id": run_id, "progress": 0.0}
         )
-        message = RunMessage(
-            tenant=self.tenant, session_id=session.id, scenario_id=scenario.id, run_id=run_id, lane=lane
-        )
+        message = RunMessage(tenant=self.tenant, session_id=session.id, scenario_id=scenario.id, run_id=run_id)
         try:
             self.queue.send(message)
         except Exception as exc:
-            # Never leave a queued scenario without a message: fail it visibly.
-            self.repo.transition(
-                self.tenant,
-                session.id,
-                scenario.id,
-                Status.FAILED,
-                run_id=run_id,
-                set_fields={"error": "the run could not be queued; reset and run again"},
-            )
+            self.fail_unqueued(session.id, [scenario], "the run could not be queued; reset and run again")
             raise ServiceUnavailable("the run queue is unavailable; try again shortly") from exc
         return scenario
+
+    def fail_unqueued(self, session_id: str, scenarios: Sequence[Scenario], error: str) -> None:
+        """Never leave a queued scenario without a message: those whose message may be missing
+        fail visibly (one whose message got through and whose run went on stays as it is)."""
+        for scenario in scenarios:
+            try:
+                self.repo.transition(
+                    self.tenant,
+                    session_id,
+                    scenario.id,
+                    Status.FAILED,
+                    run_id=scenario.run_id,
+                    set_fields={"error": error},
+                )
+            except (NotFound, InvalidTransition):
+                pass
 
     def cancel(self, sid: str, scenario_id: str) -> Scenario:
         """queued | processing -> failed with error "cancelled": a queued run never starts (its

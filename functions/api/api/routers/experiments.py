@@ -40,16 +40,16 @@ Accept = Annotated[
 )
 def create_experiment(sid: SessionId, body: ExperimentBody, experiments: ExperimentsUseCases) -> Response:
     spec = ExperimentSpec(
-        body.name,
-        body.dataset_keys,
-        body.algo_name,
-        body.algo_params,
-        body.grid,
-        body.parameter_sets,
-        body.repetitions,
-        body.baseline_scenario,
-        body.baseline_set,
-        body.accept,
+        name=body.name,
+        datasets=body.dataset_keys,
+        algorithm=body.algo_name,
+        parameters=body.algo_params,
+        grid=body.grid,
+        parameter_sets=body.parameter_sets,
+        repetitions=body.repetitions,
+        baseline_scenario=body.baseline_scenario,
+        baseline_set=body.baseline_set,
+        accept=body.accept,
     )
     return OrjsonResponse(presenters.experiment(experiments.create(sid, spec)), status_code=201)
 
