@@ -14,6 +14,10 @@ API_GATEWAY_TIMEOUT_SECONDS = 29.0  # API Gateway's integration timeout
 BODY_READ_TIMEOUT_SECONDS = 30.0  # the longest wait for the next piece of a request body
 DYNAMODB_ITEM_BYTES = 400 * 1024  # DynamoDB: one item, names and values
 
+WEBSOCKET_MESSAGE_BYTES = 128 * 1024  # API Gateway WebSocket: one message (frame) at most 128 KB
+WEBSOCKET_IDLE_SECONDS = 600  # API Gateway WebSocket: closed after 10 minutes without a client message
+WEBSOCKET_LIFETIME_SECONDS = 7200  # API Gateway WebSocket: a connection lives at most 2 hours
+
 # -- HTTP: what the API takes and answers ----------------------------------------------------
 # On AWS every body crosses API Gateway base64-encoded (BinaryMediaTypes */*), and Lambda takes
 # at most 6 MB of event or response, envelope included: a raw body may use 3/4 of what is left

@@ -12,7 +12,7 @@ from .correlation import CorrelationId
 from .encoding import NegotiatedGZip
 from .limits import BodyReadTimeout, HeaderLimit, RequestSizeLimit, ResponseSizeLimit
 from .models import ErrorBody
-from .routers import catalog, data, experiments, meta, scenarios, sessions, uploads, usage
+from .routers import catalog, data, events, experiments, meta, scenarios, sessions, uploads, usage
 from .settings import ApiSettings, get_settings
 
 
@@ -59,6 +59,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         data.router,
         uploads.router,
         usage.router,
+        events.router,
     ):
         app.include_router(router, prefix=settings.api_prefix)
     return app
@@ -88,6 +89,11 @@ TAGS = [
     {"name": "data", "description": "Datasets: read, paged, derived, imported (from-json) and built by ETL."},
     {"name": "uploads", "description": "Files of any size straight to storage, and the ingestion jobs that read them."},
     {"name": "usage", "description": "What the calling tenant used, per day (what it is billed on)."},
+    {
+        "name": "events",
+        "description": "Pushed progress: a WebSocket (open it with a token from `POST /events/token`) and signed "
+        "webhooks, retried with backoff. Polling `…/status` keeps working.",
+    },
 ]
 
 

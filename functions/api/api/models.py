@@ -384,3 +384,46 @@ class Usage(_Out):
     to: str
     days: list[UsageDay] = Field(description="the days with anything counted")
     totals: UsageCounters
+
+
+class EventsToken(_Out):
+    token: str = Field(description="open the WebSocket with `url?token=<token>` before it expires")
+    url: str = Field(description="the WebSocket API's URL (wss:// on AWS)")
+    expires_at: int = Field(description="when the token stops opening connections (epoch seconds)")
+    connection_seconds: int = Field(description="how long a connection lives before it must reconnect")
+    idle_seconds: int = Field(description="a connection with no message from the client this long is closed")
+
+
+class Webhook(_Out):
+    id: str
+    url: str
+    events: list[str]
+    enabled: bool
+    disabled_reason: str | None = None
+    failures: int = Field(description="failed attempts in a row")
+    created_at: str
+
+
+class WebhookWithSecret(Webhook):
+    secret: str = Field(description="signs every delivery (shown only here and on rotate)")
+
+
+class Webhooks(_Out):
+    webhooks: list[Webhook]
+
+
+class DeliveryAttempt(_Out):
+    delivery_id: str = Field(description="the same for each attempt of one delivery (the Webhook-Id header)")
+    event_id: str
+    event_type: str
+    attempt: int
+    at: str
+    ok: bool
+    status_code: int | None = None
+    error: str | None = None
+    duration_ms: int
+    next_attempt_in: float | None = None
+
+
+class Deliveries(_Out):
+    deliveries: list[DeliveryAttempt] = Field(description="the latest attempts, newest first")

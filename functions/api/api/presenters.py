@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from algocloud.domain.config import AppConfig
+from algocloud.domain.events import kpi_report
 from algocloud.domain.jobs import IngestJob
 from algocloud.domain.ports import SessionRecord
 from algocloud.domain.scenario import Scenario, ScenarioStatus, Status
@@ -94,10 +95,7 @@ def scenario_with_result(
     return body
 
 
-def _kpis(config: AppConfig, item: Scenario) -> Body:
-    """Every KPI of the application, with this scenario's value once it is complete."""
-    values = item.kpi_values if item.status == Status.COMPLETE and item.kpi_values else {}
-    return {kpi.name: kpi.to_dict(values.get(kpi.name)) for kpi in config.kpis}
+_kpis = kpi_report  # the same KPIs an event carries
 
 
 def scenario_summary(config: AppConfig, item: Scenario) -> Body:

@@ -136,3 +136,16 @@ class ImportUploadBody(BaseModel):
     )
 
     upload: Annotated[StrictStr, StringConstraints(min_length=1, max_length=64)]
+
+
+class WebhookBody(_Body):
+    url: StrictStr = Field(description="where events are POSTed: https (the local stack also takes http to loopback)")
+    events: list[StrictStr] | None = Field(
+        None, max_length=20, description="event types to deliver (default: every type)"
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"url": "https://example.com/hooks/algocloud", "events": ["scenario.complete"]}]
+        }
+    )

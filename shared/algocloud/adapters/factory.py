@@ -11,10 +11,24 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..domain.ports import Accounts, BlobStore, KeyGateway, QueueConsumer, Repository, RunQueue, TaskLauncher
+from ..domain.ports import (
+    Accounts,
+    BlobStore,
+    DeliveryQueue,
+    KeyGateway,
+    Pusher,
+    QueueConsumer,
+    Repository,
+    RunQueue,
+    Subscriptions,
+    TaskLauncher,
+    WebhookStore,
+)
 from .settings import BackendSettings
 
 if TYPE_CHECKING:
+    from ..usecases.events import EventPublisher
+    from ..usecases.webhooks import WebhookDeliveries
     from .embedded.blobs import FileBlobStore
 
 
@@ -26,6 +40,12 @@ class Adapters:
     accounts: Accounts
     keys: KeyGateway | None = None  # API Gateway's keys, when the deployment names its usage plan
     launcher: TaskLauncher | None = None  # the container tier, when the deployment has one
+    # events and webhooks (usecases.events): `repo` publishes through `publisher` when there is one
+    subscriptions: Subscriptions | None = None
+    pusher: Pusher | None = None  # the WebSocket API's @connections, when the deployment has one
+    webhooks: WebhookStore | None = None
+    deliveries: DeliveryQueue | None = None
+    publisher: EventPublisher | None = None
 
 
 def build_adapters(settings: BackendSettings) -> Adapters:
@@ -34,7 +54,40 @@ def build_adapters(settings: BackendSettings) -> Adapters:
         from ..telemetry import MeteredAccounts
 
         built = dataclasses.replace(built, accounts=MeteredAccounts(built.accounts))
+    if (built.pusher and built.subscriptions) or (built.webhooks and built.deliveries):
+        from ..appconfig import load_app_config
+        from ..usecases.events import EventPublisher, publishing
+
+        publisher = EventPublisher(load_app_config, built.subscriptions, built.pusher, built.webhooks, built.deliveries)
+        built = dataclasses.replace(built, repo=publishing(built.repo, publisher), publisher=publisher)
     return built
+
+
+def _pusher(settings: BackendSettings) -> Pusher | None:
+    """The @connections endpoint: API Gateway's on AWS, the devstack's emulation locally."""
+    if not settings.events_endpoint:
+        return None
+    from .aws.clients import connections_client
+    from .aws.events import ConnectionsApi
+
+    local = settings.backend == "embedded"
+    return ConnectionsApi(connections_client(settings.aws_region, settings.events_endpoint, local))
+
+
+def webhook_deliveries(settings: BackendSettings) -> WebhookDeliveries:
+    """The webhook queue's consumer (the webhook Lambda; locally, the devstack)."""
+    from ..usecases.webhooks import WebhookDeliveries
+    from .webhook_http import HttpWebhookSender
+
+    built = build_adapters(settings)
+    assert built.webhooks is not None and built.deliveries is not None, "no webhook queue configured"
+    return WebhookDeliveries(
+        built.webhooks,
+        built.deliveries,
+        HttpWebhookSender(settings.webhook_allow_loopback),
+        settings.webhook_retry_seconds,
+        settings.webhook_disable_after,
+    )
 
 
 def _aws(settings: BackendSettings) -> Adapters:
@@ -42,6 +95,7 @@ def _aws(settings: BackendSettings) -> Adapters:
     from .aws.apigateway import ApiGatewayKeys
     from .aws.clients import client
     from .aws.dynamodb import DynamoRepository
+    from .aws.events import DynamoSubscriptions, DynamoWebhooks, SqsDeliveries
     from .aws.s3 import S3BlobStore
     from .aws.sqs import SqsRunQueue
 
@@ -58,6 +112,12 @@ def _aws(settings: BackendSettings) -> Adapters:
             else None
         ),
         launcher=_ecs_launcher(settings) if settings.has_container_tier else None,
+        subscriptions=DynamoSubscriptions(dynamodb, settings.connections_table) if settings.connections_table else None,
+        pusher=_pusher(settings),
+        webhooks=DynamoWebhooks(dynamodb, settings.table_name),
+        deliveries=(
+            SqsDeliveries(client("sqs", settings), settings.webhook_queue_url) if settings.webhook_queue_url else None
+        ),
     )
 
 
@@ -81,9 +141,10 @@ def _names(listed: str) -> list[str]:
 
 
 def _embedded(settings: BackendSettings) -> Adapters:
-    from .embedded import open_queues, state_paths
+    from .embedded import open_delivery_queue, open_queues, state_paths
     from .embedded.accounts import SqliteAccounts
     from .embedded.blobs import FileBlobStore
+    from .embedded.events import SqliteSubscriptions, SqliteWebhooks
     from .embedded.repository import SqliteRepository
     from .embedded.tasks import ProcessLauncher
 
@@ -96,6 +157,10 @@ def _embedded(settings: BackendSettings) -> Adapters:
         queue=runs,
         accounts=SqliteAccounts(paths["store"], settings.sqlite_synchronous),
         launcher=ProcessLauncher(settings.state_dir / "tasks"),
+        subscriptions=SqliteSubscriptions(paths["store"], settings.sqlite_synchronous),
+        pusher=_pusher(settings),
+        webhooks=SqliteWebhooks(paths["store"], settings.sqlite_synchronous),
+        deliveries=open_delivery_queue(settings.state_dir, settings.sqlite_synchronous),
     )
 
 

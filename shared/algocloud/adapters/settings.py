@@ -45,6 +45,18 @@ class BackendSettings(BaseSettings):
     experiment_concurrency: int = Field(4, ge=1, le=limits.MAX_PARALLEL_RUNS)
     # APP_VERSION: the application's version, recorded in every run's provenance
     app_version: str = "dev"
+    # events (domain.events): the WebSocket API's URL for clients (EVENTS_URL, wss://…) and its
+    # @connections endpoint (EVENTS_ENDPOINT, https://…/<stage>); without them no events are pushed
+    events_url: str | None = None
+    events_endpoint: str | None = None
+    connections_table: str | None = None  # CONNECTIONS_TABLE (aws): who follows what
+    # webhooks (domain.webhooks): the delivery queue (WEBHOOK_QUEUE_URL, aws), the retry schedule's
+    # base (WEBHOOK_RETRY_SECONDS: 10 s, then 1, 5, 15, 15 minutes), failures in a row that disable
+    # one, and plain http to loopback (WEBHOOK_ALLOW_LOOPBACK: the local stack only)
+    webhook_queue_url: str | None = None
+    webhook_retry_seconds: float = Field(10.0, gt=0, le=900)
+    webhook_disable_after: int = Field(20, ge=1)
+    webhook_allow_loopback: bool = False
     # the container tier (ECS Fargate): a deployment without these has none
     container_cluster: str | None = None
     container_task_definition: str | None = None
@@ -66,7 +78,16 @@ class BackendSettings(BaseSettings):
             self.container_cluster and self.container_task_definition and self.container_subnets
         )
 
-    @field_validator("aws_endpoint_url", "container_cluster", "container_task_definition", mode="before")
+    @field_validator(
+        "aws_endpoint_url",
+        "container_cluster",
+        "container_task_definition",
+        "events_url",
+        "events_endpoint",
+        "connections_table",
+        "webhook_queue_url",
+        mode="before",
+    )
     @classmethod
     def _unset_when_empty(cls, value):
         return value or None  # the template declares it empty on AWS

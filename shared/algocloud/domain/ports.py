@@ -16,6 +16,7 @@ from .accounts import ApiKeyRecord, TenantRecord, UsageDay
 from .ids import created_at_of
 from .jobs import Fields, IngestJob
 from .scenario import Scenario, ScenarioStatus, Status, now_iso
+from .webhooks import DeliveryAttempt, Webhook
 
 if TYPE_CHECKING:
     from ..run_message import QueueMessage
@@ -341,3 +342,72 @@ class QueueConsumer(Protocol):
     def change_visibility(self, receipt: str, seconds: int) -> None: ...
 
     def arn(self) -> str: ...
+
+
+# -- events (domain.events) and webhooks (domain.webhooks) --------------------------------------
+class Subscriptions(Protocol):
+    """The open WebSocket connections and what each follows (on AWS, the connections table; its
+    records expire with the connection's 2-hour limit). A topic belongs to one tenant: a
+    connection sees only its own tenant's events."""
+
+    def connect(self, connection_id: str, tenant: str, expires_at: int) -> None: ...
+
+    def tenant_of(self, connection_id: str) -> str | None: ...
+
+    def subscribe(self, connection_id: str, tenant: str, session_id: str, topic: str, expires_at: int) -> None:
+        """Follow `topic` (domain.events.topic): the session itself, or a scenario or job in it."""
+        ...
+
+    def subscribers(self, tenant: str, session_id: str, topics: Sequence[str]) -> set[str]:
+        """The connections following any of `topics` of the session (not yet expired): one read."""
+        ...
+
+    def disconnect(self, connection_id: str) -> None:
+        """Forget the connection and its subscriptions (unknown ids are fine)."""
+        ...
+
+
+class Pusher(Protocol):
+    """API Gateway's @connections endpoint (locally, the devstack's emulation of it)."""
+
+    def push(self, connection_id: str, data: bytes) -> bool:
+        """Send one message; False when the connection is gone (410)."""
+        ...
+
+
+class WebhookStore(Protocol):
+    """A tenant's webhooks and their delivery log."""
+
+    def add_webhook(self, tenant: str, hook: Webhook) -> None:
+        """Conflict when the tenant has MAX_WEBHOOKS already."""
+        ...
+
+    def webhooks(self, tenant: str) -> list[Webhook]:
+        """Oldest first."""
+        ...
+
+    def get_webhook(self, tenant: str, hook_id: str) -> Webhook | None: ...
+
+    def put_webhook(self, tenant: str, hook: Webhook) -> None:
+        """Replace an existing one (NotFound when it was removed)."""
+        ...
+
+    def remove_webhook(self, tenant: str, hook_id: str) -> None:
+        """NotFound when there is none; its delivery log goes with it."""
+        ...
+
+    def record_attempt(self, tenant: str, hook_id: str, attempt: DeliveryAttempt, disable_after: int) -> Webhook | None:
+        """Log the attempt and count it: a success resets the failures in a row, the
+        `disable_after`-th failure in a row disables the webhook with the reason. None when the
+        webhook was removed meanwhile."""
+        ...
+
+    def deliveries(self, tenant: str, hook_id: str, limit: int) -> list[DeliveryAttempt]:
+        """The latest attempts, newest first."""
+        ...
+
+
+class DeliveryQueue(Protocol):
+    """Where webhook deliveries wait for their (next) attempt."""
+
+    def send_delivery(self, body: str, delay_seconds: int = 0) -> None: ...

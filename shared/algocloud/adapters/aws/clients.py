@@ -33,3 +33,17 @@ def client_for(service: str, region: str, endpoint_url: str | None):
 def _client(service: str, region: str, endpoint_url: str | None):
     config = _S3_CONFIG if service == "s3" else _CONFIG
     return _session().client(service, region_name=region, endpoint_url=endpoint_url, config=config)
+
+
+# A push is small and a subscriber is waiting: no long waits, one retry.
+_PUSH_CONFIG = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=2, read_timeout=5)
+
+
+@cache
+def connections_client(region: str, endpoint_url: str, local: bool):
+    """The WebSocket API's @connections endpoint; `local`: the devstack's emulation, which takes
+    any credentials (the embedded backend has none of its own)."""
+    credentials = {"aws_access_key_id": "local", "aws_secret_access_key": "local"} if local else {}
+    return _session().client(
+        "apigatewaymanagementapi", region_name=region, endpoint_url=endpoint_url, config=_PUSH_CONFIG, **credentials
+    )

@@ -1,7 +1,7 @@
 """The embedded backend: the ports on SQLite (WAL) and files, for one machine.
 
     <state dir>/store.db     sessions, scenarios, dataset metadata   (SqliteRepository)
-    <state dir>/queue.db     the run queue and its dead-letter queue (SqliteQueue)
+    <state dir>/queue.db     the run queue and its dead-letter queue, the webhook queue (SqliteQueue)
     <state dir>/blobs/       dataset content and large results       (FileBlobStore)
 
 Every write is committed before the call returns, so a response sent after
@@ -19,6 +19,7 @@ QUEUE_DB = "queue.db"
 BLOBS_DIR = "blobs"
 RUN_QUEUE = "runs"
 DEAD_LETTER_QUEUE = "runs-dead-letter"
+WEBHOOK_QUEUE = "webhooks"
 
 
 def state_paths(state_dir: Path) -> dict[str, Path]:
@@ -37,3 +38,10 @@ def open_queues(state_dir: Path, visibility_timeout: int | None = None, synchron
         ),
         SqliteQueue(path, DEAD_LETTER_QUEUE, visibility_timeout=timeout, synchronous=synchronous),
     )
+
+
+def open_delivery_queue(state_dir: Path, synchronous: str = "normal"):
+    """The webhook deliveries' queue in `state_dir` (each delivery its own group: none waits for another)."""
+    from .queue import SqliteQueue
+
+    return SqliteQueue(state_paths(state_dir)["queue"], WEBHOOK_QUEUE, synchronous=synchronous)

@@ -136,7 +136,12 @@ class SqliteQueue:
         for message in messages:
             self.send(message)
 
-    def send_body(self, body: str, group_id: str, deduplication_id: str) -> bool:
+    def send_delivery(self, body: str, delay_seconds: int = 0) -> None:
+        """A message of its own group (the webhook queue is not ordered), visible after the delay."""
+        ident = uuid.uuid4().hex
+        self.send_body(body, ident, ident, delay_seconds)
+
+    def send_body(self, body: str, group_id: str, deduplication_id: str, delay_seconds: float = 0) -> bool:
         """Enqueue at the end of its group; False when it was a duplicate within 5 minutes."""
         now = time.time()
         with self._db.write() as db:
@@ -149,7 +154,7 @@ class SqliteQueue:
                 db.execute(
                     "INSERT INTO messages (queue, message_id, group_id, body, sent_at_ms, visible_at) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
-                    (self.name, str(uuid.uuid4()), group_id, body, int(now * 1000), now),
+                    (self.name, str(uuid.uuid4()), group_id, body, int(now * 1000), now + delay_seconds),
                 )
         if fresh and self.doorbell is not None:
             self.doorbell.ring()

@@ -1,0 +1,146 @@
+"""The events WebSocket API's Lambda (api.websocket.handler): its authorizer and its routes.
+
+API Gateway calls it with
+
+- the REQUEST authorizer's event at `$connect` (`type: REQUEST`): the `token` query parameter,
+  from `POST /api/v1/events/token`, must be one this deployment issued and unexpired; the policy
+  allows the connection and names the tenant (browsers cannot send the API key on a WebSocket);
+- `$connect` / `$disconnect`: the connection is stored, and forgotten, in the connections table;
+- `subscribe` (`{"action": "subscribe", "session_id": …, "scenario_id" | "job_id" |
+  "experiment_id": …}`): the connection follows the session, or one scenario, job or
+  experiment in it, of its own tenant. The answer (the route's response) carries the current
+  status, so a client that reconnects resumes from it;
+- `$default`: `{"action": "ping"}` (a keep-alive: API Gateway closes a connection 10 minutes
+  after the client's last message) and anything else (an error answer).
+
+The local stack's emulation (devstack.websocket_gateway) calls this same handler.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import cache
+from typing import Any
+
+import orjson
+
+from algocloud import limits
+from algocloud.adapters.factory import Adapters, build_adapters
+from algocloud.adapters.settings import backend_settings
+from algocloud.domain.events import token_tenant, topic
+from algocloud.domain.ports import Subscriptions
+from algocloud.domain.scenario import Status
+
+MAX_ID_CHARS = 64
+# A connection's records outlive its 2-hour limit a little (TTL deletes them later still).
+RECORD_SECONDS = limits.WEBSOCKET_LIFETIME_SECONDS + 60
+
+
+@cache
+def _adapters() -> Adapters:
+    return build_adapters(backend_settings())
+
+
+def _subscriptions() -> Subscriptions:
+    subscriptions = _adapters().subscriptions
+    assert subscriptions is not None, "no connections table configured (CONNECTIONS_TABLE)"
+    return subscriptions
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    if event.get("type") == "REQUEST":
+        return authorize(event)
+    route = event["requestContext"]["routeKey"]
+    connection_id = event["requestContext"]["connectionId"]
+    if route == "$connect":
+        tenant = (event["requestContext"].get("authorizer") or {}).get("tenant")
+        if not tenant:
+            return {"statusCode": 403}
+        _subscriptions().connect(connection_id, tenant, int(time.time()) + RECORD_SECONDS)
+        return {"statusCode": 200}
+    if route == "$disconnect":
+        _subscriptions().disconnect(connection_id)
+        return {"statusCode": 200}
+    return {"statusCode": 200, "body": orjson.dumps(message(connection_id, event.get("body"))).decode()}
+
+
+def authorize(event: dict[str, Any]) -> dict[str, Any]:
+    """The REQUEST authorizer: Allow with the tenant in the context, or Deny (403 at the handshake)."""
+    token = (event.get("queryStringParameters") or {}).get("token") or ""
+    tenant = token_tenant(_adapters().repo.secret("events-token"), token) if len(token) < 1024 else None
+    effect = "Allow" if tenant else "Deny"
+    policy = {
+        "principalId": tenant or "anonymous",
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": event["methodArn"]}],
+        },
+    }
+    if tenant:
+        policy["context"] = {"tenant": tenant}
+    return policy
+
+
+def message(connection_id: str, body: str | None) -> dict[str, Any]:
+    """A client's message: subscribe, ping, or an error answer."""
+    try:
+        request = orjson.loads(body or "")
+    except orjson.JSONDecodeError:
+        return _error('send JSON: {"action": "subscribe", "session_id": "…"} or {"action": "ping"}')
+    if not isinstance(request, dict):
+        return _error("send a JSON object")
+    action = request.get("action")
+    if action == "ping":
+        return {"type": "pong"}
+    if action != "subscribe":
+        return _error(f"unknown action {str(action)[:40]!r}: use subscribe or ping")
+    tenant = _subscriptions().tenant_of(connection_id)
+    if tenant is None:
+        return _error("this connection has ended: connect again")
+    return subscribe(connection_id, tenant, request)
+
+
+def subscribe(connection_id: str, tenant: str, request: dict[str, Any]) -> dict[str, Any]:
+    ids = {name: request.get(name) for name in ("session_id", "scenario_id", "job_id", "experiment_id")}
+    for name, value in ids.items():
+        if value is not None and (not isinstance(value, str) or not value or len(value) > MAX_ID_CHARS):
+            return _error(f"{name} must be an id")
+    if not ids["session_id"]:
+        return _error("session_id is required")
+    if sum(ids[n] is not None for n in ("scenario_id", "job_id", "experiment_id")) > 1:
+        return _error("follow one of scenario_id, job_id or experiment_id (or none: the whole session)")
+    repo = _adapters().repo
+    session = repo.find_session(tenant, ids["session_id"])
+    if session is None:
+        return _error(f"no session '{ids['session_id']}'")
+    answer: dict[str, Any] = {"type": "subscribed", "session_id": session.id}
+    session_id, followed = session.id, topic("session", session.id)
+    if ids["scenario_id"]:
+        status = repo.get_status(tenant, session.id, ids["scenario_id"])
+        if status is None:
+            return _error(f"no scenario '{ids['scenario_id']}' in this session")
+        followed = topic("scenario", status.id)
+        answer.update(scenario_id=status.id, status=str(status.status), progress=status.progress)
+        if status.status in (Status.COMPLETE, Status.FAILED):
+            answer["finished"] = True  # no more events will come: read the scenario
+    elif ids["job_id"]:
+        job = repo.get_job(tenant, session.id, ids["job_id"])
+        if job is None:
+            return _error(f"no job '{ids['job_id']}' in this session")
+        followed = topic("job", job.job_id)
+        answer.update(job_id=job.job_id, status=str(job.status), progress=job.progress)
+    elif ids["experiment_id"]:
+        experiment = repo.get_experiment(tenant, session.id, ids["experiment_id"])
+        if experiment is None:
+            return _error(f"no experiment '{ids['experiment_id']}' in this session")
+        # its runs live in its run session: following the experiment follows that session
+        session_id = str(experiment["run_session_id"])
+        followed = topic("session", session_id)
+        answer.update(experiment_id=ids["experiment_id"], run_session_id=session_id)
+    _subscriptions().subscribe(connection_id, tenant, session_id, followed, int(time.time()) + RECORD_SECONDS)
+    return answer
+
+
+def _error(detail: str) -> dict[str, Any]:
+    return {"type": "error", "detail": detail}
+

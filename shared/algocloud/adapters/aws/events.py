@@ -1,0 +1,292 @@
+"""WebSocket subscriptions (the connections table) and webhooks (the main table) on DynamoDB, and
+API Gateway's @connections endpoint.
+
+Connections table (TTL on expires_at: a connection lives at most 2 hours):
+
+    pk                          sk              item
+    C#<connection id>           C                           tenant, subscriptions (keys to delete at $disconnect)
+    SUB#<tenant>#<session id>   <topic>#<connection id>     a subscription: one Query finds an event's
+
+Main table:
+
+    pk                          sk                                  item
+    T#<tenant>#HOOKS            HOOK#<id>                           a webhook
+    T#<tenant>#HOOK#<id>        D#<at>#<delivery id>#<attempt>      an attempt (TTL: 7 days)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from typing import Any
+
+import orjson
+from botocore.exceptions import ClientError
+
+from ...domain.errors import Conflict, NotFound
+from ...domain.webhooks import DELIVERIES_KEPT_SECONDS, MAX_WEBHOOKS, DeliveryAttempt, Webhook
+from .dynamodb import _av, _key, _plain_item
+
+CONNECTION = "C"
+BATCH_WRITE = 25
+
+
+def _condition_failed(exc: ClientError) -> bool:
+    return exc.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+class DynamoSubscriptions:
+    def __init__(self, dynamodb_client, table_name: str):
+        self._db = dynamodb_client
+        self._table = table_name
+
+    def connect(self, connection_id: str, tenant: str, expires_at: int) -> None:
+        self._db.put_item(
+            TableName=self._table,
+            Item={**_key(f"C#{connection_id}", CONNECTION), "tenant": _av(tenant), "expires_at": _av(expires_at)},
+        )
+
+    def tenant_of(self, connection_id: str) -> str | None:
+        item = self._db.get_item(
+            TableName=self._table, Key=_key(f"C#{connection_id}", CONNECTION), ConsistentRead=True
+        ).get("Item")
+        if item is None or int(item["expires_at"]["N"]) < time.time():
+            return None
+        return item["tenant"]["S"]
+
+    def subscribe(self, connection_id: str, tenant: str, session_id: str, topic: str, expires_at: int) -> None:
+        pk, sk = f"SUB#{tenant}#{session_id}", f"{topic}#{connection_id}"
+        self._db.put_item(TableName=self._table, Item={**_key(pk, sk), "expires_at": _av(expires_at)})
+        self._db.update_item(
+            TableName=self._table,
+            Key=_key(f"C#{connection_id}", CONNECTION),
+            UpdateExpression="ADD subscriptions :key",
+            ExpressionAttributeValues={":key": {"SS": [f"{pk}\n{sk}"]}},
+        )
+
+    def subscribers(self, tenant: str, session_id: str, topics: Sequence[str]) -> set[str]:
+        wanted = set(topics)
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk",
+            "FilterExpression": "expires_at >= :now",  # TTL deletes lazily
+            "ExpressionAttributeValues": {":pk": _av(f"SUB#{tenant}#{session_id}"), ":now": _av(int(time.time()))},
+            "ProjectionExpression": "sk",
+        }
+        found: set[str] = set()
+        while True:
+            page = self._db.query(**request)
+            for item in page.get("Items", []):
+                topic, _, connection_id = item["sk"]["S"].rpartition("#")
+                if topic in wanted:
+                    found.add(connection_id)
+            if "LastEvaluatedKey" not in page:
+                return found
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def disconnect(self, connection_id: str) -> None:
+        key = _key(f"C#{connection_id}", CONNECTION)
+        item = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+        if item is None:
+            return
+        stored = item.get("subscriptions", {}).get("SS", [])
+        keys = [_key(*entry.split("\n", 1)) for entry in stored] + [key]
+        for start in range(0, len(keys), BATCH_WRITE):
+            _batch_delete(self._db, self._table, keys[start : start + BATCH_WRITE])
+
+
+def _batch_delete(db, table: str, keys: list[dict[str, Any]]) -> None:
+    requests = {table: [{"DeleteRequest": {"Key": key}} for key in keys]}
+    while requests:
+        requests = db.batch_write_item(RequestItems=requests).get("UnprocessedItems") or {}
+
+
+def _hook_item(tenant: str, hook: Webhook) -> dict[str, Any]:
+    item = {
+        **_key(f"T#{tenant}#HOOKS", f"HOOK#{hook.id}"),
+        "record": {"B": orjson.dumps({**asdict(hook), "failures": 0, "enabled": True})},
+        "failures": _av(hook.failures),
+        "enabled": _av(hook.enabled),
+    }
+    if hook.disabled_reason:
+        item["disabled_reason"] = _av(hook.disabled_reason)
+    return item
+
+
+def _hook_from(item: Mapping[str, Any]) -> Webhook:
+    plain = _plain_item(item)
+    data = orjson.loads(plain["record"])
+    return Webhook(
+        **{
+            **data,
+            "events": tuple(data["events"]),
+            "failures": int(plain["failures"]),
+            "enabled": bool(plain["enabled"]),
+            "disabled_reason": plain.get("disabled_reason"),
+        }
+    )
+
+
+class DynamoWebhooks:
+    """The fixed fields travel as one JSON attribute; the counters and the enabled flag are their own
+    attributes, so counting an attempt is one atomic update."""
+
+    def __init__(self, dynamodb_client, table_name: str):
+        self._db = dynamodb_client
+        self._table = table_name
+
+    def add_webhook(self, tenant: str, hook: Webhook) -> None:
+        # A soft limit: two registrations at once may both pass the count (harmless).
+        count = self._db.query(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": _av(f"T#{tenant}#HOOKS")},
+            Select="COUNT",
+            ConsistentRead=True,
+        )["Count"]
+        if count >= MAX_WEBHOOKS:
+            raise Conflict(f"a tenant has at most {MAX_WEBHOOKS} webhooks: remove one first")
+        try:
+            self._db.put_item(
+                TableName=self._table, Item=_hook_item(tenant, hook), ConditionExpression="attribute_not_exists(pk)"
+            )
+        except ClientError as exc:
+            if _condition_failed(exc):
+                raise Conflict("a webhook with this id exists") from None
+            raise
+
+    def webhooks(self, tenant: str) -> list[Webhook]:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": _av(f"T#{tenant}#HOOKS")},
+            "ConsistentRead": True,
+        }
+        return [_hook_from(item) for item in self._db.query(**request).get("Items", [])]
+
+    def get_webhook(self, tenant: str, hook_id: str) -> Webhook | None:
+        item = self._db.get_item(
+            TableName=self._table, Key=_key(f"T#{tenant}#HOOKS", f"HOOK#{hook_id}"), ConsistentRead=True
+        ).get("Item")
+        return None if item is None else _hook_from(item)
+
+    def put_webhook(self, tenant: str, hook: Webhook) -> None:
+        try:
+            self._db.put_item(
+                TableName=self._table, Item=_hook_item(tenant, hook), ConditionExpression="attribute_exists(pk)"
+            )
+        except ClientError as exc:
+            if _condition_failed(exc):
+                raise NotFound(f"no webhook '{hook.id}'") from None
+            raise
+
+    def remove_webhook(self, tenant: str, hook_id: str) -> None:
+        try:
+            self._db.delete_item(
+                TableName=self._table,
+                Key=_key(f"T#{tenant}#HOOKS", f"HOOK#{hook_id}"),
+                ConditionExpression="attribute_exists(pk)",
+            )
+        except ClientError as exc:
+            if _condition_failed(exc):
+                raise NotFound(f"no webhook '{hook_id}'") from None
+            raise
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": _av(f"T#{tenant}#HOOK#{hook_id}")},
+            "ProjectionExpression": "pk, sk",
+        }
+        while True:
+            page = self._db.query(**request)
+            items = page.get("Items", [])
+            for start in range(0, len(items), BATCH_WRITE):
+                _batch_delete(self._db, self._table, items[start : start + BATCH_WRITE])
+            if "LastEvaluatedKey" not in page:
+                return
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def record_attempt(self, tenant: str, hook_id: str, attempt: DeliveryAttempt, disable_after: int) -> Webhook | None:
+        key = _key(f"T#{tenant}#HOOKS", f"HOOK#{hook_id}")
+        counted = "SET failures = :zero" if attempt.ok else "ADD failures :one"
+        try:
+            item = self._db.update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression=counted,
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":zero": _av(0)} if attempt.ok else {":one": _av(1)},
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
+        except ClientError as exc:
+            if _condition_failed(exc):
+                return None
+            raise
+        hook = _hook_from(item)
+        if not attempt.ok and hook.enabled and hook.failures >= disable_after:
+            disabled = hook.counted(attempt, disable_after)
+            try:
+                self._db.update_item(
+                    TableName=self._table,
+                    Key=key,
+                    UpdateExpression="SET enabled = :no, disabled_reason = :why",
+                    ConditionExpression="enabled = :yes",
+                    ExpressionAttributeValues={
+                        ":no": _av(False),
+                        ":yes": _av(True),
+                        ":why": _av(disabled.disabled_reason),
+                    },
+                )
+                hook = disabled
+            except ClientError as exc:
+                if not _condition_failed(exc):
+                    raise
+        self._db.put_item(
+            TableName=self._table,
+            Item={
+                **_key(f"T#{tenant}#HOOK#{hook_id}", f"D#{attempt.at}#{attempt.delivery_id}#{attempt.attempt:02d}"),
+                "record": {"B": orjson.dumps(asdict(attempt))},
+                "expires_at": _av(int(time.time()) + DELIVERIES_KEPT_SECONDS),
+            },
+        )
+        return hook
+
+    def deliveries(self, tenant: str, hook_id: str, limit: int) -> list[DeliveryAttempt]:
+        page = self._db.query(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": _av(f"T#{tenant}#HOOK#{hook_id}")},
+            ScanIndexForward=False,
+            Limit=limit,
+            ConsistentRead=True,
+        )
+        return [DeliveryAttempt(**orjson.loads(bytes(item["record"]["B"]))) for item in page.get("Items", [])]
+
+
+class ConnectionsApi:
+    """API Gateway's management API of the WebSocket API (`apigatewaymanagementapi`), at
+    EVENTS_ENDPOINT: on AWS the stage's https URL, locally the devstack's emulation of it."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def push(self, connection_id: str, data: bytes) -> bool:
+        try:
+            self._client.post_to_connection(ConnectionId=connection_id, Data=data)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "GoneException":
+                return False
+            raise
+        return True
+
+
+class SqsDeliveries:
+    """The webhook queue (SQS standard: per-message delays up to 15 minutes)."""
+
+    def __init__(self, sqs_client, queue_url: str):
+        self._sqs = sqs_client
+        self._url = queue_url
+
+    def send_delivery(self, body: str, delay_seconds: int = 0) -> None:
+        self._sqs.send_message(QueueUrl=self._url, MessageBody=body, DelaySeconds=max(0, min(900, delay_seconds)))
