@@ -42,6 +42,8 @@ NAMES = {
     "Bucket": "algocloud-local",
     "RunQueue": "algocloud-runs.fifo",
     "RunDeadLetterQueue": "algocloud-runs-dlq.fifo",
+    "ConnectionsTable": "algocloud-local-connections",
+    "WebhookQueue": "algocloud-webhooks",
 }
 SNAPSHOT_SECONDS = 5.0
 IDLE_POLL_SECONDS = 0.1
@@ -57,13 +59,14 @@ def local_environment(aws_port: int) -> dict[str, str]:
         "AWS_REGION": "us-east-1",
         "TABLE_NAME": NAMES["Table"],
         "BUCKET_NAME": NAMES["Bucket"],
+        "CONNECTIONS_TABLE": NAMES["ConnectionsTable"],
     }
 
 
 def _worker_main(
     environment: dict[str, str],
     queue_url: str,
-    dead_letters: bool,
+    kind: str,
     batch_size: int,
     parent_pid: int,
     limits: FunctionLimits,
@@ -81,10 +84,14 @@ def _worker_main(
     from algocloud.adapters.settings import backend_settings
     from devstack.driver import QueueDriver
     from devstack.lambda_limits import guarded
-    from worker import handler as lambda_module
 
-    handler = lambda_module.dead_letter_handler if dead_letters else lambda_module.handler
-    if not dead_letters:
+    if kind == "webhooks":
+        from worker.webhooks import handler
+    else:
+        from worker import handler as lambda_module
+
+        handler = lambda_module.dead_letter_handler if kind == "dead-letters" else lambda_module.handler
+    if kind == "runs":
         import openpyxl  # noqa: F401 - warm start: Lambda pays these imports once per container,
         import pandas  # noqa: F401    here once per worker process, before the first run
     driver = QueueDriver(
@@ -109,6 +116,9 @@ class AwsLocalStack:
         self.environment = local_environment(args.aws_port)
         # a crashed worker's run reappears this soon (the heartbeat renews it while the run lives)
         self.environment["RUN_VISIBILITY_SECONDS"] = str(args.visibility_timeout)
+        from devstack.serving import events_environment
+
+        self.environment.update(events_environment(args.port), CORS_ORIGINS=",".join(args.cors_origin))
         self.processes: list[BaseProcess] = []
         self.stopping = threading.Event()
 
@@ -132,8 +142,12 @@ class AwsLocalStack:
             boto3.client(s, endpoint_url=endpoint) for s in ("dynamodb", "s3", "sqs", "apigateway", "ecs")
         )
         created = create_stateful_resources(self.dynamodb, self.s3, self.sqs, NAMES)
-        self.environment["QUEUE_URL"] = created["RunQueue"]
-        os.environ["QUEUE_URL"] = created["RunQueue"]
+        self.environment.update(QUEUE_URL=created["RunQueue"], WEBHOOK_QUEUE_URL=created["WebhookQueue"])
+        os.environ.update(self.environment)
+        if self.args.cors_origin:  # the template's CorsConfiguration, with these origins
+            from devstack.template import bucket_cors
+
+            self.s3.put_bucket_cors(Bucket=NAMES["Bucket"], CORSConfiguration=bucket_cors(self.args.cors_origin))
         self.state = StateStore(self.args.state_dir, self.dynamodb, self.s3, NAMES["Table"], NAMES["Bucket"])
         if not self.args.no_container_tier:
             from devstack.fargate import create_container_tier
@@ -208,10 +222,14 @@ class AwsLocalStack:
         from devstack.lambda_limits import function_limits
 
         self.limits = {
-            False: function_limits("WorkerFunction", self.args.worker_timeout, self.args.worker_memory),
-            True: function_limits("DeadLetterFunction"),
+            "runs": function_limits("WorkerFunction", self.args.worker_timeout, self.args.worker_memory),
+            "dead-letters": function_limits("DeadLetterFunction"),
+            "webhooks": function_limits("WebhookFunction"),
         }
-        self.jobs = [(queues["RunQueue"], False)] * self.args.workers + [(queues["RunDeadLetterQueue"], True)]
+        self.jobs = [(queues["RunQueue"], "runs")] * self.args.workers + [
+            (queues["RunDeadLetterQueue"], "dead-letters"),
+            (queues["WebhookQueue"], "webhooks"),
+        ]
         self.processes = [self._start_worker(job) for job in self.jobs]
 
     def start_containers(self) -> None:
@@ -224,18 +242,18 @@ class AwsLocalStack:
         self.fargate = FargateEmulation(self.ecs, self.environment, reconciler.reconcile)
         threading.Thread(target=self.fargate.run, args=(self.stopping,), daemon=True).start()
 
-    def _start_worker(self, job: tuple[str, bool]) -> BaseProcess:
-        queue_url, dead_letters = job
+    def _start_worker(self, job: tuple[str, str]) -> BaseProcess:
+        queue_url, kind = job
         process = multiprocessing.get_context("spawn").Process(
             target=_worker_main,
             daemon=True,
             args=(
                 self.environment,
                 queue_url,
-                dead_letters,
-                self.args.batch_size,
+                kind,
+                self.args.batch_size if kind == "runs" else 10,
                 os.getpid(),
-                self.limits[dead_letters],
+                self.limits[kind],
             ),
         )
         process.start()
@@ -292,20 +310,24 @@ class AwsLocalStack:
             f"ALGOCLOUD_AWS_ENDPOINT_URL={self.environment['AWS_ENDPOINT_URL']} "
             "AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local .venv/bin/algocloud-admin …"
         )
-        worker = self.limits[False]
+        worker = self.limits["runs"]
         containers = (
             "none (--no-container-tier): runs past the worker's limits fail"
             if self.args.no_container_tier
             else "the container tier on moto's ECS, each task a local process"
         )
+        from devstack.serving import with_events
+
         serve_api(
             self.args.port,
             describe=f"  gateway    API Gateway emulation: stage /{config.stage}, throttle {throttle}{keys_line}\n"
             f"  local AWS  {self.environment['AWS_ENDPOINT_URL']}  (state: {self.args.state_dir})\n"
             f"  workers    {self.args.workers} processes, each invocation within {worker.timeout_seconds:g} s and "
             f"{worker.memory_mb} MB (the worker Lambda's limits)\n"
-            f"  containers {containers}{operator_line}",
-            app=self.gateway,
+            f"  containers {containers}\n"
+            f"  events     ws://127.0.0.1:{self.args.port}/events (the WebSocket API's emulation); "
+            f"webhooks by the webhook Lambda's handler{operator_line}",
+            app=with_events(self.gateway, self.args.port),
             root=f"/{config.stage}",
             headers={"x-api-key": next(iter(keys))} if keys else None,
         )

@@ -15,15 +15,57 @@ def embedded_app():
     return with_local_storage(create_app())
 
 
+def events_environment(port: int) -> dict[str, str]:
+    """Both stacks serve the events WebSocket API's emulation beside the API (and deliver webhooks to
+    loopback, which a deployment never does)."""
+    return {
+        "EVENTS_URL": f"ws://127.0.0.1:{port}/events",
+        "EVENTS_ENDPOINT": f"http://127.0.0.1:{port}/events",
+        "WEBHOOK_ALLOW_LOOPBACK": "true",
+    }
+
+
+def with_events(app, port: int):
+    """`app` behind the WebSocket API's emulation (devstack.websocket_gateway), whose routes call
+    the events Lambda's own handler."""
+    from api.websocket import handler
+    from devstack.websocket_gateway import WebSocketGateway
+
+    return WebSocketGateway(app, handler, f"127.0.0.1:{port}")
+
+
+def deliver_webhooks(consumer, stopping: threading.Event) -> None:
+    """The webhook queue's event source mapping, locally: the webhook Lambda's handler on batches."""
+    from devstack.driver import QueueDriver
+    from worker.webhooks import handler
+
+    driver = QueueDriver(consumer, handler, batch_size=10, timeout_seconds=60)
+    while not stopping.is_set():
+        try:
+            if not driver.poll_once():
+                stopping.wait(0.05)
+        except Exception as exc:  # noqa: BLE001 - keep polling, like the event source mapping
+            print(f"webhooks: {type(exc).__name__}: {exc}", flush=True)
+            stopping.wait(1)
+
+
 def serve_api(port: int, describe: str, app, root: str = "", headers: dict[str, str] | None = None) -> None:
     """`app` (the API, or the gateway emulation in front of it, served under `root`) on uvicorn
     until Ctrl-C / SIGTERM; prints where it is once it answers."""
     import uvicorn
 
+    from algocloud import limits
     from devstack.http_limits import BoundedHttpToolsProtocol
 
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", http=BoundedHttpToolsProtocol
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        http=BoundedHttpToolsProtocol,
+        ws="websockets-sansio",
+        ws_max_size=limits.WEBSOCKET_MESSAGE_BYTES,  # a larger frame closes the socket (1009), as on AWS
     )
     server = uvicorn.Server(config)
     threading.Thread(target=_announce, args=(f"http://127.0.0.1:{port}{root}", describe, headers), daemon=True).start()

@@ -30,7 +30,7 @@ import sys
 import threading
 from pathlib import Path
 
-from devstack.serving import embedded_app, serve_api
+from devstack.serving import deliver_webhooks, embedded_app, events_environment, serve_api, with_events
 
 ROOT = Path(__file__).resolve().parents[1]
 RESTART_DELAY_SECONDS = 1.0
@@ -72,6 +72,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         default=30,
         help="seconds before a crashed worker's run is taken over (default 30)",
+    )
+    parser.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[o for o in os.environ.get("ALGOCLOUD_CORS_ORIGINS", "").split(",") if o],
+        metavar="ORIGIN",
+        help="let a browser app on this origin call the API and upload to storage (repeat for more; "
+        "env ALGOCLOUD_CORS_ORIGINS, comma-separated; the template's CorsOrigins)",
     )
     aws = parser.add_argument_group("AWS emulation")
     aws.add_argument(
@@ -140,6 +148,8 @@ class EmbeddedStack:
             "ALGOCLOUD_BACKEND": "embedded",
             "ALGOCLOUD_STATE_DIR": str(self.state_dir),
             "ALGOCLOUD_PUBLIC_URL": f"http://127.0.0.1:{args.port}",
+            "CORS_ORIGINS": ",".join(args.cors_origin),
+            **events_environment(args.port),
         }
 
     def lock_state(self) -> bool:
@@ -250,6 +260,12 @@ class EmbeddedStack:
                     reason = "the task's process ended"
                     reconcile_stopped_task(adapters.repo, adapters.accounts, tier, message, scenario.task_id, reason)
 
+    def start_webhooks(self) -> None:
+        from algocloud.adapters.embedded import open_delivery_queue
+
+        consumer = open_delivery_queue(self.state_dir)
+        threading.Thread(target=deliver_webhooks, args=(consumer, self.stopping), name="webhooks", daemon=True).start()
+
     def stop_tasks(self) -> None:
         """The container tier's local processes end with the stack (their runs fail at the next start)."""
         from algocloud.adapters.embedded.tasks import process_id
@@ -289,12 +305,14 @@ def run_embedded(args: argparse.Namespace) -> int:
         stack.recover()
         stack.start_workers()
         stack.watch_tasks()
+        stack.start_webhooks()
         serve_api(
             args.port,
-            app=embedded_app(),
+            app=with_events(embedded_app(), args.port),
             describe=f"  state      {stack.state_dir} (SQLite and files)\n"
             f"  workers    {args.workers} runs at a time in {args.processes} process(es), no time limit\n"
-            "  containers the container tier's runs as local processes (python -m worker.task)",
+            "  containers the container tier's runs as local processes (python -m worker.task)\n"
+            f"  events     ws://127.0.0.1:{args.port}/events (the WebSocket API's emulation); webhooks delivered",
         )
     except KeyboardInterrupt:
         pass
@@ -319,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     if args.clean and args.state_dir.exists():
         shutil.rmtree(args.state_dir)
-    for path in ("shared", "functions/api"):
+    for path in ("shared", "functions/api", "functions/worker"):
         sys.path.insert(0, str(ROOT / path))
     if args.aws:
         from devstack.aws_stack import run

@@ -100,23 +100,27 @@ def _queue_attributes(properties: dict[str, Any], arns: dict[str, str]) -> dict[
 def create_stateful_resources(dynamodb, s3, sqs, names: dict[str, str], path: Path = TEMPLATE) -> dict[str, str]:
     """Create the template's table, bucket and queues under the given physical names.
 
-    `names` maps logical ids (Table, Bucket, RunQueue, RunDeadLetterQueue) to
-    names. Returns the table name, bucket name and queue URLs by logical id.
+    `names` maps logical ids (Table, Bucket, RunQueue, RunDeadLetterQueue, ...) to names (others
+    are named after the table). Returns the table names, bucket name and queue URLs by logical id.
     """
     template = load_template(path)
     created: dict[str, str] = {}
+    names = {**{logical: f"{names['Table']}-{logical.lower()}" for logical in template["Resources"]}, **names}
 
-    table_id, table = _one(template, "AWS::DynamoDB::Table")
-    request = {
-        "TableName": names[table_id],
-        "KeySchema": table["KeySchema"],
-        "AttributeDefinitions": table["AttributeDefinitions"],
-        "BillingMode": table.get("BillingMode", "PAY_PER_REQUEST"),
-    }
-    if table.get("GlobalSecondaryIndexes"):
-        request["GlobalSecondaryIndexes"] = table["GlobalSecondaryIndexes"]
-    dynamodb.create_table(**request)
-    created[table_id] = names[table_id]
+    for table_id, table in resources_of_type(template, "AWS::DynamoDB::Table").items():
+        request = {
+            "TableName": names[table_id],
+            "KeySchema": table["KeySchema"],
+            "AttributeDefinitions": table["AttributeDefinitions"],
+            "BillingMode": table.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        if table.get("GlobalSecondaryIndexes"):
+            request["GlobalSecondaryIndexes"] = table["GlobalSecondaryIndexes"]
+        dynamodb.create_table(**request)
+        ttl = table.get("TimeToLiveSpecification")
+        if ttl:
+            dynamodb.update_time_to_live(TableName=names[table_id], TimeToLiveSpecification=ttl)
+        created[table_id] = names[table_id]
 
     bucket_id, _bucket = _one(template, "AWS::S3::Bucket")
     s3.create_bucket(Bucket=names[bucket_id])
@@ -133,3 +137,20 @@ def create_stateful_resources(dynamodb, s3, sqs, names: dict[str, str], path: Pa
         arns[queue_id] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         created[queue_id] = url
     return created
+
+
+def bucket_cors(origins: list[str], path: Path = TEMPLATE) -> dict[str, Any]:
+    """The bucket's CorsConfiguration as the template gives it, for these origins."""
+    bucket = load_template(path)["Resources"]["Bucket"]["Properties"]["CorsConfiguration"]["Fn::If"][1]
+    rules = []
+    for rule in bucket["CorsRules"]:
+        rules.append(
+            {
+                "AllowedMethods": rule["AllowedMethods"],
+                "AllowedOrigins": list(origins),
+                "AllowedHeaders": rule.get("AllowedHeaders", []),
+                "ExposeHeaders": rule.get("ExposedHeaders", []),
+                "MaxAgeSeconds": rule.get("MaxAge", 0),
+            }
+        )
+    return {"CORSRules": rules}
