@@ -29,6 +29,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -85,8 +86,11 @@ def _worker_main(
     from devstack.driver import QueueDriver
     from devstack.lambda_limits import guarded
 
+    handler: Callable[[dict[str, Any], Any], dict[str, Any]]
     if kind == "webhooks":
-        from worker.webhooks import handler
+        from worker import webhooks
+
+        handler = webhooks.handler
     else:
         from worker import handler as lambda_module
 

@@ -191,7 +191,9 @@ class WebSocketGateway:
                 action = None
             route = "subscribe" if action == "subscribe" else "$default"
             context = self._context(route, "MESSAGE", connection_id, connection.source_ip, connection.connected_at)
-            answer = await self._invoke({"requestContext": {**context, "messageId": secrets.token_hex(8)}, "body": body})
+            answer = await self._invoke(
+                {"requestContext": {**context, "messageId": secrets.token_hex(8)}, "body": body}
+            )
             if answer.get("body"):
                 await connection.send_text(answer["body"])
 

@@ -8,7 +8,9 @@ uploads and parsing are written once for both.
 
 from __future__ import annotations
 
+import json
 import os
+import time
 from collections.abc import Callable, Generator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -36,8 +38,32 @@ class Pause:
     seconds: float
 
 
+# The events WebSocket (POST /events/token gives its URL): the runner opens it (answering a socket
+# number, or None when refused), sends text on it, and receives the next message (None when
+# `timeout` passed with none, CLOSED when the server closed it). Sockets close with the flow.
+@dataclass(frozen=True)
+class Open:
+    url: str
+
+
+@dataclass(frozen=True)
+class Send:
+    socket: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Receive:
+    socket: int
+    timeout: float
+
+
+CLOSED = ""
+KEEPALIVE_SECONDS = 240.0  # a ping this often: API Gateway closes a socket after 10 idle minutes
+RECONNECTS = 5  # in a row without a message, before falling back to polling
+
 T = TypeVar("T")
-Flow = Generator[Call | Pause, Any, T]  # sends each Call's httpx.Response back in
+Flow = Generator[Call | Pause | Open | Send | Receive, Any, T]  # sends each step's answer back in
 ProgressCallback = Callable[[int], None]  # bytes sent since the last call
 
 
@@ -202,8 +228,14 @@ class Operations:
         poll: float,
         timeout: float | None,
         on_status: Callable[[m.ScenarioStatus], None] | None,
+        events: bool = True,
     ) -> Flow[m.Scenario]:
-        """Poll `…/status` until complete or failed (`on_status` sees each answer): the full scenario."""
+        """Follow the scenario's pushed events when the server offers them (`events`), else poll
+        `…/status`, until complete or failed (`on_status` sees each status): the full scenario."""
+        if events:
+            followed = yield from self._follow(sid, scenario_id, timeout, on_status)
+            if followed:
+                return (yield from self.scenario(sid, scenario_id))
         waited = 0.0
         while True:
             status = yield from self.status(sid, scenario_id)
@@ -215,6 +247,101 @@ class Operations:
                 raise TimeoutError(f"scenario {scenario_id} is still {status.status}")
             yield Pause(poll)
             waited += poll
+
+    def events_socket(self) -> Flow[int | None]:
+        """An events WebSocket, opened with a fresh token; None when the server offers none."""
+        response: httpx.Response = yield Call("POST", "/events/token", {})
+        if response.status_code != 200:
+            return None  # 404: no events here (a server without them, or the reference's)
+        token = response.json()
+        return (yield Open(f"{token['url']}?token={token['token']}"))
+
+    def subscribe(self, sid: str, scenario_id: str | None = None) -> Flow[dict[str, Any] | None]:
+        """An open socket following the session (or one scenario): its first answer, with the
+        current status, and `socket`; None when refused."""
+        socket = yield from self.events_socket()
+        if socket is None:
+            return None
+        yield Send(socket, _subscription(sid, scenario_id))
+        while True:
+            text = yield Receive(socket, 30.0)
+            if not text:
+                return None
+            answer = _loads(text)
+            if answer.get("type") == "subscribed":
+                return {**answer, "socket": socket}
+            if answer.get("type") == "error":
+                raise ApiError(400, answer.get("detail"))
+
+    def events(self, sid: str, scenario_id: str | None, on_event: Callable[[dict[str, Any]], bool]) -> Flow[bool]:
+        """Every event of the session (or scenario) to `on_event` until it returns True; False when
+        no events are offered. A quiet socket subscribes again every few minutes: that keeps it
+        open (API Gateway closes one idle for 10 minutes) and answers the current status, so an
+        event lost on the way is made good. A socket the server closed (after 2 hours) is opened
+        again, resuming from the current status."""
+        quiet = 0
+        while quiet < RECONNECTS:
+            subscribed = yield from self.subscribe(sid, scenario_id)
+            if subscribed is None:
+                return False
+            if on_event(subscribed):
+                return True
+            socket = subscribed["socket"]
+            while True:
+                text = yield Receive(socket, KEEPALIVE_SECONDS)
+                if text is None:
+                    yield Send(socket, _subscription(sid, scenario_id))
+                    continue
+                if text == CLOSED:
+                    quiet += 1
+                    break
+                quiet = 0
+                if on_event(_loads(text)):
+                    return True
+        return False
+
+    def _follow(
+        self,
+        sid: str,
+        scenario_id: str,
+        timeout: float | None,
+        on_status: Callable[[m.ScenarioStatus], None] | None,
+    ) -> Flow[bool]:
+        """Follow one scenario's events until it ends (True), or find none offered (False)."""
+        tag = ""
+        started = _now()
+
+        def seen(event: dict[str, Any]) -> bool:
+            nonlocal tag
+            if timeout is not None and _now() - started > timeout:
+                raise TimeoutError(f"scenario {scenario_id} did not end within {timeout:g} s")
+            if "status" not in event:
+                return False
+            tag = event.get("tag") or tag
+            status = m.ScenarioStatus(id=scenario_id, tag=tag, status=event["status"], progress=event["progress"])
+            if on_status is not None:
+                on_status(status)
+            return status.status in TERMINAL
+
+        return (yield from self.events(sid, scenario_id, seen))
+
+    # -- webhooks -----------------------------------------------------------------------------
+    def add_webhook(self, url: str, events: Sequence[str] | None) -> Flow[m.WebhookWithSecret]:
+        body = {"url": url, **({"events": list(events)} if events else {})}
+        return m.WebhookWithSecret.model_validate((yield from self.json("POST", "/webhooks", json=body)))
+
+    def webhooks(self) -> Flow[list[m.Webhook]]:
+        return m.Webhooks.model_validate((yield from self.json("GET", "/webhooks"))).webhooks
+
+    def remove_webhook(self, hook_id: str) -> Flow[None]:
+        yield from self.call("DELETE", f"/webhooks/{hook_id}")
+
+    def rotate_webhook(self, hook_id: str) -> Flow[m.WebhookWithSecret]:
+        return m.WebhookWithSecret.model_validate((yield from self.json("POST", f"/webhooks/{hook_id}/rotate")))
+
+    def webhook_deliveries(self, hook_id: str) -> Flow[list[m.DeliveryAttempt]]:
+        answer = yield from self.json("GET", f"/webhooks/{hook_id}/deliveries")
+        return m.Deliveries.model_validate(answer).deliveries
 
     # -- experiments --------------------------------------------------------------------------
     def create_experiment(self, sid: str, body: dict[str, Any]) -> Flow[m.Experiment]:
@@ -413,3 +540,18 @@ def _detail(response: httpx.Response) -> Any:
     except ValueError:
         return response.text
     return body.get("detail", response.text) if isinstance(body, dict) else body
+
+
+def _subscription(sid: str, scenario_id: str | None) -> str:
+    return json.dumps(
+        {"action": "subscribe", "session_id": sid, **({"scenario_id": scenario_id} if scenario_id else {})}
+    )
+
+
+def _loads(text: str) -> dict[str, Any]:
+    value = json.loads(text)
+    return value if isinstance(value, dict) else {}
+
+
+def _now() -> float:
+    return time.monotonic()

@@ -34,6 +34,8 @@ experiments_app = typer.Typer(help="Experiments: parameter sweeps run in paralle
 app.add_typer(data_app, name="data")
 app.add_typer(scenarios_app, name="scenarios")
 app.add_typer(experiments_app, name="experiments")
+webhooks_app = typer.Typer(help="Webhooks: the tenant's endpoints for events, signed.", no_args_is_help=True)
+app.add_typer(webhooks_app, name="webhooks")
 console = Console()
 
 
@@ -351,3 +353,81 @@ def plot_comparison(compared: m.Comparison, path: Path) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=80)
     plt.close(figure)
+
+
+@app.command()
+@_failing
+def watch(
+    session: Annotated[
+        str | None, typer.Argument(help="session id or name (default: --session, or the default)")
+    ] = None,
+    scenario: Annotated[str | None, typer.Option(help="follow one scenario, until it ends")] = None,
+    count: Annotated[int | None, typer.Option(help="stop after this many events")] = None,
+) -> None:
+    """Print the session's events live as they are pushed (Ctrl-C stops)."""
+    sid = session or state.sid()
+    seen = 0
+
+    def show(event: dict[str, Any]) -> bool:
+        nonlocal seen
+        if event.get("type") == "subscribed":
+            typer.echo(
+                f"watching session {event['session_id']}" + (f", scenario {scenario}" if scenario else ""), err=True
+            )
+            ended = bool(event.get("finished"))
+        else:
+            seen += 1
+            typer.echo(json.dumps(event) if state.as_json else _event_line(event), color=False)
+            ended = bool(scenario) and event.get("type") in ("scenario.complete", "scenario.failed")
+        return ended or (count is not None and seen >= count)
+
+    try:
+        if not state.client.watch(sid, show, scenario_id=scenario):
+            typer.echo("error: this server pushes no events (poll the status instead)", err=True)
+            raise typer.Exit(1)
+    except KeyboardInterrupt:
+        pass
+
+
+def _event_line(event: dict[str, Any]) -> str:
+    subject = event.get("scenario_id") or event.get("job_id") or ""
+    line = f"{event.get('at', '')}  {event.get('type', ''):<18} {subject}  {event.get('status', '')}"
+    if "progress" in event:
+        line += f" {event['progress']:.0%}"
+    if event.get("kpis"):
+        line += "  " + ", ".join(f"{name}={kpi.get('value')}" for name, kpi in event["kpis"].items())
+    if event.get("error"):
+        line += f"  error: {event['error']}"
+    return line
+
+
+@webhooks_app.command("add")
+@_failing
+def webhooks_add(
+    url: str,
+    events: Annotated[list[str] | None, typer.Option("--events", help="an event type (repeat; default: all)")] = None,
+) -> None:
+    """Register an endpoint; prints its signing secret (shown only now)."""
+    hook = state.client.add_webhook(url, events)
+    table = Table("id", "url", "events", "secret")
+    table.add_row(hook.id, hook.url, ", ".join(hook.events), hook.secret)
+    emit(hook, table)
+
+
+@webhooks_app.command("list")
+@_failing
+def webhooks_list() -> None:
+    """The tenant's webhooks, and why any is disabled."""
+    hooks = state.client.webhooks()
+    table = Table("id", "url", "events", "enabled", "failures")
+    for hook in hooks:
+        enabled = "yes" if hook.enabled else f"no: {hook.disabled_reason}"
+        table.add_row(hook.id, hook.url, ", ".join(hook.events), enabled, str(hook.failures))
+    emit(hooks, table)
+
+
+@webhooks_app.command("remove")
+@_failing
+def webhooks_remove(hook_id: str) -> None:
+    """Remove a webhook (its deliveries stop)."""
+    state.client.remove_webhook(hook_id)

@@ -12,11 +12,59 @@ from typing import Any, Self, TypeVar
 import httpx
 
 from . import models as m
-from ._flows import Call, Flow, Operations, Pause, ScenarioPage
+from ._flows import CLOSED, Call, Flow, Open, Operations, Pause, Receive, ScenarioPage, Send
 from .progress import StatusCallback, bytes_bar, experiment_bar, run_bar
 
 T = TypeVar("T")
 DEFAULT_URL = "http://127.0.0.1:8051/api/v1"
+
+
+def _socket_step(sockets: list[Any], step: Open | Send | Receive) -> Any:
+    """One WebSocket step of a flow (see _flows.Open), with websockets' threading client."""
+    from websockets.exceptions import ConnectionClosed, WebSocketException
+    from websockets.sync.client import connect
+
+    if isinstance(step, Open):
+        try:
+            sockets.append(connect(step.url, open_timeout=10, max_size=2**20))
+        except (OSError, TimeoutError, WebSocketException):
+            return None  # refused (an expired token, a proxy without WebSockets): the flow polls
+        return len(sockets) - 1
+    socket = sockets[step.socket]
+    try:
+        if isinstance(step, Send):
+            socket.send(step.text)
+            return None
+        message = socket.recv(timeout=step.timeout)
+    except TimeoutError:
+        return None
+    except ConnectionClosed:
+        return CLOSED
+    return message if isinstance(message, str) else message.decode()
+
+
+async def _async_socket_step(sockets: list[Any], step: Open | Send | Receive) -> Any:
+    """`_socket_step` with websockets' asyncio client."""
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed, WebSocketException
+
+    if isinstance(step, Open):
+        try:
+            sockets.append(await connect(step.url, open_timeout=10, max_size=2**20))
+        except (OSError, TimeoutError, WebSocketException):
+            return None
+        return len(sockets) - 1
+    socket = sockets[step.socket]
+    try:
+        if isinstance(step, Send):
+            await socket.send(step.text)
+            return None
+        message = await asyncio.wait_for(socket.recv(), step.timeout)
+    except TimeoutError:
+        return None
+    except ConnectionClosed:
+        return CLOSED
+    return message if isinstance(message, str) else message.decode()
 
 
 class _Base:
@@ -83,19 +131,24 @@ class Client(_Base):
         self._http = http or httpx.Client(timeout=timeout)
 
     def _run(self, flow: Flow[T]) -> T:
+        sockets: list[Any] = []
         try:
             step = next(flow)
             while True:
                 if isinstance(step, Pause):
                     time.sleep(step.seconds)
                     step = flow.send(None)
-                else:
+                elif isinstance(step, Call):
                     method, url, options = self._request_of(step)
                     step = flow.send(self._http.request(method, url, **options))
+                else:
+                    step = flow.send(_socket_step(sockets, step))
         except StopIteration as finished:
             return finished.value
         finally:
             flow.close()  # a transport error ends the flow too (its open file is closed)
+            for socket in sockets:
+                socket.close()
 
     def close(self) -> None:
         self._http.close()
@@ -194,9 +247,33 @@ class Client(_Base):
         progress: bool = False,
         on_status: StatusCallback | None = None,
     ) -> m.Scenario:
-        """Poll `…/status` until complete or failed (a progress bar with `progress=True`): the scenario."""
+        """Follow the scenario's pushed events (polling `…/status` where the server pushes none)
+        until complete or failed (a progress bar with `progress=True`): the scenario."""
         with run_bar(progress, on_status) as report:
             return self._run(self._ops.wait(sid, scenario_id, poll, timeout, report))
+
+    # events and webhooks
+    def watch(self, sid: str, on_event: Callable[[dict[str, Any]], bool], scenario_id: str | None = None) -> bool:
+        """Pushed events of the session (or one scenario) to `on_event` until it returns True (the
+        first is the subscription's answer, with the current status); False when the server
+        offers no events."""
+        return self._run(self._ops.events(sid, scenario_id, on_event))
+
+    def add_webhook(self, url: str, events: Sequence[str] | None = None) -> m.WebhookWithSecret:
+        """Register an endpoint for events (every type by default); its `secret` signs deliveries."""
+        return self._run(self._ops.add_webhook(url, events))
+
+    def webhooks(self) -> list[m.Webhook]:
+        return self._run(self._ops.webhooks())
+
+    def remove_webhook(self, hook_id: str) -> None:
+        self._run(self._ops.remove_webhook(hook_id))
+
+    def rotate_webhook(self, hook_id: str) -> m.WebhookWithSecret:
+        return self._run(self._ops.rotate_webhook(hook_id))
+
+    def webhook_deliveries(self, hook_id: str) -> list[m.DeliveryAttempt]:
+        return self._run(self._ops.webhook_deliveries(hook_id))
 
     # experiments
     def experiment(
@@ -317,19 +394,24 @@ class AsyncClient(_Base):
         self._http = http or httpx.AsyncClient(timeout=timeout)
 
     async def _run(self, flow: Flow[T]) -> T:
+        sockets: list[Any] = []
         try:
             step = next(flow)
             while True:
                 if isinstance(step, Pause):
                     await asyncio.sleep(step.seconds)
                     step = flow.send(None)
-                else:
+                elif isinstance(step, Call):
                     method, url, options = self._request_of(step)
                     step = flow.send(await self._http.request(method, url, **options))
+                else:
+                    step = flow.send(await _async_socket_step(sockets, step))
         except StopIteration as finished:
             return finished.value
         finally:
             flow.close()  # a transport error ends the flow too (its open file is closed)
+            for socket in sockets:
+                await socket.close()
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -431,6 +513,25 @@ class AsyncClient(_Base):
     ) -> m.Scenario:
         with run_bar(progress, on_status) as report:
             return await self._run(self._ops.wait(sid, scenario_id, poll, timeout, report))
+
+    # events and webhooks
+    async def watch(self, sid: str, on_event: Callable[[dict[str, Any]], bool], scenario_id: str | None = None) -> bool:
+        return await self._run(self._ops.events(sid, scenario_id, on_event))
+
+    async def add_webhook(self, url: str, events: Sequence[str] | None = None) -> m.WebhookWithSecret:
+        return await self._run(self._ops.add_webhook(url, events))
+
+    async def webhooks(self) -> list[m.Webhook]:
+        return await self._run(self._ops.webhooks())
+
+    async def remove_webhook(self, hook_id: str) -> None:
+        await self._run(self._ops.remove_webhook(hook_id))
+
+    async def rotate_webhook(self, hook_id: str) -> m.WebhookWithSecret:
+        return await self._run(self._ops.rotate_webhook(hook_id))
+
+    async def webhook_deliveries(self, hook_id: str) -> list[m.DeliveryAttempt]:
+        return await self._run(self._ops.webhook_deliveries(hook_id))
 
     # experiments
     async def experiment(

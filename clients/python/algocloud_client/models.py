@@ -80,6 +80,25 @@ class DatasetKeys(BaseModel):
     keys: list[str] = Field(..., title="Keys")
 
 
+class DeliveryAttempt(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    delivery_id: str = Field(..., title="Delivery Id")
+    """
+    the same for each attempt of one delivery (the Webhook-Id header)
+    """
+    event_id: str = Field(..., title="Event Id")
+    event_type: str = Field(..., title="Event Type")
+    attempt: int = Field(..., title="Attempt")
+    at: str = Field(..., title="At")
+    ok: bool = Field(..., title="Ok")
+    status_code: int | None = Field(None, title="Status Code")
+    error: str | None = Field(None, title="Error")
+    duration_ms: int = Field(..., title="Duration Ms")
+    next_attempt_in: float | None = Field(None, title="Next Attempt In")
+
+
 class DeriveBody(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -103,6 +122,32 @@ class DisplayNameBody(BaseModel):
         extra="allow",
     )
     display_name: str = Field(..., min_length=1, pattern="\\S", title="Display Name")
+
+
+class EventsToken(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    token: str = Field(..., title="Token")
+    """
+    open the WebSocket with `url?token=<token>` before it expires
+    """
+    url: str = Field(..., title="Url")
+    """
+    the WebSocket API's URL (wss:// on AWS)
+    """
+    expires_at: int = Field(..., title="Expires At")
+    """
+    when the token stops opening connections (epoch seconds)
+    """
+    connection_seconds: int = Field(..., title="Connection Seconds")
+    """
+    how long a connection lives before it must reconnect
+    """
+    idle_seconds: int = Field(..., title="Idle Seconds")
+    """
+    a connection with no message from the client this long is closed
+    """
 
 
 class Executor(StrEnum):
@@ -550,6 +595,70 @@ class View(StrEnum):
     SUMMARY = "summary"
 
 
+class Webhook(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    id: str = Field(..., title="Id")
+    url: str = Field(..., title="Url")
+    events: list[str] = Field(..., title="Events")
+    enabled: bool = Field(..., title="Enabled")
+    disabled_reason: str | None = Field(None, title="Disabled Reason")
+    failures: int = Field(..., title="Failures")
+    """
+    failed attempts in a row
+    """
+    created_at: str = Field(..., title="Created At")
+
+
+class Events(RootModel[list[str]]):
+    root: list[str] = Field(..., max_length=20, title="Events")
+    """
+    event types to deliver (default: every type)
+    """
+
+
+class WebhookBody(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    url: str = Field(..., title="Url")
+    """
+    where events are POSTed: https (the local stack also takes http to loopback)
+    """
+    events: Events | None = Field(None, title="Events")
+    """
+    event types to deliver (default: every type)
+    """
+
+
+class WebhookWithSecret(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    id: str = Field(..., title="Id")
+    url: str = Field(..., title="Url")
+    events: list[str] = Field(..., title="Events")
+    enabled: bool = Field(..., title="Enabled")
+    disabled_reason: str | None = Field(None, title="Disabled Reason")
+    failures: int = Field(..., title="Failures")
+    """
+    failed attempts in a row
+    """
+    created_at: str = Field(..., title="Created At")
+    secret: str = Field(..., title="Secret")
+    """
+    signs every delivery (shown only here and on rotate)
+    """
+
+
+class Webhooks(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    webhooks: list[Webhook] = Field(..., title="Webhooks")
+
+
 class ErrorBody(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -618,6 +727,16 @@ class DatasetTables(BaseModel):
     )
     key: str = Field(..., title="Key")
     tables: list[TableInfo] = Field(..., title="Tables")
+
+
+class Deliveries(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    deliveries: list[DeliveryAttempt] = Field(..., title="Deliveries")
+    """
+    the latest attempts, newest first
+    """
 
 
 class EtlMessage(BaseModel):

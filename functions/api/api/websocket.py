@@ -109,27 +109,32 @@ def subscribe(connection_id: str, tenant: str, request: dict[str, Any]) -> dict[
         return _error("session_id is required")
     if sum(ids[n] is not None for n in ("scenario_id", "job_id", "experiment_id")) > 1:
         return _error("follow one of scenario_id, job_id or experiment_id (or none: the whole session)")
-    repo = _adapters().repo
+    repo, subscriptions = _adapters().repo, _subscriptions()
+    expires = int(time.time()) + RECORD_SECONDS
     session = repo.find_session(tenant, ids["session_id"])
     if session is None:
         return _error(f"no session '{ids['session_id']}'")
     answer: dict[str, Any] = {"type": "subscribed", "session_id": session.id}
     session_id, followed = session.id, topic("session", session.id)
     if ids["scenario_id"]:
+        if repo.get_status(tenant, session.id, ids["scenario_id"]) is None:
+            return _error(f"no scenario '{ids['scenario_id']}' in this session")
+        # Subscribed first, the status read after: a change in between is in the answer or an event.
+        subscriptions.subscribe(connection_id, tenant, session.id, topic("scenario", ids["scenario_id"]), expires)
         status = repo.get_status(tenant, session.id, ids["scenario_id"])
         if status is None:
             return _error(f"no scenario '{ids['scenario_id']}' in this session")
-        followed = topic("scenario", status.id)
-        answer.update(scenario_id=status.id, status=str(status.status), progress=status.progress)
+        answer.update(scenario_id=status.id, tag=status.tag, status=str(status.status), progress=status.progress)
         if status.status in (Status.COMPLETE, Status.FAILED):
             answer["finished"] = True  # no more events will come: read the scenario
-    elif ids["job_id"]:
+        return answer
+    if ids["job_id"]:
         job = repo.get_job(tenant, session.id, ids["job_id"])
         if job is None:
             return _error(f"no job '{ids['job_id']}' in this session")
         followed = topic("job", job.job_id)
         answer.update(job_id=job.job_id, status=str(job.status), progress=job.progress)
-    elif ids["experiment_id"]:
+    if ids["experiment_id"]:
         experiment = repo.get_experiment(tenant, session.id, ids["experiment_id"])
         if experiment is None:
             return _error(f"no experiment '{ids['experiment_id']}' in this session")
@@ -137,10 +142,9 @@ def subscribe(connection_id: str, tenant: str, request: dict[str, Any]) -> dict[
         session_id = str(experiment["run_session_id"])
         followed = topic("session", session_id)
         answer.update(experiment_id=ids["experiment_id"], run_session_id=session_id)
-    _subscriptions().subscribe(connection_id, tenant, session_id, followed, int(time.time()) + RECORD_SECONDS)
+    subscriptions.subscribe(connection_id, tenant, session_id, followed, expires)
     return answer
 
 
 def _error(detail: str) -> dict[str, Any]:
     return {"type": "error", "detail": detail}
-
