@@ -30,7 +30,10 @@ def mode(request):
 
 
 class Stack:
-    def __init__(self, state_dir: Path, port: int, aws_port: int, mode: str = "embedded", extra=(), api_key=None):
+    def __init__(
+        self, state_dir: Path, port: int, aws_port: int, mode: str = "embedded", extra=(), api_key=None, env=None
+    ):
+        self.env = env or {}
         self.args = [
             sys.executable,
             "-m",
@@ -51,8 +54,12 @@ class Stack:
         if api_key:
             self.args += ["--api-key", api_key]
 
+    def start_with(self, headers: dict[str, str]) -> "Stack":
+        self.headers = headers
+        return self.start()
+
     def start(self) -> "Stack":
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **self.env}
         self.process = subprocess.Popen(
             self.args,
             cwd=ROOT,

@@ -69,8 +69,12 @@ def test_dead_letter_queue_depth_raises_an_alarm():
 
 
 def policy_statements():
+    """Each function's statements: its own, and those of the template's managed policies it names."""
+    managed = {name: props(name)["PolicyDocument"] for name in resources_of_type(TEMPLATE, "AWS::IAM::ManagedPolicy")}
     for name, function in resources_of_type(TEMPLATE, "AWS::Serverless::Function").items():
         for policy in function.get("Policies", []):
+            if isinstance(policy, dict) and policy.get("Ref") in managed:
+                policy = managed[policy["Ref"]]
             assert isinstance(policy, dict) and "Statement" in policy, f"{name}: only explicit statements"
             for statement in policy["Statement"]:
                 if "Fn::If" in statement:  # a statement only some deployments have: check the one they get
@@ -95,12 +99,22 @@ def test_only_the_api_may_send_runs_and_the_dead_letter_handler_touches_no_objec
             for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
         }
 
-    assert "sqs:SendMessage" in actions("ApiFunction")
+    def run_queue_actions(function):
+        run_queue = {"Fn::GetAtt": ["RunQueue", "Arn"]}
+        return {
+            a
+            for _, s in policy_statements()
+            if _ == function and s["Resource"] == run_queue
+            for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+        }
+
+    assert "sqs:SendMessage" in run_queue_actions("ApiFunction")
     # SAM adds the poller policy; the worker itself only keeps its runs' messages hidden (heartbeat)
-    assert {a for a in actions("WorkerFunction") if a.startswith("sqs:")} == {
-        "sqs:ChangeMessageVisibility",
-        "sqs:GetQueueUrl",
-    }
+    assert run_queue_actions("WorkerFunction") == {"sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"}
+    # every function that changes a status may queue webhook deliveries, and only those
+    webhook_queue = {"Fn::GetAtt": ["WebhookQueue", "Arn"]}
+    senders = {f for f, s in policy_statements() if s["Resource"] == webhook_queue}
+    assert senders == {"ApiFunction", "WorkerFunction", "DeadLetterFunction", "ReconcilerFunction", "WebhookFunction"}
     assert not any(a.startswith("s3:") for a in actions("DeadLetterFunction"))
 
 

@@ -331,7 +331,7 @@ class Operations:
         return m.WebhookWithSecret.model_validate((yield from self.json("POST", "/webhooks", json=body)))
 
     def webhooks(self) -> Flow[list[m.Webhook]]:
-        return m.Webhooks.model_validate((yield from self.json("GET", "/webhooks"))).webhooks
+        return m.WebhookList.model_validate((yield from self.json("GET", "/webhooks"))).webhooks
 
     def remove_webhook(self, hook_id: str) -> Flow[None]:
         yield from self.call("DELETE", f"/webhooks/{hook_id}")
@@ -341,7 +341,7 @@ class Operations:
 
     def webhook_deliveries(self, hook_id: str) -> Flow[list[m.DeliveryAttempt]]:
         answer = yield from self.json("GET", f"/webhooks/{hook_id}/deliveries")
-        return m.Deliveries.model_validate(answer).deliveries
+        return m.DeliveryLog.model_validate(answer).deliveries
 
     # -- experiments --------------------------------------------------------------------------
     def create_experiment(self, sid: str, body: dict[str, Any]) -> Flow[m.Experiment]:

@@ -26,9 +26,10 @@ def _socket_step(sockets: list[Any], step: Open | Send | Receive) -> Any:
 
     if isinstance(step, Open):
         try:
-            sockets.append(connect(step.url, open_timeout=10, max_size=2**20))
+            socket = connect(step.url, open_timeout=10, max_size=2**20)
         except (OSError, TimeoutError, WebSocketException):
             return None  # refused (an expired token, a proxy without WebSockets): the flow polls
+        sockets.append(socket.__enter__())  # entered: the flow's runner closes it
         return len(sockets) - 1
     socket = sockets[step.socket]
     try:

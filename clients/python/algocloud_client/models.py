@@ -99,6 +99,16 @@ class DeliveryAttempt(BaseModel):
     next_attempt_in: float | None = Field(None, title="Next Attempt In")
 
 
+class DeliveryLog(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    deliveries: list[DeliveryAttempt] = Field(..., title="Deliveries")
+    """
+    the latest attempts, newest first
+    """
+
+
 class DeriveBody(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -632,6 +642,13 @@ class WebhookBody(BaseModel):
     """
 
 
+class WebhookList(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    webhooks: list[Webhook] = Field(..., title="Webhooks")
+
+
 class WebhookWithSecret(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -650,13 +667,6 @@ class WebhookWithSecret(BaseModel):
     """
     signs every delivery (shown only here and on rotate)
     """
-
-
-class Webhooks(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-    )
-    webhooks: list[Webhook] = Field(..., title="Webhooks")
 
 
 class ErrorBody(BaseModel):
@@ -727,16 +737,6 @@ class DatasetTables(BaseModel):
     )
     key: str = Field(..., title="Key")
     tables: list[TableInfo] = Field(..., title="Tables")
-
-
-class Deliveries(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-    )
-    deliveries: list[DeliveryAttempt] = Field(..., title="Deliveries")
-    """
-    the latest attempts, newest first
-    """
 
 
 class EtlMessage(BaseModel):

@@ -408,7 +408,7 @@ class WebhookWithSecret(Webhook):
     secret: str = Field(description="signs every delivery (shown only here and on rotate)")
 
 
-class Webhooks(_Out):
+class WebhookList(_Out):
     webhooks: list[Webhook]
 
 
@@ -425,5 +425,5 @@ class DeliveryAttempt(_Out):
     next_attempt_in: float | None = None
 
 
-class Deliveries(_Out):
+class DeliveryLog(_Out):
     deliveries: list[DeliveryAttempt] = Field(description="the latest attempts, newest first")

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from .. import limits
-from ..domain.events import Event, job_event, progress_event, scenario_event
+from ..domain.events import SCENARIO_PROGRESS, Event, job_event, progress_event, scenario_event
 from ..domain.ids import new_id
 from ..domain.jobs import Fields, IngestJob
 from ..domain.ports import DeliveryQueue, Pusher, Repository, Subscriptions, WebhookStore
@@ -29,8 +29,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# A process reads a tenant's webhooks at most this often (cancelling 1,000 runs is 1,000 events):
-# a new webhook receives events from at most this long after it was registered.
+# Progress events (one a second per run) may use a tenant's webhooks as read this long ago; a
+# status change reads them afresh, so a new webhook receives every status change from its
+# registration on, and progress from at most this long after.
 HOOKS_CACHE_SECONDS = 2.0
 
 
@@ -86,7 +87,7 @@ class EventPublisher:
     def _queue_deliveries(self, tenant: str, event: Event) -> None:
         if self._webhooks is None or self._deliveries is None:
             return
-        for hook in self._tenant_hooks(tenant):
+        for hook in self._tenant_hooks(tenant, cached=event.type == SCENARIO_PROGRESS):
             if hook.wants(event.type):
                 message = DeliveryMessage(tenant, hook.id, new_id(), event.to_dict())
                 self._deliveries.send_delivery(message.to_body())
@@ -96,12 +97,12 @@ class EventPublisher:
         with self._lock:
             self._hooks.pop(tenant, None)
 
-    def _tenant_hooks(self, tenant: str) -> list[Webhook]:
+    def _tenant_hooks(self, tenant: str, cached: bool) -> list[Webhook]:
         assert self._webhooks is not None
         now = time.monotonic()
         with self._lock:
             known = self._hooks.get(tenant)
-        if known is not None and now - known[0] < HOOKS_CACHE_SECONDS:
+        if cached and known is not None and now - known[0] < HOOKS_CACHE_SECONDS:
             return known[1]
         hooks = self._webhooks.webhooks(tenant)
         with self._lock:

@@ -57,7 +57,7 @@ def add_webhook(body: schemas.WebhookBody, request: Request, scope: Scope) -> di
     return hook_view(_registry(request, scope).add(body.url, body.events), with_secret=True)
 
 
-@router.get("/webhooks", response_model=models.Webhooks, summary="The tenant's webhooks")
+@router.get("/webhooks", response_model=models.WebhookList, summary="The tenant's webhooks")
 def list_webhooks(request: Request, scope: Scope) -> dict:
     return {"webhooks": [hook_view(hook) for hook in _registry(request, scope).all()]}
 
@@ -95,7 +95,7 @@ def enable_webhook(hook_id: HookId, request: Request, scope: Scope) -> dict:
 
 @router.get(
     "/webhooks/{hook_id}/deliveries",
-    response_model=models.Deliveries,
+    response_model=models.DeliveryLog,
     responses=NOT_FOUND,
     summary="The webhook's latest delivery attempts, newest first (kept 7 days)",
 )

@@ -1,0 +1,192 @@
+// The reference frontend: every call a browser app makes, in plain JavaScript (no build step).
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const state = { base: "", key: "", session: "" };
+
+function log(text, error = false) {
+  const item = document.createElement("li");
+  item.textContent = `${new Date().toISOString().slice(11, 23)} ${text}`;
+  if (error) item.className = "error";
+  $("log").appendChild(item);
+}
+
+// One API call: the key in x-api-key (a CORS preflight precedes it), JSON in and out, and the
+// API's `detail` as the error.
+async function api(method, path, body) {
+  const headers = {};
+  if (state.key) headers["x-api-key"] = state.key;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const response = await fetch(state.base + path, {
+    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  const answer = text ? JSON.parse(text) : null;
+  if (!response.ok) {
+    const detail = answer && (answer.detail || answer.message);
+    throw new Error(`${method} ${path}: ${response.status} ${typeof detail === "string" ? detail : JSON.stringify(detail)}`);
+  }
+  return answer;
+}
+
+function fill(select, values, chosen) {
+  select.innerHTML = "";
+  for (const [value, label] of values) {
+    const option = new Option(label, value);
+    option.selected = value === chosen;
+    select.appendChild(option);
+  }
+}
+
+async function connect() {
+  state.base = $("api-url").value.replace(/\/+$/, "");
+  state.key = $("api-key").value.trim();
+  const listed = await api("GET", "/sessions");
+  state.session = listed.default;
+  fill($("session"), listed.sessions.map((s) => [s.id, s.display_name]), listed.default);
+  await refreshSession();
+  log(`connected: ${listed.sessions.length} session(s)`);
+}
+
+async function refreshSession() {
+  state.session = $("session").value;
+  const sid = encodeURIComponent(state.session);
+  const [datasets, algorithms] = await Promise.all([
+    api("GET", `/sessions/${sid}/data`), api("GET", `/sessions/${sid}/algorithms`),
+  ]);
+  const keys = Array.isArray(datasets) ? datasets : datasets.keys || datasets.datasets || [];
+  fill($("dataset"), keys.map((k) => [k, k]), keys[0]);
+  fill($("algorithm"), algorithms.algorithms.map((a) => [a, a]), "Slow");
+  await drawComparison();
+}
+
+// Each file straight to storage with its presigned form (the bucket's CORS lets this origin POST),
+// then one ETL of the uploads.
+async function uploadAndEtl() {
+  const sid = encodeURIComponent(state.session);
+  const uploads = [];
+  for (const file of $("files").files) {
+    const target = await api("POST", `/sessions/${sid}/uploads`, { filename: file.name, size: file.size });
+    if (target.method !== "POST") throw new Error(`${file.name} is too large for this page (multipart)`);
+    const form = new FormData();
+    for (const [name, value] of Object.entries(target.fields)) form.append(name, value);
+    form.append("file", file);
+    const stored = await fetch(target.url, { method: "POST", body: form });
+    if (!stored.ok) throw new Error(`storage refused ${file.name}: ${stored.status} ${await stored.text()}`);
+    uploads.push(target.upload_id);
+    log(`uploaded ${file.name} (${file.size} bytes) to storage`);
+  }
+  const name = $("dataset-name").value;
+  let answer = await api("POST", `/sessions/${sid}/etl`, { dataset_name: name, uploads });
+  while (answer.job_id && !["complete", "failed"].includes(answer.status)) {  // a large upload: a job
+    await new Promise((done) => setTimeout(done, 500));
+    answer = await api("GET", `/sessions/${sid}/etl/${answer.job_id}`);
+  }
+  log(`ETL into "${name}": ${JSON.stringify(answer.success ?? answer.status)}`);
+  await refreshSession();
+  $("dataset").value = name;
+}
+
+// The events WebSocket: a token from the API (a browser cannot send the key on a WebSocket),
+// then a subscription to one scenario. Resolves when the scenario ends.
+async function follow(scenarioId) {
+  const token = await api("POST", "/events/token");
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`${token.url}?token=${encodeURIComponent(token.token)}`);
+    const keepAlive = setInterval(() => socket.send('{"action": "ping"}'), 240000);  // 10 min idle limit
+    const show = (status, progress) => {
+      $("bar").value = progress;
+      $("status").textContent = `${status} ${Math.round(progress * 100)}%`;
+    };
+    socket.onopen = () => socket.send(JSON.stringify({ action: "subscribe", session_id: state.session, scenario_id: scenarioId }));
+    socket.onerror = () => reject(new Error("the events WebSocket failed"));
+    socket.onmessage = (message) => {
+      const event = JSON.parse(message.data);
+      if (event.type === "error") { reject(new Error(event.detail)); return; }
+      log(`event ${event.type}${event.status ? ": " + event.status : ""}${event.progress !== undefined ? " " + event.progress : ""}`);
+      if (event.status) show(event.status, event.progress ?? 0);
+      if (["complete", "failed"].includes(event.status) && event.type !== "scenario.progress") {
+        clearInterval(keepAlive);
+        socket.close();
+        resolve(event);
+      }
+    };
+  });
+}
+
+async function createAndRun() {
+  const sid = encodeURIComponent(state.session);
+  const tag = $("tag").value || `browser-${Date.now()}`;
+  const scenario = await api("POST", `/sessions/${sid}/scenarios`, {
+    tag, dataset_key: $("dataset").value, algo_name: $("algorithm").value, algo_params: JSON.parse($("params").value || "{}"),
+  });
+  log(`created scenario ${scenario.id} (${tag})`);
+  const ended = follow(scenario.id);  // subscribed before the run starts: no event is missed
+  await new Promise((done) => setTimeout(done, 100));
+  await api("POST", `/sessions/${sid}/scenarios/${scenario.id}/run`);
+  const last = await ended;
+  const full = await api("GET", `/sessions/${sid}/scenarios/${scenario.id}`);
+  showKpis(full.kpis);
+  if (last.status === "failed") log(`failed: ${full.error}`, true);
+  await drawComparison();
+  $("status").dataset.done = last.status;
+}
+
+function showKpis(kpis) {
+  const body = $("kpis").querySelector("tbody");
+  body.innerHTML = "";
+  for (const [name, kpi] of Object.entries(kpis)) {
+    const row = body.insertRow();
+    row.insertCell().textContent = name;
+    row.insertCell().textContent = kpi.value === null ? "-" : Number(kpi.value).toPrecision(4);
+    row.insertCell().textContent = kpi.unit || "";
+  }
+}
+
+// Bars per KPI for the session's latest complete scenarios (the summaries carry their KPIs).
+async function drawComparison() {
+  const sid = encodeURIComponent(state.session);
+  const summaries = (await api("GET", `/sessions/${sid}/scenarios?view=summary`)).filter((s) => s.status === "complete").slice(-4);
+  const chart = $("chart");
+  chart.innerHTML = "";
+  if (!summaries.length) return;
+  const names = Object.keys(summaries[0].kpis).filter((n) => summaries.some((s) => typeof s.kpis[n].value === "number"));
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  const width = 180, height = 120;
+  svg.setAttribute("width", names.length * (width + 20));
+  svg.setAttribute("height", height + 40);
+  names.forEach((name, k) => {
+    const values = summaries.map((s) => Math.abs(Number(s.kpis[name].value) || 0));
+    const top = Math.max(...values) || 1;
+    const x0 = k * (width + 20);
+    const label = document.createElementNS(ns, "text");
+    label.setAttribute("x", x0); label.setAttribute("y", height + 30); label.textContent = name;
+    svg.appendChild(label);
+    values.forEach((value, i) => {
+      const bar = document.createElementNS(ns, "rect");
+      const h = Math.max(1, (value / top) * height);
+      bar.setAttribute("x", x0 + i * (width / summaries.length));
+      bar.setAttribute("y", height - h + 10);
+      bar.setAttribute("width", width / summaries.length - 4);
+      bar.setAttribute("height", h);
+      bar.setAttribute("fill", i === values.length - 1 ? "#2a7ae2" : "#9bbbe8");
+      const title = document.createElementNS(ns, "title");
+      title.textContent = `${summaries[i].tag}: ${value}`;
+      bar.appendChild(title);
+      svg.appendChild(bar);
+    });
+  });
+  chart.appendChild(svg);
+}
+
+function guarded(action) {
+  return async () => {
+    try { await action(); } catch (error) { log(error.message, true); $("status").dataset.error = error.message; }
+  };
+}
+
+$("connect").addEventListener("click", guarded(connect));
+$("session").addEventListener("change", guarded(refreshSession));
+$("upload").addEventListener("click", guarded(uploadAndEtl));
+$("run").addEventListener("click", guarded(createAndRun));
