@@ -6,8 +6,11 @@ from moto import mock_aws
 from algocloud.appconfig import load_app_config
 from tests.support import (
     BUCKET,
+    CONNECTIONS_TABLE,
+    QUEUE,
     REGION,
     TABLE,
+    WEBHOOK_QUEUE,
     Backend,
     clear_caches,
     create_resources,
@@ -58,7 +61,14 @@ def settings(request, backend_name, tmp_path):
 
     if backend_name == "aws":
         queue_url, _dlq = request.getfixturevalue("aws_env")
-        yield ApiSettings(backend="aws", table_name=TABLE, bucket_name=BUCKET, queue_url=queue_url)
+        yield ApiSettings(
+            backend="aws",
+            table_name=TABLE,
+            bucket_name=BUCKET,
+            queue_url=queue_url,
+            connections_table=CONNECTIONS_TABLE,
+            webhook_queue_url=queue_url.replace(QUEUE, WEBHOOK_QUEUE),
+        )
         return
     clear_caches()
     yield ApiSettings(backend="embedded", state_dir=tmp_path / "state", public_url="http://testserver")

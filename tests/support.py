@@ -12,6 +12,7 @@ import boto3
 
 TABLE, BUCKET, REGION = "algocloud-test", "algocloud-test-bucket", "us-east-1"
 QUEUE, DLQ = "algocloud-runs.fifo", "algocloud-runs-dlq.fifo"
+CONNECTIONS_TABLE, WEBHOOK_QUEUE = "algocloud-test-connections", "algocloud-test-webhooks"
 
 
 def create_resources() -> tuple[str, str]:
@@ -22,7 +23,14 @@ def create_resources() -> tuple[str, str]:
         boto3.client("dynamodb", region_name=REGION),
         boto3.client("s3", region_name=REGION),
         boto3.client("sqs", region_name=REGION),
-        {"Table": TABLE, "Bucket": BUCKET, "RunQueue": QUEUE, "RunDeadLetterQueue": DLQ},
+        {
+            "Table": TABLE,
+            "Bucket": BUCKET,
+            "RunQueue": QUEUE,
+            "RunDeadLetterQueue": DLQ,
+            "ConnectionsTable": CONNECTIONS_TABLE,
+            "WebhookQueue": WEBHOOK_QUEUE,
+        },
     )
     return created["RunQueue"], created["RunDeadLetterQueue"]
 

@@ -27,6 +27,7 @@ import orjson
 from algocloud import limits
 from algocloud.adapters.factory import Adapters, build_adapters
 from algocloud.adapters.settings import backend_settings
+from algocloud.domain.errors import DomainError
 from algocloud.domain.events import token_tenant, topic
 from algocloud.domain.ports import Subscriptions
 from algocloud.domain.scenario import Status
@@ -97,7 +98,10 @@ def message(connection_id: str, body: str | None) -> dict[str, Any]:
     tenant = _subscriptions().tenant_of(connection_id)
     if tenant is None:
         return _error("this connection has ended: connect again")
-    return subscribe(connection_id, tenant, request)
+    try:
+        return subscribe(connection_id, tenant, request)
+    except DomainError as exc:  # a name no session can have, too many subscriptions, ...
+        return _error(exc.message)
 
 
 def subscribe(connection_id: str, tenant: str, request: dict[str, Any]) -> dict[str, Any]:

@@ -355,7 +355,8 @@ class Subscriptions(Protocol):
     def tenant_of(self, connection_id: str) -> str | None: ...
 
     def subscribe(self, connection_id: str, tenant: str, session_id: str, topic: str, expires_at: int) -> None:
-        """Follow `topic` (domain.events.topic): the session itself, or a scenario or job in it."""
+        """Follow `topic` (domain.events.topic): the session itself, or a scenario or job in it;
+        Conflict past MAX_SUBSCRIPTIONS for the connection."""
         ...
 
     def subscribers(self, tenant: str, session_id: str, topics: Sequence[str]) -> set[str]:

@@ -61,12 +61,13 @@ class Webhook:
         failure in a row disables the webhook, with the reason."""
         if attempt.ok:
             return replace(self, failures=0)
-        failures = self.failures + 1
-        if failures >= disable_after and self.enabled:
-            last = attempt.error or f"HTTP {attempt.status_code}"
-            reason = f"disabled after {failures} failed attempts in a row; the last: {last}"
-            return replace(self, failures=failures, enabled=False, disabled_reason=reason)
-        return replace(self, failures=failures)
+        counted = replace(self, failures=self.failures + 1)
+        return counted.disabled(attempt) if counted.failures >= disable_after and self.enabled else counted
+
+    def disabled(self, last: DeliveryAttempt) -> Webhook:
+        why = last.error or f"HTTP {last.status_code}"
+        reason = f"disabled after {self.failures} failed attempts in a row; the last: {why}"
+        return replace(self, enabled=False, disabled_reason=reason)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ import orjson
 from botocore.exceptions import ClientError
 
 from ...domain.errors import Conflict, NotFound
+from ...domain.events import MAX_SUBSCRIPTIONS
 from ...domain.webhooks import DELIVERIES_KEPT_SECONDS, MAX_WEBHOOKS, DeliveryAttempt, Webhook
 from .dynamodb import _av, _key, _plain_item
 
@@ -57,13 +58,19 @@ class DynamoSubscriptions:
 
     def subscribe(self, connection_id: str, tenant: str, session_id: str, topic: str, expires_at: int) -> None:
         pk, sk = f"SUB#{tenant}#{session_id}", f"{topic}#{connection_id}"
+        try:  # the connection's list first: what it holds is what $disconnect deletes
+            self._db.update_item(
+                TableName=self._table,
+                Key=_key(f"C#{connection_id}", CONNECTION),
+                UpdateExpression="ADD subscriptions :key",
+                ConditionExpression="attribute_not_exists(subscriptions) OR size(subscriptions) < :most",
+                ExpressionAttributeValues={":key": {"SS": [f"{pk}\n{sk}"]}, ":most": _av(MAX_SUBSCRIPTIONS)},
+            )
+        except ClientError as exc:
+            if _condition_failed(exc):
+                raise Conflict(f"a connection follows at most {MAX_SUBSCRIPTIONS} topics: open another") from None
+            raise
         self._db.put_item(TableName=self._table, Item={**_key(pk, sk), "expires_at": _av(expires_at)})
-        self._db.update_item(
-            TableName=self._table,
-            Key=_key(f"C#{connection_id}", CONNECTION),
-            UpdateExpression="ADD subscriptions :key",
-            ExpressionAttributeValues={":key": {"SS": [f"{pk}\n{sk}"]}},
-        )
 
     def subscribers(self, tenant: str, session_id: str, topics: Sequence[str]) -> set[str]:
         wanted = set(topics)
@@ -225,7 +232,7 @@ class DynamoWebhooks:
             raise
         hook = _hook_from(item)
         if not attempt.ok and hook.enabled and hook.failures >= disable_after:
-            disabled = hook.counted(attempt, disable_after)
+            disabled = hook.disabled(attempt)
             try:
                 self._db.update_item(
                     TableName=self._table,

@@ -11,6 +11,7 @@ from pathlib import Path
 import orjson
 
 from ...domain.errors import Conflict, NotFound
+from ...domain.events import MAX_SUBSCRIPTIONS
 from ...domain.webhooks import DELIVERIES_KEPT_SECONDS, MAX_WEBHOOKS, DeliveryAttempt, Webhook
 from .sqlite import Database
 
@@ -56,6 +57,11 @@ class SqliteSubscriptions:
 
     def subscribe(self, connection_id: str, tenant: str, session_id: str, topic: str, expires_at: int) -> None:
         with self._db.write() as db:
+            (count,) = db.execute(
+                "SELECT COUNT(*) FROM ws_subscriptions WHERE connection_id = ?", (connection_id,)
+            ).fetchone()
+            if count >= MAX_SUBSCRIPTIONS:
+                raise Conflict(f"a connection follows at most {MAX_SUBSCRIPTIONS} topics: open another")
             db.execute(
                 "INSERT OR REPLACE INTO ws_subscriptions VALUES (?, ?, ?, ?, ?)",
                 (tenant, session_id, topic, connection_id, expires_at),
