@@ -24,7 +24,11 @@ $(SAM_STAMP): requirements-sam.txt
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.txt
 	@touch $(SAM_STAMP)
 
-test: $(STAMP) check-template lint
+# Headless Chromium for the frontend test installs (apt, when missing) while the checks run.
+test: $(STAMP)
+	@mkdir -p .artifacts
+	@bash scripts/install-chromium.sh > .artifacts/install-chromium.log 2>&1 &
+	$(MAKE) --no-print-directory check-template lint
 	$(VENV)/bin/python -m pytest
 
 # Lint, format and types (settings in pyproject.toml): any finding fails the build

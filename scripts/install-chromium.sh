@@ -2,6 +2,9 @@
 # Headless Chromium for tests/test_events_on_local_stack.py: Debian's chromium and its driver,
 # installed when missing (as root, with apt; CI and the development machines are Debian).
 set -euo pipefail
+# One install at a time: `make test` starts one in the background, the test's fixture waits on it.
+exec 9>"${TMPDIR:-/tmp}/algocloud-install-chromium.lock"
+flock 9
 if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
   exit 0
 fi
@@ -10,5 +13,6 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
   exit 1
 fi
 echo "installing chromium and chromium-driver (apt) ..." >&2
-apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+apt-get -o DPkg::Lock::Timeout=300 update -qq
+DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends \
+  chromium chromium-driver >/dev/null

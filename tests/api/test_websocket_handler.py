@@ -1,0 +1,81 @@
+"""The events WebSocket Lambda's handler (api.websocket) as API Gateway calls it, on both backends:
+the authorizer, the routes, and what a hostile client sends."""
+
+import json
+import time
+
+import pytest
+
+from algocloud.domain.events import issue_token
+
+
+@pytest.fixture
+def ws(settings, monkeypatch):
+    from algocloud.adapters.factory import build_adapters
+    from api import websocket
+
+    built = build_adapters(settings)
+    monkeypatch.setattr(websocket, "_adapters", lambda: built)
+    return websocket, built
+
+
+def _event(route: str, connection: str, body: str | None = None, tenant: str | None = None) -> dict:
+    context = {"routeKey": route, "connectionId": connection}
+    if tenant:
+        context["authorizer"] = {"tenant": tenant, "principalId": tenant}
+    return {"requestContext": context, "body": body}
+
+
+def _say(websocket, connection: str, message) -> dict:
+    text = message if isinstance(message, str) else json.dumps(message)
+    answer = websocket.handler(_event("subscribe", connection, text))
+    return json.loads(answer["body"])
+
+
+def test_the_authorizer_allows_a_fresh_token_with_its_tenant_and_denies_the_rest(ws):
+    websocket, built = ws
+    secret = built.repo.secret("events-token")
+    arn = "arn:aws:execute-api:us-east-1:123456789012:api/Prod/$connect"
+    allowed = websocket.handler(
+        {"type": "REQUEST", "methodArn": arn, "queryStringParameters": {"token": issue_token(secret, "acme")[0]}}
+    )
+    assert allowed["policyDocument"]["Statement"][0]["Effect"] == "Allow" and allowed["context"] == {"tenant": "acme"}
+    for query in ({"token": issue_token(secret, "acme", now=time.time() - 600)[0]}, {"token": "a.b"}, {}, None):
+        denied = websocket.handler({"type": "REQUEST", "methodArn": arn, "queryStringParameters": query})
+        assert denied["policyDocument"]["Statement"][0]["Effect"] == "Deny" and "context" not in denied
+
+
+def test_subscriptions_answer_the_current_status_and_refuse_what_is_not_the_tenants(ws, config):
+    websocket, built = ws
+    from algocloud.usecases.scope import TenantScope
+    from algocloud.usecases.sessions import Sessions
+
+    Sessions(TenantScope(config, built.repo, built.blobs, built.accounts, "default")).ensure_tenant()
+    sid = built.repo.list_sessions("default")[0].id
+    assert websocket.handler(_event("$connect", "c1", tenant="default"))["statusCode"] == 200
+    assert websocket.handler(_event("$connect", "c2", tenant="intruder"))["statusCode"] == 200
+    assert websocket.handler(_event("$connect", "c3"))["statusCode"] == 403  # no authorizer context
+    assert _say(websocket, "c1", {"action": "subscribe", "session_id": sid}) == {
+        "type": "subscribed",
+        "session_id": sid,
+    }
+    assert "no session" in _say(websocket, "c2", {"action": "subscribe", "session_id": sid})["detail"]
+    refusals = [
+        "not json",
+        "[1, 2]",
+        {"action": "dance"},
+        {"action": "subscribe"},
+        {"action": "subscribe", "session_id": 7},
+        {"action": "subscribe", "session_id": "x" * 65},
+        {"action": "subscribe", "session_id": sid, "scenario_id": "nope"},
+        {"action": "subscribe", "session_id": sid, "job_id": "nope"},
+        {"action": "subscribe", "session_id": sid, "experiment_id": "nope"},
+        {"action": "subscribe", "session_id": sid, "scenario_id": "a", "job_id": "b"},
+        {"action": "subscribe", "session_id": "../../etc"},
+    ]
+    for message in refusals:
+        answer = _say(websocket, "c1", message)
+        assert answer["type"] == "error" and answer["detail"], message
+    assert _say(websocket, "c1", {"action": "ping"}) == {"type": "pong"}
+    websocket.handler(_event("$disconnect", "c1"))
+    assert "ended" in _say(websocket, "c1", {"action": "subscribe", "session_id": sid})["detail"]
