@@ -38,6 +38,7 @@ from urllib.parse import parse_qsl, unquote
 import orjson
 
 from algocloud import limits
+from devstack.driver import _Context
 
 ACCOUNT_ID = "123456789012"
 API_ID = "local0ws1"
@@ -110,7 +111,8 @@ class WebSocketGateway:
         }
 
     async def _invoke(self, event: dict[str, Any]) -> dict[str, Any]:
-        return await asyncio.to_thread(self.handler, event, None) or {}
+        context = _Context(function_name="algocloud-events-local", deadline=time.monotonic() + 10)
+        return await asyncio.to_thread(self.handler, event, context) or {}
 
     async def _socket(self, scope: dict[str, Any], receive: Callable, send: Callable) -> None:
         if (await receive())["type"] != "websocket.connect":

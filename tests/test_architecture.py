@@ -53,6 +53,7 @@ def test_every_module_imports():
             "api.handler",
             "worker.handler",
             "worker.reconciler",
+            "worker.webhooks",
             "devstack.__main__",
         ):  # from the environment
             importlib.import_module(name)

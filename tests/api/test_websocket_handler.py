@@ -7,6 +7,9 @@ import time
 import pytest
 
 from algocloud.domain.events import issue_token
+from devstack.driver import _Context
+
+CONTEXT = _Context(function_name="algocloud-events-test")
 
 
 @pytest.fixture
@@ -28,7 +31,7 @@ def _event(route: str, connection: str, body: str | None = None, tenant: str | N
 
 def _say(websocket, connection: str, message) -> dict:
     text = message if isinstance(message, str) else json.dumps(message)
-    answer = websocket.handler(_event("subscribe", connection, text))
+    answer = websocket.handler(_event("subscribe", connection, text), CONTEXT)
     return json.loads(answer["body"])
 
 
@@ -37,11 +40,12 @@ def test_the_authorizer_allows_a_fresh_token_with_its_tenant_and_denies_the_rest
     secret = built.repo.secret("events-token")
     arn = "arn:aws:execute-api:us-east-1:123456789012:api/Prod/$connect"
     allowed = websocket.handler(
-        {"type": "REQUEST", "methodArn": arn, "queryStringParameters": {"token": issue_token(secret, "acme")[0]}}
+        {"type": "REQUEST", "methodArn": arn, "queryStringParameters": {"token": issue_token(secret, "acme")[0]}},
+        CONTEXT,
     )
     assert allowed["policyDocument"]["Statement"][0]["Effect"] == "Allow" and allowed["context"] == {"tenant": "acme"}
     for query in ({"token": issue_token(secret, "acme", now=time.time() - 600)[0]}, {"token": "a.b"}, {}, None):
-        denied = websocket.handler({"type": "REQUEST", "methodArn": arn, "queryStringParameters": query})
+        denied = websocket.handler({"type": "REQUEST", "methodArn": arn, "queryStringParameters": query}, CONTEXT)
         assert denied["policyDocument"]["Statement"][0]["Effect"] == "Deny" and "context" not in denied
 
 
@@ -52,9 +56,9 @@ def test_subscriptions_answer_the_current_status_and_refuse_what_is_not_the_tena
 
     Sessions(TenantScope(config, built.repo, built.blobs, built.accounts, "default")).ensure_tenant()
     sid = built.repo.list_sessions("default")[0].id
-    assert websocket.handler(_event("$connect", "c1", tenant="default"))["statusCode"] == 200
-    assert websocket.handler(_event("$connect", "c2", tenant="intruder"))["statusCode"] == 200
-    assert websocket.handler(_event("$connect", "c3"))["statusCode"] == 403  # no authorizer context
+    assert websocket.handler(_event("$connect", "c1", tenant="default"), CONTEXT)["statusCode"] == 200
+    assert websocket.handler(_event("$connect", "c2", tenant="intruder"), CONTEXT)["statusCode"] == 200
+    assert websocket.handler(_event("$connect", "c3"), CONTEXT)["statusCode"] == 403  # no authorizer context
     assert _say(websocket, "c1", {"action": "subscribe", "session_id": sid}) == {
         "type": "subscribed",
         "session_id": sid,
@@ -77,5 +81,5 @@ def test_subscriptions_answer_the_current_status_and_refuse_what_is_not_the_tena
         answer = _say(websocket, "c1", message)
         assert answer["type"] == "error" and answer["detail"], message
     assert _say(websocket, "c1", {"action": "ping"}) == {"type": "pong"}
-    websocket.handler(_event("$disconnect", "c1"))
+    websocket.handler(_event("$disconnect", "c1"), CONTEXT)
     assert "ended" in _say(websocket, "c1", {"action": "subscribe", "session_id": sid})["detail"]

@@ -13,7 +13,7 @@ API Gateway calls it with
 - `$default`: `{"action": "ping"}` (a keep-alive: API Gateway closes a connection 10 minutes
   after the client's last message) and anything else (an error answer).
 
-The local stack's emulation (devstack.websocket_gateway) calls this same handler.
+The local stacks' emulation of the WebSocket API calls this same handler.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from algocloud.domain.errors import DomainError
 from algocloud.domain.events import token_tenant, topic
 from algocloud.domain.ports import Subscriptions
 from algocloud.domain.scenario import Status
+from algocloud.telemetry import instrumented
 
 MAX_ID_CHARS = 64
 # A connection's records outlive its 2-hour limit a little (TTL deletes them later still).
@@ -48,7 +49,7 @@ def _subscriptions() -> Subscriptions:
     return subscriptions
 
 
-def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+def _handle(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     if event.get("type") == "REQUEST":
         return authorize(event)
     route = event["requestContext"]["routeKey"]
@@ -63,6 +64,9 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         _subscriptions().disconnect(connection_id)
         return {"statusCode": 200}
     return {"statusCode": 200, "body": orjson.dumps(message(connection_id, event.get("body"))).decode()}
+
+
+handler = instrumented(_handle)
 
 
 def authorize(event: dict[str, Any]) -> dict[str, Any]:

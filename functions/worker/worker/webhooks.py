@@ -12,12 +12,13 @@ from typing import Any
 
 from algocloud.adapters.factory import webhook_deliveries
 from algocloud.adapters.settings import backend_settings
+from algocloud.telemetry import instrumented
 
 logger = logging.getLogger(__name__)
 _deliveries = webhook_deliveries(backend_settings())
 
 
-def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+def _deliver(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     failures = []
     for record in event.get("Records", []):
         try:
@@ -26,3 +27,6 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
             logger.exception("webhook delivery %s failed; SQS will hand it out again", record.get("messageId"))
             failures.append({"itemIdentifier": record["messageId"]})
     return {"batchItemFailures": failures}
+
+
+handler = instrumented(_deliver)

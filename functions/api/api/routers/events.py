@@ -14,7 +14,7 @@ from ..deps import Scope, adapters
 
 router = APIRouter(tags=["events"])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such webhook"}}
-HookId = Annotated[str, Path(max_length=64)]
+HookId = Annotated[str, Path(max_length=64, description="the webhook's id (from POST /webhooks)")]
 
 
 @router.post(
