@@ -326,3 +326,22 @@ def test_the_container_tier_is_optional_and_runs_the_same_worker():
         s["Action"] for _, s in policy_statements() if _ == "WorkerFunction" and isinstance(s["Action"], str)
     }
     assert {"ecs:RunTask", "iam:PassRole"} <= worker_actions
+
+
+def test_events_have_a_websocket_api_with_an_authorized_connect_and_webhooks_a_queue():
+    assert props("EventsApi")["ProtocolType"] == "WEBSOCKET"
+    assert props("EventsApi")["RouteSelectionExpression"] == "$request.body.action"
+    routes = {props(name)["RouteKey"]: props(name) for name in resources_of_type(TEMPLATE, "AWS::ApiGatewayV2::Route")}
+    assert set(routes) == {"$connect", "$disconnect", "subscribe", "$default"}
+    assert routes["$connect"]["AuthorizationType"] == "CUSTOM"
+    assert routes["$connect"]["AuthorizerId"] == {"Ref": "EventsAuthorizer"}
+    assert props("EventsAuthorizer")["IdentitySource"] == ["route.request.querystring.token"]
+    assert props("EventsFunction")["Handler"] == "api.websocket.handler"
+    assert props("ConnectionsTable")["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert props("WebhookQueue")["VisibilityTimeout"] >= 6 * props("WebhookFunction")["Timeout"]
+    assert "FifoQueue" not in props("WebhookQueue")  # standard: per-message delays for the retries
+    manage = props("EventsPublishingPolicy")["PolicyDocument"]["Statement"][0]
+    assert manage["Action"] == "execute-api:ManageConnections" and "@connections" in manage["Resource"]["Fn::Sub"]
+    task = props("ContainerTaskDefinition")["ContainerDefinitions"][0]["Environment"]
+    assert {"EVENTS_ENDPOINT", "CONNECTIONS_TABLE", "WEBHOOK_QUEUE_URL"} <= {v["Name"] for v in task}
+    assert TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["EVENTS_URL"]["Fn::Sub"].startswith("wss://")
