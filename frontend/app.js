@@ -82,9 +82,9 @@ async function uploadAndEtl() {
     await new Promise((done) => setTimeout(done, 500));
     answer = await api("GET", `/sessions/${sid}/etl/${answer.job_id}`);
   }
-  log(`ETL into "${name}": ${JSON.stringify(answer.success ?? answer.status)}`);
   await refreshSession();
   $("dataset").value = name;
+  log(`ETL into "${name}": ${JSON.stringify(answer.success ?? answer.status)}`);
 }
 
 // The events WebSocket: a token from the API (a browser cannot send the key on a WebSocket),
