@@ -23,7 +23,8 @@ def real_ids(client, base):
     scenario = client.post(
         f"{base}/sessions/main/scenarios", json={"tag": "existing", "dataset_key": "Master data", "algo_name": "Slow"}
     ).json()
-    return {"sid": "main", "scenario_id": scenario["id"], "key": "Master data", "name": "Slow"}
+    hook = client.post(f"{base}/webhooks", json={"url": "https://example.com/hook"}).json()
+    return {"sid": "main", "scenario_id": scenario["id"], "key": "Master data", "name": "Slow", "hook_id": hook["id"]}
 
 
 def test_no_server_error_and_responses_match_the_schema(client, root, real_ids):
