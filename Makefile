@@ -29,7 +29,7 @@ test: $(STAMP)
 	@mkdir -p .artifacts
 	@bash scripts/install-chromium.sh > .artifacts/install-chromium.log 2>&1 &
 	$(MAKE) --no-print-directory check-template lint
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -n 2 --dist loadfile
 
 # Lint, format and types (settings in pyproject.toml): any finding fails the build
 # (`.venv/bin/ruff format .` applies the formatting).
