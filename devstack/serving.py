@@ -52,9 +52,15 @@ def deliver_webhooks(consumer, stopping: threading.Event) -> None:
 def serve_api(port: int, describe: str, app, root: str = "", headers: dict[str, str] | None = None) -> None:
     """`app` (the API, or the gateway emulation in front of it, served under `root`) on uvicorn
     until Ctrl-C / SIGTERM; prints where it is once it answers."""
+    import warnings
+
     import uvicorn
 
     from algocloud import limits
+
+    # Powertools warns at every invocation that counted no metric (a WebSocket message, a health
+    # check): noise in a terminal, where no one reads the metrics anyway.
+    warnings.filterwarnings("ignore", "No application metrics to publish")
     from devstack.http_limits import BoundedHttpToolsProtocol
 
     config = uvicorn.Config(
