@@ -56,6 +56,7 @@ def test_webhooks_are_registered_listed_rotated_logged_and_removed(make_client, 
         ({"url": "https://10.0.0.1/"}, 400),
         ({"url": "http://127.0.0.1:9/hook"}, 400),  # loopback only where the deployment allows it
         ({"url": "https://example.com/hook", "events": ["everything"]}, 400),
+        ({"url": "https://example.com/hook", "events": []}, 422),
         ({"url": 42}, 422),
         ({"events": ["scenario.complete"]}, 422),
         ({"url": "https://example.com/" + "a" * 3000}, 400),

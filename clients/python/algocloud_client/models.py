@@ -622,9 +622,9 @@ class Webhook(BaseModel):
 
 
 class Events(RootModel[list[str]]):
-    root: list[str] = Field(..., max_length=20, title="Events")
+    root: list[str] = Field(..., max_length=20, min_length=1, title="Events")
     """
-    event types to deliver (default: every type)
+    event types to deliver (leave it out: every type)
     """
 
 
@@ -638,7 +638,7 @@ class WebhookBody(BaseModel):
     """
     events: Events | None = Field(None, title="Events")
     """
-    event types to deliver (default: every type)
+    event types to deliver (leave it out: every type)
     """
 
 

@@ -141,7 +141,7 @@ class ImportUploadBody(BaseModel):
 class WebhookBody(_Body):
     url: StrictStr = Field(description="where events are POSTed: https (the local stack also takes http to loopback)")
     events: list[StrictStr] | None = Field(
-        None, max_length=20, description="event types to deliver (default: every type)"
+        None, min_length=1, max_length=20, description="event types to deliver (leave it out: every type)"
     )
 
     model_config = ConfigDict(
