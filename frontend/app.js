@@ -182,7 +182,17 @@ async function drawComparison() {
 
 function guarded(action) {
   return async () => {
-    try { await action(); } catch (error) { log(error.message, true); $("status").dataset.error = error.message; }
+    try {
+      await action();
+    } catch (error) {
+      // A refused CORS request or a stopped server reaches JavaScript only as "Failed to fetch".
+      const hint = error instanceof TypeError
+        ? ` (is the API at ${state.base} running, and does it allow this page's origin ${location.origin}? ` +
+          `make local ARGS="--cors-origin ${location.origin}")`
+        : "";
+      log(error.message + hint, true);
+      $("status").dataset.error = error.message;
+    }
   };
 }
 
