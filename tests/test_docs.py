@@ -44,3 +44,25 @@ def test_the_readme_stays_a_front_door():
     assert len(readme.splitlines()) < 200
     for page in (ROOT / "docs").glob("*.md"):
         assert f"(docs/{page.name})" in readme, f"the README does not link docs/{page.name}"
+
+
+def test_the_readmes_webhook_check_accepts_our_signatures_and_refuses_others():
+    import re
+    import time
+
+    from algocloud.domain.webhooks import signature
+
+    readme = (ROOT / "README.md").read_text()
+    code = next(block for block in re.findall(r"```python\n(.*?)```", readme, re.DOTALL) if "def verified" in block)
+    namespace: dict = {}
+    exec(code, namespace)  # noqa: S102 - the README's own example
+    verified = namespace["verified"]
+    stamp, body = str(int(time.time())), b'{"type": "scenario.complete"}'
+    headers = {"Webhook-Timestamp": stamp, "Webhook-Signature": signature("whsec_s", stamp, body)}
+    assert verified("whsec_s", headers, body)
+    assert not verified("whsec_other", headers, body)
+    assert not verified("whsec_s", headers, body + b" ")
+    old = str(int(time.time()) - 600)
+    assert not verified(
+        "whsec_s", {**headers, "Webhook-Timestamp": old, "Webhook-Signature": signature("whsec_s", old, body)}, body
+    )
