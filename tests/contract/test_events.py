@@ -168,3 +168,22 @@ def test_a_connection_follows_a_bounded_number_of_topics(adapters):
         subs.subscribe("greedy", TENANT, "s1", "scenario:one-more", LATER)
     subs.disconnect("greedy")
     assert subs.subscribers(TENANT, "s1", [f"scenario:{n}" for n in range(MAX_SUBSCRIPTIONS)]) == set()
+
+
+def test_concurrent_registrations_never_pass_the_limit_and_removals_make_room(adapters):
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = adapters.webhooks
+
+    def add(_n: int) -> bool:
+        try:
+            store.add_webhook(TENANT, Webhook("https://example.com/race"))
+        except Conflict:
+            return False
+        return True
+
+    with ThreadPoolExecutor(8) as pool:
+        added = list(pool.map(add, range(MAX_WEBHOOKS + 6)))
+    assert sum(added) == MAX_WEBHOOKS and len(store.webhooks(TENANT)) == MAX_WEBHOOKS
+    store.remove_webhook(TENANT, store.webhooks(TENANT)[0].id)
+    assert add(0) and not add(0)

@@ -11,6 +11,7 @@ Main table:
 
     pk                          sk                                  item
     T#<tenant>#HOOKS            HOOK#<id>                           a webhook
+    T#<tenant>#HOOKS            COUNT                               how many (the limit, exact)
     T#<tenant>#HOOK#<id>        D#<at>#<delivery id>#<attempt>      an attempt (TTL: 7 days)
 """
 
@@ -27,9 +28,10 @@ from botocore.exceptions import ClientError
 from ...domain.errors import Conflict, NotFound
 from ...domain.events import MAX_SUBSCRIPTIONS
 from ...domain.webhooks import DELIVERIES_KEPT_SECONDS, MAX_WEBHOOKS, DeliveryAttempt, Webhook
-from .dynamodb import _av, _key, _plain_item
+from .dynamodb import DynamoTable, _av, _Cancelled, _key, _plain_item
 
 CONNECTION = "C"
+HOOK_COUNT = "COUNT"  # how many webhooks the tenant has (beside them, in their partition)
 BATCH_WRITE = 25
 
 
@@ -135,42 +137,41 @@ def _hook_from(item: Mapping[str, Any]) -> Webhook:
     )
 
 
-class DynamoWebhooks:
+class DynamoWebhooks(DynamoTable):
     """The fixed fields travel as one JSON attribute; the counters and the enabled flag are their own
-    attributes, so counting an attempt is one atomic update."""
-
-    def __init__(self, dynamodb_client, table_name: str):
-        self._db = dynamodb_client
-        self._table = table_name
+    attributes, so counting an attempt is one atomic update. A counter item (`COUNT`) beside the
+    webhooks keeps the limit exact: adding and removing change it in the same transaction."""
 
     def add_webhook(self, tenant: str, hook: Webhook) -> None:
-        # A soft limit: two registrations at once may both pass the count (harmless).
-        count = self._db.query(
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": _av(f"T#{tenant}#HOOKS")},
-            Select="COUNT",
-            ConsistentRead=True,
-        )["Count"]
-        if count >= MAX_WEBHOOKS:
-            raise Conflict(f"a tenant has at most {MAX_WEBHOOKS} webhooks: remove one first")
+        pk = f"T#{tenant}#HOOKS"
         try:
-            self._db.put_item(
-                TableName=self._table, Item=_hook_item(tenant, hook), ConditionExpression="attribute_not_exists(pk)"
+            self._transact(
+                [
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": _key(pk, HOOK_COUNT),
+                            "UpdateExpression": "ADD webhooks :one",
+                            "ConditionExpression": "attribute_not_exists(webhooks) OR webhooks < :most",
+                            "ExpressionAttributeValues": {":one": _av(1), ":most": _av(MAX_WEBHOOKS)},
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": _hook_item(tenant, hook),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                ]
             )
-        except ClientError as exc:
-            if _condition_failed(exc):
-                raise Conflict("a webhook with this id exists") from None
-            raise
+        except _Cancelled as cancelled:
+            if cancelled.failed[0]:
+                raise Conflict(f"a tenant has at most {MAX_WEBHOOKS} webhooks: remove one first") from None
+            raise Conflict("a webhook with this id exists") from None
 
     def webhooks(self, tenant: str) -> list[Webhook]:
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": _av(f"T#{tenant}#HOOKS")},
-            "ConsistentRead": True,
-        }
-        return [_hook_from(item) for item in self._db.query(**request).get("Items", [])]
+        return [_hook_from(item) for item in self._query(f"T#{tenant}#HOOKS", "HOOK#")]
 
     def get_webhook(self, tenant: str, hook_id: str) -> Webhook | None:
         item = self._db.get_item(
@@ -189,16 +190,29 @@ class DynamoWebhooks:
             raise
 
     def remove_webhook(self, tenant: str, hook_id: str) -> None:
+        pk = f"T#{tenant}#HOOKS"
         try:
-            self._db.delete_item(
-                TableName=self._table,
-                Key=_key(f"T#{tenant}#HOOKS", f"HOOK#{hook_id}"),
-                ConditionExpression="attribute_exists(pk)",
+            self._transact(
+                [
+                    {
+                        "Delete": {
+                            "TableName": self._table,
+                            "Key": _key(pk, f"HOOK#{hook_id}"),
+                            "ConditionExpression": "attribute_exists(pk)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": _key(pk, HOOK_COUNT),
+                            "UpdateExpression": "ADD webhooks :less",
+                            "ExpressionAttributeValues": {":less": _av(-1)},
+                        }
+                    },
+                ]
             )
-        except ClientError as exc:
-            if _condition_failed(exc):
-                raise NotFound(f"no webhook '{hook_id}'") from None
-            raise
+        except _Cancelled:
+            raise NotFound(f"no webhook '{hook_id}'") from None
         request: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk",
