@@ -32,17 +32,14 @@ from .dynamodb import DynamoTable, _av, _Cancelled, _key, _plain_item
 
 CONNECTION = "C"
 HOOK_COUNT = "COUNT"  # how many webhooks the tenant has (beside them, in their partition)
-BATCH_WRITE = 25
 
 
 def _condition_failed(exc: ClientError) -> bool:
     return exc.response["Error"]["Code"] == "ConditionalCheckFailedException"
 
 
-class DynamoSubscriptions:
-    def __init__(self, dynamodb_client, table_name: str):
-        self._db = dynamodb_client
-        self._table = table_name
+class DynamoSubscriptions(DynamoTable):
+    """On the connections table (DynamoTable's helpers serve any table with pk and sk)."""
 
     def connect(self, connection_id: str, tenant: str, expires_at: int) -> None:
         self._db.put_item(
@@ -51,9 +48,7 @@ class DynamoSubscriptions:
         )
 
     def tenant_of(self, connection_id: str) -> str | None:
-        item = self._db.get_item(
-            TableName=self._table, Key=_key(f"C#{connection_id}", CONNECTION), ConsistentRead=True
-        ).get("Item")
+        item = self._get(f"C#{connection_id}", CONNECTION)
         if item is None or int(item["expires_at"]["N"]) < time.time():
             return None
         return item["tenant"]["S"]
@@ -95,26 +90,22 @@ class DynamoSubscriptions:
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def disconnect(self, connection_id: str) -> None:
-        key = _key(f"C#{connection_id}", CONNECTION)
-        item = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+        item = self._get(f"C#{connection_id}", CONNECTION)
         if item is None:
             return
         stored = item.get("subscriptions", {}).get("SS", [])
-        keys = [_key(*entry.split("\n", 1)) for entry in stored] + [key]
-        for start in range(0, len(keys), BATCH_WRITE):
-            _batch_delete(self._db, self._table, keys[start : start + BATCH_WRITE])
+        keys = [_key(*entry.split("\n", 1)) for entry in stored] + [_key(f"C#{connection_id}", CONNECTION)]
+        self._batch_write([{"DeleteRequest": {"Key": key}} for key in keys])
 
 
-def _batch_delete(db, table: str, keys: list[dict[str, Any]]) -> None:
-    requests = {table: [{"DeleteRequest": {"Key": key}} for key in keys]}
-    while requests:
-        requests = db.batch_write_item(RequestItems=requests).get("UnprocessedItems") or {}
+_COUNTED = ("failures", "enabled", "disabled_reason")  # attributes of their own, updated in place
 
 
 def _hook_item(tenant: str, hook: Webhook) -> dict[str, Any]:
+    fixed = {name: value for name, value in asdict(hook).items() if name not in _COUNTED}
     item = {
         **_key(f"T#{tenant}#HOOKS", f"HOOK#{hook.id}"),
-        "record": {"B": orjson.dumps({**asdict(hook), "failures": 0, "enabled": True})},
+        "record": {"B": orjson.dumps(fixed)},
         "failures": _av(hook.failures),
         "enabled": _av(hook.enabled),
     }
@@ -174,9 +165,7 @@ class DynamoWebhooks(DynamoTable):
         return [_hook_from(item) for item in self._query(f"T#{tenant}#HOOKS", "HOOK#")]
 
     def get_webhook(self, tenant: str, hook_id: str) -> Webhook | None:
-        item = self._db.get_item(
-            TableName=self._table, Key=_key(f"T#{tenant}#HOOKS", f"HOOK#{hook_id}"), ConsistentRead=True
-        ).get("Item")
+        item = self._get(f"T#{tenant}#HOOKS", f"HOOK#{hook_id}")
         return None if item is None else _hook_from(item)
 
     def put_webhook(self, tenant: str, hook: Webhook) -> None:
@@ -213,20 +202,8 @@ class DynamoWebhooks(DynamoTable):
             )
         except _Cancelled:
             raise NotFound(f"no webhook '{hook_id}'") from None
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": _av(f"T#{tenant}#HOOK#{hook_id}")},
-            "ProjectionExpression": "pk, sk",
-        }
-        while True:
-            page = self._db.query(**request)
-            items = page.get("Items", [])
-            for start in range(0, len(items), BATCH_WRITE):
-                _batch_delete(self._db, self._table, items[start : start + BATCH_WRITE])
-            if "LastEvaluatedKey" not in page:
-                return
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        log = self._query(f"T#{tenant}#HOOK#{hook_id}", attributes=("pk", "sk"))
+        self._batch_write([{"DeleteRequest": {"Key": key}} for key in log])
 
     def record_attempt(self, tenant: str, hook_id: str, attempt: DeliveryAttempt, disable_after: int) -> Webhook | None:
         key = _key(f"T#{tenant}#HOOKS", f"HOOK#{hook_id}")
