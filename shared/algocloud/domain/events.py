@@ -9,10 +9,6 @@ with first.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +16,8 @@ from typing import Any
 import orjson
 
 from .config import AppConfig
+from .cursors import Cursors
+from .errors import InvalidRequest
 from .ids import new_id
 from .jobs import IngestJob
 from .scenario import Scenario, Status, now_iso
@@ -114,36 +112,21 @@ def job_event(session_id: str, job: IngestJob) -> Event | None:
 
 
 # -- the WebSocket token: browsers cannot set headers on a WebSocket, so $connect takes this ---
+# A token is a signed (tenant, expiry) pair, signed as page cursors are, under its own scope.
 TOKEN_SECONDS = 300  # long enough to connect with; the connection itself lives up to 2 hours
-REFUSED = "the token is not one this API gave out, or it has expired: ask POST /api/v1/events/token for a new one"
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _mac(key: bytes, payload: bytes) -> bytes:
-    return hmac.new(key, b"events-token\n" + payload, hashlib.sha256).digest()[:20]
+TOKEN_SCOPE = "events-token"
 
 
 def issue_token(key: bytes, tenant: str, now: float | None = None, seconds: int = TOKEN_SECONDS) -> tuple[str, int]:
     """A token for `tenant`, and when it expires (epoch seconds)."""
     expires = int(now if now is not None else time.time()) + seconds
-    payload = orjson.dumps({"t": tenant, "e": expires, "n": new_id()[-12:]})
-    return f"{_b64(payload)}.{_b64(_mac(key, payload))}", expires
+    return Cursors(key).encode(TOKEN_SCOPE, (tenant, str(expires))), expires
 
 
 def token_tenant(key: bytes, token: str, now: float | None = None) -> str | None:
     """The tenant of a token this deployment issued and that has not expired; None otherwise."""
     try:
-        encoded, mac = token.split(".")
-        payload = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
-        given = base64.urlsafe_b64decode(mac + "=" * (-len(mac) % 4))
-    except (ValueError, binascii.Error, UnicodeEncodeError):
+        tenant, expires = Cursors(key).decode(TOKEN_SCOPE, token)
+    except InvalidRequest:
         return None
-    if not hmac.compare_digest(given, _mac(key, payload)):
-        return None
-    claims = orjson.loads(payload)
-    if claims["e"] < (now if now is not None else time.time()):
-        return None
-    return str(claims["t"])
+    return tenant if int(expires) >= (now if now is not None else time.time()) else None

@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
+import orjson
+
 from .. import limits
 from ..domain.events import SCENARIO_PROGRESS, Event, job_event, progress_event, scenario_event
 from ..domain.ids import new_id
@@ -117,7 +119,7 @@ def fitted(event: Event) -> bytes:
     if len(data) <= limits.WEBSOCKET_MESSAGE_BYTES:
         return data
     slim = {k: v for k, v in event.to_dict().items() if k not in ("kpis", "result", "error", "detail")}
-    return Event(event.type, event.session_id, {**slim, "truncated": True}).to_json()
+    return orjson.dumps({**slim, "truncated": True})
 
 
 # A processing transition that only records where the run is (its task, its message) is no news.
