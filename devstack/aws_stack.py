@@ -45,6 +45,7 @@ NAMES = {
     "RunDeadLetterQueue": "algocloud-runs-dlq.fifo",
     "ConnectionsTable": "algocloud-local-connections",
     "WebhookQueue": "algocloud-webhooks",
+    "WebhookDeadLetterQueue": "algocloud-webhooks-dlq",
 }
 SNAPSHOT_SECONDS = 5.0
 IDLE_POLL_SECONDS = 0.1

@@ -29,6 +29,7 @@ RAW_HEAD_LIMIT = 64 * 1024  # the local servers' parser drops a request head pas
 ECHO_LIMIT = 200  # characters of a refused input echoed back in a 422
 MAX_LIST_PAGE = 1000  # sessions or scenarios in one page of a list
 MAX_EXPERIMENT_RUNS = 1000  # parameter sets x datasets x repetitions of one experiment
+MAX_CRITERION_CHARS = 300  # one acceptance criterion ('KPI<=+2%'): a KPI name and a number
 MAX_PARALLEL_RUNS = 100  # the most a tenant's experiments may run at once (its lanes: domain.experiments)
 MAX_ROWS_PAGE = 1000  # rows in one page of GET …/tables/{table}/rows
 DEFAULT_ROWS_PAGE = 200
@@ -64,3 +65,9 @@ PROGRESS_INTERVAL_SECONDS = 1.0  # at most one progress write per run per interv
 HEARTBEAT_VISIBILITY_SECONDS = 60  # a message in work stays hidden this long past each heartbeat
 TASK_START_SECONDS = 600  # a handed-over message stays hidden this long for its task to start and hold it
 CANCEL_GRACE_SECONDS = 10  # a container task whose job was cancelled and did not stop by itself is stopped
+
+# -- Webhooks ---------------------------------------------------------------------------------
+MAX_WEBHOOKS = 20  # per tenant
+MAX_WEBHOOK_URL_CHARS = 2000
+WEBHOOK_DELIVERY_TIMEOUT_SECONDS = 10.0  # one POST to a receiver, connect and answer
+WEBHOOK_ERROR_CHARS = 500  # of a failed attempt's reason, in the delivery log

@@ -8,9 +8,10 @@ from dataclasses import replace
 import orjson
 import pytest
 
+from algocloud import limits
 from algocloud.domain.errors import Conflict, NotFound
 from algocloud.domain.events import Event, progress_event
-from algocloud.domain.webhooks import MAX_WEBHOOKS, DeliveryAttempt, DeliveryMessage, Webhook, verify
+from algocloud.domain.webhooks import DeliveryAttempt, DeliveryMessage, Webhook, verify
 from algocloud.usecases.events import EventPublisher, fitted
 from algocloud.usecases.webhooks import WebhookDeliveries
 
@@ -56,8 +57,8 @@ def test_webhooks_are_kept_per_tenant_limited_and_removed_with_their_log(adapter
     assert store.get_webhook(TENANT, hook.id).secret == rotated.secret != hook.secret
     with pytest.raises(NotFound):
         store.put_webhook("another", rotated)
-    for _ in range(MAX_WEBHOOKS - 1):
-        store.add_webhook(TENANT, Webhook("https://example.com/b"))
+    for n in range(limits.MAX_WEBHOOKS - 1):
+        store.add_webhook(TENANT, Webhook(f"https://example.com/b{n}"))
     with pytest.raises(Conflict):
         store.add_webhook(TENANT, Webhook("https://example.com/c"))
     attempt = DeliveryAttempt(
@@ -122,6 +123,28 @@ def test_a_delivery_is_signed_retried_with_backoff_logged_and_the_webhook_disabl
     assert [a.attempt for a in adapters.webhooks.deliveries(TENANT, hook.id, 10)] == [3, 2, 1]
 
 
+class RaisingSender:
+    """A sender that fails in a way no one planned for (a host IDNA cannot encode did this)."""
+
+    def post(self, url, headers, body):
+        raise UnicodeEncodeError("idna", "a" * 64, 0, 64, "label too long")
+
+
+def test_a_delivery_that_raises_is_a_failed_attempt_logged_counted_and_ends_in_disabling(adapters):
+    hook = Webhook("https://example.com/raises")
+    adapters.webhooks.add_webhook(TENANT, hook)
+    deliveries = WebhookDeliveries(
+        adapters.webhooks, adapters.deliveries, RaisingSender(), retry_seconds=10, disable_after=2
+    )
+    message = DeliveryMessage(TENANT, hook.id, "delivery-9", {"id": "e9", "type": "scenario.complete"})
+    first = deliveries.handle(message.to_body())
+    assert not first.ok and "UnicodeEncodeError" in first.error and first.next_attempt_in == 10
+    deliveries.handle(replace(message, attempt=2).to_body())
+    stored = adapters.webhooks.get_webhook(TENANT, hook.id)
+    assert not stored.enabled and "2 failed attempts in a row" in stored.disabled_reason
+    assert [a.attempt for a in adapters.webhooks.deliveries(TENANT, hook.id, 10)] == [2, 1]
+
+
 class FakePusher:
     def __init__(self, gone: set[str]):
         self.gone = gone
@@ -166,6 +189,12 @@ def test_a_connection_follows_a_bounded_number_of_topics(adapters):
         subs.subscribe("greedy", TENANT, "s1", f"scenario:{n}", LATER)
     with pytest.raises(Conflict, match="at most"):
         subs.subscribe("greedy", TENANT, "s1", "scenario:one-more", LATER)
+    subs.subscribe("greedy", TENANT, "s1", "scenario:3", LATER)  # at the limit, following one again is fine
+    subs.unsubscribe("greedy", TENANT, "s1", "scenario:3")
+    subs.unsubscribe("greedy", TENANT, "s1", "scenario:never")  # not followed: fine
+    assert subs.subscribers(TENANT, "s1", ["scenario:3"]) == set()
+    assert subs.subscribers(TENANT, "s1", ["scenario:4"]) == {"greedy"}
+    subs.subscribe("greedy", TENANT, "s1", "scenario:one-more", LATER)  # unsubscribing made room
     subs.disconnect("greedy")
     assert subs.subscribers(TENANT, "s1", [f"scenario:{n}" for n in range(MAX_SUBSCRIPTIONS)]) == set()
 
@@ -175,15 +204,37 @@ def test_concurrent_registrations_never_pass_the_limit_and_removals_make_room(ad
 
     store = adapters.webhooks
 
-    def add(_n: int) -> bool:
+    def add(n: int) -> bool:
         try:
-            store.add_webhook(TENANT, Webhook("https://example.com/race"))
+            store.add_webhook(TENANT, Webhook(f"https://example.com/race{n}"))
         except Conflict:
             return False
         return True
 
     with ThreadPoolExecutor(8) as pool:
-        added = list(pool.map(add, range(MAX_WEBHOOKS + 6)))
-    assert sum(added) == MAX_WEBHOOKS and len(store.webhooks(TENANT)) == MAX_WEBHOOKS
+        added = list(pool.map(add, range(limits.MAX_WEBHOOKS + 6)))
+    assert sum(added) == limits.MAX_WEBHOOKS and len(store.webhooks(TENANT)) == limits.MAX_WEBHOOKS
     store.remove_webhook(TENANT, store.webhooks(TENANT)[0].id)
-    assert add(0) and not add(0)
+    assert add(100) and not add(101)
+
+
+def test_one_webhook_per_url_even_when_added_at_once(adapters):
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = adapters.webhooks
+
+    def add(_n: int) -> Webhook | None:
+        hook = Webhook("https://example.com/same")
+        try:
+            store.add_webhook(TENANT, hook)
+        except Conflict as exc:
+            assert "URL" in exc.message or "changed" in exc.message
+            return None
+        return hook
+
+    with ThreadPoolExecutor(8) as pool:
+        won = [hook for hook in pool.map(add, range(8)) if hook is not None]
+    assert len(won) == 1 and [h.id for h in store.webhooks(TENANT)] == [won[0].id]
+    store.add_webhook("another", Webhook("https://example.com/same"))  # another tenant's is its own
+    store.remove_webhook(TENANT, won[0].id)
+    assert add(0) is not None  # removed, the URL is free again

@@ -33,11 +33,50 @@ from algocloud.domain.webhooks import (
         "https:///nohost",
         "https://example.com:99999/",
         "https://example.com/" + "a" * 2000,
+        # names the sender cannot look up (they raised UnicodeError at every delivery)
+        "https://" + "a" * 64 + ".example.com/",
+        "https://a..b/",
+        "https://-a.example.com/",
+        "https://example.com:0/",  # port 0 (it was delivered to port 80)
+        # numeric aliases of private addresses: resolvers read them as IPv4
+        "https://2852039166/",
+        "https://0xa9fea9fe/",
+        "https://127.1/",
+        "https://10.1/",
+        "https://1.2.3.4.5/",
+        # names private by definition, and single labels (a search domain's hosts)
+        "https://localhost/hook",
+        "https://api.localhost/hook",
+        "https://printer.local/",
+        "https://metadata.google.internal/",
+        "https://intranet/",
+        # IPv6 forms that carry a private IPv4 address
+        "https://[::a9fe:a9fe]/",  # IPv4-compatible
+        "https://[64:ff9b::a9fe:a9fe]/",  # NAT64
+        "https://[64:ff9b:1::a00:1]/",  # local-use NAT64
+        "https://[2002:a9fe:a9fe::1]/",  # 6to4
+        "https://[::]/",
     ],
 )
 def test_deployed_webhooks_take_only_public_https_urls(url):
     with pytest.raises(InvalidRequest):
         checked_url(url, allow_loopback_http=False)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.com/hook",
+        "https://hooks.example.co.uk:8443/a?b=c",
+        "https://bücher.example/hook",  # IDNA
+        "https://93.184.216.34/hook",
+        "https://[2606:4700::1]/hook",
+        "https://[64:ff9b::5db8:d822]/",  # NAT64 of a public address
+        "https://a-b.example.com./",  # a trailing dot
+    ],
+)
+def test_deployed_webhooks_take_public_names_and_addresses(url):
+    assert checked_url(url, allow_loopback_http=False) == url
 
 
 def test_the_local_stack_also_takes_plain_http_to_loopback_and_nothing_else():
@@ -55,6 +94,8 @@ def test_delivery_addresses_are_public_only():
     for ip in ("10.1.2.3", "172.16.0.1", "192.168.1.1", "127.0.0.1", "169.254.169.254", "::1", "fe80::1", "224.0.0.1"):
         assert not address_allowed(ipaddress.ip_address(ip), False), ip
     assert address_allowed(ipaddress.ip_address("127.0.0.1"), True)
+    for ip in ("::a9fe:a9fe", "64:ff9b::a00:1", "64:ff9b:1::7f00:1", "2002:c0a8:101::1", "::ffff:10.0.0.1"):
+        assert not address_allowed(ipaddress.ip_address(ip), False), ip
 
 
 def test_event_types_are_checked_and_default_to_all():
@@ -103,3 +144,15 @@ def test_a_token_names_its_tenant_until_it_expires_and_only_with_its_key():
     assert token_tenant(b"j" * 32, token, now=1000.0) is None
     assert token_tenant(key, token.replace(".", ".x"), now=1000.0) is None
     assert token_tenant(key, "garbage", now=1000.0) is None
+
+
+def test_the_sender_refuses_private_addresses_without_naming_them_and_never_raises():
+    from algocloud.adapters.webhook_http import HttpWebhookSender
+
+    sender = HttpWebhookSender(allow_loopback=False, timeout=1)
+    status, error = sender.post("https://localhost:1/hook", {}, b"{}")
+    assert status is None and "not public" in error
+    assert "127.0.0.1" not in error and "::1" not in error  # which private address stays in our logs
+    for unreadable in ("https://" + "a" * 64 + ".example.com/", "https://a..b/"):
+        status, error = sender.post(unreadable, {}, b"{}")  # stored before registration checked it
+        assert status is None and error

@@ -11,7 +11,8 @@ API Gateway calls it with
   experiment in it, of its own tenant. The answer (the route's response) carries the current
   status, so a client that reconnects resumes from it;
 - `$default`: `{"action": "ping"}` (a keep-alive: API Gateway closes a connection 10 minutes
-  after the client's last message) and anything else (an error answer).
+  after the client's last message), `{"action": "unsubscribe", …the ids subscribed with}`, and
+  anything else (an error answer).
 
 The local stacks' emulation of the WebSocket API calls this same handler.
 """
@@ -87,7 +88,7 @@ def authorize(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def message(connection_id: str, body: str | None) -> dict[str, Any]:
-    """A client's message: subscribe, ping, or an error answer."""
+    """A client's message: subscribe, unsubscribe, ping, or an error answer."""
     try:
         request = orjson.loads(body or "")
     except orjson.JSONDecodeError:
@@ -97,61 +98,91 @@ def message(connection_id: str, body: str | None) -> dict[str, Any]:
     action = request.get("action")
     if action == "ping":
         return {"type": "pong"}
-    if action != "subscribe":
-        return _error(f"unknown action {str(action)[:40]!r}: use subscribe or ping")
+    if action not in ("subscribe", "unsubscribe"):
+        return _error(f"unknown action {str(action)[:40]!r}: use subscribe, unsubscribe or ping")
     tenant = _subscriptions().tenant_of(connection_id)
     if tenant is None:
         return _error("this connection has ended: connect again")
     try:
+        if action == "unsubscribe":
+            return unsubscribe(connection_id, tenant, request)
         return subscribe(connection_id, tenant, request)
     except DomainError as exc:  # a name no session can have, too many subscriptions, ...
         return _error(exc.message)
 
 
-def subscribe(connection_id: str, tenant: str, request: dict[str, Any]) -> dict[str, Any]:
+class _Refused(Exception):
+    """A subscription's target that does not exist or is not well formed: the error answer."""
+
+
+def _target(tenant: str, request: dict[str, Any]) -> tuple[dict[str, str], str, str, str]:
+    """The ids asked for, the session they name, and the session and topic followed (an
+    experiment's runs are in its run session); _Refused with the reason."""
     ids = {name: request.get(name) for name in ("session_id", "scenario_id", "job_id", "experiment_id")}
     for name, value in ids.items():
         if value is not None and (not isinstance(value, str) or not value or len(value) > MAX_ID_CHARS):
-            return _error(f"{name} must be an id")
+            raise _Refused(f"{name} must be an id")
     if not ids["session_id"]:
-        return _error("session_id is required")
+        raise _Refused("session_id is required")
     if sum(ids[n] is not None for n in ("scenario_id", "job_id", "experiment_id")) > 1:
-        return _error("follow one of scenario_id, job_id or experiment_id (or none: the whole session)")
+        raise _Refused("follow one of scenario_id, job_id or experiment_id (or none: the whole session)")
+    session = _adapters().repo.find_session(tenant, str(ids["session_id"]))
+    if session is None:
+        raise _Refused(f"no session '{ids['session_id']}'")
+    given = {name: str(value) for name, value in ids.items() if value is not None}
+    if ids["scenario_id"]:
+        return given, session.id, session.id, topic("scenario", str(ids["scenario_id"]))
+    if ids["job_id"]:
+        return given, session.id, session.id, topic("job", str(ids["job_id"]))
+    if ids["experiment_id"]:
+        experiment = _adapters().repo.get_experiment(tenant, session.id, str(ids["experiment_id"]))
+        if experiment is None:
+            raise _Refused(f"no experiment '{ids['experiment_id']}' in this session")
+        # its runs live in its run session: following the experiment follows that session
+        run_session = str(experiment["run_session_id"])
+        return given, session.id, run_session, topic("session", run_session)
+    return given, session.id, session.id, topic("session", session.id)
+
+
+def subscribe(connection_id: str, tenant: str, request: dict[str, Any]) -> dict[str, Any]:
+    try:
+        ids, asked_session, session_id, followed = _target(tenant, request)
+    except _Refused as refused:
+        return _error(str(refused))
     repo, subscriptions = _adapters().repo, _subscriptions()
     expires = int(time.time()) + RECORD_SECONDS
-    session = repo.find_session(tenant, ids["session_id"])
-    if session is None:
-        return _error(f"no session '{ids['session_id']}'")
-    answer: dict[str, Any] = {"type": "subscribed", "session_id": session.id}
-    session_id, followed = session.id, topic("session", session.id)
-    if ids["scenario_id"]:
-        if repo.get_status(tenant, session.id, ids["scenario_id"]) is None:
+    answer: dict[str, Any] = {"type": "subscribed", "session_id": asked_session}
+    if "scenario_id" in ids:
+        if repo.get_status(tenant, session_id, ids["scenario_id"]) is None:
             return _error(f"no scenario '{ids['scenario_id']}' in this session")
         # Subscribed first, the status read after: a change in between is in the answer or an event.
-        subscriptions.subscribe(connection_id, tenant, session.id, topic("scenario", ids["scenario_id"]), expires)
-        status = repo.get_status(tenant, session.id, ids["scenario_id"])
+        subscriptions.subscribe(connection_id, tenant, session_id, followed, expires)
+        status = repo.get_status(tenant, session_id, ids["scenario_id"])
         if status is None:
             return _error(f"no scenario '{ids['scenario_id']}' in this session")
         answer.update(scenario_id=status.id, tag=status.tag, status=str(status.status), progress=status.progress)
         if status.status in (Status.COMPLETE, Status.FAILED):
             answer["finished"] = True  # no more events will come: read the scenario
         return answer
-    if ids["job_id"]:
-        job = repo.get_job(tenant, session.id, ids["job_id"])
+    if "job_id" in ids:
+        job = repo.get_job(tenant, session_id, ids["job_id"])
         if job is None:
             return _error(f"no job '{ids['job_id']}' in this session")
-        followed = topic("job", job.job_id)
         answer.update(job_id=job.job_id, status=str(job.status), progress=job.progress)
-    if ids["experiment_id"]:
-        experiment = repo.get_experiment(tenant, session.id, ids["experiment_id"])
-        if experiment is None:
-            return _error(f"no experiment '{ids['experiment_id']}' in this session")
-        # its runs live in its run session: following the experiment follows that session
-        session_id = str(experiment["run_session_id"])
-        followed = topic("session", session_id)
+    if "experiment_id" in ids:
         answer.update(experiment_id=ids["experiment_id"], run_session_id=session_id)
     subscriptions.subscribe(connection_id, tenant, session_id, followed, expires)
     return answer
+
+
+def unsubscribe(connection_id: str, tenant: str, request: dict[str, Any]) -> dict[str, Any]:
+    """Stop following what `subscribe` with the same ids followed (never followed: fine too)."""
+    try:
+        ids, _, session_id, followed = _target(tenant, request)
+    except _Refused as refused:
+        return _error(str(refused))
+    _subscriptions().unsubscribe(connection_id, tenant, session_id, followed)
+    return {"type": "unsubscribed", **ids}
 
 
 def _error(detail: str) -> dict[str, Any]:

@@ -14,13 +14,15 @@ from urllib.parse import urlsplit
 
 import urllib3
 
-from ..domain.webhooks import DELIVERY_TIMEOUT_SECONDS, address_allowed
+from .. import limits
+from ..domain.webhooks import address_allowed
 
 MAX_ANSWER_BYTES = 64 * 1024  # what is read of an endpoint's answer (only the status is kept)
 
 
 class HttpWebhookSender:
-    def __init__(self, allow_loopback: bool, timeout: float = DELIVERY_TIMEOUT_SECONDS):
+    def __init__(self, allow_loopback: bool, timeout: float | None = None):
+        timeout = limits.WEBHOOK_DELIVERY_TIMEOUT_SECONDS if timeout is None else timeout
         self.allow_loopback = allow_loopback
         self.timeout = urllib3.Timeout(connect=min(5.0, timeout), read=timeout)
 
@@ -29,12 +31,12 @@ class HttpWebhookSender:
         host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
         try:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except OSError as exc:
-            return None, f"the host name did not resolve: {exc}"
-        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
-        refused = [str(ip) for ip in addresses if not address_allowed(ip, self.allow_loopback)]
-        if refused or not addresses:
-            return None, f"not delivered: {host} resolves to an address that is not public ({', '.join(refused)})"
+        except (OSError, UnicodeError) as exc:  # UnicodeError: a name IDNA cannot encode
+            return None, f"the host name did not resolve: {type(exc).__name__}"
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
+        if not addresses or not all(address_allowed(ip, self.allow_loopback) for ip in addresses):
+            # which private address it was stays in our logs, never in the tenant's delivery log
+            return None, f"not delivered: {host} resolves to an address that is not public"
         address = str(addresses[0])
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         pool: urllib3.HTTPConnectionPool
@@ -58,4 +60,4 @@ class HttpWebhookSender:
                 response.release_conn()
                 return response.status, None
         except urllib3.exceptions.HTTPError as exc:
-            return None, f"the request failed: {type(exc).__name__}: {exc}"[:500]
+            return None, f"the request failed: {type(exc).__name__}: {exc}"[: limits.WEBHOOK_ERROR_CHARS]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -23,8 +22,18 @@ from .kpis import Direction, Kpi
 from .scenario import Scenario
 
 _HIGHER_IS_BETTER = (Direction.HIGHER, Direction.AT_LEAST)
-# "Travel distance<=+2%", "Fill rate >= -0.5": a KPI, a bound against the baseline, % for relative
-_CRITERION = re.compile(r"^\s*(?P<kpi>.+?)\s*(?P<op><=|>=)\s*(?P<value>[+-]?\d+(\.\d+)?)\s*(?P<pct>%?)\s*$")
+_DIGITS = frozenset("0123456789")
+
+
+def _bound(text: str) -> float | None:
+    """'+2', '-0.5', '3': an optional sign, digits, an optional fraction (None otherwise). Read
+    by hand in one pass, never by a backtracking pattern; only finite values."""
+    unsigned = text[1:] if text.startswith(("+", "-")) else text
+    whole, dot, fraction = unsigned.partition(".")
+    if not whole or not set(whole) <= _DIGITS or (dot and (not fraction or not set(fraction) <= _DIGITS)):
+        return None
+    value = float(text)
+    return value if math.isfinite(value) else None
 
 
 @dataclass(frozen=True)
@@ -39,18 +48,31 @@ class Criterion:
     @classmethod
     def parse(cls, text: str) -> Criterion:
         """'Travel distance<=+2%' (at most 2 % more: for a KPI where lower is better) or
-        'Fill rate>=-1%' (at most 1 % less); without % the bound is absolute."""
-        match = _CRITERION.match(text)
-        if match is None:
-            raise InvalidRequest(f"acceptance criterion {text!r}: write it as 'KPI<=+2%' or 'KPI>=-0.5'")
-        value = float(match["value"])
-        if (match["op"] == "<=") != (value >= 0):
-            raise InvalidRequest(f"acceptance criterion {text!r}: '<=' takes a bound of 0 or more, '>=' of 0 or less")
-        return cls(match["kpi"], abs(value) / 100 if match["pct"] else abs(value), bool(match["pct"]))
+        'Fill rate>=-1%' (at most 1 % less); without % the bound is absolute. Linear in the
+        text, which is bounded (limits.MAX_CRITERION_CHARS) before it is read."""
+        if len(text) > limits.MAX_CRITERION_CHARS:
+            raise InvalidRequest(
+                f"acceptance criterion of {len(text):,} characters: at most {limits.MAX_CRITERION_CHARS}"
+            )
+        shown = text[: limits.ECHO_LIMIT]
+        at = max(text.rfind("<="), text.rfind(">="))  # the last operator: a KPI name may hold one
+        kpi, op, rest = text[:at].strip(), text[at : at + 2], text[at + 2 :].strip()
+        relative = rest.endswith("%")
+        value = _bound(rest.removesuffix("%").rstrip()) if at >= 0 and kpi else None
+        if value is None:
+            raise InvalidRequest(
+                f"acceptance criterion {shown!r}: write it as 'KPI<=+2%' or 'KPI>=-0.5' (a finite number)"
+            )
+        if (op == "<=" and value < 0) or (op == ">=" and value > 0):
+            raise InvalidRequest(f"acceptance criterion {shown!r}: '<=' takes a bound of 0 or more, '>=' of 0 or less")
+        tolerance = abs(value) / 100 if relative else abs(value)
+        return cls(kpi, tolerance, relative)
 
     def judge(self, kpi: Kpi, candidate: float | None, baseline: float | None) -> bool | None:
         if candidate is None or baseline is None:
             return None
+        if not math.isfinite(self.tolerance):  # stored before bounds were finite: anything is within
+            return True
         allowed = self.tolerance * abs(baseline) if self.relative else self.tolerance
         if kpi.better_when in _HIGHER_IS_BETTER:
             return candidate >= baseline - allowed
@@ -88,7 +110,11 @@ class Experiment:
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> Experiment:
         values = dict(record)
-        values["criteria"] = [Criterion(**c) for c in values["criteria"]]
+        # a tolerance stored as null was infinite (JSON has no infinity; new ones are refused)
+        values["criteria"] = [
+            Criterion(c["kpi"], math.inf if c.get("tolerance") is None else float(c["tolerance"]), c["relative"])
+            for c in values["criteria"]
+        ]
         values["runs"] = [PlannedRun(**r) for r in values["runs"]]
         return cls(**values)
 

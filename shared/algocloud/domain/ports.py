@@ -356,7 +356,11 @@ class Subscriptions(Protocol):
 
     def subscribe(self, connection_id: str, tenant: str, session_id: str, topic: str, expires_at: int) -> None:
         """Follow `topic` (domain.events.topic): the session itself, or a scenario or job in it;
-        Conflict past MAX_SUBSCRIPTIONS for the connection."""
+        Conflict past MAX_SUBSCRIPTIONS for the connection (following a topic again is fine)."""
+        ...
+
+    def unsubscribe(self, connection_id: str, tenant: str, session_id: str, topic: str) -> None:
+        """Stop following `topic` (one not followed is fine)."""
         ...
 
     def subscribers(self, tenant: str, session_id: str, topics: Sequence[str]) -> set[str]:

@@ -20,14 +20,12 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from .. import limits
 from .errors import InvalidRequest
 from .events import EVENT_TYPES
 from .ids import new_id
 from .scenario import now_iso
 
-MAX_WEBHOOKS = 20  # per tenant
-MAX_URL_CHARS = 2000
-DELIVERY_TIMEOUT_SECONDS = 10.0
 # Seconds before each retry, times the deployment's base (WEBHOOK_RETRY_SECONDS, 10 s):
 # 10 s, 1 min, 5 min, 15 min, 15 min (SQS delays a message at most 15 minutes).
 RETRY_STEPS = (1, 6, 30, 90, 90)
@@ -94,31 +92,59 @@ def checked_events(events: list[str] | None) -> tuple[str, ...]:
 
 
 def checked_url(url: str, allow_loopback_http: bool) -> str:
-    """A URL a webhook may be registered with (InvalidRequest otherwise); the addresses it resolves
-    to are checked again at each delivery (`address_allowed`)."""
-    if len(url) > MAX_URL_CHARS:
-        raise InvalidRequest(f"the URL is longer than {MAX_URL_CHARS} characters")
+    """A URL a webhook may be registered with (InvalidRequest, with the reason, otherwise); the
+    addresses a name resolves to are checked again at each delivery (`address_allowed`)."""
+    if len(url) > limits.MAX_WEBHOOK_URL_CHARS:
+        raise InvalidRequest(f"the URL is longer than {limits.MAX_WEBHOOK_URL_CHARS} characters")
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
         raise InvalidRequest("the URL is not a valid http(s) URL") from None
     host = parts.hostname or ""
-    if not host or parts.username or parts.password:
+    if not host or parts.username is not None or parts.password is not None:
         raise InvalidRequest("the URL needs a host, and no user name or password in it")
-    del port
-    if parts.scheme == "https":
-        literal = _ip(host)
-        if literal is not None and not address_allowed(literal, allow_loopback_http):
-            raise InvalidRequest("webhooks are delivered to public addresses only")
-        return url
-    if parts.scheme == "http" and allow_loopback_http and is_loopback_host(host):
+    if port == 0:
+        raise InvalidRequest("the URL's port must be 1 to 65535")
+    if parts.scheme in ("http", "https") and allow_loopback_http and is_loopback_host(host):
         return url
     if parts.scheme == "http":
         raise InvalidRequest(
             "webhook URLs must use https (the local stack also takes http://127.0.0.1 or http://localhost)"
         )
-    raise InvalidRequest("the URL must be an https URL")
+    if parts.scheme != "https":
+        raise InvalidRequest("the URL must be an https URL")
+    literal = _ip(host)
+    if literal is None:
+        _check_name(host)
+    elif not address_allowed(literal, allow_loopback_http):
+        raise InvalidRequest("webhooks are delivered to public addresses only")
+    return url
+
+
+# Names that never lead to a public host (RFC 6761, RFC 6762, and the usual private suffixes).
+_PRIVATE_SUFFIXES = ("localhost", "local", "localdomain", "internal", "intranet", "lan", "home.arpa", "invalid", "test")
+
+
+def _check_name(host: str) -> None:
+    """A DNS name the sender can look up: ASCII after IDNA, labels of 1 to 63 letters, digits
+    and hyphens, at most 253 in all; not a numeric alias of an address (`127.1`, `2852039166`,
+    `0x7f000001`: resolvers read them as IPv4) and not a name that is private by definition."""
+    try:
+        ascii_host = host.encode("idna").decode("ascii").lower().rstrip(".")
+    except UnicodeError:
+        raise InvalidRequest("the URL's host is not a valid DNS name (a label is empty or over 63 characters)") from None
+    labels = ascii_host.split(".")
+    if len(ascii_host) > 253 or not all(_valid_label(label) for label in labels):
+        raise InvalidRequest("the URL's host is not a valid DNS name (labels of 1 to 63 letters, digits and hyphens)")
+    if all(label.isdigit() or label.startswith("0x") for label in labels) or labels[-1].isdigit():
+        raise InvalidRequest("the URL's host is a numeric address: write it as a public IPv4 (a.b.c.d) or IPv6 address")
+    if len(labels) == 1 or any(ascii_host == s or ascii_host.endswith("." + s) for s in _PRIVATE_SUFFIXES):
+        raise InvalidRequest(f"the URL's host '{ascii_host}' is not a public name: webhooks go to public hosts only")
+
+
+def _valid_label(label: str) -> bool:
+    return 0 < len(label) <= 63 and label.replace("-", "").isalnum() and label.isascii() and label[0] != "-"
 
 
 def is_loopback_host(host: str) -> bool:
@@ -133,11 +159,33 @@ def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
+# IPv6 forms that carry an IPv4 address in their last 32 bits: IPv4-compatible (::a.b.c.d,
+# deprecated but still routed by some stacks) and NAT64 (RFC 6052, RFC 8215).
+_EMBEDDING_IPV4 = (
+    ipaddress.IPv6Network("::/96"),
+    ipaddress.IPv6Network("64:ff9b::/96"),
+    ipaddress.IPv6Network("64:ff9b:1::/48"),
+)
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]  # the client's address
+    if any(ip in network for network in _EMBEDDING_IPV4) and int(ip) > 1:  # not :: or ::1
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def address_allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_loopback: bool) -> bool:
     """Public addresses only (no private, loopback, link-local such as the instance metadata
-    service, multicast or reserved ones); loopback too when the local stack allows it."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    service, multicast or reserved ones, also when an IPv6 address carries one); loopback too
+    when the local stack allows it."""
+    if isinstance(ip, ipaddress.IPv6Address) and (inner := _embedded_ipv4(ip)) is not None:
+        ip = inner
     if ip.is_loopback:
         return allow_loopback
     return ip.is_global and not ip.is_multicast

@@ -4,6 +4,7 @@ that keeps failing (domain.webhooks)."""
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -30,6 +31,7 @@ from ..domain.webhooks import (
 )
 
 MAX_LOGGED = 100
+logger = logging.getLogger(__name__)
 
 
 class WebhookSender(Protocol):
@@ -137,7 +139,11 @@ class WebhookDeliveries:
             SIGNATURE_HEADER: signature(hook.secret, timestamp, payload),
         }
         started = time.monotonic()
-        status, error = self.sender.post(hook.url, headers, payload)
+        try:
+            status, error = self.sender.post(hook.url, headers, payload)
+        except Exception as exc:  # whatever fails is a failed attempt: counted, logged, retried or disabling
+            logger.warning("webhook %s: delivery %s failed", message.hook_id, message.delivery_id, exc_info=True)
+            status, error = None, f"the request could not be sent ({type(exc).__name__})"
         ok = status is not None and 200 <= status < 300
         delay = None if ok else retry_delay(message.attempt, self.retry_seconds)
         attempt = DeliveryAttempt(

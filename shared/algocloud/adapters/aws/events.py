@@ -12,11 +12,13 @@ Main table:
     pk                          sk                                  item
     T#<tenant>#HOOKS            HOOK#<id>                           a webhook
     T#<tenant>#HOOKS            COUNT                               how many (the limit, exact)
+    T#<tenant>#HOOKS            URL#<sha-256 of the URL>            its webhook's id (one webhook per URL)
     T#<tenant>#HOOK#<id>        D#<at>#<delivery id>#<attempt>      an attempt (TTL: 7 days)
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
@@ -25,9 +27,10 @@ from typing import Any
 import orjson
 from botocore.exceptions import ClientError
 
+from ... import limits
 from ...domain.errors import Conflict, NotFound
 from ...domain.events import MAX_SUBSCRIPTIONS
-from ...domain.webhooks import DELIVERIES_KEPT_SECONDS, MAX_WEBHOOKS, DeliveryAttempt, Webhook
+from ...domain.webhooks import DELIVERIES_KEPT_SECONDS, DeliveryAttempt, Webhook
 from .dynamodb import DynamoTable, _av, _Cancelled, _key, _plain_item
 
 CONNECTION = "C"
@@ -60,14 +63,37 @@ class DynamoSubscriptions(DynamoTable):
                 TableName=self._table,
                 Key=_key(f"C#{connection_id}", CONNECTION),
                 UpdateExpression="ADD subscriptions :key",
-                ConditionExpression="attribute_not_exists(subscriptions) OR size(subscriptions) < :most",
-                ExpressionAttributeValues={":key": {"SS": [f"{pk}\n{sk}"]}, ":most": _av(MAX_SUBSCRIPTIONS)},
+                # at the limit, a topic followed already may be followed again (a client's keep-alive)
+                ConditionExpression=(
+                    "attribute_not_exists(subscriptions) OR size(subscriptions) < :most "
+                    "OR contains(subscriptions, :entry)"
+                ),
+                ExpressionAttributeValues={
+                    ":key": {"SS": [f"{pk}\n{sk}"]},
+                    ":entry": _av(f"{pk}\n{sk}"),
+                    ":most": _av(MAX_SUBSCRIPTIONS),
+                },
             )
         except ClientError as exc:
             if _condition_failed(exc):
                 raise Conflict(f"a connection follows at most {MAX_SUBSCRIPTIONS} topics: open another") from None
             raise
         self._db.put_item(TableName=self._table, Item={**_key(pk, sk), "expires_at": _av(expires_at)})
+
+    def unsubscribe(self, connection_id: str, tenant: str, session_id: str, topic: str) -> None:
+        pk, sk = f"SUB#{tenant}#{session_id}", f"{topic}#{connection_id}"
+        self._db.delete_item(TableName=self._table, Key=_key(pk, sk))
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=_key(f"C#{connection_id}", CONNECTION),
+                UpdateExpression="DELETE subscriptions :key",
+                ConditionExpression="attribute_exists(pk)",  # never make a record for an unknown connection
+                ExpressionAttributeValues={":key": {"SS": [f"{pk}\n{sk}"]}},
+            )
+        except ClientError as exc:
+            if not _condition_failed(exc):
+                raise
 
     def subscribers(self, tenant: str, session_id: str, topics: Sequence[str]) -> set[str]:
         wanted = set(topics)
@@ -96,6 +122,10 @@ class DynamoSubscriptions(DynamoTable):
         stored = item.get("subscriptions", {}).get("SS", [])
         keys = [_key(*entry.split("\n", 1)) for entry in stored] + [_key(f"C#{connection_id}", CONNECTION)]
         self._batch_write([{"DeleteRequest": {"Key": key}} for key in keys])
+
+
+def _url_claim(url: str) -> str:
+    return "URL#" + hashlib.sha256(url.encode()).hexdigest()
 
 
 _COUNTED = ("failures", "enabled", "disabled_reason")  # attributes of their own, updated in place
@@ -144,7 +174,7 @@ class DynamoWebhooks(DynamoTable):
                             "Key": _key(pk, HOOK_COUNT),
                             "UpdateExpression": "ADD webhooks :one",
                             "ConditionExpression": "attribute_not_exists(webhooks) OR webhooks < :most",
-                            "ExpressionAttributeValues": {":one": _av(1), ":most": _av(MAX_WEBHOOKS)},
+                            "ExpressionAttributeValues": {":one": _av(1), ":most": _av(limits.MAX_WEBHOOKS)},
                         }
                     },
                     {
@@ -154,11 +184,20 @@ class DynamoWebhooks(DynamoTable):
                             "ConditionExpression": "attribute_not_exists(pk)",
                         }
                     },
+                    {  # one webhook per URL: its claim is written with it, and removed with it
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": {**_key(pk, _url_claim(hook.url)), "hook_id": _av(hook.id)},
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
                 ]
             )
         except _Cancelled as cancelled:
             if cancelled.failed[0]:
-                raise Conflict(f"a tenant has at most {MAX_WEBHOOKS} webhooks: remove one first") from None
+                raise Conflict(f"a tenant has at most {limits.MAX_WEBHOOKS} webhooks: remove one first") from None
+            if cancelled.failed[2]:
+                raise Conflict("a webhook with this URL exists already") from None
             raise Conflict("a webhook with this id exists") from None
 
     def webhooks(self, tenant: str) -> list[Webhook]:
@@ -180,9 +219,13 @@ class DynamoWebhooks(DynamoTable):
 
     def remove_webhook(self, tenant: str, hook_id: str) -> None:
         pk = f"T#{tenant}#HOOKS"
+        hook = self.get_webhook(tenant, hook_id)
+        if hook is None:
+            raise NotFound(f"no webhook '{hook_id}'")
         try:
             self._transact(
                 [
+                    {"Delete": {"TableName": self._table, "Key": _key(pk, _url_claim(hook.url))}},
                     {
                         "Delete": {
                             "TableName": self._table,

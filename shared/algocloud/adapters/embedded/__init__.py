@@ -20,6 +20,7 @@ BLOBS_DIR = "blobs"
 RUN_QUEUE = "runs"
 DEAD_LETTER_QUEUE = "runs-dead-letter"
 WEBHOOK_QUEUE = "webhooks"
+WEBHOOK_DEAD_LETTER_QUEUE = "webhooks-dead-letters"
 
 
 def state_paths(state_dir: Path) -> dict[str, Path]:
@@ -44,4 +45,6 @@ def open_delivery_queue(state_dir: Path, synchronous: str = "normal"):
     """The webhook deliveries' queue in `state_dir` (each delivery its own group: none waits for another)."""
     from .queue import SqliteQueue
 
-    return SqliteQueue(state_paths(state_dir)["queue"], WEBHOOK_QUEUE, synchronous=synchronous)
+    return SqliteQueue(
+        state_paths(state_dir)["queue"], WEBHOOK_QUEUE, dead_letter_queue=WEBHOOK_DEAD_LETTER_QUEUE, synchronous=synchronous
+    )

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import orjson
 
+from ... import limits
 from ...domain.errors import Conflict, NotFound
 from ...domain.events import MAX_SUBSCRIPTIONS
-from ...domain.webhooks import DELIVERIES_KEPT_SECONDS, MAX_WEBHOOKS, DeliveryAttempt, Webhook
+from ...domain.webhooks import DELIVERIES_KEPT_SECONDS, DeliveryAttempt, Webhook
 from .sqlite import Database
 
 SCHEMA = """
@@ -58,13 +59,22 @@ class SqliteSubscriptions:
     def subscribe(self, connection_id: str, tenant: str, session_id: str, topic: str, expires_at: int) -> None:
         with self._db.write() as db:
             (count,) = db.execute(
-                "SELECT COUNT(*) FROM ws_subscriptions WHERE connection_id = ?", (connection_id,)
+                "SELECT COUNT(*) FROM ws_subscriptions WHERE connection_id = ? "
+                "AND NOT (tenant = ? AND session_id = ? AND topic = ?)",  # following one again is fine
+                (connection_id, tenant, session_id, topic),
             ).fetchone()
             if count >= MAX_SUBSCRIPTIONS:
                 raise Conflict(f"a connection follows at most {MAX_SUBSCRIPTIONS} topics: open another")
             db.execute(
                 "INSERT OR REPLACE INTO ws_subscriptions VALUES (?, ?, ?, ?, ?)",
                 (tenant, session_id, topic, connection_id, expires_at),
+            )
+
+    def unsubscribe(self, connection_id: str, tenant: str, session_id: str, topic: str) -> None:
+        with self._db.write() as db:
+            db.execute(
+                "DELETE FROM ws_subscriptions WHERE tenant = ? AND session_id = ? AND topic = ? AND connection_id = ?",
+                (tenant, session_id, topic, connection_id),
             )
 
     def subscribers(self, tenant: str, session_id: str, topics: Sequence[str]) -> set[str]:
@@ -91,8 +101,11 @@ class SqliteWebhooks:
     def add_webhook(self, tenant: str, hook: Webhook) -> None:
         with self._db.write() as db:
             (count,) = db.execute("SELECT COUNT(*) FROM webhooks WHERE tenant = ?", (tenant,)).fetchone()
-            if count >= MAX_WEBHOOKS:
-                raise Conflict(f"a tenant has at most {MAX_WEBHOOKS} webhooks: remove one first")
+            if count >= limits.MAX_WEBHOOKS:
+                raise Conflict(f"a tenant has at most {limits.MAX_WEBHOOKS} webhooks: remove one first")
+            rows = db.execute("SELECT record FROM webhooks WHERE tenant = ?", (tenant,)).fetchall()
+            if any(_hook(row[0]).url == hook.url for row in rows):
+                raise Conflict("a webhook with this URL exists already")
             try:
                 db.execute("INSERT INTO webhooks VALUES (?, ?, ?)", (tenant, hook.id, orjson.dumps(asdict(hook))))
             except sqlite3.IntegrityError:
