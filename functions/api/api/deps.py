@@ -12,9 +12,10 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
-from algocloud.adapters.factory import Adapters, build_adapters
+from algocloud.adapters.factory import Adapters, build_adapters, run_queue_consumer
 from algocloud.appconfig import load_app_config
 from algocloud.domain.errors import InvalidRequest
+from algocloud.domain.ports import QueueConsumer
 from algocloud.usecases.datasets import Datasets
 from algocloud.usecases.experiments import Experiments
 from algocloud.usecases.ingestion import Ingestion, Uploads
@@ -30,6 +31,13 @@ DEFAULT_TENANT = "default"
 @cache
 def adapters(settings: ApiSettings) -> Adapters:
     return build_adapters(settings)
+
+
+@cache
+def held_messages(settings: ApiSettings) -> QueueConsumer | None:
+    """The run queue's consuming side, where there is a container tier: a cancel frees the
+    message a container run holds."""
+    return run_queue_consumer(settings) if adapters(settings).launcher is not None else None
 
 
 # The dependencies are `async def`: they do no I/O once a tenant is bootstrapped, and a
@@ -72,9 +80,14 @@ async def get_sessions(scope: Scope) -> Sessions:
     return Sessions(scope)
 
 
+def _scenarios(request: Request, scope: TenantScope) -> Scenarios:
+    settings = request.app.state.settings
+    built = adapters(settings)
+    return Scenarios(scope, built.queue, built.launcher, held_messages(settings))
+
+
 async def get_scenarios(request: Request, scope: Scope) -> Scenarios:
-    built = adapters(request.app.state.settings)
-    return Scenarios(scope, built.queue, container_tier=built.launcher is not None)
+    return _scenarios(request, scope)
 
 
 async def get_datasets(scope: Scope) -> Datasets:
@@ -91,7 +104,9 @@ async def get_ingestion(request: Request, scope: Scope) -> Ingestion:
 
 async def get_experiments(request: Request, scope: Scope) -> Experiments:
     built = adapters(request.app.state.settings)
-    return Experiments(scope, built.queue, request.app.state.settings.experiment_concurrency)
+    return Experiments(
+        scope, built.queue, request.app.state.settings.experiment_concurrency, _scenarios(request, scope)
+    )
 
 
 SessionsUseCases = Annotated[Sessions, Depends(get_sessions)]

@@ -130,7 +130,10 @@ def build_handlers(worker: Executor, heartbeat: Heartbeat | None = None) -> tupl
             extra={"outcome": str(outcome), "receive_count": record.attributes.approximate_receive_count},
         )
         if outcome == Outcome.HANDED_OVER and heartbeat is not None:
-            heartbeat.hide(record, limits.TASK_START_SECONDS)  # time for the task to start and hold it
+            try:
+                heartbeat.hide(record, limits.TASK_START_SECONDS)  # time for the task to start and hold it
+            except Exception:  # noqa: BLE001 - a cancel deleted it meanwhile (or the task did): nothing to hold
+                logger.info("the handed-over message is gone already", exc_info=True)
         return outcome
 
     def dead_record(record: SQSRecord) -> None:

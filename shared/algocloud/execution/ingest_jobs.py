@@ -10,6 +10,7 @@ more memory than the receiving worker has goes to the container tier (execution.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,11 @@ def estimated_peak_mb(file_bytes: int) -> float:
     return limits.INGEST_BASE_MB + limits.INGEST_MEMORY_PER_FILE_BYTE * file_bytes / (1024 * 1024)
 
 
+def estimated_seconds(file_bytes: int) -> float:
+    """How long ingesting files of this many bytes may take here, on the safe side."""
+    return limits.INGEST_BASE_SECONDS + limits.INGEST_SECONDS_PER_MB * file_bytes / (1024 * 1024)
+
+
 @dataclass
 class IngestJobs:
     config: AppConfig
@@ -54,13 +60,15 @@ class IngestJobs:
         uploads = Uploads(scope)
         if not self.tier.is_here:
             if job.status == Status.PROCESSING and job.executor == Executor.CONTAINER and job.task_id is None:
-                return self._hand_over(message, delivery, 0.0)  # the launch failed: again
+                return self._hand_over(message, delivery, "its launch failed")  # again
             if job.status == Status.PROCESSING and job.executor == Executor.CONTAINER:
                 held = {"receipt": delivery.receipt}
                 return self._move(message, Status.PROCESSING, held, Outcome.HANDED_OVER) or Outcome.STALE
-            needed = None if delivery.memory_mb is None else self._needed_mb(uploads, session_id, job)
-            if needed is not None and delivery.memory_mb is not None and needed > delivery.memory_mb:
-                return self._hand_over(message, delivery, needed)
+            file_bytes = self._file_bytes(uploads, session_id, job)
+            if file_bytes is not None:
+                why = self._too_much_for_here(job, delivery, file_bytes)
+                if why is not None:
+                    return self._hand_over(message, delivery, why)
         outcome = self._move(message, Status.PROCESSING, {"progress": 0.1, "executor": self.tier.executor})
         if outcome is not None:
             return outcome
@@ -93,18 +101,31 @@ class IngestJobs:
         ended = fields | {"progress": 1.0, "finished_at": now_iso()}
         return self._move(message, status, ended, Outcome(str(status))) or Outcome.GONE
 
-    def _needed_mb(self, uploads: Uploads, session_id: str, job: IngestJob) -> float | None:
+    def _file_bytes(self, uploads: Uploads, session_id: str, job: IngestJob) -> int | None:
         try:
-            return estimated_peak_mb(sum(size for _, size in uploads.received(session_id, job.upload_ids)))
+            return sum(size for _, size in uploads.received(session_id, job.upload_ids))
         except DomainError:
             return None  # the run reports what is wrong with the uploads
 
-    def _hand_over(self, message: IngestMessage, delivery: Delivery, needed_mb: float) -> Outcome:
+    @staticmethod
+    def _too_much_for_here(job: IngestJob, delivery: Delivery, file_bytes: int) -> str | None:
+        """Why this invocation cannot ingest the files (None: it can), as runs hand over at their
+        deadline: more memory than it has, more time than it has left, or an attempt here was cut
+        off before (killed at the time or memory limit: another would be too)."""
+        needed_mb = estimated_peak_mb(file_bytes)
+        if delivery.memory_mb is not None and needed_mb > delivery.memory_mb:
+            return f"the files need about {needed_mb:,.0f} MB to ingest, more than the worker's {delivery.memory_mb:,} MB"
+        left = delivery.seconds_left(time.monotonic())
+        needed_s = estimated_seconds(file_bytes)
+        if left is not None and needed_s > left - delivery.margin:
+            return f"the files take about {needed_s:,.0f} s to ingest, more than the worker's {left:,.0f} s left"
+        if job.status == Status.PROCESSING and job.executor != Executor.CONTAINER and delivery.time_limit:
+            return "an attempt on the worker was cut off before the end (its time or memory limit)"
+        return None
+
+    def _hand_over(self, message: IngestMessage, delivery: Delivery, why: str) -> Outcome:
         if self.tier.launcher is None:
-            detail = (
-                f"the files need about {needed_mb:,.0f} MB to ingest, more than the worker's "
-                f"{delivery.memory_mb:,} MB, and this deployment has no container tier to ingest them"
-            )
+            detail = f"{why}, and this deployment has no container tier to ingest them"
             ended = {"detail": detail, "progress": 1.0, "finished_at": now_iso()}
             return self._move(message, Status.FAILED, ended, Outcome.FAILED) or Outcome.GONE
         moved = self._move(
@@ -113,8 +134,10 @@ class IngestJobs:
         if moved is not None:
             return moved
         task_id = self.tier.launcher.launch(message)
-        self._move(message, Status.PROCESSING, {"task_id": task_id}, None)
-        logger.info("ingestion %s handed to the container tier: %s", message.job_id, task_id)
+        if self._move(message, Status.PROCESSING, {"task_id": task_id}, None) is not None:
+            self.tier.launcher.stop(task_id, "the job ended before its task started")
+            return Outcome.STALE  # not held: the message goes
+        logger.info("ingestion %s handed to the container tier (%s): %s", message.job_id, why, task_id)
         return Outcome.HANDED_OVER
 
     def _move(

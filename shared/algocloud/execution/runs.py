@@ -65,6 +65,8 @@ class ScenarioRuns:
             return Outcome.GONE
         if scenario.run_id != message.run_id or scenario.status not in (Status.QUEUED, Status.PROCESSING):
             self._count_ended(message, scenario)
+            if self.tier.is_here and scenario.run_id == message.run_id:
+                self.tier.release(scenario.receipt)  # cancelled before this task started: free the session
             return Outcome.STALE
         if not self.tier.is_here:
             if scenario.status == Status.PROCESSING and scenario.executor == Executor.CONTAINER:
@@ -153,8 +155,9 @@ class ScenarioRuns:
         task_id = self.tier.launcher.launch(message)
         try:
             self._transition(message, Status.PROCESSING, task_id=task_id)
-        except (NotFound, InvalidTransition):  # cancelled or deleted meanwhile: the task finds that itself
-            pass
+        except (NotFound, InvalidTransition):  # cancelled or deleted while it launched: no task needed
+            self.tier.launcher.stop(task_id, "the run was cancelled before its task started")
+            return self._discard(message)  # not held: the message goes, and the session's next one may
         logger.info("run %s handed to the container tier: %s", message.run_id, task_id)
         return Outcome.HANDED_OVER
 

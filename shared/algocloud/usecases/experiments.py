@@ -59,8 +59,9 @@ class ExperimentView:
 
 
 class Experiments:
-    def __init__(self, scope: TenantScope, queue: RunQueue, default_lanes: int):
+    def __init__(self, scope: TenantScope, queue: RunQueue, default_lanes: int, runs: Scenarios | None = None):
         self.scope, self.queue, self.default_lanes = scope, queue, default_lanes
+        self.runs = runs or Scenarios(scope, queue)  # a cancel ends container runs through it
         self.tenant, self.repo, self.config = scope.tenant, scope.repo, scope.config
 
     def _lanes(self) -> int:
@@ -156,7 +157,7 @@ class Experiments:
         try:
             self.queue.send_many(messages)
         except Exception as exc:
-            Scenarios(self.scope, self.queue).fail_unqueued(run_session.id, scenarios, "the run could not be queued")
+            self.runs.fail_unqueued(run_session.id, scenarios, "the run could not be queued")
             raise ServiceUnavailable("the run queue is unavailable; delete the experiment and try again") from exc
         return self._view(experiment)
 
@@ -206,7 +207,7 @@ class Experiments:
         """Every queued or running run ends as cancelled (a run that ends meanwhile stays ended)."""
         session = self.scope.session(sid)
         experiment = self._experiment(session.id, experiment_id)
-        runner = Scenarios(self.scope, self.queue)
+        runner = self.runs
 
         def cancel_one(scenario: Scenario) -> None:
             try:

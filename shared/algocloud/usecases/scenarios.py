@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,14 +12,15 @@ from .. import storage_layout as layout
 from ..domain import accounts as usage
 from ..domain.compare import MAX_SCENARIOS, MIN_SCENARIOS, compare
 from ..domain.errors import Conflict, InvalidRequest, InvalidTransition, NotFound, ServiceUnavailable, TierUnavailable
-from ..domain.jobs import Tier
+from ..domain.jobs import Executor, Tier
 from ..domain.names import clean_name, normal_form
-from ..domain.ports import RunQueue
+from ..domain.ports import QueueConsumer, RunQueue, TaskLauncher
 from ..domain.scenario import RUN_FIELDS, Scenario, ScenarioStatus, Status, now_iso
 from ..run_message import RunMessage
 from .paging import read_page
 from .scope import TenantScope
 
+logger = logging.getLogger(__name__)
 CANCELLED = "cancelled"  # the error of a cancelled run (no new status: polling loops still end)
 
 
@@ -30,8 +32,17 @@ class ScenarioPage:
 
 
 class Scenarios:
-    def __init__(self, scope: TenantScope, queue: RunQueue, container_tier: bool = False):
-        self.scope, self.queue, self.container_tier = scope, queue, container_tier
+    def __init__(
+        self,
+        scope: TenantScope,
+        queue: RunQueue,
+        launcher: TaskLauncher | None = None,
+        held: QueueConsumer | None = None,
+    ):
+        """`launcher` (the container tier, if the deployment has one) and `held` (the run queue's
+        consuming side) let a cancel stop a container task and free the message it holds."""
+        self.scope, self.queue, self.launcher, self.held = scope, queue, launcher, held
+        self.container_tier = launcher is not None
         self.tenant, self.repo, self.blobs, self.config = scope.tenant, scope.repo, scope.blobs, scope.config
 
     def _scenario(self, session_id: str, scenario_id: str) -> Scenario:
@@ -189,7 +200,21 @@ class Scenarios:
             set_fields={"error": CANCELLED, "run_finished_at": now_iso()},
         )
         self.scope.meter(*usage.run_finished(cancelled))  # the same event id as the worker's: counted once
+        if cancelled.executor == Executor.CONTAINER:
+            self._end_task(cancelled)
         return cancelled
+
+    def _end_task(self, cancelled: Scenario) -> None:
+        """A cancelled container run: its held message goes now, so the session's next message
+        is received at once, not when the task (still starting, maybe) finds the run cancelled;
+        and a task that was started is stopped. Both are best effort: the task ends itself too."""
+        try:
+            if cancelled.receipt and self.held is not None:
+                self.held.delete([cancelled.receipt])
+            if cancelled.task_id and self.launcher is not None:
+                self.launcher.stop(cancelled.task_id, "the run was cancelled")
+        except Exception:  # the cancel stands; the task's watchdog ends it
+            logger.warning("could not end the container task of run %s", cancelled.run_id, exc_info=True)
 
     def reset(self, sid: str, scenario_id: str) -> Scenario:
         session = self.scope.session(sid)
