@@ -29,6 +29,11 @@ RAW_HEAD_LIMIT = 64 * 1024  # the local servers' parser drops a request head pas
 ECHO_LIMIT = 200  # characters of a refused input echoed back in a 422
 MAX_LIST_PAGE = 1000  # sessions or scenarios in one page of a list
 MAX_EXPERIMENT_RUNS = 1000  # parameter sets x datasets x repetitions of one experiment
+INLINE_PLAN_BYTES = 256 * 1024  # an experiment's plan in its record up to this; larger: an object
+# Cancelling or deleting more runs than this in flight (deleting more than DELETE in all) is a
+# job on the worker, answered 202: a thousand conditional writes do not fit API Gateway's 29 s.
+EXPERIMENT_SYNC_CANCEL_RUNS = 50
+EXPERIMENT_SYNC_DELETE_RUNS = 200
 MAX_CRITERION_CHARS = 300  # one acceptance criterion ('KPI<=+2%'): a KPI name and a number
 MAX_PARALLEL_RUNS = 100  # the most a tenant's experiments may run at once (its lanes: domain.experiments)
 MAX_ROWS_PAGE = 1000  # rows in one page of GET …/tables/{table}/rows

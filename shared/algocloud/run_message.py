@@ -83,15 +83,48 @@ class IngestMessage(_SessionMessage):
         return f"ingest {self.job_id}"
 
 
-QueueMessage = RunMessage | IngestMessage
+class ExperimentMessage(_SessionMessage):
+    """Cancel (or delete) an experiment too large to end within a request: the runs in flight
+    of experiment `experiment_id` (of session `session_id`) end cancelled, then, for `delete`,
+    its run session and plan go. It travels in a group of its own (`lane`), behind no run."""
+
+    kind: Literal["experiment"] = "experiment"
+    experiment_id: str
+    action: Literal["cancel", "delete"]
+    round: int = 0  # a new round (after an invocation ran out of time) is a new message
+
+    @property
+    def deduplication_id(self) -> str:
+        return f"{self.experiment_id}:{self.action}:{self.round}"
+
+    @property
+    def log_id(self) -> str:
+        return f"experiment {self.experiment_id} ({self.action})"
+
+
+QueueMessage = RunMessage | IngestMessage | ExperimentMessage
+ContainerMessage = RunMessage | IngestMessage  # the kinds the container tier may run
 
 # A container-tier task gets its message (ids only) in this environment variable.
 TASK_MESSAGE_VARIABLE = "ALGOCLOUD_TASK_MESSAGE"
 
 
+def parse_container_message(body: str | bytes) -> ContainerMessage:
+    """A container task's message (ValueError for a kind the container tier never runs)."""
+    message = parse_message(body)
+    if isinstance(message, ExperimentMessage):
+        raise ValueError(  # noqa: TRY004 - a message of the wrong kind is a bad value
+            "the container tier runs scenario runs and ingestion jobs only"
+        )
+    return message
+
+
 def parse_message(body: str | bytes) -> QueueMessage:
     """A message from the run queue, of either kind (ValueError when it is neither)."""
     data = orjson.loads(body)
-    if isinstance(data, dict) and data.get("kind") == "ingest":
+    kind = data.get("kind") if isinstance(data, dict) else None
+    if kind == "ingest":
         return IngestMessage.model_validate(data)
+    if kind == "experiment":
+        return ExperimentMessage.model_validate(data)
     return RunMessage.model_validate(data)

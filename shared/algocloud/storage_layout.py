@@ -58,6 +58,11 @@ def read_stored(blobs: BlobStore, object_key: str) -> bytes:
 
 
 # -- results ----------------------------------------------------------------------------------
+def experiment_plan_key(tenant: str, session_id: str, experiment_id: str) -> str:
+    """An experiment's plan too large for its record (under its session: deleted with it)."""
+    return f"{session_prefix(tenant, session_id)}experiments/{experiment_id}/plan.json"
+
+
 def results_prefix(tenant: str, session_id: str, scenario_id: str) -> str:
     return f"{session_prefix(tenant, session_id)}results/{scenario_id}/"
 

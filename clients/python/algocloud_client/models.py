@@ -171,6 +171,15 @@ class Executor(StrEnum):
     LOCAL = "local"
 
 
+class Ending(StrEnum):
+    """
+    while a job cancels or deletes it (answered 202): `cancelling` or `deleting`
+    """
+
+    CANCELLING = "cancelling"
+    DELETING = "deleting"
+
+
 class ExperimentBaseline(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -242,6 +251,10 @@ class ExperimentRef(BaseModel):
     the session the runs live in (ordinary scenarios: get, compare, delete)
     """
     created_at: str = Field(..., title="Created At")
+    ending: Ending | None = Field(None, title="Ending")
+    """
+    while a job cancels or deletes it (answered 202): `cancelling` or `deleting`
+    """
 
 
 class FailedRun(BaseModel):
@@ -773,6 +786,10 @@ class Experiment(BaseModel):
     the session the runs live in (ordinary scenarios: get, compare, delete)
     """
     created_at: str = Field(..., title="Created At")
+    ending: Ending | None = Field(None, title="Ending")
+    """
+    while a job cancels or deletes it (answered 202): `cancelling` or `deleting`
+    """
     datasets: list[str] = Field(..., title="Datasets")
     repetitions: int = Field(..., title="Repetitions")
     parallel_runs: int = Field(..., title="Parallel Runs")

@@ -169,6 +169,9 @@ class ExperimentRef(_Out):
     runs: int
     run_session_id: str = Field(description="the session the runs live in (ordinary scenarios: get, compare, delete)")
     created_at: str
+    ending: Literal["cancelling", "deleting"] | None = Field(
+        None, description="while a job cancels or deletes it (answered 202): `cancelling` or `deleting`"
+    )
 
 
 class KpiStatistics(_Out):

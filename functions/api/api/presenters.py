@@ -15,6 +15,7 @@ import orjson
 
 from algocloud.domain.config import AppConfig
 from algocloud.domain.events import kpi_report
+from algocloud.domain.experiments import ExperimentSummary
 from algocloud.domain.jobs import IngestJob
 from algocloud.domain.ports import SessionRecord
 from algocloud.domain.scenario import Scenario, ScenarioStatus, Status
@@ -162,22 +163,23 @@ def scenario_list(
     return listed
 
 
-def experiment_ref(record: Mapping[str, Any]) -> Body:
+def experiment_ref(summary: ExperimentSummary) -> Body:
     """An experiment in a list: what it is, not how it went (GET it for its report)."""
     return {
-        "id": record["id"],
-        "name": record["name"],
-        "algorithm": record["algorithm"],
-        "runs": len(record["runs"]),
-        "run_session_id": record["run_session_id"],
-        "created_at": record["created_at"],
+        "id": summary.id,
+        "name": summary.name,
+        "algorithm": summary.algorithm,
+        "runs": summary.runs,
+        "run_session_id": summary.run_session_id,
+        "created_at": summary.created_at,
+        "ending": summary.ending,
     }
 
 
 def experiment(view: ExperimentView) -> Body:
     plan = view.experiment
     return {
-        **experiment_ref(plan.to_record()),
+        **experiment_ref(plan.summary()),
         "datasets": plan.datasets,
         "repetitions": plan.repetitions,
         "parallel_runs": plan.lanes,

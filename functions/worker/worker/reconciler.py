@@ -15,7 +15,7 @@ from algocloud.adapters.settings import backend_settings
 from algocloud.domain.jobs import Executor
 from algocloud.execution.container import ContainerTier
 from algocloud.execution.reconcile import reconcile_stopped_task
-from algocloud.run_message import TASK_MESSAGE_VARIABLE, parse_message
+from algocloud.run_message import TASK_MESSAGE_VARIABLE, parse_container_message
 from algocloud.telemetry import instrumented, logger, metrics
 
 _settings = backend_settings()
@@ -43,7 +43,7 @@ def reconcile(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     if exit_codes and exit_codes[0] is not None:
         reason = f"{reason}; exit code {exit_codes[0]}"
     failed = reconcile_stopped_task(
-        _adapters.repo, _adapters.accounts, _tier, parse_message(body), detail.get("taskArn", ""), reason
+        _adapters.repo, _adapters.accounts, _tier, parse_container_message(body), detail.get("taskArn", ""), reason
     )
     if failed:
         metrics.add_metric(name="ContainerTasksFailed", unit=MetricUnit.Count, value=1)

@@ -23,13 +23,13 @@ from algocloud.domain.jobs import Executor, Status
 from algocloud.domain.ports import Repository
 from algocloud.execution.container import ContainerTier
 from algocloud.execution.registry import in_process_executor
-from algocloud.run_message import TASK_MESSAGE_VARIABLE, IngestMessage, QueueMessage, parse_message
+from algocloud.run_message import TASK_MESSAGE_VARIABLE, ContainerMessage, IngestMessage, parse_container_message
 
 logger = logging.getLogger("algocloud.task")
 CANCELLED_EXIT_CODE = 3
 
 
-def held_receipt(repo: Repository, message: QueueMessage) -> tuple[str | None, bool]:
+def held_receipt(repo: Repository, message: ContainerMessage) -> tuple[str | None, bool]:
     """(the receipt of the message the job holds, whether the job is still this task's to run)."""
     if isinstance(message, IngestMessage):
         job = repo.get_job(message.tenant, message.session_id, message.job_id)
@@ -43,7 +43,9 @@ def held_receipt(repo: Repository, message: QueueMessage) -> tuple[str | None, b
     return scenario.receipt, ours
 
 
-def watch(repo: Repository, tier: ContainerTier, message: QueueMessage, done: threading.Event, seconds: int) -> None:
+def watch(
+    repo: Repository, tier: ContainerTier, message: ContainerMessage, done: threading.Event, seconds: int
+) -> None:
     """Heartbeat of the held message (hidden `seconds` at a time, as the worker's own heartbeat
     keeps it), and the cancel watchdog."""
     stopped_since: float | None = None
@@ -70,7 +72,7 @@ def watch(repo: Repository, tier: ContainerTier, message: QueueMessage, done: th
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s task %(process)d %(levelname)s %(message)s")
-    message = parse_message(os.environ[TASK_MESSAGE_VARIABLE])
+    message = parse_container_message(os.environ[TASK_MESSAGE_VARIABLE])
     settings = backend_settings()
     adapters = build_adapters(settings)
     tier = ContainerTier(Executor.CONTAINER, adapters.launcher, run_queue_consumer(settings))

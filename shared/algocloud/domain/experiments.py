@@ -87,6 +87,33 @@ class PlannedRun:
     repetition: int
 
 
+class Ending:
+    """What a job is doing to an experiment (it is cancelled, or deleted, on the worker)."""
+
+    CANCELLING = "cancelling"
+    DELETING = "deleting"
+
+
+@dataclass(frozen=True)
+class ExperimentSummary:
+    """An experiment in a list: what it is, not how it went. Its stored record holds these
+    fields; a plan too large for the record is an object named by `plan_ref` beside them."""
+
+    id: str
+    name: str
+    algorithm: str
+    runs: int
+    run_session_id: str
+    created_at: str
+    ending: str | None = None
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> ExperimentSummary:
+        runs = record["run_count"] if "plan_ref" in record else len(record["runs"])
+        return cls(record["id"], record["name"], record["algorithm"], int(runs), record["run_session_id"],
+                   record["created_at"], record.get("ending"))  # fmt: skip
+
+
 @dataclass
 class Experiment:
     id: str
@@ -103,9 +130,15 @@ class Experiment:
     runs: list[PlannedRun] = field(default_factory=list)
     lanes: int = 1
     created_at: str = field(default_factory=now_iso)
+    ending: str | None = None  # "cancelling" | "deleting" while a job ends it (Ending)
 
     def to_record(self) -> dict[str, Any]:
         return asdict(self)
+
+    def summary(self) -> ExperimentSummary:
+        return ExperimentSummary(
+            self.id, self.name, self.algorithm, len(self.runs), self.run_session_id, self.created_at, self.ending
+        )
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> Experiment:

@@ -133,7 +133,9 @@ def _check_name(host: str) -> None:
     try:
         ascii_host = host.encode("idna").decode("ascii").lower().rstrip(".")
     except UnicodeError:
-        raise InvalidRequest("the URL's host is not a valid DNS name (a label is empty or over 63 characters)") from None
+        raise InvalidRequest(
+            "the URL's host is not a valid DNS name (a label is empty or over 63 characters)"
+        ) from None
     labels = ascii_host.split(".")
     if len(ascii_host) > 253 or not all(_valid_label(label) for label in labels):
         raise InvalidRequest("the URL's host is not a valid DNS name (labels of 1 to 63 letters, digits and hyphens)")

@@ -114,7 +114,9 @@ class IngestJobs:
         off before (killed at the time or memory limit: another would be too)."""
         needed_mb = estimated_peak_mb(file_bytes)
         if delivery.memory_mb is not None and needed_mb > delivery.memory_mb:
-            return f"the files need about {needed_mb:,.0f} MB to ingest, more than the worker's {delivery.memory_mb:,} MB"
+            return (
+                f"the files need about {needed_mb:,.0f} MB to ingest, more than the worker's {delivery.memory_mb:,} MB"
+            )
         left = delivery.seconds_left(time.monotonic())
         needed_s = estimated_seconds(file_bytes)
         if left is not None and needed_s > left - delivery.margin:

@@ -14,14 +14,14 @@ from ..domain import accounts as usage
 from ..domain.errors import InvalidTransition, NotFound
 from ..domain.jobs import Executor, Status, now_iso
 from ..domain.ports import Accounts, Repository
-from ..run_message import IngestMessage, QueueMessage
+from ..run_message import ContainerMessage, IngestMessage
 from .container import ContainerTier
 
 logger = logging.getLogger(__name__)
 
 
 def reconcile_stopped_task(
-    repo: Repository, accounts: Accounts, tier: ContainerTier, message: QueueMessage, task_id: str, reason: str
+    repo: Repository, accounts: Accounts, tier: ContainerTier, message: ContainerMessage, task_id: str, reason: str
 ) -> bool:
     """Fail the job if it still runs on the stopped task; whether it did."""
     error = f"the container task running it stopped before the end ({reason})"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from ..domain.config import AppConfig
 from ..domain.ports import Accounts, BlobStore, Repository
-from ..run_message import IngestMessage, RunMessage
+from ..run_message import ExperimentMessage, IngestMessage, RunMessage
 from .container import ContainerTier
 from .executor import InProcessExecutor, JobHandler
+from .experiment_jobs import ExperimentEndings
 from .ingest_jobs import IngestJobs
 from .runs import ScenarioRuns
 
@@ -29,5 +30,6 @@ def in_process_executor(
     handlers: dict[type, JobHandler] = {
         RunMessage: runs,
         IngestMessage: IngestJobs(config, repo, blobs, accounts, tier),
+        ExperimentMessage: ExperimentEndings(config, repo, blobs, accounts, tier),
     }
     return InProcessExecutor(handlers)

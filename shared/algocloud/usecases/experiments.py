@@ -10,27 +10,40 @@ no ordinary session's run ever queues behind them (run_message.py).
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
+
+import orjson
 
 from .. import limits
 from .. import storage_layout as layout
 from ..domain.errors import (
+    Conflict,
     InvalidRequest,
     InvalidTransition,
     NotFound,
+    OutOfTime,
     ParameterError,
     ServiceUnavailable,
 )
-from ..domain.experiments import Criterion, Experiment, PlannedRun, parameter_sets, report
+from ..domain.experiments import (
+    Criterion,
+    Ending,
+    Experiment,
+    ExperimentSummary,
+    PlannedRun,
+    parameter_sets,
+    report,
+)
 from ..domain.ids import new_id
 from ..domain.names import clean_name, normal_form
 from ..domain.ports import DatasetRecord, RunQueue, SessionRecord
 from ..domain.scenario import IN_FLIGHT, Scenario, Status
-from ..run_message import RunMessage
+from ..run_message import ExperimentMessage, RunMessage
 from .scenarios import Scenarios
 from .scope import TenantScope
 from .sessions import Sessions
@@ -74,7 +87,26 @@ class Experiments:
         record = self.repo.get_experiment(self.tenant, session_id, experiment_id)
         if record is None:
             raise NotFound(f"experiment '{experiment_id}' not found")
+        if "plan_ref" in record:  # too large for the record: the plan is an object
+            try:
+                plan = orjson.loads(self.scope.blobs.get(record["plan_ref"]))
+            except KeyError:
+                raise NotFound(f"experiment '{experiment_id}' not found") from None
+            return Experiment.from_record({**plan, "ending": record.get("ending")})
         return Experiment.from_record(record)
+
+    def _stored(self, experiment: Experiment) -> dict[str, Any]:
+        """The experiment's record: the whole plan, or, past INLINE_PLAN_BYTES (a DynamoDB item
+        holds 400 KB), its summary and the object the plan was written to."""
+        record = experiment.to_record()
+        body = orjson.dumps(record)
+        if len(body) <= limits.INLINE_PLAN_BYTES:
+            return record
+        key = layout.experiment_plan_key(self.tenant, experiment.session_id, experiment.id)
+        self.scope.blobs.put(key, body, "application/json")
+        summary = experiment.summary()
+        fields = {name: value for name, value in asdict(summary).items() if name != "runs"}
+        return {**fields, "session_id": experiment.session_id, "run_count": summary.runs, "plan_ref": key}
 
     # -- creating ---------------------------------------------------------------------------
     def create(self, sid: str, spec: ExperimentSpec) -> ExperimentView:
@@ -114,7 +146,7 @@ class Experiments:
             id=new_id(),
             name=name,
             session_id=session.id,
-            run_session_id="",
+            run_session_id=new_id(),  # made below, once every run has passed its checks
             algorithm=algorithm.name,
             datasets=datasets,
             parameter_sets=validated,
@@ -124,8 +156,6 @@ class Experiments:
             baseline_set=spec.baseline_set,
             lanes=self._lanes(),
         )
-        run_session = self._run_session(experiment, [records[key] for key in datasets], session.id)
-        experiment.run_session_id = run_session.id
         seeded = SEED_PARAMETER in {p.name for p in algorithm.parameters}
         scenarios: list[Scenario] = []
         messages: list[RunMessage] = []
@@ -136,14 +166,17 @@ class Experiments:
                     if seeded and spec.repetitions > 1:
                         chosen[SEED_PARAMETER] = int(parameters.get(SEED_PARAMETER) or 0) + repetition
                     tag = f"set{index}-{key}-r{repetition}" if len(datasets) > 1 else f"set{index}-r{repetition}"
-                    scenario = self.config.new_scenario(tag, key, algorithm.name, chosen)
+                    try:  # a seed counted up past its maximum is refused here, before anything is made
+                        scenario = self.config.new_scenario(tag, key, algorithm.name, chosen)
+                    except (ParameterError, InvalidRequest) as error:
+                        raise InvalidRequest(f"parameter set {index}, repetition {repetition}: {error}") from None
                     # created queued: the run is asked for with the experiment (one write for many)
                     scenario.status, scenario.run_id = Status.QUEUED, str(uuid.uuid4())
                     lane = f"experiments-{len(scenarios) % experiment.lanes}"
                     messages.append(
                         RunMessage(
                             tenant=self.tenant,
-                            session_id=run_session.id,
+                            session_id=experiment.run_session_id,
                             scenario_id=scenario.id,
                             run_id=scenario.run_id,
                             lane=lane,
@@ -151,9 +184,15 @@ class Experiments:
                     )
                     scenarios.append(scenario)
                     experiment.runs.append(PlannedRun(scenario.id, index, key, repetition))
-        self.repo.create_experiment(self.tenant, session.id, experiment.to_record())
-        # A thousand runs within API Gateway's 29 s: scenarios in transactions of ~30, messages 10 a call.
-        self.repo.create_scenarios(self.tenant, run_session.id, scenarios)
+        # Every check has passed: now the run session, the plan, the runs; undone if one fails.
+        run_session = self._run_session(experiment, [records[key] for key in datasets], session.id)
+        try:
+            self.repo.create_experiment(self.tenant, session.id, self._stored(experiment))
+            # A thousand runs within API Gateway's 29 s: scenarios in transactions of ~30, messages 10 a call.
+            self.repo.create_scenarios(self.tenant, run_session.id, scenarios)
+        except BaseException:
+            self._remove(session.id, experiment)
+            raise
         try:
             self.queue.send_many(messages)
         except Exception as exc:
@@ -163,7 +202,7 @@ class Experiments:
 
     def _run_session(self, experiment: Experiment, datasets: Sequence[DatasetRecord], source_id: str) -> SessionRecord:
         """A session for the runs, with copies of the experiment's datasets."""
-        run_session = SessionRecord(new_id(), f"{experiment.name} (experiment {experiment.id[-8:]})")
+        run_session = SessionRecord(experiment.run_session_id, f"{experiment.name} (experiment {experiment.id[-8:]})")
         source_prefix = layout.session_prefix(self.tenant, source_id)
         target_prefix = layout.session_prefix(self.tenant, run_session.id)
         copies = []
@@ -198,38 +237,91 @@ class Experiments:
         criteria = None if accept is None else [Criterion.parse(text) for text in accept]
         return self._view(self._experiment(session.id, experiment_id), criteria)
 
-    def listing(self, sid: str) -> list[dict[str, Any]]:
+    def listing(self, sid: str) -> list[ExperimentSummary]:
         session = self.scope.session(sid)
-        return self.repo.list_experiments(self.tenant, session.id)
+        return [ExperimentSummary.from_record(r) for r in self.repo.list_experiments(self.tenant, session.id)]
 
     # -- ending -----------------------------------------------------------------------------
     def cancel(self, sid: str, experiment_id: str) -> ExperimentView:
-        """Every queued or running run ends as cancelled (a run that ends meanwhile stays ended)."""
+        """Every queued or running run ends as cancelled (a run that ends meanwhile stays ended):
+        within the request when few are in flight, else as a job (the view says `cancelling`)."""
         session = self.scope.session(sid)
         experiment = self._experiment(session.id, experiment_id)
-        runner = self.runs
+        if experiment.ending == Ending.DELETING:
+            raise Conflict("the experiment is being deleted")
+        in_flight = self._in_flight(experiment)
+        if len(in_flight) > limits.EXPERIMENT_SYNC_CANCEL_RUNS:
+            return self._view(self._start_ending(experiment, Ending.CANCELLING))
+        self._cancel_runs(experiment, in_flight)
+        return self._view(experiment)
 
+    def delete(self, sid: str, experiment_id: str) -> ExperimentView | None:
+        """Cancel what runs, then remove the runs (their session) and the experiment: within the
+        request for a small experiment (None), else as a job (the view says `deleting`)."""
+        session = self.scope.session(sid)
+        experiment = self._experiment(session.id, experiment_id)
+        in_flight = self._in_flight(experiment)
+        big = len(experiment.runs) > limits.EXPERIMENT_SYNC_DELETE_RUNS
+        if big or len(in_flight) > limits.EXPERIMENT_SYNC_CANCEL_RUNS or experiment.ending is not None:
+            return self._view(self._start_ending(experiment, Ending.DELETING))
+        self._cancel_runs(experiment, in_flight)
+        self._remove(session.id, experiment)
+        return None
+
+    def finish_ending(self, session_id: str, experiment_id: str, deadline: float | None) -> None:
+        """The job of a cancel or delete: OutOfTime when `deadline` (time.monotonic()) comes
+        first; what was done stays done, and the next delivery goes on from there."""
+        experiment = self._experiment(session_id, experiment_id)
+        if experiment.ending is None:
+            return  # ended already (a duplicate message)
+        self._cancel_runs(experiment, self._in_flight(experiment), deadline)
+        if experiment.ending == Ending.DELETING:
+            self._remove(session_id, experiment)
+        else:
+            self._mark(experiment, None)
+
+    def _in_flight(self, experiment: Experiment) -> list[Scenario]:
+        return [s for s in self.repo.list_scenarios(self.tenant, experiment.run_session_id) if s.status in IN_FLIGHT]
+
+    def _start_ending(self, experiment: Experiment, ending: str) -> Experiment:
+        """Mark the experiment and queue the job that ends it (in a message group of its own)."""
+        experiment = self._mark(experiment, ending)
+        message = ExperimentMessage(
+            tenant=self.tenant,
+            session_id=experiment.session_id,
+            experiment_id=experiment.id,
+            action="delete" if ending == Ending.DELETING else "cancel",
+            lane=f"ending-{experiment.id}",
+            round=int(time.time()),  # asking again later is a new job (the old one may have died)
+        )
+        self.queue.send(message)
+        return experiment
+
+    def _mark(self, experiment: Experiment, ending: str | None) -> Experiment:
+        marked = Experiment.from_record({**experiment.to_record(), "ending": ending})
+        self.repo.replace_experiment(self.tenant, experiment.session_id, self._stored(marked))
+        return marked
+
+    def _cancel_runs(
+        self, experiment: Experiment, in_flight: Sequence[Scenario], deadline: float | None = None
+    ) -> None:
         def cancel_one(scenario: Scenario) -> None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise OutOfTime()
             try:
-                runner.cancel_run(experiment.run_session_id, scenario)
+                self.runs.cancel_run(experiment.run_session_id, scenario)
             except (InvalidTransition, NotFound):
                 pass  # it ended meanwhile, and stays as it ended
 
-        in_flight = [
-            s for s in self.repo.list_scenarios(self.tenant, experiment.run_session_id) if s.status in IN_FLIGHT
-        ]
-        # a thousand conditional writes and their usage counts, 8 at a time: well within 29 s
+        # conditional writes and their usage counts, 8 at a time
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(cancel_one, in_flight))
-        return self._view(experiment)
 
-    def delete(self, sid: str, experiment_id: str) -> None:
-        """Cancel what runs, then remove the runs (their session) and the experiment."""
-        session = self.scope.session(sid)
-        experiment = self._experiment(session.id, experiment_id)
-        self.cancel(sid, experiment_id)
+    def _remove(self, session_id: str, experiment: Experiment) -> None:
+        """The runs (their session, with the copies of the datasets), then the plan."""
         try:
             Sessions(self.scope).delete(experiment.run_session_id)
         except NotFound:
-            pass  # deleted already
-        self.repo.delete_experiment(self.tenant, session.id, experiment.id)
+            pass  # never made, or deleted already
+        self.scope.blobs.delete([layout.experiment_plan_key(self.tenant, session_id, experiment.id)])
+        self.repo.delete_experiment(self.tenant, session_id, experiment.id)

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from algocloud import limits
 from algocloud.usecases.experiments import ExperimentSpec
 
 from .. import models, presenters
@@ -79,19 +80,39 @@ def get_experiment(
 @router.post(
     "/{experiment_id}/cancel",
     response_model=models.Experiment,
-    responses=NOT_FOUND,
+    responses={
+        **NOT_FOUND,
+        202: {"model": models.Experiment, "description": "many runs in flight: a job cancels them (`ending`)"},
+        409: {"description": "the experiment is being deleted"},
+    },
     summary="Cancel every queued and running run",
+    description=(
+        "A few runs in flight end cancelled within the request (200). More than "
+        f"{limits.EXPERIMENT_SYNC_CANCEL_RUNS} are cancelled by a job on the worker: the answer is 202 with "
+        "`ending: cancelling`, and the experiment's `counts` and `progress` show the job's progress."
+    ),
 )
 def cancel_experiment(sid: SessionId, experiment_id: ExperimentId, experiments: ExperimentsUseCases) -> Response:
-    return OrjsonResponse(presenters.experiment(experiments.cancel(sid, experiment_id)))
+    view = experiments.cancel(sid, experiment_id)
+    return OrjsonResponse(presenters.experiment(view), status_code=202 if view.experiment.ending else 200)
 
 
 @router.delete(
     "/{experiment_id}",
     status_code=204,
-    responses=NOT_FOUND,
+    responses={
+        **NOT_FOUND,
+        202: {"model": models.Experiment, "description": "a large experiment: a job deletes it (`ending`)"},
+    },
     summary="Cancel an experiment and delete it with its runs",
+    description=(
+        f"An experiment of at most {limits.EXPERIMENT_SYNC_DELETE_RUNS} runs, with few in flight, is deleted "
+        "within the request (204). A larger one is deleted by a job on the worker: the answer is 202 with "
+        "`ending: deleting`, and the experiment answers 404 once it is gone."
+    ),
 )
 def delete_experiment(sid: SessionId, experiment_id: ExperimentId, experiments: ExperimentsUseCases) -> Response:
-    experiments.delete(sid, experiment_id)
-    return Response(status_code=204)
+    view = experiments.delete(sid, experiment_id)
+    if view is None:
+        return Response(status_code=204)
+    return OrjsonResponse(presenters.experiment(view), status_code=202)

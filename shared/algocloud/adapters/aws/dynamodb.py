@@ -976,6 +976,20 @@ class DynamoRepository(DynamoTable):
         items = self._query(session_pk(tenant, session_id), "EXPERIMENT#")
         return [orjson.loads(item["body"]["S"]) for item in items]
 
+    def replace_experiment(self, tenant: str, session_id: str, record: Mapping[str, Any]) -> None:
+        import orjson
+
+        item = {
+            **_key(session_pk(tenant, session_id), f"EXPERIMENT#{record['id']}"),
+            **_item(kind="experiment", body=orjson.dumps(record).decode()),
+        }
+        try:
+            self._db.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_exists(pk)")
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            raise NotFound(f"experiment '{record['id']}' not found") from None
+
     def delete_experiment(self, tenant: str, session_id: str, experiment_id: str) -> None:
         self._db.delete_item(
             TableName=self._table, Key=_key(session_pk(tenant, session_id), f"EXPERIMENT#{experiment_id}")

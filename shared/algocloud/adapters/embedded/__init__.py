@@ -46,5 +46,8 @@ def open_delivery_queue(state_dir: Path, synchronous: str = "normal"):
     from .queue import SqliteQueue
 
     return SqliteQueue(
-        state_paths(state_dir)["queue"], WEBHOOK_QUEUE, dead_letter_queue=WEBHOOK_DEAD_LETTER_QUEUE, synchronous=synchronous
+        state_paths(state_dir)["queue"],
+        WEBHOOK_QUEUE,
+        dead_letter_queue=WEBHOOK_DEAD_LETTER_QUEUE,
+        synchronous=synchronous,
     )

@@ -608,6 +608,15 @@ class SqliteRepository:
         )
         return [orjson.loads(row[0]) for row in rows]
 
+    def replace_experiment(self, tenant: str, session_id: str, record: Mapping[str, Any]) -> None:
+        with self._db.write() as db:
+            changed = db.execute(
+                "UPDATE experiments SET body = ? WHERE tenant = ? AND session_id = ? AND id = ?",
+                (orjson.dumps(record).decode(), tenant, session_id, record["id"]),
+            ).rowcount
+        if not changed:
+            raise NotFound(f"experiment '{record['id']}' not found")
+
     def delete_experiment(self, tenant: str, session_id: str, experiment_id: str) -> None:
         with self._db.write() as db:
             db.execute(
