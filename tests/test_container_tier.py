@@ -74,7 +74,7 @@ def test_on_aws_runs_past_the_worker_lambda_go_to_the_container_tier(tmp_path):
     stack = Stack(tmp_path / "state", free_port(), free_port(), mode="aws", extra=extra).start()
     try:
         ingestion = ThreadPoolExecutor(1).submit(ingest_large_csv, stack.base)  # meanwhile, in session main
-        handed, declared, cancelled, killed = (Session(stack.base, name) for name in ("a", "b", "c", "d"))
+        handed, declared, cancelled, killed, early = (Session(stack.base, n) for n in ("a", "b", "c", "d", "e"))
         slow = handed.run("Slow", {"duration": 8})  # 8 s of work, a 4 s Lambda
         straight = declared.run("Long (container)", {"minutes": 0.1})
         to_cancel, after_cancel = cancelled.run("Long (container)", {"minutes": 1}), cancelled.run("Instant")
@@ -96,6 +96,8 @@ def test_on_aws_runs_past_the_worker_lambda_go_to_the_container_tier(tmp_path):
         assert (answer["status"], answer["error"]) == ("failed", "cancelled")
         assert cancelled.wait(after_cancel, timeout=15)["status"] == "complete"  # the session is free again
 
+        cancel_before_start(early)
+
         killed.wait_on_container(to_kill)
         for pid in task_pids(to_kill["id"]):
             os.kill(pid, signal.SIGKILL)
@@ -111,6 +113,24 @@ def test_on_aws_runs_past_the_worker_lambda_go_to_the_container_tier(tmp_path):
     assert code == 0, err
     assert "Task timed out" not in err  # handed over before the deadline, never killed at it
     assert out.count("container task stopped") >= 5, out  # every task ended (and was reported to the reconciler)
+
+
+def cancel_before_start(session: Session) -> None:
+    """A container run cancelled while its task is still starting frees its session at once (it
+    held the session until the task started: 600 s on the embedded stack, 30 s or more on AWS)."""
+    to_cancel = session.run("Long (container)", {"minutes": 1})
+    deadline = time.monotonic() + 30
+    while session.get(to_cancel)["executor"] != "container":  # handed over; the task is starting
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    answer = session.http.post(f"/scenarios/{to_cancel['id']}/cancel").json()
+    assert (answer["status"], answer["error"]) == ("failed", "cancelled")
+    after = session.run("Instant")
+    assert session.wait(after, timeout=15)["status"] == "complete"
+    deadline = time.monotonic() + 20
+    while task_pids(to_cancel["id"]):  # its task, if it started, is stopped (or stops itself)
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
 
 
 def ingest_large_csv(base: str) -> dict:
@@ -160,6 +180,8 @@ def test_on_the_embedded_backend_container_runs_are_local_processes(tmp_path):
         failed = session.wait(to_kill, timeout=30)
         assert failed["status"] == "failed" and "container task" in failed["error"]
         assert session.wait(after)["status"] == "complete"
+
+        cancel_before_start(Session(stack.base, "early"))
     finally:
         code, _out, err = stack.stop()
     assert code == 0, err
