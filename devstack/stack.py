@@ -125,6 +125,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.workers < 1 or args.processes < 1:
         parser.error("--workers and --processes must be at least 1")
     args.processes = min(args.processes, args.workers)
+    if not args.aws:  # options of the AWS emulation only: refused, not silently ignored
+        given = [flag for flag, value in (("--api-key", args.api_key), ("--worker-timeout", args.worker_timeout),
+                 ("--worker-memory", args.worker_memory)) if value]  # fmt: skip
+        if given:
+            parser.error(
+                f"{given[0]} applies to the AWS emulation only (add --aws); the embedded stack is open, "
+                "with one tenant, as the reference contract is"
+            )
     return args
 
 

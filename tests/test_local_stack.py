@@ -308,3 +308,14 @@ def test_a_killed_worker_is_replaced_and_its_run_taken_over(tmp_path, mode):
     finally:
         code, _out, _err = stack.stop()
     assert code == 0
+
+
+def test_options_of_the_aws_emulation_are_refused_on_the_embedded_stack(capsys):
+    """`make local --api-key K` once started an open stack with one tenant, silently."""
+    from devstack.stack import parse_args
+
+    for flags in (["--api-key", "k-0123456789abcdef"], ["--worker-timeout", "3"], ["--worker-memory", "512"]):
+        with pytest.raises(SystemExit):
+            parse_args(flags)
+        assert "AWS emulation only (add --aws)" in capsys.readouterr().err
+        assert parse_args(["--aws", *flags]).aws

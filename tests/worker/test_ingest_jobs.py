@@ -86,3 +86,41 @@ def test_a_job_the_queue_refuses_is_a_503_and_fails_visibly(client, backend, bas
     response = client.post(f"{base}/sessions/main/etl", json={"dataset_name": "x", "uploads": [upload_id]})
     assert response.status_code == 503 and response.headers["retry-after"]
     assert client.get(f"{base}/sessions/main/uploads/{upload_id}").json()["received"] is True  # still usable
+
+
+def test_an_ingestion_that_would_pass_the_deadline_is_handed_over_not_killed(
+    client, backend, base, driver, worker, repo, monkeypatch
+):
+    """As runs do: a job that cannot end within the invocation (its estimate, or an attempt here cut
+    off before) goes to the container tier, or without one fails at once with the reason; it is not
+    killed at the limit five times, holding its session, to end failed at 0.5."""
+    import time
+
+    from algocloud import limits
+    from algocloud.domain.jobs import Status
+    from algocloud.execution.executor import Delivery
+    from algocloud.run_message import parse_message
+
+    monkeypatch.setattr(limits, "SYNC_INGEST_BYTES", 1)
+    etl = f"{base}/sessions/main/etl"
+    jobs = []
+    for _ in range(2):
+        upload_id = upload(client, backend, f"{base}/sessions/main/uploads", "sku_data.csv", b"item_id\n1\n")
+        jobs.append(client.post(etl, json={"dataset_name": "x", "uploads": [upload_id]}).json())
+
+    monkeypatch.setattr(limits, "INGEST_SECONDS_PER_MB", 1e6)  # as slow as 17 MB against a 3 s worker
+    received = driver.receive()  # SQS FIFO may hand out both of the group's messages at once
+    first = received[0]
+    outcome = worker.handle(parse_message(first.body), Delivery(time.monotonic() + 3, 3.0, 1769, first.receipt))
+    failed = client.get(f"{etl}/{jobs[0]['job_id']}").json()
+    assert str(outcome) == "failed" and failed["status"] == "failed"
+    assert "to ingest" in failed["detail"] and "no container tier" in failed["detail"]
+    driver.consumer.delete([first.receipt])
+
+    monkeypatch.setattr(limits, "INGEST_SECONDS_PER_MB", 0.0)
+    second = received[1] if len(received) > 1 else driver.receive()[0]
+    message = parse_message(second.body)
+    repo.transition_job(message.tenant, message.session_id, message.job_id, Status.PROCESSING, {"executor": "lambda"})
+    outcome = worker.handle(message, Delivery(time.monotonic() + 3, 3.0, 1769, second.receipt))  # a takeover
+    failed = client.get(f"{etl}/{jobs[1]['job_id']}").json()
+    assert str(outcome) == "failed" and "cut off" in failed["detail"]
