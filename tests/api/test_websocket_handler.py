@@ -81,5 +81,13 @@ def test_subscriptions_answer_the_current_status_and_refuse_what_is_not_the_tena
         answer = _say(websocket, "c1", message)
         assert answer["type"] == "error" and answer["detail"], message
     assert _say(websocket, "c1", {"action": "ping"}) == {"type": "pong"}
+    topic = f"session:{sid}"
+    assert built.subscriptions.subscribers("default", sid, [topic]) == {"c1"}
+    again = _say(websocket, "c1", {"action": "subscribe", "session_id": sid})  # a keep-alive: fine
+    assert again["type"] == "subscribed"
+    gone = _say(websocket, "c1", {"action": "unsubscribe", "session_id": sid})
+    assert gone == {"type": "unsubscribed", "session_id": sid}
+    assert built.subscriptions.subscribers("default", sid, [topic]) == set()
+    assert _say(websocket, "c2", {"action": "unsubscribe", "session_id": sid})["type"] == "error"  # not its tenant's
     websocket.handler(_event("$disconnect", "c1"), CONTEXT)
     assert "ended" in _say(websocket, "c1", {"action": "subscribe", "session_id": sid})["detail"]
