@@ -282,7 +282,7 @@ def test_usage_events_expire_and_the_api_may_read_request_counts():
     assert props("Table")["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     api = props("ApiFunction")
     assert api["Environment"]["Variables"]["USAGE_PLAN_ID"] == {"Ref": "UsagePlan"}
-    statements = [s for policy in api["Policies"] if "Statement" in policy for s in policy["Statement"]]
+    statements = [s for name, s in policy_statements() if name == "ApiFunction"]
     assert any(s["Action"] == "apigateway:GET" and "usageplans" in str(s["Resource"]) for s in statements)
 
 
@@ -320,12 +320,22 @@ def test_the_container_tier_is_optional_and_runs_the_same_worker():
     assert rule["Type"] == "EventBridgeRule"
     assert rule["Properties"]["Pattern"]["detail"]["lastStatus"] == ["STOPPED"]
     assert props("ContainerTasksFailedAlarm")["MetricName"] == "ContainerTasksFailed"
-    variables = props("WorkerFunction")["Environment"]["Variables"]
+    # every function knows the container tier: the worker launches there, the API takes scenarios
+    # that ask for it, and both stop a task whose run was cancelled (the API frees its message too)
+    variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
     assert variables["CONTAINER_CLUSTER"] == {"Fn::If": ["HasContainerTier", {"Ref": "ContainerCluster"}, ""]}
-    worker_actions = {
-        s["Action"] for _, s in policy_statements() if _ == "WorkerFunction" and isinstance(s["Action"], str)
-    }
-    assert {"ecs:RunTask", "iam:PassRole"} <= worker_actions
+
+    def actions(function: str) -> set[str]:
+        found = set()
+        for name, statement in policy_statements():
+            if name == function:
+                action = statement["Action"]
+                found |= set(action) if isinstance(action, list) else {action}
+        return found
+
+    assert {"ecs:RunTask", "ecs:StopTask", "iam:PassRole"} <= actions("WorkerFunction")
+    assert {"ecs:StopTask", "sqs:DeleteMessage", "sqs:SendMessage"} <= actions("ApiFunction")
+    assert "ecs:RunTask" not in actions("ApiFunction")
 
 
 def test_events_have_a_websocket_api_with_an_authorized_connect_and_webhooks_a_queue():

@@ -56,6 +56,7 @@ from algocloud.domain.webhooks import (
         "https://[64:ff9b:1::a00:1]/",  # local-use NAT64
         "https://[2002:a9fe:a9fe::1]/",  # 6to4
         "https://[::]/",
+        "https://[v1.fe]/",  # IPvFuture: not an address the sender can reach
     ],
 )
 def test_deployed_webhooks_take_only_public_https_urls(url):

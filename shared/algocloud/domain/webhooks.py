@@ -115,6 +115,8 @@ def checked_url(url: str, allow_loopback_http: bool) -> str:
     if parts.scheme != "https":
         raise InvalidRequest("the URL must be an https URL")
     literal = _ip(host)
+    if literal is None and "[" in parts.netloc:  # an IP literal that is none ([v1.fe]: IPvFuture)
+        raise InvalidRequest("the URL's host in [brackets] must be an IPv6 address")
     if literal is None:
         _check_name(host)
     elif not address_allowed(literal, allow_loopback_http):
