@@ -47,6 +47,9 @@ class _SessionMessage(BaseModel):
 class RunMessage(_SessionMessage):
     scenario_id: str
     run_id: str
+    # An experiment's run: (the session the experiment is in, its id). A run of an experiment
+    # being cancelled ends cancelled when its message comes, without running.
+    experiment: tuple[str, str] | None = None
 
     @property
     def deduplication_id(self) -> str:

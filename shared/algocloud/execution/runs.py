@@ -32,10 +32,12 @@ from ..domain.provenance import code_hash, content_hash, provenance
 from ..domain.runner import execute
 from ..domain.scenario import Scenario, Status, now_iso
 from ..run_message import RunMessage
+from ..usecases.scenarios import CANCELLED
 from .container import ContainerTier
 from .executor import Delivery, Outcome
 
 logger = logging.getLogger(__name__)
+ENDING_CHECK_SECONDS = 2.0  # how stale a worker's view of an experiment's ending may be
 
 
 @dataclass
@@ -55,6 +57,7 @@ class ScenarioRuns:
     app_version: str = "dev"  # APP_VERSION, recorded in each run's provenance
     _datasets: OrderedDict[str, tuple[DataSource, str]] = field(default_factory=OrderedDict, init=False, repr=False)
     _datasets_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _endings: dict[str, tuple[float, bool]] = field(default_factory=dict, init=False, repr=False)
 
     def handle(self, message: RunMessage, delivery: Delivery | None = None) -> Outcome:
         """Run the scenario the message names, at most once to completion (or hand it to the
@@ -68,6 +71,8 @@ class ScenarioRuns:
             if self.tier.is_here and scenario.run_id == message.run_id:
                 self.tier.release(scenario.receipt)  # cancelled before this task started: free the session
             return Outcome.STALE
+        if scenario.status == Status.QUEUED and message.experiment and self._experiment_ending(message):
+            return self._finish(message, Status.FAILED, error=CANCELLED)  # as a cancel would end it
         if not self.tier.is_here:
             if scenario.status == Status.PROCESSING and scenario.executor == Executor.CONTAINER:
                 if scenario.task_id is None:  # the launch failed (the error sent the message back): again
@@ -116,6 +121,21 @@ class ScenarioRuns:
         self._count(message, usage.run_finished(failed))
         self.repo.clear_processing(message.tenant, message.session_id, message.run_id)
         return Outcome.FAILED
+
+    def _experiment_ending(self, message: RunMessage) -> bool:
+        """Whether the run's experiment is being cancelled or deleted: its job may wait behind the
+        experiment's lanes, so each run checks (at most once per experiment every few seconds)."""
+        assert message.experiment is not None
+        session_id, experiment_id = message.experiment
+        now = self.clock()
+        checked = self._endings.get(experiment_id)
+        if checked is None or now - checked[0] > ENDING_CHECK_SECONDS:
+            record = self.repo.get_experiment(message.tenant, session_id, experiment_id)
+            checked = (now, record is not None and record.get("ending") is not None)
+            self._endings[experiment_id] = checked
+            while len(self._endings) > 64:  # a warm worker serves many experiments: keep the latest
+                self._endings.pop(next(iter(self._endings)))
+        return checked[1]
 
     # -- the container tier ----------------------------------------------------------
     def _for_container(self, scenario: Scenario) -> bool:

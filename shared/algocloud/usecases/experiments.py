@@ -180,6 +180,7 @@ class Experiments:
                             scenario_id=scenario.id,
                             run_id=scenario.run_id,
                             lane=lane,
+                            experiment=(session.id, experiment.id),
                         )
                     )
                     scenarios.append(scenario)
