@@ -110,6 +110,7 @@ def test_on_aws_runs_past_the_worker_lambda_go_to_the_container_tier(tmp_path):
         assert (ingested["status"], ingested["executor"]) == ("complete", "container"), ingested
     finally:
         code, out, err = stack.stop()
+        Path(os.environ.get("ALGOCLOUD_TEST_STACK_ERR", "/dev/null")).write_text(err)
     assert code == 0, err
     assert "Task timed out" not in err  # handed over before the deadline, never killed at it
     assert out.count("container task stopped") >= 5, out  # every task ended (and was reported to the reconciler)

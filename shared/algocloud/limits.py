@@ -73,6 +73,7 @@ INGEST_SECONDS_PER_MB = 0.15
 PROGRESS_INTERVAL_SECONDS = 1.0  # at most one progress write per run per interval
 HEARTBEAT_VISIBILITY_SECONDS = 60  # a message in work stays hidden this long past each heartbeat
 TASK_START_SECONDS = 600  # a handed-over message stays hidden this long for its task to start and hold it
+HANDOVER_MARGIN_MIN_SECONDS = 2.0  # a job stops at least this long before its invocation's deadline
 CANCEL_GRACE_SECONDS = 10  # a container task whose job was cancelled and did not stop by itself is stopped
 
 # -- Webhooks ---------------------------------------------------------------------------------

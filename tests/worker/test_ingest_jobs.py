@@ -121,6 +121,6 @@ def test_an_ingestion_that_would_pass_the_deadline_is_handed_over_not_killed(
     second = received[1] if len(received) > 1 else driver.receive()[0]
     message = parse_message(second.body)
     repo.transition_job(message.tenant, message.session_id, message.job_id, Status.PROCESSING, {"executor": "lambda"})
-    outcome = worker.handle(message, Delivery(time.monotonic() + 3, 3.0, 1769, second.receipt))  # a takeover
+    outcome = worker.handle(message, Delivery(time.monotonic() + 30, 30.0, 1769, second.receipt))  # a takeover
     failed = client.get(f"{etl}/{jobs[1]['job_id']}").json()
     assert str(outcome) == "failed" and "cut off" in failed["detail"]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
+from .. import limits
 from ..run_message import QueueMessage
 
 
@@ -32,8 +33,9 @@ class Delivery:
 
     @property
     def margin(self) -> float:
-        """How long before the deadline a run stops to be handed over: a fifth of the limit, 1 to 30 s."""
-        return max(1.0, min(30.0, 0.2 * (self.time_limit or 0.0)))
+        """How long before the deadline a run stops to be handed over: a fifth of the limit, 2 to 30 s
+        (the hand-over itself, a few writes and a task launch, took over a second on a loaded machine)."""
+        return max(limits.HANDOVER_MARGIN_MIN_SECONDS, min(30.0, 0.2 * (self.time_limit or 0.0)))
 
 
 class JobHandler[M: QueueMessage](Protocol):
