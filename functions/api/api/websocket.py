@@ -31,7 +31,7 @@ from algocloud.adapters.settings import backend_settings
 from algocloud.domain.errors import DomainError
 from algocloud.domain.events import token_tenant, topic
 from algocloud.domain.ports import Subscriptions
-from algocloud.domain.scenario import Status
+from algocloud.domain.scenario import TERMINAL
 from algocloud.telemetry import instrumented
 
 MAX_ID_CHARS = 64
@@ -161,7 +161,7 @@ def subscribe(connection_id: str, tenant: str, request: dict[str, Any]) -> dict[
         if status is None:
             return _error(f"no scenario '{ids['scenario_id']}' in this session")
         answer.update(scenario_id=status.id, tag=status.tag, status=str(status.status), progress=status.progress)
-        if status.status in (Status.COMPLETE, Status.FAILED):
+        if status.status in TERMINAL:
             answer["finished"] = True  # no more events will come: read the scenario
         return answer
     if "job_id" in ids:

@@ -19,7 +19,7 @@ from algocloud import limits
 from algocloud.adapters.factory import build_adapters, run_queue_consumer
 from algocloud.adapters.settings import backend_settings
 from algocloud.appconfig import load_app_config
-from algocloud.domain.jobs import Executor, Status
+from algocloud.domain.jobs import IN_FLIGHT, Executor
 from algocloud.domain.ports import Repository
 from algocloud.execution.container import ContainerTier
 from algocloud.execution.registry import in_process_executor
@@ -35,11 +35,11 @@ def held_receipt(repo: Repository, message: ContainerMessage) -> tuple[str | Non
         job = repo.get_job(message.tenant, message.session_id, message.job_id)
         if job is None:
             return None, False
-        return job.receipt, job.status in (Status.QUEUED, Status.PROCESSING)
+        return job.receipt, job.status in IN_FLIGHT
     scenario = repo.get_scenario(message.tenant, message.session_id, message.scenario_id)
     if scenario is None:
         return None, False
-    ours = scenario.run_id == message.run_id and scenario.status in (Status.QUEUED, Status.PROCESSING)
+    ours = scenario.run_id == message.run_id and scenario.status in IN_FLIGHT
     return scenario.receipt, ours
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from .. import limits
 from .errors import InvalidRequest
-from .jobs import Status, now_iso
+from .jobs import TERMINAL, Status, now_iso
 from .kpis import Direction, Kpi
 from .scenario import Scenario
 
@@ -214,8 +214,8 @@ def report(
     for _, scenario in planned:
         key = str(scenario.status) if scenario else "deleted"
         counts[key] = counts.get(key, 0) + 1
-    done = sum(1 for _, s in planned if s is None or s.status in (Status.COMPLETE, Status.FAILED))
-    progress = sum(1.0 if s is None or s.status in (Status.COMPLETE, Status.FAILED) else s.progress for _, s in planned)
+    done = sum(1 for _, s in planned if s is None or s.status in TERMINAL)
+    progress = sum(1.0 if s is None or s.status in TERMINAL else s.progress for _, s in planned)
     sets: list[dict[str, Any]] = []
     for index, parameters in enumerate(experiment.parameter_sets):
         mine = [s for plan, s in planned if plan.parameter_set == index and s and s.status == Status.COMPLETE]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from enum import StrEnum
 from typing import Any
 
 from .errors import InvalidTransition
@@ -21,15 +22,19 @@ from .ids import created_at_of, new_id
 from .jobs import IN_FLIGHT, JOB_TRANSITIONS, TERMINAL, Status, now_iso, sources_in
 
 __all__ = [
+    "CANCELLED",
     "IN_FLIGHT",
+    "MAX_ERROR_CHARS",
     "RUN_FIELDS",
     "STORED_FIELDS",
     "TERMINAL",
     "TRANSITIONS",
+    "RunEnd",
     "Scenario",
     "ScenarioStatus",
     "Status",
     "now_iso",
+    "run_end",
     "sources_of",
 ]
 
@@ -56,6 +61,30 @@ RUN_FIELDS = (
     "receipt",
     "provenance",
 )
+
+
+CANCELLED = "cancelled"  # the error of a cancelled run (no new status: polling loops still end)
+MAX_ERROR_CHARS = 2000
+
+
+class RunEnd(StrEnum):
+    """Every way a run ends. Each ends `complete` or `failed` with the same fields (run_end)."""
+
+    COMPLETE = "complete"
+    FAILED = "failed"  # the algorithm, its result or a KPI failed; or it could not run here
+    CANCELLED = "cancelled"  # POST …/cancel, an experiment's cancel, or its run found it cancelling
+    GIVEN_UP = "given up"  # its message reached the dead-letter queue (timed out or crashed 5 times)
+    TASK_LOST = "task lost"  # the container task running it stopped before the end
+    NOT_QUEUED = "not queued"  # its message could not be sent
+
+
+def run_end(how: RunEnd, error: str | None = None) -> tuple[Status, dict[str, Any]]:
+    """What ending a run writes, whichever way it ends: the status, when it finished, and (unless
+    complete) why, the reason bounded. The caller adds what the run produced (result, KPIs)."""
+    if how == RunEnd.COMPLETE:
+        return Status.COMPLETE, {"run_finished_at": now_iso(), "progress": 1.0}
+    reason = CANCELLED if how == RunEnd.CANCELLED else (error or str(how))
+    return Status.FAILED, {"run_finished_at": now_iso(), "error": reason[:MAX_ERROR_CHARS]}
 
 
 def sources_of(target: Status) -> frozenset[Status]:

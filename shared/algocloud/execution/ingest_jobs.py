@@ -17,7 +17,7 @@ from typing import Any
 from .. import limits
 from ..domain.config import AppConfig
 from ..domain.errors import DomainError, InvalidTransition, NotFound
-from ..domain.jobs import Executor, IngestJob, JobKind, Status, now_iso
+from ..domain.jobs import IN_FLIGHT, Executor, IngestJob, JobKind, Status, now_iso
 from ..domain.ports import Accounts, BlobStore, Repository
 from ..run_message import IngestMessage
 from ..usecases.datasets import Datasets
@@ -54,7 +54,7 @@ class IngestJobs:
         job = self.repo.get_job(tenant, session_id, job_id)
         if job is None:  # the session was deleted, and its uploads and jobs with it
             return Outcome.GONE
-        if job.status not in (Status.QUEUED, Status.PROCESSING):
+        if job.status not in IN_FLIGHT:
             return Outcome.STALE
         scope = TenantScope(self.config, self.repo, self.blobs, self.accounts, tenant)
         uploads = Uploads(scope)

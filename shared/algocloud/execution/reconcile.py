@@ -8,13 +8,15 @@ job that moved on, is left as it is.
 
 from __future__ import annotations
 
+import functools
 import logging
 
-from ..domain import accounts as usage
 from ..domain.errors import InvalidTransition, NotFound
 from ..domain.jobs import Executor, Status, now_iso
 from ..domain.ports import Accounts, Repository
+from ..domain.scenario import RunEnd
 from ..run_message import ContainerMessage, IngestMessage
+from ..usecases.scenarios import ScenarioIds, end_run
 from .container import ContainerTier
 
 logger = logging.getLogger(__name__)
@@ -39,14 +41,11 @@ def reconcile_stopped_task(
         scenario = repo.get_scenario(message.tenant, message.session_id, message.scenario_id)
         if scenario is None or scenario.executor != Executor.CONTAINER or scenario.task_id not in (task_id, None):
             return False
-        failed = repo.transition(
-            message.tenant, message.session_id, message.scenario_id, Status.FAILED,
-            set_fields={"error": error, "run_finished_at": now_iso()}, run_id=message.run_id,
-        )  # fmt: skip
+        scope = (message.tenant, message.session_id)
+        meter = functools.partial(accounts.count, message.tenant)
+        end_run(repo, meter, *scope, ScenarioIds(message.scenario_id, message.run_id), RunEnd.TASK_LOST, error)
     except (NotFound, InvalidTransition):  # it ended, or moved on, meanwhile
         return False
-    day, event_id, increments = usage.run_finished(failed)
-    accounts.count(message.tenant, day, event_id, increments)
     repo.clear_processing(message.tenant, message.session_id, message.run_id)
     tier.release(scenario.receipt)
     logger.warning("%s failed: %s", message.log_id, error)

@@ -26,13 +26,13 @@ from ..domain import accounts as usage
 from ..domain.config import AppConfig
 from ..domain.datasource import DataSource
 from ..domain.errors import InvalidTransition, NotFound, OutOfTime, RunCancelled, RunFailed
-from ..domain.jobs import Executor, Tier, seconds_since
+from ..domain.jobs import IN_FLIGHT, TERMINAL, Executor, Tier, seconds_since
 from ..domain.ports import Accounts, BlobStore, Repository
 from ..domain.provenance import code_hash, content_hash, provenance
 from ..domain.runner import execute
-from ..domain.scenario import Scenario, Status, now_iso
+from ..domain.scenario import RunEnd, Scenario, Status, now_iso
 from ..run_message import RunMessage
-from ..usecases.scenarios import CANCELLED
+from ..usecases.scenarios import ScenarioIds, end_run
 from .container import ContainerTier
 from .executor import Delivery, Outcome
 
@@ -66,13 +66,13 @@ class ScenarioRuns:
         scenario = self.repo.get_scenario(message.tenant, message.session_id, message.scenario_id)
         if scenario is None:
             return Outcome.GONE
-        if scenario.run_id != message.run_id or scenario.status not in (Status.QUEUED, Status.PROCESSING):
+        if scenario.run_id != message.run_id or scenario.status not in IN_FLIGHT:
             self._count_ended(message, scenario)
             if self.tier.is_here and scenario.run_id == message.run_id:
                 self.tier.release(scenario.receipt)  # cancelled before this task started: free the session
             return Outcome.STALE
         if scenario.status == Status.QUEUED and message.experiment and self._experiment_ending(message):
-            return self._finish(message, Status.FAILED, error=CANCELLED)  # as a cancel would end it
+            return self._finish(message, RunEnd.CANCELLED)  # as a cancel would end it
         if not self.tier.is_here:
             if scenario.status == Status.PROCESSING and scenario.executor == Executor.CONTAINER:
                 if scenario.task_id is None:  # the launch failed (the error sent the message back): again
@@ -107,18 +107,14 @@ class ScenarioRuns:
     def give_up(self, message: RunMessage, receive_count: int | None) -> Outcome:
         """The message exhausted its deliveries (it reached the dead-letter queue)."""
         attempts = f" after {receive_count} attempts" if receive_count else ""
+        error = f"the run did not finish{attempts}: it timed out or the worker crashed"
         try:
-            failed = self._transition(
-                message,
-                Status.FAILED,
-                run_finished_at=now_iso(),
-                error=f"the run did not finish{attempts}: it timed out or the worker crashed",
-            )
+            end_run(self.repo, self._meter(message), message.tenant, message.session_id, _ids(message),
+                    RunEnd.GIVEN_UP, error)  # fmt: skip
         except NotFound:
             return Outcome.GONE
         except InvalidTransition:
             return Outcome.STALE
-        self._count(message, usage.run_finished(failed))
         self.repo.clear_processing(message.tenant, message.session_id, message.run_id)
         return Outcome.FAILED
 
@@ -160,7 +156,7 @@ class ScenarioRuns:
             limit = f"its {delivery.time_limit:.0f} s time limit" if delivery.time_limit else "its limits"
             return self._finish(
                 message,
-                Status.FAILED,
+                RunEnd.FAILED,
                 error=f"the run needs more than the worker Lambda ({limit}) and this deployment has no container "
                 "tier to run it (deploy with ContainerImageUri and the network parameters)",
             )
@@ -220,7 +216,7 @@ class ScenarioRuns:
         try:
             outcome = execute(self.config, scenario, data, self._progress_writer(message, delivery))
         except RunFailed as failure:
-            return self._finish(message, Status.FAILED, error=failure.message[:2000], provenance=made_by)
+            return self._finish(message, RunEnd.FAILED, error=failure.message, provenance=made_by)
         except RunCancelled:
             return self._discard(message)
         except OutOfTime:
@@ -233,15 +229,18 @@ class ScenarioRuns:
             fields["result_ref"] = key
         else:
             fields["result"] = outcome.result
-        return self._finish(message, Status.COMPLETE, progress=1.0, **fields)
+        return self._finish(message, RunEnd.COMPLETE, **fields)
 
-    def _finish(self, message: RunMessage, status: Status, **fields) -> Outcome:
+    def _finish(self, message: RunMessage, how: RunEnd, error: str | None = None, **produced) -> Outcome:
         try:
-            finished = self._transition(message, status, run_finished_at=now_iso(), **fields)
+            ended = end_run(self.repo, self._meter(message), message.tenant, message.session_id, _ids(message),
+                            how, error, **produced)  # fmt: skip
         except (NotFound, InvalidTransition):
             return self._discard(message)
-        self._count(message, usage.run_finished(finished))
-        return Outcome(str(status))
+        return Outcome(str(ended.status))
+
+    def _meter(self, message: RunMessage) -> Callable[[str, str, dict[str, float]], object]:
+        return lambda day, event_id, increments: self.accounts.count(message.tenant, day, event_id, increments)
 
     def _count(self, message: RunMessage, event: tuple[str, str, dict[str, float]]) -> None:
         day, event_id, increments = event
@@ -250,7 +249,7 @@ class ScenarioRuns:
     def _count_ended(self, message: RunMessage, scenario: Scenario) -> None:
         """A redelivered message of its run's end: count the end (once), in case the delivery that
         ended it stopped before counting; the event id makes it a no-op otherwise."""
-        if scenario.run_id == message.run_id and scenario.status in (Status.COMPLETE, Status.FAILED):
+        if scenario.run_id == message.run_id and scenario.status in TERMINAL:
             if scenario.run_started_at:
                 self._count(message, usage.run_started(scenario))
             self._count(message, usage.run_finished(scenario))
@@ -306,3 +305,7 @@ class ScenarioRuns:
                 raise RunCancelled() from None
 
         return report
+
+
+def _ids(message: RunMessage) -> ScenarioIds:
+    return ScenarioIds(message.scenario_id, message.run_id)

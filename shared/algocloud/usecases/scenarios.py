@@ -4,24 +4,63 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from .. import storage_layout as layout
 from ..domain import accounts as usage
 from ..domain.compare import MAX_SCENARIOS, MIN_SCENARIOS, compare
 from ..domain.errors import Conflict, InvalidRequest, InvalidTransition, NotFound, ServiceUnavailable, TierUnavailable
-from ..domain.jobs import Executor, Tier
+from ..domain.jobs import IN_FLIGHT, Executor, Tier
 from ..domain.names import clean_name, normal_form
-from ..domain.ports import QueueConsumer, RunQueue, TaskLauncher
-from ..domain.scenario import RUN_FIELDS, Scenario, ScenarioStatus, Status, now_iso
+from ..domain.ports import QueueConsumer, Repository, RunQueue, TaskLauncher
+from ..domain.scenario import RUN_FIELDS, RunEnd, Scenario, ScenarioStatus, Status, run_end
 from ..run_message import RunMessage
 from .paging import read_page
 from .scope import TenantScope
 
 logger = logging.getLogger(__name__)
-CANCELLED = "cancelled"  # the error of a cancelled run (no new status: polling loops still end)
+type Meter = Callable[[str, str, dict[str, float]], object]  # (day, event id, increments): counted once
+
+
+def end_run(
+    repo: Repository,
+    meter: Meter,
+    tenant: str,
+    session_id: str,
+    scenario: ScenarioRef,
+    how: RunEnd,
+    error: str | None = None,
+    **produced: Any,
+) -> Scenario:
+    """The one way a run ends (domain.scenario.run_end): a conditional write on its run id, then
+    its usage counted under the run's own event id, so whoever ends it, it is counted once.
+    NotFound / InvalidTransition when it is gone or ended already."""
+    status, changes = run_end(how, error)
+    ended = repo.transition(
+        tenant, session_id, scenario.id, status, set_fields={**produced, **changes}, run_id=scenario.run_id
+    )
+    meter(*usage.run_finished(ended))
+    return ended
+
+
+class ScenarioRef(Protocol):
+    """A run to end: its scenario's id and its run id (a Scenario, or ScenarioIds)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def run_id(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class ScenarioIds:
+    """A run named by ids only (a queue message's)."""
+
+    id: str
+    run_id: str | None
 
 
 @dataclass(frozen=True)
@@ -168,14 +207,7 @@ class Scenarios:
         fail visibly (one whose message got through and whose run went on stays as it is)."""
         for scenario in scenarios:
             try:
-                self.repo.transition(
-                    self.tenant,
-                    session_id,
-                    scenario.id,
-                    Status.FAILED,
-                    run_id=scenario.run_id,
-                    set_fields={"error": error},
-                )
+                end_run(self.repo, self.scope.meter, self.tenant, session_id, scenario, RunEnd.NOT_QUEUED, error)
             except (NotFound, InvalidTransition):
                 pass
 
@@ -185,21 +217,13 @@ class Scenarios:
         when the worker's conditional progress write fails."""
         session = self.scope.session(sid)
         scenario = self._scenario(session.id, scenario_id)
-        if scenario.status not in (Status.QUEUED, Status.PROCESSING):
+        if scenario.status not in IN_FLIGHT:
             raise Conflict(f"only a queued or processing scenario can be cancelled; this one is {scenario.status}")
         return self.cancel_run(session.id, scenario)
 
     def cancel_run(self, session_id: str, scenario: Scenario) -> Scenario:
         """End the scenario's run as cancelled (its run id must still be the current one)."""
-        cancelled = self.repo.transition(
-            self.tenant,
-            session_id,
-            scenario.id,
-            Status.FAILED,
-            run_id=scenario.run_id,
-            set_fields={"error": CANCELLED, "run_finished_at": now_iso()},
-        )
-        self.scope.meter(*usage.run_finished(cancelled))  # the same event id as the worker's: counted once
+        cancelled = end_run(self.repo, self.scope.meter, self.tenant, session_id, scenario, RunEnd.CANCELLED)
         if cancelled.executor == Executor.CONTAINER:
             self._end_task(cancelled)
         return cancelled
