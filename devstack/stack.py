@@ -249,14 +249,16 @@ class EmbeddedStack:
         from algocloud.adapters.embedded.tasks import task_alive
         from algocloud.adapters.factory import build_adapters, run_queue_consumer
         from algocloud.adapters.settings import BackendSettings
+        from algocloud.appconfig import load_app_config
         from algocloud.domain.jobs import Executor
         from algocloud.execution.container import ContainerTier
-        from algocloud.execution.reconcile import reconcile_stopped_task
+        from algocloud.execution.registry import in_process_executor
         from algocloud.run_message import RunMessage
 
         settings = BackendSettings(backend="embedded", state_dir=self.state_dir)
         adapters = build_adapters(settings)
         tier = ContainerTier(Executor.LOCAL, adapters.launcher, run_queue_consumer(settings))
+        jobs = in_process_executor(load_app_config(), adapters.repo, adapters.blobs, adapters.accounts, tier=tier)
         while not self.stopping.wait(TASK_CHECK_SECONDS):
             for tenant, session_id, scenario in adapters.repo.in_flight_runs():
                 if scenario.executor != Executor.CONTAINER or not scenario.task_id or not scenario.run_id:
@@ -266,7 +268,7 @@ class EmbeddedStack:
                         tenant=tenant, session_id=session_id, scenario_id=scenario.id, run_id=scenario.run_id
                     )
                     reason = "the task's process ended"
-                    reconcile_stopped_task(adapters.repo, adapters.accounts, tier, message, scenario.task_id, reason)
+                    jobs.task_stopped(message, scenario.task_id, reason)
 
     def start_webhooks(self) -> None:
         from algocloud.adapters.embedded import open_delivery_queue

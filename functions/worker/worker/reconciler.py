@@ -12,15 +12,18 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from algocloud.adapters.factory import build_adapters, run_queue_consumer
 from algocloud.adapters.settings import backend_settings
+from algocloud.appconfig import load_app_config
 from algocloud.domain.jobs import Executor
 from algocloud.execution.container import ContainerTier
-from algocloud.execution.reconcile import reconcile_stopped_task
+from algocloud.execution.registry import in_process_executor
 from algocloud.run_message import TASK_MESSAGE_VARIABLE, parse_container_message
 from algocloud.telemetry import instrumented, logger, metrics
 
 _settings = backend_settings()
 _adapters = build_adapters(_settings)
 _tier = ContainerTier(Executor.LAMBDA, _adapters.launcher, run_queue_consumer(_settings))
+# the job handlers by message kind: each knows what a stopped task means for its jobs
+_jobs = in_process_executor(load_app_config(), _adapters.repo, _adapters.blobs, _adapters.accounts, tier=_tier)
 
 
 def task_message(detail: dict[str, Any]) -> str | None:
@@ -42,9 +45,7 @@ def reconcile(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     reason = detail.get("stoppedReason") or detail.get("stopCode") or "no reason given"
     if exit_codes and exit_codes[0] is not None:
         reason = f"{reason}; exit code {exit_codes[0]}"
-    failed = reconcile_stopped_task(
-        _adapters.repo, _adapters.accounts, _tier, parse_container_message(body), detail.get("taskArn", ""), reason
-    )
+    failed = _jobs.task_stopped(parse_container_message(body), detail.get("taskArn", ""), reason)
     if failed:
         metrics.add_metric(name="ContainerTasksFailed", unit=MetricUnit.Count, value=1)
         logger.warning("a container task stopped before its job ended", extra={"reason": reason})

@@ -19,32 +19,18 @@ from algocloud import limits
 from algocloud.adapters.factory import build_adapters, run_queue_consumer
 from algocloud.adapters.settings import backend_settings
 from algocloud.appconfig import load_app_config
-from algocloud.domain.jobs import IN_FLIGHT, Executor
-from algocloud.domain.ports import Repository
+from algocloud.domain.jobs import Executor
 from algocloud.execution.container import ContainerTier
+from algocloud.execution.executor import InProcessExecutor
 from algocloud.execution.registry import in_process_executor
-from algocloud.run_message import TASK_MESSAGE_VARIABLE, ContainerMessage, IngestMessage, parse_container_message
+from algocloud.run_message import TASK_MESSAGE_VARIABLE, ContainerMessage, parse_container_message
 
 logger = logging.getLogger("algocloud.task")
 CANCELLED_EXIT_CODE = 3
 
 
-def held_receipt(repo: Repository, message: ContainerMessage) -> tuple[str | None, bool]:
-    """(the receipt of the message the job holds, whether the job is still this task's to run)."""
-    if isinstance(message, IngestMessage):
-        job = repo.get_job(message.tenant, message.session_id, message.job_id)
-        if job is None:
-            return None, False
-        return job.receipt, job.status in IN_FLIGHT
-    scenario = repo.get_scenario(message.tenant, message.session_id, message.scenario_id)
-    if scenario is None:
-        return None, False
-    ours = scenario.run_id == message.run_id and scenario.status in IN_FLIGHT
-    return scenario.receipt, ours
-
-
 def watch(
-    repo: Repository, tier: ContainerTier, message: ContainerMessage, done: threading.Event, seconds: int
+    jobs: InProcessExecutor, tier: ContainerTier, message: ContainerMessage, done: threading.Event, seconds: int
 ) -> None:
     """Heartbeat of the held message (hidden `seconds` at a time, as the worker's own heartbeat
     keeps it), and the cancel watchdog."""
@@ -52,7 +38,7 @@ def watch(
     interval = min(seconds / 3, limits.CANCEL_GRACE_SECONDS / 2)
     while True:
         try:
-            receipt, ours = held_receipt(repo, message)
+            receipt, ours = jobs.held(message)
             tier.keep(receipt, seconds)
         except Exception:
             logger.warning("heartbeat failed", exc_info=True)
@@ -81,7 +67,7 @@ def main() -> int:
     )
     done = threading.Event()
     beat = settings.run_visibility_seconds
-    threading.Thread(target=watch, args=(adapters.repo, tier, message, done, beat), daemon=True).start()
+    threading.Thread(target=watch, args=(worker, tier, message, done, beat), daemon=True).start()
     try:
         outcome = worker.handle(message)
     finally:

@@ -49,6 +49,16 @@ class JobHandler[M: QueueMessage](Protocol):
         """The message exhausted its deliveries (the dead-letter queue): end the job failed."""
         ...
 
+    def held(self, message: M) -> tuple[str | None, bool]:
+        """In a container task: the receipt of the message its job holds, and whether the job is
+        still the task's to run (False: cancelled, ended or gone)."""
+        ...
+
+    def task_stopped(self, message: M, task_id: str, error: str) -> bool:
+        """The container task `task_id` stopped: fail the job if it still ran there, and free its
+        session (its held message); whether it did."""
+        ...
+
 
 class Executor(Protocol):
     """Where the work of a queued message is done: here in this process (InProcessExecutor, in
@@ -61,7 +71,9 @@ class Executor(Protocol):
 
 @dataclass
 class InProcessExecutor:
-    """Runs each message here, by the handler registered for its kind."""
+    """Runs each message here, by the handler registered for its kind (execution.registry): the
+    only place a message's kind decides what is done with it, in the worker, in a container task
+    and when a task stopped."""
 
     handlers: Mapping[type[QueueMessage], JobHandler] = field(default_factory=dict)
 
@@ -70,3 +82,10 @@ class InProcessExecutor:
 
     def give_up(self, message: QueueMessage, receive_count: int | None) -> Outcome:
         return self.handlers[type(message)].give_up(message, receive_count)
+
+    def held(self, message: QueueMessage) -> tuple[str | None, bool]:
+        return self.handlers[type(message)].held(message)
+
+    def task_stopped(self, message: QueueMessage, task_id: str, reason: str) -> bool:
+        error = f"the container task running it stopped before the end ({reason})"
+        return self.handlers[type(message)].task_stopped(message, task_id, error)

@@ -59,3 +59,9 @@ class ExperimentEndings:
         """Left as it is: what was cancelled stays cancelled; cancel or delete again to go on."""
         logger.error("%s given up after %s deliveries", message.log_id, receive_count)
         return Outcome.FAILED
+
+    def held(self, message: ExperimentMessage) -> tuple[str | None, bool]:
+        return None, False  # never on the container tier
+
+    def task_stopped(self, message: ExperimentMessage, task_id: str, error: str) -> bool:
+        return False

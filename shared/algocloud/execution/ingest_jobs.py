@@ -154,6 +154,21 @@ class IngestJobs:
             return Outcome.STALE
         return success
 
+    def held(self, message: IngestMessage) -> tuple[str | None, bool]:
+        job = self.repo.get_job(message.tenant, message.session_id, message.job_id)
+        return (None, False) if job is None else (job.receipt, job.status in IN_FLIGHT)
+
+    def task_stopped(self, message: IngestMessage, task_id: str, error: str) -> bool:
+        job = self.repo.get_job(message.tenant, message.session_id, message.job_id)
+        if job is None or job.executor != Executor.CONTAINER or job.task_id not in (task_id, None):
+            return False
+        ended = {"detail": error, "finished_at": now_iso(), "progress": 1.0}
+        if self._move(message, Status.FAILED, ended) is not None:
+            return False  # it ended, or moved on, meanwhile
+        self.tier.release(job.receipt)
+        logger.warning("%s failed: %s", message.log_id, error)
+        return True
+
     def give_up(self, message: IngestMessage, receive_count: int | None) -> Outcome:
         """A job whose message died in the dead-letter queue ends failed, never stuck."""
         detail = "the ingestion could not be completed (the worker gave up after repeated failures)"

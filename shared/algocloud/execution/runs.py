@@ -134,6 +134,26 @@ class ScenarioRuns:
         return checked[1]
 
     # -- the container tier ----------------------------------------------------------
+    def held(self, message: RunMessage) -> tuple[str | None, bool]:
+        scenario = self.repo.get_scenario(message.tenant, message.session_id, message.scenario_id)
+        if scenario is None:
+            return None, False
+        return scenario.receipt, scenario.run_id == message.run_id and scenario.status in IN_FLIGHT
+
+    def task_stopped(self, message: RunMessage, task_id: str, error: str) -> bool:
+        scenario = self.repo.get_scenario(message.tenant, message.session_id, message.scenario_id)
+        if scenario is None or scenario.executor != Executor.CONTAINER or scenario.task_id not in (task_id, None):
+            return False
+        try:
+            end_run(self.repo, self._meter(message), message.tenant, message.session_id, _ids(message),
+                    RunEnd.TASK_LOST, error)  # fmt: skip
+        except (NotFound, InvalidTransition):  # it ended, or moved on, meanwhile
+            return False
+        self.repo.clear_processing(message.tenant, message.session_id, message.run_id)
+        self.tier.release(scenario.receipt)
+        logger.warning("%s failed: %s", message.log_id, error)
+        return True
+
     def _for_container(self, scenario: Scenario) -> bool:
         """Asked for at creation, or declared by the algorithm."""
         if scenario.tier == Tier.CONTAINER:
