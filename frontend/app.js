@@ -93,7 +93,8 @@ async function follow(scenarioId) {
   const token = await api("POST", "/events/token");
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(`${token.url}?token=${encodeURIComponent(token.token)}`);
-    const keepAlive = setInterval(() => socket.send('{"action": "ping"}'), 240000);  // 10 min idle limit
+    // a ping well within the idle time the token response gives (API Gateway: 10 minutes)
+    const keepAlive = setInterval(() => socket.send('{"action": "ping"}'), (token.idle_seconds || 600) * 400);
     const show = (status, progress) => {
       $("bar").value = progress;
       $("status").textContent = `${status} ${Math.round(progress * 100)}%`;

@@ -60,6 +60,17 @@ def test_events_resume_after_a_close_and_a_quiet_socket_subscribes_again():
     ]
 
 
+def test_a_quiet_socket_is_kept_alive_within_the_idle_time_the_token_gives():
+    flow = Operations().events("s", "x", lambda event: False)
+    next(flow)
+    token = httpx.Response(200, json={"url": "ws://e", "token": "t", "idle_seconds": 100})
+    assert flow.send(token) == Open("ws://e?token=t")
+    flow.send(0)
+    flow.send(None)
+    assert flow.send(subscribed("processing", 0.2)) == Receive(0, 40.0)  # 0.4 of the 100 s it said
+    flow.close()
+
+
 def test_without_events_the_wait_polls_the_status():
     flow = Operations().wait("s", "x", poll=0.5, timeout=None, on_status=None)
     assert next(flow).url == "/events/token"

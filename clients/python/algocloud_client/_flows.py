@@ -59,7 +59,10 @@ class Receive:
 
 
 CLOSED = ""
-KEEPALIVE_SECONDS = 240.0  # a ping this often: API Gateway closes a socket after 10 idle minutes
+# A quiet socket subscribes again after this share of the idle time the token response gives
+# (`idle_seconds`: API Gateway closes a socket after 10 idle minutes), or of 10 minutes.
+KEEPALIVE_SHARE = 0.4
+KEEPALIVE_SECONDS = KEEPALIVE_SHARE * 600.0
 RECONNECTS = 5  # in a row without a message, before falling back to polling
 
 T = TypeVar("T")
@@ -248,20 +251,25 @@ class Operations:
             yield Pause(poll)
             waited += poll
 
-    def events_socket(self) -> Flow[int | None]:
-        """An events WebSocket, opened with a fresh token; None when the server offers none."""
+    def events_socket(self) -> Flow[tuple[int, float] | None]:
+        """An events WebSocket, opened with a fresh token, and how long it may stay quiet before a
+        keep-alive (from the token's `idle_seconds`); None when the server offers none."""
         response: httpx.Response = yield Call("POST", "/events/token", {})
         if response.status_code != 200:
             return None  # 404: no events here (a server without them, or the reference's)
         token = response.json()
-        return (yield Open(f"{token['url']}?token={token['token']}"))
+        idle = token.get("idle_seconds")
+        keepalive = KEEPALIVE_SHARE * float(idle) if isinstance(idle, int | float) and idle > 0 else KEEPALIVE_SECONDS
+        socket = yield Open(f"{token['url']}?token={token['token']}")
+        return None if socket is None else (socket, keepalive)
 
     def subscribe(self, sid: str, scenario_id: str | None = None) -> Flow[dict[str, Any] | None]:
         """An open socket following the session (or one scenario): its first answer, with the
         current status, and `socket`; None when refused."""
-        socket = yield from self.events_socket()
-        if socket is None:
+        opened = yield from self.events_socket()
+        if opened is None:
             return None
+        socket, keepalive = opened
         yield Send(socket, _subscription(sid, scenario_id))
         while True:
             text = yield Receive(socket, 30.0)
@@ -269,7 +277,7 @@ class Operations:
                 return None
             answer = _loads(text)
             if answer.get("type") == "subscribed":
-                return {**answer, "socket": socket}
+                return {**answer, "socket": socket, "keepalive": keepalive}
             if answer.get("type") == "error":
                 raise ApiError(400, answer.get("detail"))
 
@@ -286,9 +294,9 @@ class Operations:
                 return False
             if on_event(subscribed):
                 return True
-            socket = subscribed["socket"]
+            socket, keepalive = subscribed["socket"], subscribed["keepalive"]
             while True:
-                text = yield Receive(socket, KEEPALIVE_SECONDS)
+                text = yield Receive(socket, keepalive)
                 if text is None:
                     yield Send(socket, _subscription(sid, scenario_id))
                     continue
