@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from devstack.lambda_limits import resident_mb
+from devstack.template import parameter_default
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +30,8 @@ CLUSTER = "algocloud-local"
 TASK_FAMILY = "algocloud-worker"
 CONTAINER = "worker"
 POLL_SECONDS = 0.5
-TASK_MEMORY_MB = 4096  # the task definition's memory (the template's ContainerMemory default)
+TASK_MEMORY_MB = int(parameter_default("ContainerMemory"))  # the task definition's memory, as deployed
+TASK_CPU = int(parameter_default("ContainerCpu"))
 OUT_OF_MEMORY = "OutOfMemoryError: Container killed due to memory usage"  # ECS's words
 
 
@@ -45,14 +47,14 @@ def create_container_tier(ec2, ecs) -> dict[str, str]:
         networkMode="awsvpc",
         requiresCompatibilities=["FARGATE"],
         runtimePlatform={"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"},
-        cpu="1024",
+        cpu=str(TASK_CPU),
         memory=str(TASK_MEMORY_MB),
         containerDefinitions=[
             {
                 "name": CONTAINER,
                 "image": "algocloud-worker:local",
                 "essential": True,
-                "cpu": 1024,
+                "cpu": TASK_CPU,
                 "memory": TASK_MEMORY_MB,
                 "command": ["python", "-m", "worker.task"],
             }

@@ -272,8 +272,9 @@ class EmbeddedStack:
 
     def start_webhooks(self) -> None:
         from algocloud.adapters.embedded import open_delivery_queue
+        from devstack.template import max_receive_count
 
-        consumer = open_delivery_queue(self.state_dir)
+        consumer = open_delivery_queue(self.state_dir, max_receives=max_receive_count("WebhookQueue"))
         threading.Thread(target=deliver_webhooks, args=(consumer, self.stopping), name="webhooks", daemon=True).start()
 
     def stop_tasks(self) -> None:

@@ -65,6 +65,17 @@ def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
     return yaml.load(path.read_text(), Loader=_CfnLoader)
 
 
+def parameter_default(name: str, path: Path = TEMPLATE) -> Any:
+    """What a deployment with the template's defaults gets for parameter `name`."""
+    return load_template(path)["Parameters"][name]["Default"]
+
+
+def max_receive_count(queue_id: str, path: Path = TEMPLATE) -> int:
+    """How many receives the template's queue allows before its dead-letter queue."""
+    queue = resources_of_type(load_template(path), "AWS::SQS::Queue")[queue_id]
+    return int(queue["RedrivePolicy"]["maxReceiveCount"])
+
+
 def resources_of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
     return {name: r.get("Properties", {}) for name, r in template["Resources"].items() if r["Type"] == kind}
 

@@ -32,6 +32,7 @@ from algocloud.execution.executor import Delivery, Outcome
 from algocloud.execution.registry import in_process_executor
 from algocloud.run_message import QueueMessage, parse_message
 from devstack.consumer import Consumer
+from devstack.template import max_receive_count
 
 logger = logging.getLogger("algocloud.worker")
 # Runs yield the CPU to the API process when both want it: requests stay quick under load.
@@ -65,7 +66,9 @@ def build_consumer(
         tier,
         settings.app_version,
     )
-    runs, dead_letters = open_queues(state_dir, visibility_timeout, settings.sqlite_synchronous)
+    runs, dead_letters = open_queues(
+        state_dir, visibility_timeout, settings.sqlite_synchronous, max_receives=max_receive_count("RunQueue")
+    )
 
     def run(received: ReceivedMessage) -> bool:
         message = _message(received)

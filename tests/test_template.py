@@ -355,3 +355,15 @@ def test_events_have_a_websocket_api_with_an_authorized_connect_and_webhooks_a_q
     task = props("ContainerTaskDefinition")["ContainerDefinitions"][0]["Environment"]
     assert {"EVENTS_ENDPOINT", "CONNECTIONS_TABLE", "WEBHOOK_QUEUE_URL"} <= {v["Name"] for v in task}
     assert TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["EVENTS_URL"]["Fn::Sub"].startswith("wss://")
+
+
+def test_what_the_template_decides_is_read_from_it_by_the_local_stacks():
+    """maxReceiveCount, the container task's size: the emulation reads them from the template; the
+    embedded backend's default agrees with it."""
+    from algocloud import limits
+    from devstack import fargate
+    from devstack.template import max_receive_count, parameter_default
+
+    assert max_receive_count("RunQueue") == max_receive_count("WebhookQueue") == limits.MAX_RECEIVE_COUNT
+    assert fargate.TASK_MEMORY_MB == int(parameter_default("ContainerMemory"))
+    assert fargate.TASK_CPU == int(parameter_default("ContainerCpu"))

@@ -18,6 +18,10 @@ WEBSOCKET_MESSAGE_BYTES = 128 * 1024  # API Gateway WebSocket: one message (fram
 WEBSOCKET_IDLE_SECONDS = 600  # API Gateway WebSocket: closed after 10 minutes without a client message
 WEBSOCKET_LIFETIME_SECONDS = 7200  # API Gateway WebSocket: a connection lives at most 2 hours
 
+# SQS: receives of a message before its dead-letter queue (template.yaml's RedrivePolicy decides;
+# the local stacks read it from there, and a test checks this default agrees)
+MAX_RECEIVE_COUNT = 5
+
 # -- HTTP: what the API takes and answers ----------------------------------------------------
 # On AWS every body crosses API Gateway base64-encoded (BinaryMediaTypes */*), and Lambda takes
 # at most 6 MB of event or response, envelope included: a raw body may use 3/4 of what is left

@@ -39,7 +39,7 @@ class BackendSettings(BaseSettings):
     emit_metrics: bool = Field(False, validation_alias=AliasChoices("algocloud_metrics", "emit_metrics"))
     # a live run's message stays hidden this long at a time (renewed by a heartbeat): a crashed
     # worker's run is taken over within it
-    run_visibility_seconds: int = Field(60, ge=2, le=900)
+    run_visibility_seconds: int = Field(limits.HEARTBEAT_VISIBILITY_SECONDS, ge=2, le=900)
     # EXPERIMENT_CONCURRENCY: a tenant's experiment runs in flight at once, unless the tenant has its
     # own limit (algocloud-admin tenants limit); keep it below the worker's concurrency
     experiment_concurrency: int = Field(4, ge=1, le=limits.MAX_PARALLEL_RUNS)

@@ -26,13 +26,13 @@ import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from ... import limits
 from ...domain.ports import ReceivedMessage
 from ...run_message import QueueMessage
 from .sqlite import Database
 
 DEDUPLICATION_SECONDS = 300
 DEFAULT_VISIBILITY_SECONDS = 30
-DEFAULT_MAX_RECEIVES = 5
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -113,7 +113,7 @@ class SqliteQueue:
         path: Path,
         name: str,
         dead_letter_queue: str | None = None,
-        max_receives: int = DEFAULT_MAX_RECEIVES,
+        max_receives: int = limits.MAX_RECEIVE_COUNT,
         visibility_timeout: int = DEFAULT_VISIBILITY_SECONDS,
         doorbell: bool = True,
         synchronous: str = "normal",
