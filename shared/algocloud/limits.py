@@ -13,6 +13,10 @@ API_GATEWAY_HEADER_BYTES = 10 * 1024  # API Gateway (REST): request line and hea
 API_GATEWAY_TIMEOUT_SECONDS = 29.0  # API Gateway's integration timeout
 BODY_READ_TIMEOUT_SECONDS = 30.0  # the longest wait for the next piece of a request body
 DYNAMODB_ITEM_BYTES = 400 * 1024  # DynamoDB: one item, names and values
+DYNAMODB_BATCH_WRITE_ITEMS = 25  # DynamoDB: BatchWriteItem, requests per call
+DYNAMODB_BATCH_GET_KEYS = 100  # DynamoDB: BatchGetItem, keys per call
+DYNAMODB_TRANSACTION_ITEMS = 100  # DynamoDB: TransactWriteItems, actions per call
+SQS_BATCH_ENTRIES = 10  # SQS: SendMessageBatch / DeleteMessageBatch, entries per call
 
 WEBSOCKET_MESSAGE_BYTES = 128 * 1024  # API Gateway WebSocket: one message (frame) at most 128 KB
 WEBSOCKET_IDLE_SECONDS = 600  # API Gateway WebSocket: closed after 10 minutes without a client message
@@ -80,7 +84,8 @@ TASK_START_SECONDS = 600  # a handed-over message stays hidden this long for its
 HANDOVER_MARGIN_MIN_SECONDS = 2.0  # a job stops at least this long before its invocation's deadline
 CANCEL_GRACE_SECONDS = 10  # a container task whose job was cancelled and did not stop by itself is stopped
 
-# -- Webhooks ---------------------------------------------------------------------------------
+# -- Events and webhooks ----------------------------------------------------------------------
+MAX_SUBSCRIPTIONS = 20  # topics per WebSocket connection: what one event's fan-out read may find stays small
 MAX_WEBHOOKS = 20  # per tenant
 MAX_WEBHOOK_URL_CHARS = 2000
 WEBHOOK_DELIVERY_TIMEOUT_SECONDS = 10.0  # one POST to a receiver, connect and answer

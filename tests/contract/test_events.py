@@ -181,11 +181,9 @@ def test_an_event_past_128_kb_travels_without_its_kpis():
 
 
 def test_a_connection_follows_a_bounded_number_of_topics(adapters):
-    from algocloud.domain.events import MAX_SUBSCRIPTIONS
-
     subs = adapters.subscriptions
     subs.connect("greedy", TENANT, LATER)
-    for n in range(MAX_SUBSCRIPTIONS):
+    for n in range(limits.MAX_SUBSCRIPTIONS):
         subs.subscribe("greedy", TENANT, "s1", f"scenario:{n}", LATER)
     with pytest.raises(Conflict, match="at most"):
         subs.subscribe("greedy", TENANT, "s1", "scenario:one-more", LATER)
@@ -196,7 +194,7 @@ def test_a_connection_follows_a_bounded_number_of_topics(adapters):
     assert subs.subscribers(TENANT, "s1", ["scenario:4"]) == {"greedy"}
     subs.subscribe("greedy", TENANT, "s1", "scenario:one-more", LATER)  # unsubscribing made room
     subs.disconnect("greedy")
-    assert subs.subscribers(TENANT, "s1", [f"scenario:{n}" for n in range(MAX_SUBSCRIPTIONS)]) == set()
+    assert subs.subscribers(TENANT, "s1", [f"scenario:{n}" for n in range(limits.MAX_SUBSCRIPTIONS)]) == set()
 
 
 def test_concurrent_registrations_never_pass_the_limit_and_removals_make_room(adapters):

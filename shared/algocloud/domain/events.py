@@ -42,9 +42,6 @@ EVENT_TYPES = (
 TOPIC_KINDS = ("session", "scenario", "job")
 
 
-MAX_SUBSCRIPTIONS = 20  # per connection: what one event's fan-out read may find stays small
-
-
 def topic(kind: str, ident: str) -> str:
     return f"{kind}:{ident}"
 

@@ -40,6 +40,7 @@ from typing import Any, NoReturn
 
 from botocore.exceptions import ClientError
 
+from ... import limits
 from ...domain.errors import Conflict, InvalidTransition, NotFound
 from ...domain.jobs import Fields, IngestJob, check_job_transition, job_from_record, job_record, job_update
 from ...domain.ports import DatasetRecord, Position, SessionRecord
@@ -355,8 +356,9 @@ class DynamoTable:
                 time.sleep(0.02 * 2**attempt)
 
     def _batch_write(self, requests: Sequence[dict[str, Any]]) -> None:
-        for start in range(0, len(requests), 25):
-            pending = {self._table: list(requests[start : start + 25])}
+        step = limits.DYNAMODB_BATCH_WRITE_ITEMS
+        for start in range(0, len(requests), step):
+            pending = {self._table: list(requests[start : start + step])}
             for attempt in range(8):
                 unprocessed = self._db.batch_write_item(RequestItems=pending).get("UnprocessedItems")
                 if not unprocessed:
@@ -371,8 +373,9 @@ class DynamoTable:
     ) -> list[dict[str, Any]]:
         """BatchGetItem, consistent, 100 keys a call, unprocessed keys retried; the items found."""
         found: list[dict[str, Any]] = []
-        for start in range(0, len(keys), 100):
-            request: dict[str, Any] = {"Keys": list(keys[start : start + 100]), "ConsistentRead": True}
+        step = limits.DYNAMODB_BATCH_GET_KEYS
+        for start in range(0, len(keys), step):
+            request: dict[str, Any] = {"Keys": list(keys[start : start + step]), "ConsistentRead": True}
             if projection:
                 request |= {"ProjectionExpression": projection, "ExpressionAttributeNames": names or {}}
             pending = {self._table: request}
@@ -708,7 +711,8 @@ class DynamoRepository(DynamoTable):
         """Transactions of up to 100 items: the session's check, each dataset's reference count
         raised by its share, and per scenario its tag guard, its item (and a result it has)."""
         pk = session_pk(tenant, session_id)
-        per_write = (99 - len({s.input_data_id for s in scenarios})) // 3  # three items a scenario at most
+        # the session's check, a count per dataset, and three items a scenario at most
+        per_write = (limits.DYNAMODB_TRANSACTION_ITEMS - 1 - len({s.input_data_id for s in scenarios})) // 3
         for start in range(0, len(scenarios), per_write):
             chunk = scenarios[start : start + per_write]
             counts = Counter(s.input_data_id for s in chunk)

@@ -29,7 +29,6 @@ from botocore.exceptions import ClientError
 
 from ... import limits
 from ...domain.errors import Conflict, NotFound
-from ...domain.events import MAX_SUBSCRIPTIONS
 from ...domain.webhooks import DELIVERIES_KEPT_SECONDS, DeliveryAttempt, Webhook
 from .dynamodb import DynamoTable, _av, _Cancelled, _key, _plain_item
 
@@ -71,12 +70,14 @@ class DynamoSubscriptions(DynamoTable):
                 ExpressionAttributeValues={
                     ":key": {"SS": [f"{pk}\n{sk}"]},
                     ":entry": _av(f"{pk}\n{sk}"),
-                    ":most": _av(MAX_SUBSCRIPTIONS),
+                    ":most": _av(limits.MAX_SUBSCRIPTIONS),
                 },
             )
         except ClientError as exc:
             if _condition_failed(exc):
-                raise Conflict(f"a connection follows at most {MAX_SUBSCRIPTIONS} topics: open another") from None
+                raise Conflict(
+                    f"a connection follows at most {limits.MAX_SUBSCRIPTIONS} topics: open another"
+                ) from None
             raise
         self._db.put_item(TableName=self._table, Item={**_key(pk, sk), "expires_at": _av(expires_at)})
 

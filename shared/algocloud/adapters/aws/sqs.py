@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 
+from ... import limits
 from ...domain.ports import ReceivedMessage
 from ...run_message import QueueMessage
 
@@ -24,8 +25,10 @@ class SqsRunQueue:
 
     def send_many(self, messages: Sequence[QueueMessage]) -> None:
         """SendMessageBatch, 10 a call; entries SQS could not take are sent again, then refused."""
-        for start in range(0, len(messages), 10):
-            pending = {str(index): message for index, message in enumerate(messages[start : start + 10], start=start)}
+        step = limits.SQS_BATCH_ENTRIES
+        for start in range(0, len(messages), step):
+            batch = messages[start : start + step]
+            pending = {str(index): message for index, message in enumerate(batch, start=start)}
             for attempt in range(5):
                 entries = [
                     {
@@ -85,8 +88,9 @@ class SqsQueueConsumer:
 
     def delete(self, receipts: Iterable[str]) -> None:
         entries = [{"Id": str(i), "ReceiptHandle": r} for i, r in enumerate(receipts)]
-        for start in range(0, len(entries), 10):
-            self._sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries[start : start + 10])
+        step = limits.SQS_BATCH_ENTRIES
+        for start in range(0, len(entries), step):
+            self._sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries[start : start + step])
 
     def change_visibility(self, receipt: str, seconds: int) -> None:
         self._sqs.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=receipt, VisibilityTimeout=seconds)

@@ -12,7 +12,6 @@ import orjson
 
 from ... import limits
 from ...domain.errors import Conflict, NotFound
-from ...domain.events import MAX_SUBSCRIPTIONS
 from ...domain.webhooks import DELIVERIES_KEPT_SECONDS, DeliveryAttempt, Webhook
 from .sqlite import Database
 
@@ -63,8 +62,8 @@ class SqliteSubscriptions:
                 "AND NOT (tenant = ? AND session_id = ? AND topic = ?)",  # following one again is fine
                 (connection_id, tenant, session_id, topic),
             ).fetchone()
-            if count >= MAX_SUBSCRIPTIONS:
-                raise Conflict(f"a connection follows at most {MAX_SUBSCRIPTIONS} topics: open another")
+            if count >= limits.MAX_SUBSCRIPTIONS:
+                raise Conflict(f"a connection follows at most {limits.MAX_SUBSCRIPTIONS} topics: open another")
             db.execute(
                 "INSERT OR REPLACE INTO ws_subscriptions VALUES (?, ?, ?, ?, ?)",
                 (tenant, session_id, topic, connection_id, expires_at),
