@@ -248,7 +248,12 @@ def test_the_client_waits_on_events_and_the_cli_watches_and_registers_webhooks(s
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(1.5)  # subscribed (the command starts in about a second)
+    import select
+
+    # run once it is subscribed: it says so on stderr (its start took over 1.5 s on a loaded machine)
+    ready, _, _ = select.select([watch.stderr], [], [], 60)
+    first = watch.stderr.readline() if ready else ""
+    assert "watching session" in first, first
     api.run(sid, second.id)
     out, err = watch.communicate(timeout=60)
     assert watch.returncode == 0, err
