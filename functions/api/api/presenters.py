@@ -13,12 +13,14 @@ from typing import Any
 
 import orjson
 
+from algocloud import limits
 from algocloud.domain.config import AppConfig
 from algocloud.domain.events import kpi_report
 from algocloud.domain.experiments import ExperimentSummary
 from algocloud.domain.jobs import IngestJob
 from algocloud.domain.ports import SessionRecord
 from algocloud.domain.scenario import Scenario, ScenarioStatus, Status
+from algocloud.domain.webhooks import DeliveryAttempt, Webhook
 from algocloud.usecases.datasets import EtlOutcome, TableSlice
 from algocloud.usecases.experiments import ExperimentView
 from algocloud.usecases.ingestion import UploadStatus, UploadTarget, outcome_record
@@ -265,3 +267,52 @@ def job(item: IngestJob) -> Body:
         "uploads": item.upload_ids,
         "executor": item.executor,
     }
+
+
+# -- events and webhooks ----------------------------------------------------------------------
+def events_token(token: str, url: str, expires_at: int) -> Body:
+    """What a client opens the events WebSocket with, and the limits it lives under."""
+    return {
+        "token": token,
+        "url": url,
+        "expires_at": expires_at,
+        "connection_seconds": limits.WEBSOCKET_LIFETIME_SECONDS,
+        "idle_seconds": limits.WEBSOCKET_IDLE_SECONDS,
+    }
+
+
+def webhook(hook: Webhook, with_secret: bool = False) -> Body:
+    """A webhook; its secret only where it was just made (created or rotated)."""
+    body: Body = {
+        "id": hook.id,
+        "url": hook.url,
+        "events": list(hook.events),
+        "enabled": hook.enabled,
+        "disabled_reason": hook.disabled_reason,
+        "failures": hook.failures,
+        "created_at": hook.created_at,
+    }
+    if with_secret:
+        body["secret"] = hook.secret
+    return body
+
+
+def webhooks(hooks: Sequence[Webhook]) -> Body:
+    return {"webhooks": [webhook(hook) for hook in hooks]}
+
+
+def deliveries(attempts: Sequence[DeliveryAttempt]) -> Body:
+    return {"deliveries": [asdict(attempt) for attempt in attempts]}
+
+
+# -- catalogue ---------------------------------------------------------------------------------
+def algorithm_names(names: Sequence[str]) -> Body:
+    return {"algorithms": list(names)}
+
+
+def algorithm_parameters(name: str, described: Any) -> Body:
+    return {"name": name, "parameters": described}
+
+
+def kpi_names(names: Sequence[str]) -> Body:
+    return {"kpis": list(names)}

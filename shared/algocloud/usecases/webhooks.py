@@ -9,7 +9,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Protocol
 
 import orjson
 
@@ -38,21 +38,6 @@ class WebhookSender(Protocol):
     def post(self, url: str, headers: dict[str, str], body: bytes) -> tuple[int | None, str | None]:
         """POST once: (status code, None), or (None, why it could not be sent)."""
         ...
-
-
-def hook_view(hook: Webhook, with_secret: bool = False) -> dict[str, Any]:
-    view: dict[str, Any] = {
-        "id": hook.id,
-        "url": hook.url,
-        "events": list(hook.events),
-        "enabled": hook.enabled,
-        "disabled_reason": hook.disabled_reason,
-        "failures": hook.failures,
-        "created_at": hook.created_at,
-    }
-    if with_secret:
-        view["secret"] = hook.secret
-    return view
 
 
 class WebhookRegistry:

@@ -2,7 +2,7 @@ from fastapi import APIRouter
 
 from algocloud.domain.errors import NotFound
 
-from .. import models
+from .. import models, presenters
 from ..deps import Scope
 from ..params import AlgorithmName, SessionId
 
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/sessions/{sid}", tags=["algorithms & KPIs"])
 )
 def algorithms(sid: SessionId, scope: Scope) -> dict:
     scope.session(sid)
-    return {"algorithms": scope.config.algorithm_names}
+    return presenters.algorithm_names(scope.config.algorithm_names)
 
 
 @router.get(
@@ -31,7 +31,7 @@ def algorithm_parameters(sid: SessionId, name: AlgorithmName, scope: Scope) -> d
     parameters = scope.config.parameters_of(name)
     if parameters is None:
         raise NotFound(f"algorithm '{name}' is not registered")
-    return {"name": name, "parameters": parameters.describe()}
+    return presenters.algorithm_parameters(name, parameters.describe())
 
 
 @router.get(
@@ -42,4 +42,4 @@ def algorithm_parameters(sid: SessionId, name: AlgorithmName, scope: Scope) -> d
 )
 def kpis(sid: SessionId, scope: Scope) -> dict:
     scope.session(sid)
-    return {"kpis": scope.config.kpi_names}
+    return presenters.kpi_names(scope.config.kpi_names)

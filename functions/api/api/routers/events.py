@@ -1,15 +1,13 @@
 """Pushed events: the WebSocket token, and the tenant's webhooks."""
 
-from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request, Response
 
 from algocloud.domain.events import issue_token
-from algocloud.limits import WEBSOCKET_IDLE_SECONDS, WEBSOCKET_LIFETIME_SECONDS
-from algocloud.usecases.webhooks import WebhookRegistry, hook_view
+from algocloud.usecases.webhooks import WebhookRegistry
 
-from .. import models, schemas
+from .. import models, presenters, schemas
 from ..deps import Scope, adapters
 
 router = APIRouter(tags=["events"])
@@ -28,13 +26,7 @@ def events_token(request: Request, scope: Scope) -> dict:
     if not settings.events_url:
         raise HTTPException(status_code=404, detail="this deployment pushes no events: poll …/status")
     token, expires_at = issue_token(scope.repo.secret("events-token"), scope.tenant)
-    return {
-        "token": token,
-        "url": settings.events_url,
-        "expires_at": expires_at,
-        "connection_seconds": WEBSOCKET_LIFETIME_SECONDS,
-        "idle_seconds": WEBSOCKET_IDLE_SECONDS,
-    }
+    return presenters.events_token(token, settings.events_url, expires_at)
 
 
 def _registry(request: Request, scope: Scope) -> WebhookRegistry:
@@ -54,17 +46,17 @@ def _registry(request: Request, scope: Scope) -> WebhookRegistry:
     summary="Register an endpoint for the tenant's events (its secret signs every delivery)",
 )
 def add_webhook(body: schemas.WebhookBody, request: Request, scope: Scope) -> dict:
-    return hook_view(_registry(request, scope).add(body.url, body.events), with_secret=True)
+    return presenters.webhook(_registry(request, scope).add(body.url, body.events), with_secret=True)
 
 
 @router.get("/webhooks", response_model=models.WebhookList, summary="The tenant's webhooks")
 def list_webhooks(request: Request, scope: Scope) -> dict:
-    return {"webhooks": [hook_view(hook) for hook in _registry(request, scope).all()]}
+    return presenters.webhooks(_registry(request, scope).all())
 
 
 @router.get("/webhooks/{hook_id}", response_model=models.Webhook, responses=NOT_FOUND, summary="One webhook")
 def get_webhook(hook_id: HookId, request: Request, scope: Scope) -> dict:
-    return hook_view(_registry(request, scope).get(hook_id))
+    return presenters.webhook(_registry(request, scope).get(hook_id))
 
 
 @router.delete("/webhooks/{hook_id}", status_code=204, responses=NOT_FOUND, summary="Remove a webhook")
@@ -80,7 +72,7 @@ def remove_webhook(hook_id: HookId, request: Request, scope: Scope) -> Response:
     summary="A new signing secret (the old one stops at once)",
 )
 def rotate_webhook(hook_id: HookId, request: Request, scope: Scope) -> dict:
-    return hook_view(_registry(request, scope).rotate(hook_id), with_secret=True)
+    return presenters.webhook(_registry(request, scope).rotate(hook_id), with_secret=True)
 
 
 @router.post(
@@ -90,7 +82,7 @@ def rotate_webhook(hook_id: HookId, request: Request, scope: Scope) -> dict:
     summary="Deliver again to a webhook disabled after repeated failures",
 )
 def enable_webhook(hook_id: HookId, request: Request, scope: Scope) -> dict:
-    return hook_view(_registry(request, scope).enable(hook_id))
+    return presenters.webhook(_registry(request, scope).enable(hook_id))
 
 
 @router.get(
@@ -100,4 +92,4 @@ def enable_webhook(hook_id: HookId, request: Request, scope: Scope) -> dict:
     summary="The webhook's latest delivery attempts, newest first (kept 7 days)",
 )
 def webhook_deliveries(hook_id: HookId, request: Request, scope: Scope) -> dict:
-    return {"deliveries": [asdict(a) for a in _registry(request, scope).deliveries(hook_id)]}
+    return presenters.deliveries(_registry(request, scope).deliveries(hook_id))
