@@ -7,12 +7,24 @@ import pytest
 
 from algocloud.domain.errors import InvalidTransition
 from algocloud.domain.scenario import RunEnd, Status
-from algocloud.usecases.scenarios import ScenarioIds, end_run
+from algocloud.usecases.scenarios import end_run
 
 from .records import TENANT, scenario
 
 WHY = {RunEnd.FAILED: "a KPI failed", RunEnd.GIVEN_UP: "timed out 5 times", RunEnd.TASK_LOST: "task stopped",
        RunEnd.NOT_QUEUED: "the queue was down"}  # fmt: skip
+
+
+class Counted:
+    """The usage counts a run's end asks for, of this test's tenant only."""
+
+    def __init__(self, counted: list):
+        self.counted = counted
+
+    def count(self, tenant, day, event_id, increments):
+        assert tenant == TENANT
+        self.counted.append((day, event_id, increments))
+        return True
 
 
 ENDS = [(how, started) for how in RunEnd for started in (False, True) if started or how != RunEnd.COMPLETE]
@@ -28,9 +40,9 @@ def test_every_way_a_run_ends_sets_the_same_fields_and_counts_once(repo, session
         repo.transition(TENANT, session.id, made.id, Status.PROCESSING, {"run_started_at": "2026-01-01T00:00:00.000+00:00"},
                         run_id=run_id)  # fmt: skip
     counted: list[tuple[str, str, dict]] = []
-    meter = lambda day, event, increments: counted.append((day, event, increments))
+    accounts = Counted(counted)
     produced = {"kpi_values": {"k": 1.0}, "result": {"r": 1}} if how == RunEnd.COMPLETE else {}
-    ended = end_run(repo, meter, TENANT, session.id, ScenarioIds(made.id, run_id), how, WHY.get(how), **produced)
+    ended = end_run(repo, accounts, TENANT, session.id, made.id, run_id, how, WHY.get(how), **produced)
     stored = repo.get_scenario(TENANT, session.id, made.id)
     assert stored.status == ended.status == (Status.COMPLETE if how == RunEnd.COMPLETE else Status.FAILED)
     assert stored.run_finished_at and stored.run_id == run_id
@@ -41,5 +53,5 @@ def test_every_way_a_run_ends_sets_the_same_fields_and_counts_once(repo, session
     assert event == f"finished:{run_id}" and day == stored.run_finished_at[:10]
     assert ("compute_seconds" in increments) == started
     with pytest.raises(InvalidTransition):  # ended once: a second end (a duplicate message) changes nothing
-        end_run(repo, meter, TENANT, session.id, ScenarioIds(made.id, run_id), RunEnd.CANCELLED)
+        end_run(repo, accounts, TENANT, session.id, made.id, run_id, RunEnd.CANCELLED)
     assert len(counted) == 1

@@ -32,7 +32,7 @@ from ..domain.provenance import code_hash, content_hash, provenance
 from ..domain.runner import execute
 from ..domain.scenario import RunEnd, Scenario, Status, now_iso
 from ..run_message import RunMessage
-from ..usecases.scenarios import ScenarioIds, end_run
+from ..usecases.scenarios import end_run
 from .container import ContainerTier
 from .executor import Delivery, Outcome
 
@@ -109,8 +109,7 @@ class ScenarioRuns:
         attempts = f" after {receive_count} attempts" if receive_count else ""
         error = f"the run did not finish{attempts}: it timed out or the worker crashed"
         try:
-            end_run(self.repo, self._meter(message), message.tenant, message.session_id, _ids(message),
-                    RunEnd.GIVEN_UP, error)  # fmt: skip
+            self._end(message, RunEnd.GIVEN_UP, error)
         except NotFound:
             return Outcome.GONE
         except InvalidTransition:
@@ -145,8 +144,7 @@ class ScenarioRuns:
         if scenario is None or scenario.executor != Executor.CONTAINER or scenario.task_id not in (task_id, None):
             return False
         try:
-            end_run(self.repo, self._meter(message), message.tenant, message.session_id, _ids(message),
-                    RunEnd.TASK_LOST, error)  # fmt: skip
+            self._end(message, RunEnd.TASK_LOST, error)
         except (NotFound, InvalidTransition):  # it ended, or moved on, meanwhile
             return False
         self.repo.clear_processing(message.tenant, message.session_id, message.run_id)
@@ -253,14 +251,14 @@ class ScenarioRuns:
 
     def _finish(self, message: RunMessage, how: RunEnd, error: str | None = None, **produced) -> Outcome:
         try:
-            ended = end_run(self.repo, self._meter(message), message.tenant, message.session_id, _ids(message),
-                            how, error, **produced)  # fmt: skip
+            ended = self._end(message, how, error, **produced)
         except (NotFound, InvalidTransition):
             return self._discard(message)
         return Outcome(str(ended.status))
 
-    def _meter(self, message: RunMessage) -> Callable[[str, str, dict[str, float]], object]:
-        return lambda day, event_id, increments: self.accounts.count(message.tenant, day, event_id, increments)
+    def _end(self, message: RunMessage, how: RunEnd, error: str | None = None, **produced) -> Scenario:
+        return end_run(self.repo, self.accounts, message.tenant, message.session_id, message.scenario_id,
+                       message.run_id, how, error, **produced)  # fmt: skip
 
     def _count(self, message: RunMessage, event: tuple[str, str, dict[str, float]]) -> None:
         day, event_id, increments = event
@@ -325,7 +323,3 @@ class ScenarioRuns:
                 raise RunCancelled() from None
 
         return report
-
-
-def _ids(message: RunMessage) -> ScenarioIds:
-    return ScenarioIds(message.scenario_id, message.run_id)

@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import orjson
@@ -225,8 +225,16 @@ class Experiments:
         return run_session
 
     # -- reading ----------------------------------------------------------------------------
-    def _view(self, experiment: Experiment, criteria: Sequence[Criterion] | None = None) -> ExperimentView:
-        runs = {s.id: s for s in self.repo.list_scenarios(self.tenant, experiment.run_session_id)}
+    def _view(
+        self,
+        experiment: Experiment,
+        criteria: Sequence[Criterion] | None = None,
+        scenarios: Sequence[Scenario] | None = None,
+    ) -> ExperimentView:
+        """The experiment and its report, from its runs (`scenarios`: read just now, else read here)."""
+        if scenarios is None:
+            scenarios = self._runs(experiment)
+        runs = {s.id: s for s in scenarios}
         baseline: Scenario | None = None
         if experiment.baseline_scenario:
             baseline = self.repo.get_scenario(self.tenant, experiment.session_id, experiment.baseline_scenario)
@@ -250,9 +258,10 @@ class Experiments:
         experiment = self._experiment(session.id, experiment_id)
         if experiment.ending == Ending.DELETING:
             raise Conflict("the experiment is being deleted")
-        in_flight = self._in_flight(experiment)
+        scenarios = self._runs(experiment)
+        in_flight = _in_flight(scenarios)
         if len(in_flight) > limits.EXPERIMENT_SYNC_CANCEL_RUNS:
-            return self._view(self._start_ending(experiment, Ending.CANCELLING))
+            return self._view(self._start_ending(experiment, Ending.CANCELLING), scenarios=scenarios)
         self._cancel_runs(experiment, in_flight)
         return self._view(experiment)
 
@@ -261,10 +270,11 @@ class Experiments:
         request for a small experiment (None), else as a job (the view says `deleting`)."""
         session = self.scope.session(sid)
         experiment = self._experiment(session.id, experiment_id)
-        in_flight = self._in_flight(experiment)
+        scenarios = self._runs(experiment)
+        in_flight = _in_flight(scenarios)
         big = len(experiment.runs) > limits.EXPERIMENT_SYNC_DELETE_RUNS
         if big or len(in_flight) > limits.EXPERIMENT_SYNC_CANCEL_RUNS or experiment.ending is not None:
-            return self._view(self._start_ending(experiment, Ending.DELETING))
+            return self._view(self._start_ending(experiment, Ending.DELETING), scenarios=scenarios)
         self._cancel_runs(experiment, in_flight)
         self._remove(session.id, experiment)
         return None
@@ -275,14 +285,14 @@ class Experiments:
         experiment = self._experiment(session_id, experiment_id)
         if experiment.ending is None:
             return  # ended already (a duplicate message)
-        self._cancel_runs(experiment, self._in_flight(experiment), deadline)
+        self._cancel_runs(experiment, _in_flight(self._runs(experiment)), deadline)
         if experiment.ending == Ending.DELETING:
             self._remove(session_id, experiment)
         else:
             self._mark(experiment, None)
 
-    def _in_flight(self, experiment: Experiment) -> list[Scenario]:
-        return [s for s in self.repo.list_scenarios(self.tenant, experiment.run_session_id) if s.status in IN_FLIGHT]
+    def _runs(self, experiment: Experiment) -> list[Scenario]:
+        return self.repo.list_scenarios(self.tenant, experiment.run_session_id)
 
     def _start_ending(self, experiment: Experiment, ending: str) -> Experiment:
         """Mark the experiment and queue the job that ends it (in a message group of its own)."""
@@ -299,7 +309,7 @@ class Experiments:
         return experiment
 
     def _mark(self, experiment: Experiment, ending: str | None) -> Experiment:
-        marked = Experiment.from_record({**experiment.to_record(), "ending": ending})
+        marked = replace(experiment, ending=ending)
         self.repo.replace_experiment(self.tenant, experiment.session_id, self._stored(marked))
         return marked
 
@@ -326,3 +336,7 @@ class Experiments:
             pass  # never made, or deleted already
         self.scope.blobs.delete([layout.experiment_plan_key(self.tenant, session_id, experiment.id)])
         self.repo.delete_experiment(self.tenant, session_id, experiment.id)
+
+
+def _in_flight(scenarios: Sequence[Scenario]) -> list[Scenario]:
+    return [s for s in scenarios if s.status in IN_FLIGHT]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from .. import storage_layout as layout
 from ..domain import accounts as usage
@@ -14,22 +14,22 @@ from ..domain.compare import MAX_SCENARIOS, MIN_SCENARIOS, compare
 from ..domain.errors import Conflict, InvalidRequest, InvalidTransition, NotFound, ServiceUnavailable, TierUnavailable
 from ..domain.jobs import IN_FLIGHT, Executor, Tier
 from ..domain.names import clean_name, normal_form
-from ..domain.ports import QueueConsumer, Repository, RunQueue, TaskLauncher
+from ..domain.ports import Accounts, QueueConsumer, Repository, RunQueue, TaskLauncher
 from ..domain.scenario import RUN_FIELDS, RunEnd, Scenario, ScenarioStatus, Status, run_end
 from ..run_message import RunMessage
 from .paging import read_page
 from .scope import TenantScope
 
 logger = logging.getLogger(__name__)
-type Meter = Callable[[str, str, dict[str, float]], object]  # (day, event id, increments): counted once
 
 
 def end_run(
     repo: Repository,
-    meter: Meter,
+    accounts: Accounts,
     tenant: str,
     session_id: str,
-    scenario: ScenarioRef,
+    scenario_id: str,
+    run_id: str | None,
     how: RunEnd,
     error: str | None = None,
     **produced: Any,
@@ -38,29 +38,9 @@ def end_run(
     its usage counted under the run's own event id, so whoever ends it, it is counted once.
     NotFound / InvalidTransition when it is gone or ended already."""
     status, changes = run_end(how, error)
-    ended = repo.transition(
-        tenant, session_id, scenario.id, status, set_fields={**produced, **changes}, run_id=scenario.run_id
-    )
-    meter(*usage.run_finished(ended))
+    ended = repo.transition(tenant, session_id, scenario_id, status, set_fields={**produced, **changes}, run_id=run_id)
+    accounts.count(tenant, *usage.run_finished(ended))
     return ended
-
-
-class ScenarioRef(Protocol):
-    """A run to end: its scenario's id and its run id (a Scenario, or ScenarioIds)."""
-
-    @property
-    def id(self) -> str: ...
-
-    @property
-    def run_id(self) -> str | None: ...
-
-
-@dataclass(frozen=True)
-class ScenarioIds:
-    """A run named by ids only (a queue message's)."""
-
-    id: str
-    run_id: str | None
 
 
 @dataclass(frozen=True)
@@ -207,7 +187,8 @@ class Scenarios:
         fail visibly (one whose message got through and whose run went on stays as it is)."""
         for scenario in scenarios:
             try:
-                end_run(self.repo, self.scope.meter, self.tenant, session_id, scenario, RunEnd.NOT_QUEUED, error)
+                end_run(self.repo, self.scope.accounts, self.tenant, session_id, scenario.id, scenario.run_id,
+                        RunEnd.NOT_QUEUED, error)  # fmt: skip
             except (NotFound, InvalidTransition):
                 pass
 
@@ -223,7 +204,8 @@ class Scenarios:
 
     def cancel_run(self, session_id: str, scenario: Scenario) -> Scenario:
         """End the scenario's run as cancelled (its run id must still be the current one)."""
-        cancelled = end_run(self.repo, self.scope.meter, self.tenant, session_id, scenario, RunEnd.CANCELLED)
+        cancelled = end_run(self.repo, self.scope.accounts, self.tenant, session_id, scenario.id, scenario.run_id,
+                            RunEnd.CANCELLED)  # fmt: skip
         if cancelled.executor == Executor.CONTAINER:
             self._end_task(cancelled)
         return cancelled
