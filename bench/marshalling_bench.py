@@ -17,7 +17,8 @@ sys.path.insert(0, str(ROOT / "shared"))
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from algocloud.adapters.aws.dynamodb import _item, _plain_item, _scenario_item
+from algocloud.adapters.aws.scenarios import _scenario_item
+from algocloud.adapters.aws.table import _item, _plain_item
 from algocloud.domain.scenario import Scenario, Status
 
 SERIALIZER, DESERIALIZER = TypeSerializer(), TypeDeserializer()

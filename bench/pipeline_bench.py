@@ -50,12 +50,12 @@ def main(runs: int = 10) -> None:
         client = TestClient(create_app(ApiSettings(table_name=TABLE, bucket_name=BUCKET, queue_url=queue_url)))
         client.get("/health")
         built = deps.adapters(client.app.state.settings)
-        repo, blobs, _queue = built.repo, built.blobs, built.queue
-        handler, _ = build_handlers(in_process_executor(load_app_config(), repo, blobs, built.accounts))
+        stores, blobs, _queue = built.stores, built.blobs, built.queue
+        handler, _ = build_handlers(in_process_executor(load_app_config(), stores, blobs, built.accounts))
         driver = QueueDriver(SqsQueueConsumer(boto3.client("sqs", region_name=REGION), queue_url), handler)
 
         calls: Counter = Counter()
-        for adapter in (repo, blobs):
+        for adapter in (stores.scenarios, blobs):  # every store shares the one DynamoDB client
             inner = adapter._db if hasattr(adapter, "_db") else adapter._s3
             inner.meta.events.register(
                 "before-call", lambda model, **_: calls.update([f"{model.service_model.service_name}:{model.name}"])

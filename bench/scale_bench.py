@@ -6,7 +6,7 @@ embedded `make local`, 100 and 2,000 on `--aws` (moto behind the gateway emulato
     .venv/bin/python bench/scale_bench.py --sizes 100,500
 
 One real Instant run completes over HTTP; the session is then filled with copies of that
-scenario (same result, KPIs and timestamps) written through the repository port into the
+scenario (same result, KPIs and timestamps) written through the scenario store into the
 stack's own store, which is quicker than running thousands of runs and gives the same items.
 At each size, over HTTP (p50 of repeated requests): create; the first page of 50
 (`?limit=50`) and a page of 50 deep in the list (by its cursor); `view=summary` of the whole
@@ -57,12 +57,12 @@ class Scale:
         sessions = self.http.get("/sessions").json()["sessions"]
         self.sid = next(s["id"] for s in sessions if s["display_name"] == "scale")
         self.url = f"/sessions/{self.sid}/scenarios"
-        self.repo = self._repository()
+        self.stores = self._stores()
         probe = self.create("probe")
         self.http.post(f"{self.url}/{probe}/run").raise_for_status()
         while self.http.get(f"{self.url}/{probe}/status").json()["status"] != "complete":
             time.sleep(0.05)
-        self.template = self.repo.get_scenario(TENANT, self.sid, probe)
+        self.template = self.stores.scenarios.get_scenario(TENANT, self.sid, probe)
         self.probe, self.count, self.created = probe, 1, 0
 
     def _settings(self):
@@ -78,11 +78,11 @@ class Scale:
             )
         return BackendSettings(backend="embedded", state_dir=self.stack.state_dir)
 
-    def _repository(self):
+    def _stores(self):
         from algocloud.adapters.factory import build_adapters
 
         os.environ.update(AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local", AWS_DEFAULT_REGION="us-east-1")
-        return build_adapters(self._settings()).repo
+        return build_adapters(self._settings()).stores
 
     def create(self, tag: str) -> str:
         body = {"tag": tag, "dataset_key": "Master data", "algo_name": "Instant"}
@@ -110,7 +110,7 @@ class Scale:
                 run_finished_at=t.run_finished_at,
                 executor=t.executor,
             )
-            self.repo.create_scenario(TENANT, self.sid, copy)
+            self.stores.scenarios.create_scenario(TENANT, self.sid, copy)
             self.count += 1
 
     def deep_cursor(self) -> str | None:
@@ -176,7 +176,7 @@ class Scale:
 
         with TestClient(app) as client:
             client.get(f"/api/v1{self.url}", params={"limit": 1})  # adapters built, tenant bootstrapped
-            deps.adapters(settings).repo._db.meta.events.register("after-call.dynamodb", count)
+            deps.adapters(settings).stores.scenarios._db.meta.events.register("after-call.dynamodb", count)
             client.get(f"/api/v1{self.url}", params={"limit": 50}).raise_for_status()
         return sum(read)
 

@@ -211,9 +211,9 @@ class AwsLocalStack:
                 aws_endpoint_url=self.environment["AWS_ENDPOINT_URL"],
             )
         )
-        repo, queue = built.repo, built.queue
+        stores, queue = built.stores, built.queue
         requeued = 0
-        for tenant, session_id, scenario in repo.in_flight_runs():
+        for tenant, session_id, scenario in stores.scenarios.in_flight_runs():
             if scenario.run_id is None:
                 continue
             queue.send(

@@ -182,10 +182,10 @@ class EmbeddedStack:
         # A run whose queued state was committed but whose message never got
         # sent (the process died in between; its client got no 2xx) is sent now.
         pending = runs.pending_run_ids() | dead_letters.pending_run_ids()
-        repo = build_adapters(BackendSettings(backend="embedded", state_dir=self.state_dir)).repo
+        stores = build_adapters(BackendSettings(backend="embedded", state_dir=self.state_dir)).stores
         orphans = [
             RunMessage(tenant=tenant, session_id=session_id, scenario_id=s.id, run_id=s.run_id)
-            for tenant, session_id, s in repo.in_flight_runs()
+            for tenant, session_id, s in stores.scenarios.in_flight_runs()
             if s.run_id and s.run_id not in pending
         ]
         for message in orphans:
@@ -258,9 +258,9 @@ class EmbeddedStack:
         settings = BackendSettings(backend="embedded", state_dir=self.state_dir)
         adapters = build_adapters(settings)
         tier = ContainerTier(Executor.LOCAL, adapters.launcher, run_queue_consumer(settings))
-        jobs = in_process_executor(load_app_config(), adapters.repo, adapters.blobs, adapters.accounts, tier=tier)
+        jobs = in_process_executor(load_app_config(), adapters.stores, adapters.blobs, adapters.accounts, tier=tier)
         while not self.stopping.wait(TASK_CHECK_SECONDS):
-            for tenant, session_id, scenario in adapters.repo.in_flight_runs():
+            for tenant, session_id, scenario in adapters.stores.scenarios.in_flight_runs():
                 if scenario.executor != Executor.CONTAINER or not scenario.task_id or not scenario.run_id:
                     continue
                 if not task_alive(scenario.task_id):
@@ -283,8 +283,8 @@ class EmbeddedStack:
         from algocloud.adapters.factory import build_adapters
         from algocloud.adapters.settings import BackendSettings
 
-        repo = build_adapters(BackendSettings(backend="embedded", state_dir=self.state_dir)).repo
-        for _tenant, _session, scenario in repo.in_flight_runs():
+        stores = build_adapters(BackendSettings(backend="embedded", state_dir=self.state_dir)).stores
+        for _tenant, _session, scenario in stores.scenarios.in_flight_runs():
             pid = process_id(scenario.task_id)
             if pid is not None:
                 try:

@@ -59,7 +59,7 @@ def build_consumer(
     tier = ContainerTier(Executor.LOCAL, adapters.launcher)
     worker = in_process_executor(
         load_app_config(),
-        adapters.repo,
+        adapters.stores,
         adapters.blobs,
         adapters.accounts,
         progress_interval,

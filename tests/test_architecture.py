@@ -90,7 +90,7 @@ def test_the_core_imports_no_infrastructure():
 
 def test_only_the_factory_names_concrete_adapters():
     concrete = concrete_adapters()
-    assert {"DynamoRepository", "SqliteRepository", "HttpWebhookSender", "SqliteQueue"} <= concrete
+    assert {"DynamoScenarios", "SqliteScenarios", "HttpWebhookSender", "SqliteQueue"} <= concrete
     for name, path in modules().items():
         if name.startswith("algocloud.adapters.") and name != "algocloud.adapters.factory":
             continue  # an adapter package names its own classes
@@ -134,4 +134,41 @@ def test_no_import_circles():
 def test_walk_covers_the_packages():
     assert len(modules()) > 80
     names = {info.name for info in pkgutil.walk_packages([str(ROOTS["algocloud"])], "algocloud.")}
-    assert {"algocloud.usecases.scenarios", "algocloud.execution.executor", "algocloud.adapters.aws.dynamodb"} <= names
+    assert {"algocloud.usecases.scenarios", "algocloud.execution.executor", "algocloud.adapters.aws.scenarios"} <= names
+
+
+def _protocols(path: Path) -> dict[str, int]:
+    """The Protocol classes a module defines, with their method counts."""
+    counts = {}
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.ClassDef) and any(isinstance(b, ast.Name) and b.id == "Protocol" for b in node.bases):
+            counts[node.name] = sum(isinstance(item, ast.FunctionDef) for item in node.body)
+    return counts
+
+
+def test_every_port_is_small_and_every_store_has_both_backends():
+    domain = ROOT / "shared/algocloud/domain"
+    ports = _protocols(domain / "ports.py") | _protocols(domain / "stores.py")
+    assert {"SessionStore", "ScenarioStore", "ExperimentStore", "BlobStore", "Accounts"} <= set(ports)
+    too_big = {name: count for name, count in ports.items() if count > 12}
+    assert not too_big, f"split these ports: {too_big}"
+    stores = _protocols(domain / "stores.py")
+    for backend in ("aws", "embedded"):
+        built = (ADAPTERS / backend / "stores.py").read_text()
+        composed = {n.arg for n in ast.walk(ast.parse(built)) if isinstance(n, ast.keyword)}
+        assert composed == {"secrets", "sessions", "datasets", "scenarios", "jobs", "experiments"}, backend
+    assert len(stores) == 6
+
+
+GENERATED = {ROOT / "clients/python/algocloud_client/models.py"}  # from the OpenAPI document
+
+
+def test_no_source_file_is_over_500_lines():
+    sources = [p for p in ROOT.glob("*/**/*.py") if not {".venv", ".venv-sam", "build"} & set(p.parts)]
+    sources += list((ROOT / "frontend").glob("*.js"))
+    long = {
+        str(p.relative_to(ROOT)): n
+        for p in sources
+        if p not in GENERATED and (n := len(p.read_text().splitlines())) > 500
+    }
+    assert not long, f"split these: {long}"

@@ -69,12 +69,13 @@ def client(stack, key: str | None = None) -> Client:
 def secret_of(stack) -> bytes:
     """The deployment's token key, as the stack stored it."""
     if stack.mode == "embedded":
-        from algocloud.adapters.embedded.repository import SqliteRepository
+        from algocloud.adapters.embedded.sessions import SqliteSecrets
+        from algocloud.adapters.embedded.store_db import open_store_database
 
-        return SqliteRepository(stack.state_dir / "store.db").secret("events-token")
+        return SqliteSecrets(open_store_database(stack.state_dir / "store.db")).secret("events-token")
     import boto3
 
-    from algocloud.adapters.aws.dynamodb import DynamoRepository
+    from algocloud.adapters.aws.sessions import DynamoSecrets
 
     port = stack.args[stack.args.index("--aws-port") + 1]
     dynamodb = boto3.client(
@@ -84,7 +85,7 @@ def secret_of(stack) -> bytes:
         aws_access_key_id="local",
         aws_secret_access_key="local",
     )
-    return DynamoRepository(dynamodb, "algocloud-local").secret("events-token")
+    return DynamoSecrets(dynamodb, "algocloud-local").secret("events-token")
 
 
 def socket_of(stack, key: str | None = None, token: str | None = None):

@@ -57,7 +57,7 @@ def test_the_wheel_holds_every_package_and_runs_an_app_from_outside_the_tree(tmp
         entry_points = archive.read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     for module in (
         "algocloud/usecases/scenarios.py",
-        "algocloud/adapters/embedded/repository.py",
+        "algocloud/adapters/embedded/stores.py",
         "api/main.py",
         "api/routers/scenarios.py",
         "worker/handler.py",

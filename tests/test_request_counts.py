@@ -45,11 +45,11 @@ def test_request_counts_are_summed_over_the_tenants_keys_per_day():
     with stubber:
         keys = ApiGatewayKeys(lambda: client, "plan1")
         report = usage_report(accounts, keys, tenant.id, "2026-11-01", "2026-11-03")
-        assert [(d["day"], d["api_requests"]) for d in report["days"]] == [
+        assert [(d.day, report.requests_on(d.day)) for d in report.days()] == [
             ("2026-11-01", 6),
             ("2026-11-02", 2),
             ("2026-11-03", 7),
         ]
-        assert report["totals"]["api_requests"] == 15 and report["totals"]["runs_started"] == 0
+        assert report.total_requests == 15 and sum(d.counters.get("runs_started", 0) for d in report.days()) == 0
         # API Gateway not answering: the counts are unknown (null), the rest of the report stands
-        assert usage_report(accounts, keys, tenant.id, "2026-11-01", "2026-11-03")["totals"]["api_requests"] is None
+        assert usage_report(accounts, keys, tenant.id, "2026-11-01", "2026-11-03").total_requests is None

@@ -12,7 +12,7 @@ at most one scenario per session processing, while sessions run in parallel.
 from __future__ import annotations
 
 import contextvars
-from typing import Literal
+from typing import ClassVar, Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
@@ -34,6 +34,8 @@ class _SessionMessage(BaseModel):
     # An experiment's run goes in one of its tenant's experiment lanes instead of its session's
     # group (usecases/experiments.py): as many in flight at once as the tenant has lanes.
     lane: str | None = None
+    # The metrics of this kind's outcomes (count by outcome, duration of those that ended), if any.
+    outcome_metrics: ClassVar[tuple[str, str] | None] = None
 
     @property
     def group_id(self) -> str:
@@ -45,6 +47,7 @@ class _SessionMessage(BaseModel):
 
 
 class RunMessage(_SessionMessage):
+    outcome_metrics: ClassVar[tuple[str, str] | None] = ("Runs", "RunDuration")
     scenario_id: str
     run_id: str
     # An experiment's run: (the session the experiment is in, its id). A run of an experiment

@@ -15,7 +15,11 @@ def counted(client, backend_name, root):
     client.get(f"{root}/health")  # build the adapters and bootstrap the tenant first
     calls = Counter()
     built = deps.adapters(client.api.state.settings)
-    for adapter in (getattr(built.repo, "_inner", built.repo), built.blobs, built.queue):  # below publishing
+    for adapter in (
+        getattr(built.stores.scenarios, "_inner", built.stores.scenarios),
+        built.blobs,
+        built.queue,
+    ):  # below publishing
         inner = next(v for k, v in vars(adapter).items() if k in ("_db", "_s3", "_sqs"))
         inner.meta.events.register("before-call", lambda model, **_: calls.update([model.name]))
 

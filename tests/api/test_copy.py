@@ -10,16 +10,18 @@ def complete_run(client, session_id, scenario_id, result, kpis, result_ref=None)
     from api import deps
 
     adapters = deps.adapters(client.api.state.settings)
-    repo, blobs = adapters.repo, adapters.blobs
-    scenario = repo.get_scenario("default", session_id, scenario_id)
-    repo.transition("default", session_id, scenario_id, Status.PROCESSING, run_id=scenario.run_id)
+    stores, blobs = adapters.stores, adapters.blobs
+    scenario = stores.scenarios.get_scenario("default", session_id, scenario_id)
+    stores.scenarios.transition("default", session_id, scenario_id, Status.PROCESSING, run_id=scenario.run_id)
     fields = {"kpi_values": kpis, "progress": 1.0}
     if result_ref:
         blobs.put(result_ref, __import__("orjson").dumps(result), "application/json")
         fields["result_ref"] = result_ref
     else:
         fields["result"] = result
-    repo.transition("default", session_id, scenario_id, Status.COMPLETE, run_id=scenario.run_id, set_fields=fields)
+    stores.scenarios.transition(
+        "default", session_id, scenario_id, Status.COMPLETE, run_id=scenario.run_id, set_fields=fields
+    )
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ def test_the_token_opens_the_websocket_for_the_callers_tenant_only(make_client, 
     assert issued["connection_seconds"] == 7200
     from api.deps import adapters
 
-    secret = adapters(client.api.state.settings).repo.secret("events-token")
+    secret = adapters(client.api.state.settings).stores.secrets.secret("events-token")
     assert token_tenant(secret, issued["token"]) == "default"
 
 

@@ -156,3 +156,24 @@ def test_a_signed_local_upload_over_its_size_is_refused_before_its_body(served, 
     body = b"".join(f"{len(piece):x}\r\n".encode() + piece + b"\r\n" for piece in pieces) + b"0\r\n\r\n"
     status, reply, _ = exchange(port, chunked, body)
     assert status == 400 and b"EntityTooLarge" in reply, reply
+
+
+def test_hosting_and_storage_are_two_settings(tmp_path, monkeypatch):
+    """Where state lives (the backend) and how the code runs (Lambda or a process) are chosen apart:
+    the embedded store behind Lambda gets Lambda's body limits and middleware, and back."""
+    from algocloud import limits
+    from api.limits import BodyReadTimeout, ResponseSizeLimit
+    from api.main import create_app
+    from api.settings import ApiSettings
+
+    def middleware(settings):
+        return {m.cls for m in create_app(settings).user_middleware}
+
+    state = {"backend": "embedded", "state_dir": tmp_path / "state"}
+    process = ApiSettings(**state)
+    assert not process.on_lambda and process.request_limit == limits.EMBEDDED_BODY_LIMIT
+    assert BodyReadTimeout in middleware(process) and ResponseSizeLimit not in middleware(process)
+    monkeypatch.setenv("ALGOCLOUD_HOSTING", "lambda")
+    behind_lambda = ApiSettings(**state)
+    assert behind_lambda.on_lambda and behind_lambda.request_limit == limits.LAMBDA_BODY_LIMIT
+    assert BodyReadTimeout not in middleware(behind_lambda) and ResponseSizeLimit in middleware(behind_lambda)

@@ -37,7 +37,7 @@ def _say(websocket, connection: str, message) -> dict:
 
 def test_the_authorizer_allows_a_fresh_token_with_its_tenant_and_denies_the_rest(ws):
     websocket, built = ws
-    secret = built.repo.secret("events-token")
+    secret = built.stores.secrets.secret("events-token")
     arn = "arn:aws:execute-api:us-east-1:123456789012:api/Prod/$connect"
     allowed = websocket.handler(
         {"type": "REQUEST", "methodArn": arn, "queryStringParameters": {"token": issue_token(secret, "acme")[0]}},
@@ -54,8 +54,8 @@ def test_subscriptions_answer_the_current_status_and_refuse_what_is_not_the_tena
     from algocloud.usecases.scope import TenantScope
     from algocloud.usecases.sessions import Sessions
 
-    Sessions(TenantScope(config, built.repo, built.blobs, built.accounts, "default")).ensure_tenant()
-    sid = built.repo.list_sessions("default")[0].id
+    Sessions(TenantScope(config, built.stores, built.blobs, built.accounts, "default")).ensure_tenant()
+    sid = built.stores.sessions.list_sessions("default")[0].id
     assert websocket.handler(_event("$connect", "c1", tenant="default"), CONTEXT)["statusCode"] == 200
     assert websocket.handler(_event("$connect", "c2", tenant="intruder"), CONTEXT)["statusCode"] == 200
     assert websocket.handler(_event("$connect", "c3"), CONTEXT)["statusCode"] == 403  # no authorizer context

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from algocloud.domain.ids import new_id
-from algocloud.domain.ports import SessionRecord
+from algocloud.domain.stores import SessionRecord
 
 from .records import TENANT, dataset
 
@@ -18,12 +18,26 @@ def adapters(settings):
 
 
 @pytest.fixture
-def repo(adapters):
-    return adapters.repo
+def stores(adapters):
+    return adapters.stores
 
 
 @pytest.fixture
-def session(repo) -> SessionRecord:
+def session(stores) -> SessionRecord:
     record = SessionRecord(new_id(), "first")
-    assert repo.create_session(TENANT, record, [dataset()])
+    assert stores.sessions.create_session(TENANT, record, [dataset()])
     return record
+
+
+@pytest.fixture
+def reopen(settings, request):
+    """The same backend opened afresh, as after a restart (embedded: new connections)."""
+
+    def again():
+        from algocloud.adapters.factory import build_adapters
+        from tests.support import Backend, clear_caches
+
+        clear_caches()
+        return build_adapters(settings).stores, Backend.for_settings(settings, request)
+
+    return again

@@ -1,11 +1,13 @@
-"""Records the contract tests store."""
+"""Records the contract tests store, and how they race."""
 
 from __future__ import annotations
 
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
-from algocloud.domain.ports import DatasetRecord
 from algocloud.domain.scenario import Scenario
+from algocloud.domain.stores import DatasetRecord
 
 TENANT = "tenant-a"
 
@@ -16,3 +18,18 @@ def dataset(key="data") -> DatasetRecord:
 
 def scenario(tag="s", data="data") -> Scenario:
     return Scenario(tag=tag, input_data_id=data, algorithm="Instant", parameters={"n": 1})
+
+
+def race(count, action):
+    """Run `action(i)` from `count` threads at once; results or exceptions, in order."""
+    barrier = threading.Barrier(count)
+
+    def one(index):
+        barrier.wait()
+        try:
+            return action(index)
+        except Exception as exc:  # noqa: BLE001 - the outcome is what we compare
+            return exc
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(one, range(count)))

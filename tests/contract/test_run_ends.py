@@ -31,19 +31,19 @@ ENDS = [(how, started) for how in RunEnd for started in (False, True) if started
 
 
 @pytest.mark.parametrize(("how", "started"), ENDS)  # (only a processing run completes)
-def test_every_way_a_run_ends_sets_the_same_fields_and_counts_once(repo, session, how, started):
+def test_every_way_a_run_ends_sets_the_same_fields_and_counts_once(stores, session, how, started):
     made = scenario(tag=f"{how}-{started}")
-    repo.create_scenario(TENANT, session.id, made)
+    stores.scenarios.create_scenario(TENANT, session.id, made)
     run_id = str(uuid.uuid4())
-    repo.transition(TENANT, session.id, made.id, Status.QUEUED, set_fields={"run_id": run_id})
+    stores.scenarios.transition(TENANT, session.id, made.id, Status.QUEUED, set_fields={"run_id": run_id})
     if started:
-        repo.transition(TENANT, session.id, made.id, Status.PROCESSING, {"run_started_at": "2026-01-01T00:00:00.000+00:00"},
+        stores.scenarios.transition(TENANT, session.id, made.id, Status.PROCESSING, {"run_started_at": "2026-01-01T00:00:00.000+00:00"},
                         run_id=run_id)  # fmt: skip
     counted: list[tuple[str, str, dict]] = []
     accounts = Counted(counted)
     produced = {"kpi_values": {"k": 1.0}, "result": {"r": 1}} if how == RunEnd.COMPLETE else {}
-    ended = end_run(repo, accounts, TENANT, session.id, made.id, run_id, how, WHY.get(how), **produced)
-    stored = repo.get_scenario(TENANT, session.id, made.id)
+    ended = end_run(stores, accounts, TENANT, session.id, made.id, run_id, how, WHY.get(how), **produced)
+    stored = stores.scenarios.get_scenario(TENANT, session.id, made.id)
     assert stored.status == ended.status == (Status.COMPLETE if how == RunEnd.COMPLETE else Status.FAILED)
     assert stored.run_finished_at and stored.run_id == run_id
     expected_error = {RunEnd.COMPLETE: None, RunEnd.CANCELLED: "cancelled"}.get(how, WHY.get(how))
@@ -53,5 +53,5 @@ def test_every_way_a_run_ends_sets_the_same_fields_and_counts_once(repo, session
     assert event == f"finished:{run_id}" and day == stored.run_finished_at[:10]
     assert ("compute_seconds" in increments) == started
     with pytest.raises(InvalidTransition):  # ended once: a second end (a duplicate message) changes nothing
-        end_run(repo, accounts, TENANT, session.id, made.id, run_id, RunEnd.CANCELLED)
+        end_run(stores, accounts, TENANT, session.id, made.id, run_id, RunEnd.CANCELLED)
     assert len(counted) == 1

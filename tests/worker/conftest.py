@@ -13,15 +13,15 @@ def worker(client):
     from api import deps
 
     adapters = deps.adapters(client.api.state.settings)
-    return in_process_executor(load_app_config(), adapters.repo, adapters.blobs, adapters.accounts, 0.2)
+    return in_process_executor(load_app_config(), adapters.stores, adapters.blobs, adapters.accounts, 0.2)
 
 
 @pytest.fixture
-def repo(client):
-    """The repository the API and the worker share."""
+def stores(client):
+    """The stores the API and the worker share."""
     from api import deps
 
-    return deps.adapters(client.api.state.settings).repo
+    return deps.adapters(client.api.state.settings).stores
 
 
 @pytest.fixture

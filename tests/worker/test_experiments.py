@@ -1,10 +1,13 @@
 """Experiments on both backends (on aws through the gateway emulator and the Lambda handler):
 a grid with repetitions, its report recomputed from the runs, acceptance, cancel and delete."""
 
+import math
 import statistics
 import uuid
 
 import pytest
+
+from algocloud.domain.experiments import ExperimentRecord
 
 GRID = {"days": [3, 5, 7], "policy": ["as-is", "greedy"]}
 
@@ -164,7 +167,7 @@ def test_an_experiment_of_a_thousand_runs_is_made_in_few_storage_calls(client, b
         from api import deps
 
         built = deps.adapters(client.api.state.settings)
-        for inner in (built.repo._db, built.queue._sqs):
+        for inner in (built.stores.scenarios._db, built.queue._sqs):
             inner.meta.events.register("before-call", lambda model, **_: calls.append(model.name))
     made = client.post(f"{base}/sessions/main/experiments", json=body)
     assert made.status_code == 201, made.text
@@ -199,11 +202,13 @@ def test_an_experiment_stored_with_an_infinite_tolerance_reads_cancels_and_delet
     from api import deps
 
     made = create(client, base, grid={"days": [3, 5]}, repetitions=1, baseline_set=0).json()
-    repo = deps.adapters(client.api.state.settings).repo
+    stores = deps.adapters(client.api.state.settings).stores
     session = client.get(f"{base}/sessions").json()["default"]
-    record = repo.get_experiment("default", session, made["id"])
-    record["criteria"] = [{"kpi": "Travel distance", "tolerance": None, "relative": True}]
-    repo.replace_experiment("default", session, record)
+    document = stores.experiments.get_experiment("default", session, made["id"]).to_document()
+    document["criteria"] = [{"kpi": "Travel distance", "tolerance": None, "relative": True}]
+    record = ExperimentRecord.from_document(document)  # an infinite tolerance, which JSON stores as null
+    assert math.isinf(record.plan.criteria[0].tolerance)
+    stores.experiments.replace_experiment("default", session, record)
     url = f"{base}/sessions/main/experiments/{made['id']}"
     assert client.get(url).status_code == 200
     assert client.post(f"{url}/cancel").status_code == 200

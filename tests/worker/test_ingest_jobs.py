@@ -89,7 +89,7 @@ def test_a_job_the_queue_refuses_is_a_503_and_fails_visibly(client, backend, bas
 
 
 def test_an_ingestion_that_would_pass_the_deadline_is_handed_over_not_killed(
-    client, backend, base, driver, worker, repo, monkeypatch
+    client, backend, base, driver, worker, stores, monkeypatch
 ):
     """As runs do: a job that cannot end within the invocation (its estimate, or an attempt here cut
     off before) goes to the container tier, or without one fails at once with the reason; it is not
@@ -120,7 +120,9 @@ def test_an_ingestion_that_would_pass_the_deadline_is_handed_over_not_killed(
     monkeypatch.setattr(limits, "INGEST_SECONDS_PER_MB", 0.0)
     second = received[1] if len(received) > 1 else driver.receive()[0]
     message = parse_message(second.body)
-    repo.transition_job(message.tenant, message.session_id, message.job_id, Status.PROCESSING, {"executor": "lambda"})
+    stores.jobs.transition_job(
+        message.tenant, message.session_id, message.job_id, Status.PROCESSING, {"executor": "lambda"}
+    )
     outcome = worker.handle(message, Delivery(time.monotonic() + 30, 30.0, 1769, second.receipt))  # a takeover
     failed = client.get(f"{etl}/{jobs[1]['job_id']}").json()
     assert str(outcome) == "failed" and "cut off" in failed["detail"]

@@ -44,7 +44,7 @@ def test_the_limits_are_the_templates_unless_overridden():
     assert function_limits(timeout=5, memory=400) == FunctionLimits(5.0, 400)
 
 
-def test_a_run_killed_at_the_timeout_is_not_retried_in_the_lambda(api, worker, repo, driver, monkeypatch):
+def test_a_run_killed_at_the_timeout_is_not_retried_in_the_lambda(api, worker, stores, driver, monkeypatch):
     """The message of a run whose last attempt started longer ago than the invocation may last
     comes back: the run is not taken over in the Lambda again (the kill would repeat until the
     dead-letter queue), it goes to the container tier, or without one fails at once."""
@@ -56,7 +56,7 @@ def test_a_run_killed_at_the_timeout_is_not_retried_in_the_lambda(api, worker, r
     [message] = driver.receive()
     run_message = parse_message(message.body)
     attempt = {"executor": "lambda", "run_started_at": "2026-01-01T00:00:00.000+00:00"}  # killed long ago
-    repo.transition(
+    stores.scenarios.transition(
         run_message.tenant,
         run_message.session_id,
         scenario["id"],

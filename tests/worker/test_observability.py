@@ -62,7 +62,7 @@ def test_a_runs_logs_carry_the_requests_correlation_id_and_metrics_are_emitted(s
     assert queued.status_code == 202 and queued.headers["x-correlation-id"] == request_id
 
     adapters = deps.adapters(app.state.settings)
-    worker = in_process_executor(load_app_config(), adapters.repo, adapters.blobs, adapters.accounts)
+    worker = in_process_executor(load_app_config(), adapters.stores, adapters.blobs, adapters.accounts)
     runs, _ = build_handlers(worker)
     QueueDriver(backend.runs, instrumented(runs)).drain()
     assert api.get(f"{base}/sessions/main/scenarios/{made['id']}").json()["status"] == "complete"

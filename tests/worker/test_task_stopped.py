@@ -7,12 +7,12 @@ from algocloud.run_message import parse_message
 from tests.api.test_uploads import upload
 
 
-def test_a_run_whose_task_stopped_fails_once_and_only_on_its_own_task(api, worker, repo, driver):
+def test_a_run_whose_task_stopped_fails_once_and_only_on_its_own_task(api, worker, stores, driver):
     scenario = api.run(api.create("Slow", {"duration": 30}))
     [received] = driver.receive()
     message = parse_message(received.body)
     on_task = {"executor": "container", "task_id": "task-1", "receipt": received.receipt}
-    repo.transition(message.tenant, message.session_id, scenario["id"], Status.PROCESSING, on_task,
+    stores.scenarios.transition(message.tenant, message.session_id, scenario["id"], Status.PROCESSING, on_task,
                     run_id=message.run_id)  # fmt: skip
     assert worker.held(message) == (received.receipt, True)
     assert worker.task_stopped(message, "task-2", "exit code 1") is False  # another task's end
@@ -25,7 +25,7 @@ def test_a_run_whose_task_stopped_fails_once_and_only_on_its_own_task(api, worke
 
 
 def test_an_ingestion_whose_task_stopped_fails_with_the_reason(
-    client, backend, base, worker, repo, driver, monkeypatch
+    client, backend, base, worker, stores, driver, monkeypatch
 ):
     from algocloud import limits
 
@@ -35,7 +35,7 @@ def test_an_ingestion_whose_task_stopped_fails_with_the_reason(
     [received] = driver.receive()
     message = parse_message(received.body)
     on_task = {"executor": "container", "task_id": "task-9", "receipt": received.receipt}
-    repo.transition_job(message.tenant, message.session_id, message.job_id, Status.PROCESSING, on_task)
+    stores.jobs.transition_job(message.tenant, message.session_id, message.job_id, Status.PROCESSING, on_task)
     assert worker.held(message) == (received.receipt, True)
     assert worker.task_stopped(message, "task-9", "exit code 137") is True
     failed = client.get(f"{base}/sessions/main/etl/{job['job_id']}").json()

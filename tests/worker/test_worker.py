@@ -1,7 +1,7 @@
 """The worker: runs from the queue exactly once, progress, failures, timeouts, the DLQ, deletes.
 
 Every test runs on both backends (SQS/DynamoDB/S3 in moto, and the embedded
-SQLite queue, repository and files).
+SQLite queue, stores and files).
 """
 
 import json
@@ -105,17 +105,17 @@ class Killed(BaseException):
     """Stands in for the Lambda runtime killing the function at its timeout."""
 
 
-def test_a_run_cut_off_mid_way_is_taken_over_and_completes_once(api, driver, repo, backend, monkeypatch):
+def test_a_run_cut_off_mid_way_is_taken_over_and_completes_once(api, driver, stores, backend, monkeypatch):
     scenario = api.run(api.create("Slow", {"duration": 2}))
-    original = repo.update_progress
-    monkeypatch.setattr(repo, "update_progress", lambda *a, **k: (_ for _ in ()).throw(Killed()))
+    original = stores.scenarios.update_progress
+    monkeypatch.setattr(stores.scenarios, "update_progress", lambda *a, **k: (_ for _ in ()).throw(Killed()))
     [message] = driver.receive()
     with pytest.raises(Killed):
         driver.deliver([message])
     stuck = api.get(scenario)
     assert stuck["status"] == "processing"
     first_start = stuck["run_started_at"]
-    monkeypatch.setattr(repo, "update_progress", original)
+    monkeypatch.setattr(stores.scenarios, "update_progress", original)
     # the visibility timeout expires and SQS redelivers the same message
     backend.runs.change_visibility(message.receipt, 0)
     driver.drain()

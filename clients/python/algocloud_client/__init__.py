@@ -13,6 +13,7 @@
 
 from . import models
 from ._flows import ApiError, ScenarioPage
-from .client import AsyncClient, Client
+from .async_client import AsyncClient
+from .client import Client
 
 __all__ = ["ApiError", "AsyncClient", "Client", "ScenarioPage", "models"]

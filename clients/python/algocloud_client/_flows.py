@@ -9,111 +9,40 @@ uploads and parsing are written once for both.
 from __future__ import annotations
 
 import json
-import os
 import time
-from collections.abc import Callable, Generator, Sequence
-from contextlib import ExitStack
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO, Any, Generic, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import httpx
 from pydantic import TypeAdapter
 
 from . import models as m
+from ._data_flows import DataOperations
+from ._transport import (
+    CLOSED,
+    KEEPALIVE_SECONDS,
+    KEEPALIVE_SHARE,
+    RECONNECTS,
+    TERMINAL,
+    ApiError,
+    Call,
+    Flow,
+    Open,
+    Pause,
+    Receive,
+    ScenarioPage,
+    Send,
+)
 
-RETRY_STATUSES = (429, 502, 503, 504)
-TERMINAL = (m.Status.COMPLETE, m.Status.FAILED)
-
-
-@dataclass(frozen=True)
-class Call:
-    method: str
-    url: str  # a path under the API's base URL, or an absolute (presigned storage) URL
-    options: dict[str, Any] = field(default_factory=dict)  # keyword arguments of httpx's request()
-
-
-@dataclass(frozen=True)
-class Pause:
-    seconds: float
-
-
-# The events WebSocket (POST /events/token gives its URL): the runner opens it (answering a socket
-# number, or None when refused), sends text on it, and receives the next message (None when
-# `timeout` passed with none, CLOSED when the server closed it). Sockets close with the flow.
-@dataclass(frozen=True)
-class Open:
-    url: str
-
-
-@dataclass(frozen=True)
-class Send:
-    socket: int
-    text: str
-
-
-@dataclass(frozen=True)
-class Receive:
-    socket: int
-    timeout: float
-
-
-CLOSED = ""
-# A quiet socket subscribes again after this share of the idle time the token response gives
-# (`idle_seconds`: API Gateway closes a socket after 10 idle minutes), or of 10 minutes.
-KEEPALIVE_SHARE = 0.4
-KEEPALIVE_SECONDS = KEEPALIVE_SHARE * 600.0
-RECONNECTS = 5  # in a row without a message, before falling back to polling
-
-T = TypeVar("T")
-Flow = Generator[Call | Pause | Open | Send | Receive, Any, T]  # sends each step's answer back in
-ProgressCallback = Callable[[int], None]  # bytes sent since the last call
-
-
-class ApiError(Exception):
-    """An answer of 4xx/5xx: its status and the API's `detail`."""
-
-    def __init__(self, status: int, detail: Any):
-        super().__init__(f"{status}: {detail}")
-        self.status = status
-        self.detail = detail
-
-
-Item = TypeVar("Item")
-
-
-@dataclass(frozen=True)
-class ScenarioPage(Generic[Item]):  # noqa: UP046 - the client runs on Python 3.11
-    items: list[Item]  # full scenarios, or summaries (view=summary)
-    next_cursor: str | None  # pass it back for the next page; None on the last
-
+__all__ = ["CLOSED", "KEEPALIVE_SECONDS", "ApiError", "Call", "Flow", "Open", "Operations", "Pause", "Receive",
+           "ScenarioPage", "Send"]  # fmt: skip
 
 _SCENARIOS = TypeAdapter(list[m.Scenario])
 _SUMMARIES = TypeAdapter(list[m.ScenarioSummary])
 
 
-class Operations:
-    """The API's operations as flows; `retries` bounds the retries of throttled or unavailable calls."""
-
-    def __init__(self, retries: int = 4):
-        self.retries = retries
-
-    # -- transport ----------------------------------------------------------------------------
-    def call(self, method: str, url: str, **options: Any) -> Flow[httpx.Response]:
-        """One call, retried on 429/502/503/504 after the server's Retry-After or an exponential
-        backoff; ApiError for any other 4xx/5xx (its `detail`)."""
-        for attempt in range(self.retries + 1):
-            response: httpx.Response = yield Call(method, url, options)
-            if response.status_code not in RETRY_STATUSES or attempt == self.retries:
-                break
-            retry_after = response.headers.get("retry-after", "")
-            yield Pause(float(retry_after) if _is_number(retry_after) else min(8.0, 0.25 * 2**attempt))
-        if response.status_code >= 400:
-            raise ApiError(response.status_code, _detail(response))
-        return response
-
-    def json(self, method: str, url: str, **options: Any) -> Flow[Any]:
-        return (yield from self.call(method, url, **options)).json()
+class Operations(DataOperations):
+    """The API's operations as flows (the data ones in _data_flows.py)."""
 
     # -- catalogue ----------------------------------------------------------------------------
     def health(self) -> Flow[m.Health]:
@@ -391,163 +320,6 @@ class Operations:
                 raise TimeoutError(f"experiment {experiment_id} is still running: {report.counts}")
             yield Pause(poll)
             waited += poll
-
-    # -- data ---------------------------------------------------------------------------------
-    def datasets(self, sid: str) -> Flow[list[str]]:
-        return m.DatasetKeys.model_validate((yield from self.json("GET", f"/sessions/{sid}/data"))).keys
-
-    def dataset(self, sid: str, key: str) -> Flow[m.DataSourcePayload]:
-        """A dataset's DataSource JSON, from storage when the API redirects there (307)."""
-        response = yield from self.call("GET", f"/sessions/{sid}/data/{key}", follow_redirects=False)
-        if response.status_code == 307:
-            response = yield from self.storage("GET", response.headers["location"])
-        return m.DataSourcePayload.model_validate_json(response.content)
-
-    def delete_dataset(self, sid: str, key: str) -> Flow[None]:
-        yield from self.call("DELETE", f"/sessions/{sid}/data/{key}")
-
-    def derive_dataset(self, sid: str, key: str, new_key: str) -> Flow[list[str]]:
-        answer = yield from self.json("POST", f"/sessions/{sid}/data/{key}/derive", json={"new_key": new_key})
-        return m.DatasetKeys.model_validate(answer).keys
-
-    def data_parameters(self, sid: str, key: str) -> Flow[m.DataParameters]:
-        answer = yield from self.json("GET", f"/sessions/{sid}/data/{key}/parameters")
-        return m.DataParameters.model_validate(answer)
-
-    def tables(self, sid: str, key: str) -> Flow[m.DatasetTables]:
-        return m.DatasetTables.model_validate((yield from self.json("GET", f"/sessions/{sid}/data/{key}/tables")))
-
-    def rows(self, sid: str, key: str, table: str, offset: int, limit: int) -> Flow[m.RowsPage]:
-        answer = yield from self.json(
-            "GET", f"/sessions/{sid}/data/{key}/tables/{table}/rows", params={"offset": offset, "limit": limit}
-        )
-        return m.RowsPage.model_validate(answer)
-
-    def import_json(self, sid: str, upload_id: str, poll: float) -> Flow[list[str]]:
-        """A DataSource JSON file sent with `upload` becomes a dataset (following the job, when it is one)."""
-        response = yield from self.call("POST", f"/sessions/{sid}/data/from-json", json={"upload": upload_id})
-        answer = yield from self.ingestion_result(sid, response, poll)
-        return m.DatasetKeys.model_validate(answer).keys
-
-    def etl(
-        self, sid: str, dataset_name: str, files: Sequence[Path], poll: float, on_sent: ProgressCallback | None = None
-    ) -> Flow[m.EtlResponse]:
-        """Send the files straight to storage and ETL them into `dataset_name`: the ETL response (a
-        job's, when it was one). A server that offers no direct uploads gets them as one form."""
-        upload_ids = []
-        for path in files:
-            try:
-                upload_ids.append((yield from self.upload(sid, path, on_sent)))
-            except ApiError as refused:
-                if (
-                    upload_ids
-                    or refused.status not in (404, 405)
-                    or refused.detail not in ("Not Found", "Method Not Allowed")
-                ):
-                    raise
-                return (yield from self.etl_form(sid, dataset_name, files, poll, on_sent))
-        body = {"dataset_name": dataset_name, "uploads": upload_ids}
-        response = yield from self.call("POST", f"/sessions/{sid}/etl", json=body)
-        answer = yield from self.ingestion_result(sid, response, poll)
-        return m.EtlResponse.model_validate(answer)
-
-    def etl_form(
-        self, sid: str, dataset_name: str, files: Sequence[Path], poll: float, on_sent: ProgressCallback | None
-    ) -> Flow[m.EtlResponse]:
-        """The reference's multipart form (the request's size limit applies), files read as sent."""
-        with ExitStack() as opened:
-            parts = [("files", (path.name, _Reading(opened.enter_context(path.open("rb")), on_sent))) for path in files]
-            response = yield from self.call(
-                "POST", f"/sessions/{sid}/etl", data={"dataset_name": dataset_name}, files=parts
-            )
-        answer = yield from self.ingestion_result(sid, response, poll)
-        return m.EtlResponse.model_validate(answer)
-
-    def ingestion_result(self, sid: str, answered: httpx.Response, poll: float) -> Flow[dict[str, Any]]:
-        """An ETL or from-json answer: the body, or for a 202 the result of its job once it ends."""
-        if answered.status_code != 202:
-            return answered.json()
-        job = m.Job.model_validate(answered.json())
-        while job.status not in (m.JobStatus.COMPLETE, m.JobStatus.FAILED):
-            yield Pause(poll)
-            job = m.Job.model_validate((yield from self.json("GET", f"/sessions/{sid}/etl/{job.job_id}")))
-        if job.result is None:
-            raise ApiError(422, job.detail)
-        return job.result
-
-    # -- direct uploads -----------------------------------------------------------------------
-    def upload(self, sid: str, path: Path, on_sent: ProgressCallback | None = None) -> Flow[str]:
-        """Send a file straight to storage (one form POST, or parts then complete), read from disk
-        as it goes (a 1 GiB file is never in memory); its upload id."""
-        size = path.stat().st_size
-        answer = yield from self.json("POST", f"/sessions/{sid}/uploads", json={"filename": path.name, "size": size})
-        target = m.UploadTarget.model_validate(answer)
-        with path.open("rb") as file:
-            if target.method == m.UploadMethod.POST:
-                assert target.url is not None
-                sent = _Reading(file, on_sent)
-                yield from self.storage("POST", target.url, data=target.fields, files={"file": (path.name, sent)})
-            else:
-                yield from self._send_parts(sid, target, file, on_sent)
-        return target.upload_id
-
-    def _send_parts(
-        self, sid: str, target: m.UploadTarget, file: IO[bytes], on_sent: ProgressCallback | None
-    ) -> Flow[None]:
-        assert target.part_size is not None and target.parts is not None
-        sent_parts = []
-        for part in target.parts:
-            file.seek((part.part_number - 1) * target.part_size)
-            chunk = file.read(target.part_size)  # one part (16 MiB) in memory at a time
-            response = yield from self.storage("PUT", part.url, content=chunk)
-            sent_parts.append({"part_number": part.part_number, "etag": response.headers["etag"]})
-            if on_sent is not None:
-                on_sent(len(chunk))
-        yield from self.call("POST", f"/sessions/{sid}/uploads/{target.upload_id}/complete", json={"parts": sent_parts})
-
-    def upload_status(self, sid: str, upload_id: str) -> Flow[m.UploadStatus]:
-        return m.UploadStatus.model_validate((yield from self.json("GET", f"/sessions/{sid}/uploads/{upload_id}")))
-
-    def abort_upload(self, sid: str, upload_id: str) -> Flow[None]:
-        yield from self.call("DELETE", f"/sessions/{sid}/uploads/{upload_id}")
-
-    def storage(self, method: str, url: str, **options: Any) -> Flow[httpx.Response]:
-        """A presigned storage URL (absolute, so sent without the API key); retried as API calls are."""
-        return (yield from self.call(method, url, **options))
-
-
-class _Reading:
-    """A file that reports what httpx reads from it (for an upload's progress bar)."""
-
-    def __init__(self, file: IO[bytes], on_read: ProgressCallback | None):
-        self._file, self._on_read = file, on_read
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = self._file.read(size)
-        if self._on_read is not None and chunk:
-            self._on_read(len(chunk))
-        return chunk
-
-    def fileno(self) -> int:  # httpx sizes the part (Content-Length) from the file
-        return self._file.fileno()
-
-    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        return self._file.seek(offset, whence)
-
-    def tell(self) -> int:
-        return self._file.tell()
-
-
-def _is_number(text: str) -> bool:
-    return text.replace(".", "", 1).isdigit()
-
-
-def _detail(response: httpx.Response) -> Any:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text
-    return body.get("detail", response.text) if isinstance(body, dict) else body
 
 
 def _subscription(sid: str, scenario_id: str | None) -> str:

@@ -66,7 +66,7 @@ async def tenant_id(request: Request) -> str:
 
 async def get_scope(request: Request, tenant: Annotated[str, Depends(tenant_id)]) -> TenantScope:
     built = adapters(request.app.state.settings)  # built once per container
-    scope = TenantScope(load_app_config(), built.repo, built.blobs, built.accounts, tenant)
+    scope = TenantScope(load_app_config(), built.stores, built.blobs, built.accounts, tenant)
     sessions = Sessions(scope)
     if not sessions.is_bootstrapped():
         await run_in_threadpool(sessions.ensure_tenant)  # a tenant's first request: storage I/O

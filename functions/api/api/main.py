@@ -32,12 +32,12 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     errors.install(app)
 
     app.add_middleware(RequestSizeLimit, max_bytes=settings.request_limit)
-    if settings.backend == "embedded":  # on AWS, API Gateway bounds headers and the Lambda gets whole bodies
+    if not settings.on_lambda:  # on Lambda, API Gateway bounds headers and the function gets whole bodies
         app.add_middleware(BodyReadTimeout, seconds=settings.body_read_timeout_seconds)
         app.add_middleware(HeaderLimit)
     # Smaller responses for clients and under Lambda's 6 MB response limit.
     app.add_middleware(NegotiatedGZip, minimum_size=1024, compresslevel=5)
-    if settings.backend == "aws":  # only Lambda bounds a response; locally, large ones are just large
+    if settings.on_lambda:  # only Lambda bounds a response; in a process, large ones are just large
         app.add_middleware(ResponseSizeLimit, max_bytes=settings.response_limit)
     if settings.cors_origins:
         app.add_middleware(

@@ -26,7 +26,7 @@ def public_base(request: Request) -> str:
     if settings.api_public_url:
         return settings.api_public_url.rstrip("/")
     event = request.scope.get("aws.event")
-    if settings.backend == "aws" and event:
+    if settings.on_lambda and event:
         context = event.get("requestContext") or {}
         return f"https://{context.get('domainName')}/{context.get('stage')}"
     return settings.public_url.rstrip("/")

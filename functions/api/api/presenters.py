@@ -9,22 +9,29 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from algocloud import limits
-from algocloud.domain.config import AppConfig
+from algocloud.domain.accounts import COUNTERS
 from algocloud.domain.events import kpi_report
-from algocloud.domain.experiments import ExperimentSummary
-from algocloud.domain.jobs import IngestJob
-from algocloud.domain.ports import SessionRecord
-from algocloud.domain.scenario import Scenario, ScenarioStatus, Status
-from algocloud.domain.webhooks import DeliveryAttempt, Webhook
-from algocloud.usecases.datasets import EtlOutcome, TableSlice
-from algocloud.usecases.experiments import ExperimentView
-from algocloud.usecases.ingestion import UploadStatus, UploadTarget, outcome_record
-from algocloud.usecases.sessions import SessionList
+from algocloud.domain.scenario import TERMINAL, Status
+
+if TYPE_CHECKING:  # only types: the events function imports this module, and its cold start counts
+    from algocloud.domain.accounts import UsageReport
+    from algocloud.domain.compare import Comparison, KpiComparison
+    from algocloud.domain.config import AppConfig
+    from algocloud.domain.experiment_report import ExperimentReport
+    from algocloud.domain.experiments import ExperimentSummary
+    from algocloud.domain.jobs import IngestJob
+    from algocloud.domain.scenario import Scenario, ScenarioStatus
+    from algocloud.domain.stores import SessionRecord
+    from algocloud.domain.webhooks import DeliveryAttempt, Webhook
+    from algocloud.usecases.datasets import EtlOutcome, TableSlice
+    from algocloud.usecases.experiments import ExperimentView
+    from algocloud.usecases.ingestion import UploadStatus, UploadTarget
+    from algocloud.usecases.sessions import SessionList
 
 type Body = dict[str, Any]
 
@@ -186,8 +193,27 @@ def experiment(view: ExperimentView) -> Body:
         "repetitions": plan.repetitions,
         "parallel_runs": plan.lanes,
         "run_ids": [run.scenario_id for run in plan.runs],
-        **view.report,
+        **_experiment_report(view.report),
     }
+
+
+def _experiment_report(report: ExperimentReport) -> Body:
+    return {
+        "counts": report.counts,
+        "runs": report.runs,
+        "done": report.done,
+        "progress": report.progress,
+        "baseline": {"scenario_id": report.baseline_scenario, "parameter_set": report.baseline_set,
+                     "kpis": report.baseline_kpis},
+        "criteria": [asdict(c) for c in report.criteria],
+        "parameter_sets": [
+            {"index": s.index, "parameters": s.parameters, "kpis": {name: asdict(k) for name, k in s.kpis.items()},
+             "rank": s.rank, "acceptance": asdict(s.acceptance)}
+            for s in report.parameter_sets
+        ],
+        "ranking": report.ranking,
+        "failed": [asdict(run) for run in report.failed],
+    }  # fmt: skip
 
 
 def scenario_status(status: ScenarioStatus) -> Body:
@@ -231,6 +257,8 @@ def rows_page(key: str, table: str, offset: int, limit: int, found: TableSlice) 
 
 
 def etl(outcome: EtlOutcome) -> Body:
+    from algocloud.usecases.ingestion import outcome_record
+
     return outcome_record(outcome)
 
 
@@ -316,3 +344,70 @@ def algorithm_parameters(name: str, described: Any) -> Body:
 
 def kpi_names(names: Sequence[str]) -> Body:
     return {"kpis": list(names)}
+
+
+def comparison(compared: Comparison) -> Body:
+    """Scenarios side by side (domain.compare): per KPI, the ranking, provenance."""
+    return {
+        "scenarios": [{"id": s.id, "tag": s.tag, "algorithm": s.algorithm, "status": str(s.status)}
+                      for s in compared.scenarios],
+        "baseline": compared.baseline,
+        "not_compared": [{"id": s.id, "tag": s.tag, "status": str(s.status)} for s in compared.not_compared],
+        "kpis": [_kpi_comparison(entry) for entry in compared.kpis],
+        "ranking": [
+            {"id": row.scenario.id, "tag": row.scenario.tag, "mean_rank": row.mean_rank, "best_in": row.best_in,
+             "thresholds_failed": row.thresholds_failed, "rank": row.rank}
+            for row in compared.ranking
+        ],
+        "provenance": compared.provenance,
+    }  # fmt: skip
+
+
+def _kpi_comparison(entry: KpiComparison) -> Body:
+    kpi = entry.kpi
+    body: Body = {"name": kpi.name, "unit": kpi.unit, "better_when": str(kpi.better_when), "threshold": kpi.threshold,
+                  "values": entry.values, "best": entry.best, "passes": entry.passes}  # fmt: skip
+    if entry.vs_baseline is not None:
+        body["vs_baseline"] = {
+            sid: None if d is None else {"difference": d.difference, "relative": d.relative}
+            for sid, d in entry.vs_baseline.items()
+        }
+    return body
+
+
+def usage(report: UsageReport) -> Body:
+    """A tenant's usage per day (days with nothing counted left out) and its totals; `api_requests`
+    is null where API Gateway does not count them."""
+    days = [day.to_dict() | {"api_requests": report.requests_on(day.day)} for day in report.days()]
+    totals: Body = {name: sum(day[name] for day in days) for name in COUNTERS}
+    totals["api_requests"] = report.total_requests
+    return {"tenant": report.tenant_id, "from": report.first_day, "to": report.last_day, "days": days, "totals": totals}
+
+
+# -- the events WebSocket's replies (api.websocket) -----------------------------------------------
+def subscribed(
+    session_id: str,
+    status: ScenarioStatus | None = None,
+    job: IngestJob | None = None,
+    experiment: tuple[str, str] | None = None,
+) -> Body:
+    """What a `subscribe` follows (a scenario, a job, an experiment as its run session, or the
+    session) and its state now; `finished` when a scenario will send no more events."""
+    body: Body = {"type": "subscribed", "session_id": session_id}
+    if status is not None:
+        body |= {"scenario_id": status.id, "tag": status.tag, "status": str(status.status), "progress": status.progress}
+        if status.status in TERMINAL:
+            body["finished"] = True
+    if job is not None:
+        body |= {"job_id": job.job_id, "status": str(job.status), "progress": job.progress}
+    if experiment is not None:
+        body |= {"experiment_id": experiment[0], "run_session_id": experiment[1]}
+    return body
+
+
+def unsubscribed(ids: Mapping[str, str]) -> Body:
+    return {"type": "unsubscribed", **ids}
+
+
+def socket_error(detail: str) -> Body:
+    return {"type": "error", "detail": detail}

@@ -23,7 +23,7 @@ class ApiSettings(BackendSettings):
     # unset: API Gateway's own domain and stage on AWS, PUBLIC_URL embedded
     api_public_url: str | None = None
     # Largest request and response bodies, in bytes as the client sends and receives them.
-    # Unset: what the backend allows (see request_limit / response_limit).
+    # Unset: what the hosting allows (see request_limit / response_limit).
     max_request_bytes: int | None = None
     # BODY_READ_TIMEOUT_SECONDS: the embedded server's wait for the next piece of a request body
     body_read_timeout_seconds: float = Field(limits.BODY_READ_TIMEOUT_SECONDS, gt=0)
@@ -31,11 +31,11 @@ class ApiSettings(BackendSettings):
 
     @property
     def request_limit(self) -> int:
-        return self.max_request_bytes or _default_limit(self.backend)
+        return self.max_request_bytes or _default_limit(self.on_lambda)
 
     @property
     def response_limit(self) -> int:
-        return self.max_response_bytes or _default_limit(self.backend)
+        return self.max_response_bytes or _default_limit(self.on_lambda)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -45,8 +45,8 @@ class ApiSettings(BackendSettings):
         return value
 
 
-def _default_limit(backend: str) -> int:
-    return limits.LAMBDA_BODY_LIMIT if backend == "aws" else limits.EMBEDDED_BODY_LIMIT
+def _default_limit(on_lambda: bool) -> int:
+    return limits.LAMBDA_BODY_LIMIT if on_lambda else limits.EMBEDDED_BODY_LIMIT
 
 
 @cache

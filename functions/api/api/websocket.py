@@ -31,8 +31,9 @@ from algocloud.adapters.settings import backend_settings
 from algocloud.domain.errors import DomainError
 from algocloud.domain.events import token_tenant, topic
 from algocloud.domain.ports import Subscriptions
-from algocloud.domain.scenario import TERMINAL
 from algocloud.telemetry import instrumented
+
+from . import presenters
 
 MAX_ID_CHARS = 64
 # A connection's records outlive its 2-hour limit a little (TTL deletes them later still).
@@ -73,7 +74,7 @@ handler = instrumented(_handle)
 def authorize(event: dict[str, Any]) -> dict[str, Any]:
     """The REQUEST authorizer: Allow with the tenant in the context, or Deny (403 at the handshake)."""
     token = (event.get("queryStringParameters") or {}).get("token") or ""
-    tenant = token_tenant(_adapters().repo.secret("events-token"), token) if len(token) < 1024 else None
+    tenant = token_tenant(_adapters().stores.secrets.secret("events-token"), token) if len(token) < 1024 else None
     effect = "Allow" if tenant else "Deny"
     policy = {
         "principalId": tenant or "anonymous",
@@ -126,7 +127,7 @@ def _target(tenant: str, request: dict[str, Any]) -> tuple[dict[str, str], str, 
         raise _Refused("session_id is required")
     if sum(ids[n] is not None for n in ("scenario_id", "job_id", "experiment_id")) > 1:
         raise _Refused("follow one of scenario_id, job_id or experiment_id (or none: the whole session)")
-    session = _adapters().repo.find_session(tenant, str(ids["session_id"]))
+    session = _adapters().stores.sessions.find_session(tenant, str(ids["session_id"]))
     if session is None:
         raise _Refused(f"no session '{ids['session_id']}'")
     given = {name: str(value) for name, value in ids.items() if value is not None}
@@ -135,11 +136,11 @@ def _target(tenant: str, request: dict[str, Any]) -> tuple[dict[str, str], str, 
     if ids["job_id"]:
         return given, session.id, session.id, topic("job", str(ids["job_id"]))
     if ids["experiment_id"]:
-        experiment = _adapters().repo.get_experiment(tenant, session.id, str(ids["experiment_id"]))
+        experiment = _adapters().stores.experiments.get_experiment(tenant, session.id, str(ids["experiment_id"]))
         if experiment is None:
             raise _Refused(f"no experiment '{ids['experiment_id']}' in this session")
         # its runs live in its run session: following the experiment follows that session
-        run_session = str(experiment["run_session_id"])
+        run_session = experiment.summary.run_session_id
         return given, session.id, run_session, topic("session", run_session)
     return given, session.id, session.id, topic("session", session.id)
 
@@ -149,30 +150,25 @@ def subscribe(connection_id: str, tenant: str, request: dict[str, Any]) -> dict[
         ids, asked_session, session_id, followed = _target(tenant, request)
     except _Refused as refused:
         return _error(str(refused))
-    repo, subscriptions = _adapters().repo, _subscriptions()
+    stores, subscriptions = _adapters().stores, _subscriptions()
     expires = int(time.time()) + RECORD_SECONDS
-    answer: dict[str, Any] = {"type": "subscribed", "session_id": asked_session}
     if "scenario_id" in ids:
-        if repo.get_status(tenant, session_id, ids["scenario_id"]) is None:
+        if stores.scenarios.get_status(tenant, session_id, ids["scenario_id"]) is None:
             return _error(f"no scenario '{ids['scenario_id']}' in this session")
         # Subscribed first, the status read after: a change in between is in the answer or an event.
         subscriptions.subscribe(connection_id, tenant, session_id, followed, expires)
-        status = repo.get_status(tenant, session_id, ids["scenario_id"])
+        status = stores.scenarios.get_status(tenant, session_id, ids["scenario_id"])
         if status is None:
             return _error(f"no scenario '{ids['scenario_id']}' in this session")
-        answer.update(scenario_id=status.id, tag=status.tag, status=str(status.status), progress=status.progress)
-        if status.status in TERMINAL:
-            answer["finished"] = True  # no more events will come: read the scenario
-        return answer
+        return presenters.subscribed(asked_session, status=status)
+    job = None
     if "job_id" in ids:
-        job = repo.get_job(tenant, session_id, ids["job_id"])
+        job = stores.jobs.get_job(tenant, session_id, ids["job_id"])
         if job is None:
             return _error(f"no job '{ids['job_id']}' in this session")
-        answer.update(job_id=job.job_id, status=str(job.status), progress=job.progress)
-    if "experiment_id" in ids:
-        answer.update(experiment_id=ids["experiment_id"], run_session_id=session_id)
+    experiment = (ids["experiment_id"], session_id) if "experiment_id" in ids else None
     subscriptions.subscribe(connection_id, tenant, session_id, followed, expires)
-    return answer
+    return presenters.subscribed(asked_session, job=job, experiment=experiment)
 
 
 def unsubscribe(connection_id: str, tenant: str, request: dict[str, Any]) -> dict[str, Any]:
@@ -182,8 +178,8 @@ def unsubscribe(connection_id: str, tenant: str, request: dict[str, Any]) -> dic
     except _Refused as refused:
         return _error(str(refused))
     _subscriptions().unsubscribe(connection_id, tenant, session_id, followed)
-    return {"type": "unsubscribed", **ids}
+    return presenters.unsubscribed(ids)
 
 
 def _error(detail: str) -> dict[str, Any]:
-    return {"type": "error", "detail": detail}
+    return presenters.socket_error(detail)

@@ -16,17 +16,17 @@ from .lambda_adapter import Heartbeat, build_handlers
 
 _settings = backend_settings()
 _adapters = build_adapters(_settings)
-_tier = ContainerTier(Executor.LAMBDA if _settings.backend == "aws" else Executor.LOCAL, _adapters.launcher)
+_tier = ContainerTier(Executor.LAMBDA if _settings.on_lambda else Executor.LOCAL, _adapters.launcher)
 _worker = in_process_executor(
     load_app_config(),
-    _adapters.repo,
+    _adapters.stores,
     _adapters.blobs,
     _adapters.accounts,
     tier=_tier,
     app_version=_settings.app_version,
 )
 _heartbeat = None
-if _settings.backend == "aws":
+if _settings.backend == "aws":  # the heartbeat keeps SQS messages hidden
     from algocloud.adapters.aws.clients import client
 
     _heartbeat = Heartbeat(client("sqs", _settings), _settings.run_visibility_seconds)

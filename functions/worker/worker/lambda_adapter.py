@@ -30,7 +30,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from algocloud import limits
 from algocloud.execution.executor import Delivery, Executor, Outcome
-from algocloud.run_message import QueueMessage, RunMessage, parse_message
+from algocloud.run_message import QueueMessage, parse_message
 from algocloud.telemetry import NAMESPACE, SERVICE, logger, metrics
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -95,13 +95,15 @@ def _log_as(message: QueueMessage) -> None:
     logger.append_keys(work=message.log_id, tenant=message.tenant, session_id=message.session_id)
 
 
-def _count_run(outcome: Outcome, seconds: float) -> None:
+def _count(names: tuple[str, str], outcome: Outcome, seconds: float) -> None:
+    """Outcomes by `Outcome` (`Runs`), and the duration of those that ended (`RunDuration`)."""
+    counted, duration = names
     with single_metric(
-        name="Runs", unit=MetricUnit.Count, value=1, namespace=NAMESPACE, default_dimensions={"service": SERVICE}
+        name=counted, unit=MetricUnit.Count, value=1, namespace=NAMESPACE, default_dimensions={"service": SERVICE}
     ) as metric:
         metric.add_dimension(name="Outcome", value=str(outcome))
     if outcome in (Outcome.COMPLETE, Outcome.FAILED):
-        metrics.add_metric(name="RunDuration", unit=MetricUnit.Seconds, value=round(seconds, 3))
+        metrics.add_metric(name=duration, unit=MetricUnit.Seconds, value=round(seconds, 3))
 
 
 def build_handlers(worker: Executor, heartbeat: Heartbeat | None = None) -> tuple[Handler, Handler]:
@@ -123,8 +125,8 @@ def build_handlers(worker: Executor, heartbeat: Heartbeat | None = None) -> tupl
         else:
             with heartbeat.keep(record):
                 outcome = worker.handle(message, delivery)
-        if isinstance(message, RunMessage):
-            _count_run(outcome, time.time() - started)
+        if message.outcome_metrics:
+            _count(message.outcome_metrics, outcome, time.time() - started)
         logger.info(
             "message handled",
             extra={"outcome": str(outcome), "receive_count": record.attributes.approximate_receive_count},

@@ -23,7 +23,7 @@ _settings = backend_settings()
 _adapters = build_adapters(_settings)
 _tier = ContainerTier(Executor.LAMBDA, _adapters.launcher, run_queue_consumer(_settings))
 # the job handlers by message kind: each knows what a stopped task means for its jobs
-_jobs = in_process_executor(load_app_config(), _adapters.repo, _adapters.blobs, _adapters.accounts, tier=_tier)
+_jobs = in_process_executor(load_app_config(), _adapters.stores, _adapters.blobs, _adapters.accounts, tier=_tier)
 
 
 def task_message(detail: dict[str, Any]) -> str | None:

@@ -63,7 +63,12 @@ def main() -> int:
     adapters = build_adapters(settings)
     tier = ContainerTier(Executor.CONTAINER, adapters.launcher, run_queue_consumer(settings))
     worker = in_process_executor(
-        load_app_config(), adapters.repo, adapters.blobs, adapters.accounts, tier=tier, app_version=settings.app_version
+        load_app_config(),
+        adapters.stores,
+        adapters.blobs,
+        adapters.accounts,
+        tier=tier,
+        app_version=settings.app_version,
     )
     done = threading.Event()
     beat = settings.run_visibility_seconds

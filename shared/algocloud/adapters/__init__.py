@@ -1,1 +1,2 @@
-"""AWS adapters: DynamoDB repository, S3 blob store, SQS run queue, clients and settings."""
+"""The adapters: `aws` (DynamoDB, S3, SQS, API Gateway) and `embedded` (SQLite and files) behind the
+ports, the composition root (`factory`) and the settings."""

@@ -18,12 +18,12 @@ from ..domain.ports import (
     KeyGateway,
     Pusher,
     QueueConsumer,
-    Repository,
     RunQueue,
     Subscriptions,
     TaskLauncher,
     WebhookStore,
 )
+from ..domain.stores import Stores
 from .settings import BackendSettings
 
 if TYPE_CHECKING:
@@ -34,13 +34,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Adapters:
-    repo: Repository
+    stores: Stores
     blobs: BlobStore
     queue: RunQueue
     accounts: Accounts
     keys: KeyGateway | None = None  # API Gateway's keys, when the deployment names its usage plan
     launcher: TaskLauncher | None = None  # the container tier, when the deployment has one
-    # events and webhooks (usecases.events): `repo` publishes through `publisher` when there is one
+    # events and webhooks (usecases.events): `stores` publishes through `publisher` when there is one
     subscriptions: Subscriptions | None = None
     pusher: Pusher | None = None  # the WebSocket API's @connections, when the deployment has one
     webhooks: WebhookStore | None = None
@@ -59,7 +59,7 @@ def build_adapters(settings: BackendSettings) -> Adapters:
         from ..usecases.events import EventPublisher, publishing
 
         publisher = EventPublisher(load_app_config, built.subscriptions, built.pusher, built.webhooks, built.deliveries)
-        built = dataclasses.replace(built, repo=publishing(built.repo, publisher), publisher=publisher)
+        built = dataclasses.replace(built, stores=publishing(built.stores, publisher), publisher=publisher)
     return built
 
 
@@ -94,15 +94,15 @@ def _aws(settings: BackendSettings) -> Adapters:
     from .aws.accounts import DynamoAccounts
     from .aws.apigateway import ApiGatewayKeys
     from .aws.clients import client
-    from .aws.dynamodb import DynamoRepository
     from .aws.events import DynamoSubscriptions, DynamoWebhooks, SqsDeliveries
     from .aws.s3 import S3BlobStore
     from .aws.sqs import SqsRunQueue
+    from .aws.stores import dynamo_stores
 
     assert settings.table_name and settings.bucket_name and settings.queue_url  # checked by the settings
     dynamodb = client("dynamodb", settings)
     return Adapters(
-        repo=DynamoRepository(dynamodb, settings.table_name),
+        stores=dynamo_stores(dynamodb, settings.table_name),
         blobs=S3BlobStore(client("s3", settings), settings.bucket_name),
         queue=SqsRunQueue(client("sqs", settings), settings.queue_url),
         accounts=DynamoAccounts(dynamodb, settings.table_name),
@@ -145,14 +145,14 @@ def _embedded(settings: BackendSettings) -> Adapters:
     from .embedded.accounts import SqliteAccounts
     from .embedded.blobs import FileBlobStore
     from .embedded.events import SqliteSubscriptions, SqliteWebhooks
-    from .embedded.repository import SqliteRepository
+    from .embedded.stores import sqlite_stores
     from .embedded.tasks import ProcessLauncher
 
     assert settings.state_dir is not None  # checked by the settings
     paths = state_paths(settings.state_dir)
     runs, _dead_letters = open_queues(settings.state_dir, synchronous=settings.sqlite_synchronous)
     return Adapters(
-        repo=SqliteRepository(paths["store"], settings.sqlite_synchronous),
+        stores=sqlite_stores(paths["store"], settings.sqlite_synchronous),
         blobs=FileBlobStore(paths["blobs"], settings.public_url, settings.state_dir / "url-signing.key"),
         queue=runs,
         accounts=SqliteAccounts(paths["store"], settings.sqlite_synchronous),

@@ -1,6 +1,6 @@
 """Settings shared by both Lambdas and the local stack, from environment variables.
 
-`ALGOCLOUD_BACKEND` picks the adapter set: `aws` (the default on Lambda:
+`ALGOCLOUD_BACKEND` picks the adapter set (`ALGOCLOUD_HOSTING` how the code runs, below): `aws` (the default on Lambda:
 TABLE_NAME, BUCKET_NAME and QUEUE_URL required; AWS_ENDPOINT_URL points every
 client at a local AWS) or `embedded` (SQLite and files under
 ALGOCLOUD_STATE_DIR; presigned URLs are served by the API at
@@ -26,6 +26,12 @@ class BackendSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore", frozen=True)
 
     backend: Literal["aws", "embedded"] = Field("aws", validation_alias=AliasChoices("algocloud_backend", "backend"))
+    # ALGOCLOUD_HOSTING: how the code runs, apart from where state lives: `lambda` (behind API
+    # Gateway and SQS event sources, whose limits then apply) or `process` (uvicorn and local worker
+    # processes). Unset: Lambda for the aws backend, processes for the embedded one.
+    hosting: Literal["lambda", "process"] | None = Field(
+        None, validation_alias=AliasChoices("algocloud_hosting", "hosting")
+    )
     # aws
     table_name: str | None = None
     bucket_name: str | None = None
@@ -71,6 +77,10 @@ class BackendSettings(BaseSettings):
     public_url: str = Field(
         "http://127.0.0.1:8051", validation_alias=AliasChoices("algocloud_public_url", "public_url")
     )
+
+    @property
+    def on_lambda(self) -> bool:
+        return (self.hosting or ("lambda" if self.backend == "aws" else "process")) == "lambda"
 
     @property
     def has_container_tier(self) -> bool:

@@ -74,6 +74,32 @@ class UsageDay:
         return {"day": self.day, **{name: _number(self.counters.get(name, 0)) for name in COUNTERS}}
 
 
+@dataclass(frozen=True)
+class UsageReport:
+    """A tenant's usage per day over a range of days: what it is billed on."""
+
+    tenant_id: str
+    first_day: str
+    last_day: str
+    counted: list[UsageDay]  # the days something was counted
+    requests: dict[str, int] | None  # API Gateway's requests per day over the tenant's keys (None: not counted)
+
+    def days(self) -> list[UsageDay]:
+        """Every day with something counted or requested, in order."""
+        by_day = {day.day: day for day in self.counted}
+        for day, count in (self.requests or {}).items():
+            if count:
+                by_day.setdefault(day, UsageDay(self.tenant_id, day, {}))
+        return [by_day[day] for day in sorted(by_day)]
+
+    def requests_on(self, day: str) -> int | None:
+        return None if self.requests is None else self.requests.get(day, 0)
+
+    @property
+    def total_requests(self) -> int | None:
+        return None if self.requests is None else sum(self.requests.values())
+
+
 def checked_key_id(key_id: str) -> str:
     if not _KEY_ID.fullmatch(key_id):
         raise InvalidRequest("not an API key id")

@@ -9,6 +9,7 @@ A KPI whose computation failed (value None) ranks last for that KPI.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .kpis import Direction, Kpi
@@ -33,59 +34,71 @@ def _ranks(kpi: Kpi, values: dict[str, float | None]) -> dict[str, int]:
     return {sid: (ordered.index(v) + 1 if v is not None else worst) for sid, v in values.items()}
 
 
-def compare(scenarios: Sequence[Scenario], kpis: Sequence[Kpi], baseline: str | None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Difference:
+    difference: float
+    relative: float | None  # None against a baseline of 0
+
+
+@dataclass(frozen=True)
+class KpiComparison:
+    kpi: Kpi
+    values: dict[str, float | None]  # by scenario id
+    best: list[str]
+    passes: dict[str, bool | None]
+    vs_baseline: dict[str, Difference | None] | None  # None without a baseline value
+
+
+@dataclass(frozen=True)
+class Ranked:
+    scenario: Scenario
+    mean_rank: float | None
+    best_in: int
+    thresholds_failed: int
+    rank: int = 0
+
+
+@dataclass(frozen=True)
+class Comparison:
+    scenarios: list[Scenario]
+    baseline: str | None
+    kpis: list[KpiComparison]
+    ranking: list[Ranked]
+    provenance: dict[str, Any]
+
+    @property
+    def not_compared(self) -> list[Scenario]:
+        return [s for s in self.scenarios if s.status != Status.COMPLETE]
+
+
+def compare(scenarios: Sequence[Scenario], kpis: Sequence[Kpi], baseline: str | None) -> Comparison:
     complete = [s for s in scenarios if s.status == Status.COMPLETE]
     base = next((s for s in complete if s.id == baseline), None)
-    table, ranks_by_kpi = [], []
+    table: list[KpiComparison] = []
+    ranks_by_kpi = []
     for kpi in kpis:
         values = {s.id: (s.kpi_values or {}).get(kpi.name) for s in complete}
         present = {sid: v for sid, v in values.items() if v is not None}
         best_value = (max if kpi.better_when in _HIGHER_IS_BETTER else min)(present.values()) if present else None
-        entry: dict[str, Any] = {
-            "name": kpi.name,
-            "unit": kpi.unit,
-            "better_when": str(kpi.better_when),
-            "threshold": kpi.threshold,
-            "values": values,
-            "best": [sid for sid, v in present.items() if v == best_value],
-            "passes": {sid: _passes(kpi, v) for sid, v in values.items()},
-        }
         base_value = values.get(base.id) if base is not None else None
+        vs_baseline = None
         if base_value is not None:
-            entry["vs_baseline"] = {
+            vs_baseline = {
                 sid: None
                 if v is None
-                else {
-                    "difference": v - base_value,
-                    "relative": (v - base_value) / abs(base_value) if base_value else None,
-                }
+                else Difference(v - base_value, (v - base_value) / abs(base_value) if base_value else None)
                 for sid, v in values.items()
             }
-        table.append(entry)
+        best = [sid for sid, v in present.items() if v == best_value]
+        passes = {sid: _passes(kpi, v) for sid, v in values.items()}
+        table.append(KpiComparison(kpi, values, best, passes, vs_baseline))
         ranks_by_kpi.append(_ranks(kpi, values))
     ranking = []
     for scenario in complete:
         ranks = [ranks[scenario.id] for ranks in ranks_by_kpi]
-        failed = sum(1 for entry in table if entry["passes"][scenario.id] is False)
-        ranking.append(
-            {
-                "id": scenario.id,
-                "tag": scenario.tag,
-                "mean_rank": sum(ranks) / len(ranks) if ranks else None,
-                "best_in": sum(1 for entry in table if scenario.id in entry["best"]),
-                "thresholds_failed": failed,
-            }
-        )
-    ranking.sort(key=lambda r: (r["mean_rank"] if r["mean_rank"] is not None else 0, r["thresholds_failed"], r["tag"]))
-    for position, row in enumerate(ranking, start=1):
-        row["rank"] = position
-    return {
-        "scenarios": [{"id": s.id, "tag": s.tag, "algorithm": s.algorithm, "status": str(s.status)} for s in scenarios],
-        "baseline": base.id if base is not None else None,
-        "not_compared": [
-            {"id": s.id, "tag": s.tag, "status": str(s.status)} for s in scenarios if s.status != Status.COMPLETE
-        ],
-        "kpis": table,
-        "ranking": ranking,
-        "provenance": mix(complete),
-    }
+        failed = sum(1 for entry in table if entry.passes[scenario.id] is False)
+        best_in = sum(1 for entry in table if scenario.id in entry.best)
+        ranking.append(Ranked(scenario, sum(ranks) / len(ranks) if ranks else None, best_in, failed))
+    ranking.sort(key=lambda r: (r.mean_rank if r.mean_rank is not None else 0, r.thresholds_failed, r.scenario.tag))
+    ranked = [replace(row, rank=position) for position, row in enumerate(ranking, start=1)]
+    return Comparison(list(scenarios), base.id if base is not None else None, table, ranked, mix(complete))

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import itertools
 import math
-import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .. import limits
 from .errors import InvalidRequest
-from .jobs import TERMINAL, Status, now_iso
+from .jobs import now_iso
 from .kpis import Direction, Kpi
-from .scenario import Scenario
 
 _HIGHER_IS_BETTER = (Direction.HIGHER, Direction.AT_LEAST)
 _DIGITS = frozenset("0123456789")
@@ -152,6 +150,39 @@ class Experiment:
         return cls(**values)
 
 
+@dataclass(frozen=True)
+class ExperimentRecord:
+    """An experiment as its store keeps it: the whole plan, or (past limits.INLINE_PLAN_BYTES, as
+    a DynamoDB item holds 400 KB) its summary and the object the plan was written to."""
+
+    summary: ExperimentSummary
+    session_id: str
+    plan: Experiment | None = None
+    plan_ref: str | None = None
+
+    @classmethod
+    def inline(cls, experiment: Experiment) -> ExperimentRecord:
+        return cls(experiment.summary(), experiment.session_id, plan=experiment)
+
+    @classmethod
+    def elsewhere(cls, experiment: Experiment, plan_ref: str) -> ExperimentRecord:
+        return cls(experiment.summary(), experiment.session_id, plan_ref=plan_ref)
+
+    def to_document(self) -> dict[str, Any]:
+        """The stored JSON document (one shape since experiments were first stored)."""
+        if self.plan is not None:
+            return self.plan.to_record()
+        fields = {name: value for name, value in asdict(self.summary).items() if name != "runs"}
+        return {**fields, "session_id": self.session_id, "run_count": self.summary.runs, "plan_ref": self.plan_ref}
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any]) -> ExperimentRecord:
+        summary = ExperimentSummary.from_record(document)
+        if "plan_ref" in document:
+            return cls(summary, document["session_id"], plan_ref=document["plan_ref"])
+        return cls(summary, document["session_id"], plan=Experiment.from_record(document))
+
+
 def parameter_sets(
     base: Mapping[str, Any],
     grid: Mapping[str, Sequence[Any]] | None,
@@ -183,91 +214,3 @@ def check_size(sets: int, datasets: int, repetitions: int) -> int:
             f"{repetitions} repetitions); at most {limits.MAX_EXPERIMENT_RUNS:,} per experiment"
         )
     return runs
-
-
-# -- the report ---------------------------------------------------------------------------------
-def _stats(values: list[float]) -> dict[str, float | int | None]:
-    if not values:
-        return {"n": 0, "mean": None, "min": None, "max": None, "stdev": None}
-    return {
-        "n": len(values),
-        "mean": statistics.fmean(values),
-        "min": min(values),
-        "max": max(values),
-        "stdev": statistics.stdev(values) if len(values) > 1 else 0.0,
-    }
-
-
-def report(
-    experiment: Experiment,
-    runs: Mapping[str, Scenario],
-    kpis: Sequence[Kpi],
-    baseline: Scenario | None,
-    criteria: Sequence[Criterion] | None = None,
-) -> dict[str, Any]:
-    """Counts by status and progress; per parameter set the KPI statistics over its runs, its
-    rank (mean rank over the KPIs by their direction), and the verdict per criterion against the
-    baseline (a complete scenario, or one set's means); the failed runs with their errors."""
-    criteria = list(experiment.criteria if criteria is None else criteria)
-    planned = [(plan, runs.get(plan.scenario_id)) for plan in experiment.runs]
-    counts: dict[str, int] = {}
-    for _, scenario in planned:
-        key = str(scenario.status) if scenario else "deleted"
-        counts[key] = counts.get(key, 0) + 1
-    done = sum(1 for _, s in planned if s is None or s.status in TERMINAL)
-    progress = sum(1.0 if s is None or s.status in TERMINAL else s.progress for _, s in planned)
-    sets: list[dict[str, Any]] = []
-    for index, parameters in enumerate(experiment.parameter_sets):
-        mine = [s for plan, s in planned if plan.parameter_set == index and s and s.status == Status.COMPLETE]
-        values = {k.name: [v for s in mine if (v := (s.kpi_values or {}).get(k.name)) is not None] for k in kpis}
-        sets.append({"index": index, "parameters": parameters, "kpis": {n: _stats(v) for n, v in values.items()}})
-    _rank(sets, kpis)
-    by_name = {k.name: k for k in kpis}
-    baseline_values: dict[str, float | None] = {}
-    if baseline is not None and baseline.status == Status.COMPLETE:
-        baseline_values = dict(baseline.kpi_values or {})
-    elif experiment.baseline_set is not None and experiment.baseline_set < len(sets):
-        baseline_values = {n: s["mean"] for n, s in sets[experiment.baseline_set]["kpis"].items()}
-    has_baseline = bool(baseline_values)
-    for entry in sets:
-        verdicts = {}
-        for criterion in criteria:
-            kpi = by_name.get(criterion.kpi)
-            mean = entry["kpis"].get(criterion.kpi, {}).get("mean") if kpi else None
-            verdicts[criterion.kpi] = None if kpi is None else criterion.judge(kpi, mean, baseline_values.get(kpi.name))
-        entry["acceptance"] = {
-            "criteria": verdicts,
-            "passed": None if not criteria or not has_baseline or None in verdicts.values() else all(verdicts.values()),
-        }
-    failed = [
-        {"scenario_id": plan.scenario_id, "parameter_set": plan.parameter_set, "error": s.error}
-        for plan, s in planned
-        if s is not None and s.status == Status.FAILED
-    ]
-    return {
-        "counts": counts,
-        "runs": len(planned),
-        "done": done == len(planned),
-        "progress": progress / len(planned) if planned else 1.0,
-        "baseline": {"scenario_id": baseline.id if baseline else None, "parameter_set": experiment.baseline_set,
-                     "kpis": baseline_values},
-        "criteria": [asdict(c) for c in criteria],
-        "parameter_sets": sets,
-        "ranking": [s["index"] for s in sorted(sets, key=lambda s: (s["rank"] is None, s["rank"] or 0))],
-        "failed": failed,
-    }  # fmt: skip
-
-
-def _rank(sets: list[dict[str, Any]], kpis: Sequence[Kpi]) -> None:
-    """Each set's `rank`: its mean rank over the KPIs (by the mean, in the KPI's direction)."""
-    ranks: dict[int, list[int]] = {s["index"]: [] for s in sets}
-    for kpi in kpis:
-        present = [(s["index"], s["kpis"][kpi.name]["mean"]) for s in sets if s["kpis"][kpi.name]["mean"] is not None]
-        ordered = sorted((v for _, v in present), reverse=kpi.better_when in _HIGHER_IS_BETTER)
-        for index, value in present:
-            ranks[index].append(ordered.index(value) + 1)
-    for entry in sets:
-        mine = ranks[entry["index"]]
-        entry["rank"] = statistics.fmean(mine) if mine else None
-        if entry["rank"] is not None and math.isnan(entry["rank"]):
-            entry["rank"] = None

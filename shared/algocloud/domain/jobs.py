@@ -8,7 +8,7 @@ the container tier's launches and experiments. Every job goes
                   \\-----> failed      (queued -> failed too: given up, or never queued)
 
 and `processing -> processing` is a redelivered message taking over an attempt that was cut
-off. Both repositories build their conditional writes from these tables, so two writers can
+off. Both backends' job stores build their conditional writes from these tables, so two writers can
 never both move a job: this module is the one place the rules live.
 """
 
@@ -117,7 +117,7 @@ JOB_MUTABLE_FIELDS = frozenset({"progress", "result", "detail", "finished_at", "
 
 
 def job_record(job: IngestJob) -> dict[str, Any]:
-    """A job as both repositories store it: plain values, its lists and documents as JSON text."""
+    """A job as both backends store it: plain values, its lists and documents as JSON text."""
     return {
         "job_id": job.job_id,
         "job_kind": str(job.kind),

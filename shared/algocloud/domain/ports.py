@@ -1,4 +1,5 @@
-"""The interfaces the service and the worker core depend on.
+"""The interfaces the service and the worker core depend on, but for the stores of sessions and
+what is in them (domain.stores).
 
 Two complete adapter sets implement them: `adapters.aws` (DynamoDB, S3, SQS
 FIFO: production) and `adapters.embedded` (SQLite and files: `make local`).
@@ -8,183 +9,15 @@ adapters imports a concrete backend class.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .accounts import ApiKeyRecord, TenantRecord, UsageDay
-from .ids import created_at_of
-from .jobs import Fields, IngestJob
-from .scenario import Scenario, ScenarioStatus, Status, now_iso
 from .webhooks import DeliveryAttempt, Webhook
 
 if TYPE_CHECKING:
     from ..run_message import QueueMessage
-
-
-# Where a page ends: the (created_at, id) of its last item. Ids are UUIDv7 (domain.ids), so on
-# the DynamoDB table, whose sort keys hold the id, the id alone gives the same order.
-Position = tuple[str, str]
-
-
-@dataclass(frozen=True)
-class SessionRecord:
-    id: str  # a UUIDv7 for a new session (domain.ids)
-    display_name: str
-    created_at: str = ""  # by default the id's own creation time
-
-    def __post_init__(self) -> None:
-        if not self.created_at:
-            object.__setattr__(self, "created_at", created_at_of(self.id) or now_iso())
-
-    def to_dict(self) -> dict[str, str]:
-        return {"id": self.id, "display_name": self.display_name}
-
-
-@dataclass(frozen=True)
-class DatasetRecord:
-    """A dataset's metadata; its content (DataSource.to_stored_bytes) is the blob `object_key`."""
-
-    key: str
-    ds_id: str
-    ds_type: str
-    creation_datetime: str
-    tables: list[str]
-    object_key: str
-    size_bytes: int
-    refs: int = 0
-
-
-class Repository(Protocol):
-    """Sessions, scenarios, dataset metadata and the processing marker, per tenant.
-
-    Uniqueness (session names, scenario tags) and every status change are
-    atomic and conditional: two concurrent calls never both win. Errors are
-    the domain's: NotFound, Conflict, InvalidTransition.
-    """
-
-    def secret(self, name: str) -> bytes:
-        """A random key of this deployment (e.g. for page cursors), made on first use: concurrent
-        first callers all get the one that was stored first."""
-        ...
-
-    # tenants and sessions
-    def tenant_exists(self, tenant: str) -> bool: ...
-
-    def create_session(
-        self, tenant: str, session: SessionRecord, datasets: Sequence[DatasetRecord] = (), mark_tenant: bool = False
-    ) -> bool: ...
-
-    def list_sessions(
-        self, tenant: str, after: Position | None = None, limit: int | None = None
-    ) -> list[SessionRecord]:
-        """Oldest first; with `after` and `limit`, reads only that page (not the whole list)."""
-        ...
-
-    def find_session(self, tenant: str, id_or_name: str) -> SessionRecord | None: ...
-
-    def rename_session(self, tenant: str, session: SessionRecord, new_name: str) -> SessionRecord: ...
-
-    def delete_session(self, tenant: str, session: SessionRecord) -> None: ...
-
-    def purge_session(self, tenant: str, session_id: str) -> None: ...
-
-    def copy_session_contents(
-        self, tenant: str, source_id: str, target_id: str, copy_object: Callable[[str], str]
-    ) -> None: ...
-
-    # datasets
-    def list_datasets(self, tenant: str, session_id: str) -> list[DatasetRecord]: ...
-
-    def get_dataset(self, tenant: str, session_id: str, key: str) -> DatasetRecord | None: ...
-
-    def put_dataset(
-        self, tenant: str, session_id: str, record: DatasetRecord, overwrite: bool
-    ) -> DatasetRecord | None: ...
-
-    def delete_dataset(self, tenant: str, session_id: str, key: str) -> DatasetRecord: ...
-
-    # scenarios
-    def list_scenarios(
-        self,
-        tenant: str,
-        session_id: str,
-        after: Position | None = None,
-        limit: int | None = None,
-    ) -> list[Scenario]:
-        """Oldest first; with `after` and `limit`, reads only that page. Results are not read
-        (`result` is None): `scenario_results` reads those wanted."""
-        ...
-
-    def scenario_results(self, tenant: str, session_id: str, scenario_ids: Sequence[str]) -> dict[str, Any]:
-        """The inline results of these scenarios (those that have one), by id."""
-        ...
-
-    def get_scenario(self, tenant: str, session_id: str, scenario_id: str) -> Scenario | None: ...
-
-    def get_status(self, tenant: str, session_id: str, scenario_id: str) -> ScenarioStatus | None: ...
-
-    def create_scenario(self, tenant: str, session_id: str, scenario: Scenario) -> None: ...
-
-    def create_scenarios(self, tenant: str, session_id: str, scenarios: Sequence[Scenario]) -> None:
-        """Many at once, with the same checks as `create_scenario` (an experiment's runs: a
-        thousand in a few dozen writes). Not all-or-nothing past one write's size."""
-        ...
-
-    def delete_scenario(self, tenant: str, session_id: str, scenario: Scenario) -> None: ...
-
-    def transition(
-        self,
-        tenant: str,
-        session_id: str,
-        scenario_id: str,
-        target: Status,
-        set_fields: Mapping[str, Any] | None = None,
-        remove_fields: Sequence[str] = (),
-        run_id: str | None = None,
-    ) -> Scenario: ...
-
-    def update_progress(self, tenant: str, session_id: str, scenario_id: str, run_id: str, progress: float) -> None: ...
-
-    def in_flight_runs(self) -> Iterator[tuple[str, str, Scenario]]: ...
-
-    # ingestion jobs (domain.jobs): their status changes are conditional, like a scenario's
-    def create_job(self, tenant: str, session_id: str, job: IngestJob) -> None:
-        """Store a new job (NotFound when the session is gone, Conflict when the id exists)."""
-        ...
-
-    def get_job(self, tenant: str, session_id: str, job_id: str) -> IngestJob | None: ...
-
-    def transition_job(
-        self, tenant: str, session_id: str, job_id: str, target: Status, fields: Fields = None
-    ) -> IngestJob:
-        """Move a job to `target` if domain.jobs.JOB_TRANSITIONS allows it from its current status,
-        setting `fields` (of JOB_MUTABLE_FIELDS) in the same write: NotFound / InvalidTransition."""
-        ...
-
-    # the processing marker (which run a session is executing, for GET /processing)
-    # Experiments (domain.experiments): a plan, kept as its record (a JSON document).
-    def create_experiment(self, tenant: str, session_id: str, record: Mapping[str, Any]) -> None:
-        """NotFound when the session is gone."""
-        ...
-
-    def get_experiment(self, tenant: str, session_id: str, experiment_id: str) -> dict[str, Any] | None: ...
-
-    def list_experiments(self, tenant: str, session_id: str) -> list[dict[str, Any]]:
-        """Oldest first."""
-        ...
-
-    def replace_experiment(self, tenant: str, session_id: str, record: Mapping[str, Any]) -> None:
-        """Store the record again (its ending, say); NotFound when it is gone."""
-        ...
-
-    def delete_experiment(self, tenant: str, session_id: str, experiment_id: str) -> None: ...
-
-    def processing_scenario_id(self, tenant: str, session_id: str) -> str | None: ...
-
-    def set_processing(self, tenant: str, session_id: str, scenario_id: str, run_id: str) -> None: ...
-
-    def clear_processing(self, tenant: str, session_id: str, run_id: str) -> None: ...
 
 
 class Accounts(Protocol):
@@ -263,7 +96,16 @@ class BlobStore(Protocol):
         """The object's size in bytes, or None when there is none."""
         ...
 
-    # Uploads straight from clients, never through the API's body.
+    @property
+    def uploads(self) -> DirectUploads:
+        """Uploads straight from clients into this store, never through the API's body."""
+        ...
+
+
+class DirectUploads(Protocol):
+    """Uploads straight from clients into the blob store (S3's presigned POST and multipart
+    uploads; the file store's signed equivalents)."""
+
     def presigned_post(self, key: str, max_bytes: int, content_type: str, expires_seconds: int) -> PresignedPost:
         """A form upload of one object of at most `max_bytes`, enforced by the store; the object
         is marked as an upload, which the store removes after a day unless ingestion used it first."""

@@ -137,7 +137,7 @@ class Scenario:
             self.created_at = created_at_of(self.id) or now_iso()
 
 
-# Every field a repository stores of a scenario (the SQLite columns; the DynamoDB attributes).
+# Every field a scenario store keeps of a scenario (the SQLite columns; the DynamoDB attributes).
 STORED_FIELDS = tuple(f.name for f in fields(Scenario))
 
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from ..domain.config import AppConfig
 from ..domain.errors import NotFound
-from ..domain.ports import Accounts, BlobStore, Repository
+from ..domain.ports import Accounts, BlobStore
+from ..domain.stores import Stores
 from ..run_message import ExperimentMessage, QueueMessage
 from ..usecases.experiments import Experiments
 from ..usecases.scenarios import Scenarios
@@ -36,13 +37,13 @@ class _NoRuns:
 @dataclass
 class ExperimentEndings:
     config: AppConfig
-    repo: Repository
+    stores: Stores
     blobs: BlobStore
     accounts: Accounts
     tier: ContainerTier = field(default_factory=ContainerTier)
 
     def _experiments(self, tenant: str) -> Experiments:
-        scope = TenantScope(self.config, self.repo, self.blobs, self.accounts, tenant)
+        scope = TenantScope(self.config, self.stores, self.blobs, self.accounts, tenant)
         runs = Scenarios(scope, _NoRuns(), launcher=self.tier.launcher)
         return Experiments(scope, _NoRuns(), default_lanes=1, runs=runs)
 

@@ -18,7 +18,8 @@ from .. import limits
 from ..domain.config import AppConfig
 from ..domain.errors import DomainError, InvalidTransition, NotFound
 from ..domain.jobs import IN_FLIGHT, Executor, IngestJob, JobKind, Status, now_iso
-from ..domain.ports import Accounts, BlobStore, Repository
+from ..domain.ports import Accounts, BlobStore
+from ..domain.stores import Stores
 from ..run_message import IngestMessage
 from ..usecases.datasets import Datasets
 from ..usecases.ingestion import Uploads, outcome_record
@@ -42,7 +43,7 @@ def estimated_seconds(file_bytes: int) -> float:
 @dataclass
 class IngestJobs:
     config: AppConfig
-    repo: Repository
+    stores: Stores
     blobs: BlobStore
     accounts: Accounts
     tier: ContainerTier = field(default_factory=ContainerTier)
@@ -51,12 +52,12 @@ class IngestJobs:
         """Run a queued job once (a redelivered message of a finished job does nothing)."""
         delivery = delivery or Delivery()
         tenant, session_id, job_id = message.tenant, message.session_id, message.job_id
-        job = self.repo.get_job(tenant, session_id, job_id)
+        job = self.stores.jobs.get_job(tenant, session_id, job_id)
         if job is None:  # the session was deleted, and its uploads and jobs with it
             return Outcome.GONE
         if job.status not in IN_FLIGHT:
             return Outcome.STALE
-        scope = TenantScope(self.config, self.repo, self.blobs, self.accounts, tenant)
+        scope = TenantScope(self.config, self.stores, self.blobs, self.accounts, tenant)
         uploads = Uploads(scope)
         if not self.tier.is_here:
             if job.status == Status.PROCESSING and job.executor == Executor.CONTAINER and job.task_id is None:
@@ -76,7 +77,7 @@ class IngestJobs:
             return self._run(message, scope, uploads, job)
         finally:
             if self.tier.is_here:
-                current = self.repo.get_job(tenant, session_id, job_id)
+                current = self.stores.jobs.get_job(tenant, session_id, job_id)
                 self.tier.release(None if current is None else current.receipt)
 
     def _run(self, message: IngestMessage, scope: TenantScope, uploads: Uploads, job: IngestJob) -> Outcome:
@@ -85,7 +86,7 @@ class IngestJobs:
         try:
             received = uploads.received(session_id, job.upload_ids)
             files = uploads.read(session_id, received)
-            self.repo.transition_job(message.tenant, session_id, job_id, Status.PROCESSING, {"progress": 0.5})
+            self.stores.jobs.transition_job(message.tenant, session_id, job_id, Status.PROCESSING, {"progress": 0.5})
             datasets, event_id = Datasets(scope, pages_now=True), f"ingest:{job_id}"
             if job.kind == JobKind.ETL:
                 assert job.dataset_name is not None
@@ -147,7 +148,7 @@ class IngestJobs:
     ) -> Outcome | None:
         """Transition the job; `success` when it moved, GONE / STALE when it could not."""
         try:
-            self.repo.transition_job(message.tenant, message.session_id, message.job_id, target, fields)
+            self.stores.jobs.transition_job(message.tenant, message.session_id, message.job_id, target, fields)
         except NotFound:
             return Outcome.GONE
         except InvalidTransition:
@@ -155,11 +156,11 @@ class IngestJobs:
         return success
 
     def held(self, message: IngestMessage) -> tuple[str | None, bool]:
-        job = self.repo.get_job(message.tenant, message.session_id, message.job_id)
+        job = self.stores.jobs.get_job(message.tenant, message.session_id, message.job_id)
         return (None, False) if job is None else (job.receipt, job.status in IN_FLIGHT)
 
     def task_stopped(self, message: IngestMessage, task_id: str, error: str) -> bool:
-        job = self.repo.get_job(message.tenant, message.session_id, message.job_id)
+        job = self.stores.jobs.get_job(message.tenant, message.session_id, message.job_id)
         if job is None or job.executor != Executor.CONTAINER or job.task_id not in (task_id, None):
             return False
         ended = {"detail": error, "finished_at": now_iso(), "progress": 1.0}

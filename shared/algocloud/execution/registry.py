@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ..domain.config import AppConfig
-from ..domain.ports import Accounts, BlobStore, Repository
+from ..domain.ports import Accounts, BlobStore
+from ..domain.stores import Stores
 from ..run_message import ExperimentMessage, IngestMessage, RunMessage
 from .container import ContainerTier
 from .executor import InProcessExecutor, JobHandler
@@ -14,7 +15,7 @@ from .runs import ScenarioRuns
 
 def in_process_executor(
     config: AppConfig,
-    repo: Repository,
+    stores: Stores,
     blobs: BlobStore,
     accounts: Accounts,
     progress_interval: float | None = None,
@@ -24,12 +25,12 @@ def in_process_executor(
     """The worker of this deployment: scenario runs and ingestion jobs, on these adapters; `tier`
     says where this process runs them and how it reaches the container tier."""
     tier = tier or ContainerTier()
-    runs = ScenarioRuns(config, repo, blobs, accounts, tier, app_version=app_version)
+    runs = ScenarioRuns(config, stores, blobs, accounts, tier, app_version=app_version)
     if progress_interval is not None:
         runs.progress_interval = progress_interval
     handlers: dict[type, JobHandler] = {
         RunMessage: runs,
-        IngestMessage: IngestJobs(config, repo, blobs, accounts, tier),
-        ExperimentMessage: ExperimentEndings(config, repo, blobs, accounts, tier),
+        IngestMessage: IngestJobs(config, stores, blobs, accounts, tier),
+        ExperimentMessage: ExperimentEndings(config, stores, blobs, accounts, tier),
     }
     return InProcessExecutor(handlers)

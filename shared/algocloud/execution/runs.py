@@ -27,10 +27,11 @@ from ..domain.config import AppConfig
 from ..domain.datasource import DataSource
 from ..domain.errors import InvalidTransition, NotFound, OutOfTime, RunCancelled, RunFailed
 from ..domain.jobs import IN_FLIGHT, TERMINAL, Executor, Tier, seconds_since
-from ..domain.ports import Accounts, BlobStore, Repository
+from ..domain.ports import Accounts, BlobStore
 from ..domain.provenance import code_hash, content_hash, provenance
 from ..domain.runner import execute
 from ..domain.scenario import RunEnd, Scenario, Status, now_iso
+from ..domain.stores import Stores
 from ..run_message import RunMessage
 from ..usecases.scenarios import end_run
 from .container import ContainerTier
@@ -45,7 +46,7 @@ class ScenarioRuns:
     """The handler of RunMessage: one message, one run of one scenario."""
 
     config: AppConfig
-    repo: Repository
+    stores: Stores
     blobs: BlobStore
     accounts: Accounts
     tier: ContainerTier = field(default_factory=ContainerTier)
@@ -63,7 +64,7 @@ class ScenarioRuns:
         """Run the scenario the message names, at most once to completion (or hand it to the
         container tier, which then holds the message until the run ends)."""
         delivery = delivery or Delivery()
-        scenario = self.repo.get_scenario(message.tenant, message.session_id, message.scenario_id)
+        scenario = self.stores.scenarios.get_scenario(message.tenant, message.session_id, message.scenario_id)
         if scenario is None:
             return Outcome.GONE
         if scenario.run_id != message.run_id or scenario.status not in IN_FLIGHT:
@@ -91,7 +92,7 @@ class ScenarioRuns:
         if takeover:
             logger.warning("taking over run %s after an interrupted attempt", message.run_id)
         try:
-            self.repo.set_processing(message.tenant, message.session_id, scenario.id, message.run_id)
+            self.stores.sessions.set_processing(message.tenant, message.session_id, scenario.id, message.run_id)
         except NotFound:  # the session is being deleted
             return self._discard(message)
         outcome = Outcome.STALE
@@ -100,7 +101,7 @@ class ScenarioRuns:
             return outcome
         finally:
             if outcome != Outcome.HANDED_OVER:
-                self.repo.clear_processing(message.tenant, message.session_id, message.run_id)
+                self.stores.sessions.clear_processing(message.tenant, message.session_id, message.run_id)
                 if self.tier.is_here:  # the run is over: the session's next message may go
                     self.tier.release(self._current_receipt(message))
 
@@ -114,7 +115,7 @@ class ScenarioRuns:
             return Outcome.GONE
         except InvalidTransition:
             return Outcome.STALE
-        self.repo.clear_processing(message.tenant, message.session_id, message.run_id)
+        self.stores.sessions.clear_processing(message.tenant, message.session_id, message.run_id)
         return Outcome.FAILED
 
     def _experiment_ending(self, message: RunMessage) -> bool:
@@ -125,8 +126,8 @@ class ScenarioRuns:
         now = self.clock()
         checked = self._endings.get(experiment_id)
         if checked is None or now - checked[0] > ENDING_CHECK_SECONDS:
-            record = self.repo.get_experiment(message.tenant, session_id, experiment_id)
-            checked = (now, record is not None and record.get("ending") is not None)
+            record = self.stores.experiments.get_experiment(message.tenant, session_id, experiment_id)
+            checked = (now, record is not None and record.summary.ending is not None)
             self._endings[experiment_id] = checked
             while len(self._endings) > 64:  # a warm worker serves many experiments: keep the latest
                 self._endings.pop(next(iter(self._endings)))
@@ -134,20 +135,20 @@ class ScenarioRuns:
 
     # -- the container tier ----------------------------------------------------------
     def held(self, message: RunMessage) -> tuple[str | None, bool]:
-        scenario = self.repo.get_scenario(message.tenant, message.session_id, message.scenario_id)
+        scenario = self.stores.scenarios.get_scenario(message.tenant, message.session_id, message.scenario_id)
         if scenario is None:
             return None, False
         return scenario.receipt, scenario.run_id == message.run_id and scenario.status in IN_FLIGHT
 
     def task_stopped(self, message: RunMessage, task_id: str, error: str) -> bool:
-        scenario = self.repo.get_scenario(message.tenant, message.session_id, message.scenario_id)
+        scenario = self.stores.scenarios.get_scenario(message.tenant, message.session_id, message.scenario_id)
         if scenario is None or scenario.executor != Executor.CONTAINER or scenario.task_id not in (task_id, None):
             return False
         try:
             self._end(message, RunEnd.TASK_LOST, error)
         except (NotFound, InvalidTransition):  # it ended, or moved on, meanwhile
             return False
-        self.repo.clear_processing(message.tenant, message.session_id, message.run_id)
+        self.stores.sessions.clear_processing(message.tenant, message.session_id, message.run_id)
         self.tier.release(scenario.receipt)
         logger.warning("%s failed: %s", message.log_id, error)
         return True
@@ -183,7 +184,7 @@ class ScenarioRuns:
                 message, Status.PROCESSING, executor=Executor.CONTAINER, progress=0.0, receipt=delivery.receipt
             )
             # GET …/processing names it while the task starts (the task sets it again, and clears it)
-            self.repo.set_processing(message.tenant, message.session_id, message.scenario_id, message.run_id)
+            self.stores.sessions.set_processing(message.tenant, message.session_id, message.scenario_id, message.run_id)
         except (NotFound, InvalidTransition):
             return self._discard(message)
         task_id = self.tier.launcher.launch(message)
@@ -205,12 +206,12 @@ class ScenarioRuns:
         return Outcome.HANDED_OVER
 
     def _current_receipt(self, message: RunMessage) -> str | None:
-        current = self.repo.get_scenario(message.tenant, message.session_id, message.scenario_id)
+        current = self.stores.scenarios.get_scenario(message.tenant, message.session_id, message.scenario_id)
         return None if current is None else current.receipt
 
     # -- internals -------------------------------------------------------------------
     def _transition(self, message: RunMessage, target: Status, **fields) -> Scenario:
-        return self.repo.transition(
+        return self.stores.scenarios.transition(
             message.tenant,
             message.session_id,
             message.scenario_id,
@@ -257,7 +258,7 @@ class ScenarioRuns:
         return Outcome(str(ended.status))
 
     def _end(self, message: RunMessage, how: RunEnd, error: str | None = None, **produced) -> Scenario:
-        return end_run(self.repo, self.accounts, message.tenant, message.session_id, message.scenario_id,
+        return end_run(self.stores, self.accounts, message.tenant, message.session_id, message.scenario_id,
                        message.run_id, how, error, **produced)  # fmt: skip
 
     def _count(self, message: RunMessage, event: tuple[str, str, dict[str, float]]) -> None:
@@ -279,13 +280,13 @@ class ScenarioRuns:
         result, written after that, can remain.
         """
         self.blobs.delete([layout.result_key(message.tenant, message.session_id, message.scenario_id, message.run_id)])
-        if self.repo.get_scenario(message.tenant, message.session_id, message.scenario_id) is None:
+        if self.stores.scenarios.get_scenario(message.tenant, message.session_id, message.scenario_id) is None:
             return Outcome.GONE
         return Outcome.STALE
 
     def _load_dataset(self, message: RunMessage, scenario: Scenario) -> tuple[DataSource, str]:
         """A copy of the scenario's dataset, and the content hash of its stored form."""
-        record = self.repo.get_dataset(message.tenant, message.session_id, scenario.input_data_id)
+        record = self.stores.datasets.get_dataset(message.tenant, message.session_id, scenario.input_data_id)
         if record is None:  # only if the session was deleted: scenarios pin their dataset
             raise RunCancelled()
         with self._datasets_lock:
@@ -316,7 +317,7 @@ class ScenarioRuns:
                 return  # (completion writes the final 1.0 anyway)
             last_write = now
             try:
-                self.repo.update_progress(
+                self.stores.scenarios.update_progress(
                     message.tenant, message.session_id, message.scenario_id, message.run_id, fraction
                 )
             except (NotFound, InvalidTransition):

@@ -1,6 +1,6 @@
 """Datasets of a session: stored once as columnar JSON, read whole, by page, or as a download.
 
-A dataset is a metadata record (the repository) and objects (the blob store, at the keys
+A dataset is a metadata record (the dataset store) and objects (the blob store, at the keys
 storage_layout names). Stored objects never change: a new version of a key is a new object,
 and the record is switched to it in one conditional write, so a reader never sees half of one.
 """
@@ -25,7 +25,8 @@ from ..domain.errors import Conflict, DataFormatError, NotFound
 from ..domain.etl import EtlMessage, UploadedFile
 from ..domain.names import clean_name
 from ..domain.pages import TableRows, build_pages, page_read, page_rows, stored_tables
-from ..domain.ports import BlobStore, DatasetRecord
+from ..domain.ports import BlobStore
+from ..domain.stores import DatasetRecord
 from .scope import TenantScope
 
 
@@ -73,11 +74,11 @@ class Datasets:
         dataset); else it is written on the first read of its tables or rows, so an ETL answered
         within the request does not wait for it (a bounded cost: such a dataset is small)."""
         self.scope, self.pages_now = scope, pages_now
-        self.tenant, self.repo, self.blobs, self.config = scope.tenant, scope.repo, scope.blobs, scope.config
+        self.tenant, self.stores, self.blobs, self.config = scope.tenant, scope.stores, scope.blobs, scope.config
 
     # -- reading ----------------------------------------------------------------------------
     def record(self, session_id: str, key: str) -> DatasetRecord:
-        record = self.repo.get_dataset(self.tenant, session_id, key)
+        record = self.stores.datasets.get_dataset(self.tenant, session_id, key)
         if record is None:
             raise NotFound(f"dataset '{key}' not found")
         return record
@@ -86,7 +87,7 @@ class Datasets:
         return self.keys_of(self.scope.session(sid).id)
 
     def keys_of(self, session_id: str) -> list[str]:
-        return [d.key for d in self.repo.list_datasets(self.tenant, session_id)]
+        return [d.key for d in self.stores.datasets.list_datasets(self.tenant, session_id)]
 
     def tables(self, sid: str, key: str) -> Mapping[str, Any]:
         """The dataset's tables (name -> rows, columns, dtypes), from its paged form's index."""
@@ -150,13 +151,13 @@ class Datasets:
 
     def delete(self, sid: str, key: str) -> None:
         session = self.scope.session(sid)
-        self._delete_objects(self.repo.delete_dataset(self.tenant, session.id, key))
+        self._delete_objects(self.stores.datasets.delete_dataset(self.tenant, session.id, key))
 
     def derive(self, sid: str, key: str, new_key: str) -> list[str]:
         session = self.scope.session(sid)
         record = self.record(session.id, key)
         new_key = clean_name(new_key, "new_key", "new_key")
-        if self.repo.get_dataset(self.tenant, session.id, new_key) is not None:
+        if self.stores.datasets.get_dataset(self.tenant, session.id, new_key) is not None:
             raise Conflict(f"a dataset named '{new_key}' already exists")
         source = read_dataset(self.config, self.blobs, record.object_key)
         self._save(session.id, source.derive(new_key), overwrite=False)
@@ -193,7 +194,7 @@ class Datasets:
         ds.name = clean_name(ds.name, "a dataset key", "metadata.name")
         record = self._store_objects(session_id, ds, ds.to_stored_bytes())
         try:
-            previous = self.repo.put_dataset(self.tenant, session_id, record, overwrite=overwrite)
+            previous = self.stores.datasets.put_dataset(self.tenant, session_id, record, overwrite=overwrite)
         except BaseException:
             self._delete_objects(record)
             raise

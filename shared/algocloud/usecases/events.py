@@ -1,7 +1,7 @@
 """Publishing events: every change of a scenario's or a job's status and progress, pushed to the
 WebSocket connections following it and queued for the tenant's webhooks.
 
-`PublishingRepository` wraps the repository, so each path that changes a status (the worker, the
+`publishing` wraps the scenario and job stores, so each path that changes a status (the worker, the
 container tier, cancel, reset, the dead-letter handler, ingestion jobs) publishes without knowing
 it. Publishing happens after the write committed and never fails it: an event lost on the way (a
 socket that dropped, a throttled queue) is made good by the current status, which subscribers
@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
 import orjson
@@ -22,8 +23,9 @@ from .. import limits
 from ..domain.events import SCENARIO_PROGRESS, Event, job_event, progress_event, scenario_event
 from ..domain.ids import new_id
 from ..domain.jobs import Fields, IngestJob
-from ..domain.ports import DeliveryQueue, Pusher, Repository, Subscriptions, WebhookStore
+from ..domain.ports import DeliveryQueue, Pusher, Subscriptions, WebhookStore
 from ..domain.scenario import Scenario, Status
+from ..domain.stores import JobStore, ScenarioStore, Stores
 from ..domain.webhooks import DeliveryMessage, Webhook
 
 if TYPE_CHECKING:
@@ -126,15 +128,17 @@ def fitted(event: Event) -> bytes:
 _NEWS_FIELDS = frozenset({"progress", "run_started_at"})
 
 
-class PublishingRepository:
-    """The repository, publishing each status change and progress write it commits."""
-
-    def __init__(self, inner: Repository, publisher: EventPublisher):
+class _Publishing:
+    def __init__(self, inner: Any, publisher: EventPublisher):
         self._inner = inner
         self.publisher = publisher
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
+
+
+class PublishingScenarios(_Publishing):
+    """The scenario store, publishing each status change and progress write it commits."""
 
     def transition(
         self,
@@ -155,6 +159,10 @@ class PublishingRepository:
         self._inner.update_progress(tenant, session_id, scenario_id, run_id, progress)
         self.publisher.progressed(tenant, session_id, scenario_id, progress)
 
+
+class PublishingJobs(_Publishing):
+    """The job store, publishing each status change and progress write it commits."""
+
     def transition_job(
         self, tenant: str, session_id: str, job_id: str, target: Status, fields: Fields = None
     ) -> IngestJob:
@@ -164,5 +172,9 @@ class PublishingRepository:
         return job
 
 
-def publishing(repo: Repository, publisher: EventPublisher) -> Repository:
-    return cast(Repository, PublishingRepository(repo, publisher))
+def publishing(stores: Stores, publisher: EventPublisher) -> Stores:
+    return replace(
+        stores,
+        scenarios=cast(ScenarioStore, PublishingScenarios(stores.scenarios, publisher)),
+        jobs=cast(JobStore, PublishingJobs(stores.jobs, publisher)),
+    )

@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -30,19 +30,21 @@ from ..domain.errors import (
     ParameterError,
     ServiceUnavailable,
 )
+from ..domain.experiment_report import ExperimentReport, report
 from ..domain.experiments import (
     Criterion,
     Ending,
     Experiment,
+    ExperimentRecord,
     ExperimentSummary,
     PlannedRun,
     parameter_sets,
-    report,
 )
 from ..domain.ids import new_id
 from ..domain.names import clean_name, normal_form
-from ..domain.ports import DatasetRecord, RunQueue, SessionRecord
+from ..domain.ports import RunQueue
 from ..domain.scenario import IN_FLIGHT, Scenario, Status
+from ..domain.stores import DatasetRecord, SessionRecord
 from ..run_message import ExperimentMessage, RunMessage
 from .scenarios import Scenarios
 from .scope import TenantScope
@@ -68,14 +70,14 @@ class ExperimentSpec:
 @dataclass(frozen=True)
 class ExperimentView:
     experiment: Experiment
-    report: dict[str, Any]
+    report: ExperimentReport
 
 
 class Experiments:
     def __init__(self, scope: TenantScope, queue: RunQueue, default_lanes: int, runs: Scenarios | None = None):
         self.scope, self.queue, self.default_lanes = scope, queue, default_lanes
         self.runs = runs or Scenarios(scope, queue)  # a cancel ends container runs through it
-        self.tenant, self.repo, self.config = scope.tenant, scope.repo, scope.config
+        self.tenant, self.stores, self.config = scope.tenant, scope.stores, scope.config
 
     def _lanes(self) -> int:
         """The tenant's parallel runs: its own limit (algocloud-admin) or the deployment's."""
@@ -84,29 +86,27 @@ class Experiments:
         return min(own or self.default_lanes, limits.MAX_PARALLEL_RUNS)
 
     def _experiment(self, session_id: str, experiment_id: str) -> Experiment:
-        record = self.repo.get_experiment(self.tenant, session_id, experiment_id)
+        record = self.stores.experiments.get_experiment(self.tenant, session_id, experiment_id)
         if record is None:
             raise NotFound(f"experiment '{experiment_id}' not found")
-        if "plan_ref" in record:  # too large for the record: the plan is an object
-            try:
-                plan = orjson.loads(self.scope.blobs.get(record["plan_ref"]))
-            except KeyError:
-                raise NotFound(f"experiment '{experiment_id}' not found") from None
-            return Experiment.from_record({**plan, "ending": record.get("ending")})
-        return Experiment.from_record(record)
+        if record.plan is not None:
+            return record.plan
+        assert record.plan_ref is not None
+        try:  # too large for the record: the plan is an object
+            plan = orjson.loads(self.scope.blobs.get(record.plan_ref))
+        except KeyError:
+            raise NotFound(f"experiment '{experiment_id}' not found") from None
+        return Experiment.from_record({**plan, "ending": record.summary.ending})
 
-    def _stored(self, experiment: Experiment) -> dict[str, Any]:
+    def _stored(self, experiment: Experiment) -> ExperimentRecord:
         """The experiment's record: the whole plan, or, past INLINE_PLAN_BYTES (a DynamoDB item
         holds 400 KB), its summary and the object the plan was written to."""
-        record = experiment.to_record()
-        body = orjson.dumps(record)
+        body = orjson.dumps(experiment.to_record())
         if len(body) <= limits.INLINE_PLAN_BYTES:
-            return record
+            return ExperimentRecord.inline(experiment)
         key = layout.experiment_plan_key(self.tenant, experiment.session_id, experiment.id)
         self.scope.blobs.put(key, body, "application/json")
-        summary = experiment.summary()
-        fields = {name: value for name, value in asdict(summary).items() if name != "runs"}
-        return {**fields, "session_id": experiment.session_id, "run_count": summary.runs, "plan_ref": key}
+        return ExperimentRecord.elsewhere(experiment, key)
 
     # -- creating ---------------------------------------------------------------------------
     def create(self, sid: str, spec: ExperimentSpec) -> ExperimentView:
@@ -134,10 +134,10 @@ class Experiments:
         if spec.baseline_set is not None and not 0 <= spec.baseline_set < len(sets):
             raise InvalidRequest(f"baseline_set must be one of the {len(sets)} parameter sets (0 to {len(sets) - 1})")
         if spec.baseline_scenario is not None:
-            baseline = self.repo.get_scenario(self.tenant, session.id, spec.baseline_scenario)
+            baseline = self.stores.scenarios.get_scenario(self.tenant, session.id, spec.baseline_scenario)
             if baseline is None or baseline.status != Status.COMPLETE:
                 raise InvalidRequest("the baseline must be a complete scenario of this session")
-        records = {d.key: d for d in self.repo.list_datasets(self.tenant, session.id)}
+        records = {d.key: d for d in self.stores.datasets.list_datasets(self.tenant, session.id)}
         missing = [key for key in datasets if key not in records]
         if missing:
             raise NotFound(f"dataset '{missing[0]}' not found in this session")
@@ -188,9 +188,9 @@ class Experiments:
         # Every check has passed: now the run session, the plan, the runs; undone if one fails.
         run_session = self._run_session(experiment, [records[key] for key in datasets], session.id)
         try:
-            self.repo.create_experiment(self.tenant, session.id, self._stored(experiment))
+            self.stores.experiments.create_experiment(self.tenant, session.id, self._stored(experiment))
             # A thousand runs within API Gateway's 29 s: scenarios in transactions of ~30, messages 10 a call.
-            self.repo.create_scenarios(self.tenant, run_session.id, scenarios)
+            self.stores.scenarios.create_scenarios(self.tenant, run_session.id, scenarios)
         except BaseException:
             self._remove(session.id, experiment)
             raise
@@ -221,7 +221,7 @@ class Experiments:
                     record.size_bytes,
                 )
             )
-        self.repo.create_session(self.tenant, run_session, copies)
+        self.stores.sessions.create_session(self.tenant, run_session, copies)
         return run_session
 
     # -- reading ----------------------------------------------------------------------------
@@ -237,7 +237,9 @@ class Experiments:
         runs = {s.id: s for s in scenarios}
         baseline: Scenario | None = None
         if experiment.baseline_scenario:
-            baseline = self.repo.get_scenario(self.tenant, experiment.session_id, experiment.baseline_scenario)
+            baseline = self.stores.scenarios.get_scenario(
+                self.tenant, experiment.session_id, experiment.baseline_scenario
+            )
         return ExperimentView(experiment, report(experiment, runs, self.config.kpis, baseline, criteria))
 
     def get(self, sid: str, experiment_id: str, accept: Sequence[str] | None = None) -> ExperimentView:
@@ -248,7 +250,7 @@ class Experiments:
 
     def listing(self, sid: str) -> list[ExperimentSummary]:
         session = self.scope.session(sid)
-        return [ExperimentSummary.from_record(r) for r in self.repo.list_experiments(self.tenant, session.id)]
+        return self.stores.experiments.list_experiments(self.tenant, session.id)
 
     # -- ending -----------------------------------------------------------------------------
     def cancel(self, sid: str, experiment_id: str) -> ExperimentView:
@@ -292,7 +294,7 @@ class Experiments:
             self._mark(experiment, None)
 
     def _runs(self, experiment: Experiment) -> list[Scenario]:
-        return self.repo.list_scenarios(self.tenant, experiment.run_session_id)
+        return self.stores.scenarios.list_scenarios(self.tenant, experiment.run_session_id)
 
     def _start_ending(self, experiment: Experiment, ending: str) -> Experiment:
         """Mark the experiment and queue the job that ends it (in a message group of its own)."""
@@ -310,7 +312,7 @@ class Experiments:
 
     def _mark(self, experiment: Experiment, ending: str | None) -> Experiment:
         marked = replace(experiment, ending=ending)
-        self.repo.replace_experiment(self.tenant, experiment.session_id, self._stored(marked))
+        self.stores.experiments.replace_experiment(self.tenant, experiment.session_id, self._stored(marked))
         return marked
 
     def _cancel_runs(
@@ -335,7 +337,7 @@ class Experiments:
         except NotFound:
             pass  # never made, or deleted already
         self.scope.blobs.delete([layout.experiment_plan_key(self.tenant, session_id, experiment.id)])
-        self.repo.delete_experiment(self.tenant, session_id, experiment.id)
+        self.stores.experiments.delete_experiment(self.tenant, session_id, experiment.id)
 
 
 def _in_flight(scenarios: Sequence[Scenario]) -> list[Scenario]:

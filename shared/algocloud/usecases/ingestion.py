@@ -5,7 +5,7 @@
    per part, joined by `Uploads.complete`.
 2. ETL and from-json name uploads instead of carrying the files. Up to
    limits.SYNC_INGEST_BYTES the request ingests them and answers as the reference does;
-   beyond, it answers an ingestion job (domain.jobs.IngestJob, kept by the repository),
+   beyond, it answers an ingestion job (domain.jobs.IngestJob, kept by the job store),
    which the worker runs (an IngestMessage on the run queue: execution.ingest_jobs).
 
 A job's dataset appears only when it succeeds: the dataset is written by the same code as a
@@ -109,13 +109,13 @@ class Uploads:
         expires_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + seconds))
         multipart_id = None
         if size <= limits.MULTIPART_THRESHOLD:
-            post = self.blobs.presigned_post(key, size, content_type(filename), seconds)
+            post = self.blobs.uploads.presigned_post(key, size, content_type(filename), seconds)
             target = UploadTarget(upload_id, filename, size, expires_at, "POST", url=post.url, fields=post.fields)
         else:
-            multipart_id = self.blobs.start_multipart(key, content_type(filename))
+            multipart_id = self.blobs.uploads.start_multipart(key, content_type(filename))
             part_bytes = limits.PART_BYTES
             parts = [
-                (number, self.blobs.presigned_part_url(key, multipart_id, number, part_bytes, seconds))
+                (number, self.blobs.uploads.presigned_part_url(key, multipart_id, number, part_bytes, seconds))
                 for number in range(1, math.ceil(size / part_bytes) + 1)
             ]
             target = UploadTarget(upload_id, filename, size, expires_at, "PUT", part_size=part_bytes, parts=parts)
@@ -135,7 +135,7 @@ class Uploads:
         key = self._file_key(session.id, upload)
         if self.blobs.size(key) is None:
             try:
-                self.blobs.complete_multipart(key, upload.multipart_id, etags)
+                self.blobs.uploads.complete_multipart(key, upload.multipart_id, etags)
             except KeyError:
                 raise Conflict("the multipart upload was aborted or has expired; start a new upload") from None
             except ValueError as exc:
@@ -161,7 +161,7 @@ class Uploads:
 
     def _remove(self, session_id: str, upload: Upload) -> None:
         if upload.multipart_id is not None:
-            self.blobs.abort_multipart(self._file_key(session_id, upload), upload.multipart_id)
+            self.blobs.uploads.abort_multipart(self._file_key(session_id, upload), upload.multipart_id)
         self.blobs.delete_prefix(layout.upload_prefix(self.tenant, session_id, upload.upload_id))
 
     # -- what ingestion reads -----------------------------------------------------------------
@@ -221,19 +221,19 @@ class Ingestion:
 
     def job(self, sid: str, job_id: str) -> IngestJob:
         session = self.scope.session(sid)
-        job = self.scope.repo.get_job(self.scope.tenant, session.id, job_id) if is_issued_id(job_id) else None
+        job = self.scope.stores.jobs.get_job(self.scope.tenant, session.id, job_id) if is_issued_id(job_id) else None
         if job is None:
             raise NotFound(f"job '{job_id[:64]}' not found")
         return job
 
     def _submit(self, session_id: str, job: IngestJob) -> IngestJob:
-        repo, tenant = self.scope.repo, self.scope.tenant
-        repo.create_job(tenant, session_id, job)
+        stores, tenant = self.scope.stores, self.scope.tenant
+        stores.jobs.create_job(tenant, session_id, job)
         try:
             self.queue.send(IngestMessage(tenant=tenant, session_id=session_id, job_id=job.job_id))
         except Exception as exc:
             # Never leave a queued job without a message: fail it visibly (the uploads stay usable).
-            repo.transition_job(
+            stores.jobs.transition_job(
                 tenant,
                 session_id,
                 job.job_id,

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
 from .. import limits
-from ..domain.accounts import ApiKeyRecord, TenantRecord
+from ..domain.accounts import ApiKeyRecord, TenantRecord, UsageReport
 from ..domain.errors import InvalidRequest, NotFound
 from ..domain.ports import Accounts, KeyGateway
 from ..domain.scenario import now_iso
@@ -74,9 +73,9 @@ class Operator:
         issued = self.issue_key(old.tenant_id)
         return issued, self.revoke_key(key_id)
 
-    def report(self, first_day: str | None = None, last_day: str | None = None) -> list[dict[str, Any]]:
-        """Every tenant's usage over the days (see usecases.usage.usage_report)."""
-        return [
-            usage_report(self.accounts, self.keys, tenant.id, first_day, last_day) | {"name": tenant.name}
+    def report(self, first_day: str | None = None, last_day: str | None = None) -> dict[str, UsageReport]:
+        """Every tenant's usage over the days, by tenant name (see usecases.usage.usage_report)."""
+        return {
+            tenant.name: usage_report(self.accounts, self.keys, tenant.id, first_day, last_day)
             for tenant in self.accounts.list_tenants()
-        ]
+        }

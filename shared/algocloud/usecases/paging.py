@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..domain.cursors import Cursors
-from ..domain.ports import Position
+from ..domain.stores import Position
 
 
 def read_page[T](

@@ -10,12 +10,13 @@ from typing import Any
 
 from .. import storage_layout as layout
 from ..domain import accounts as usage
-from ..domain.compare import MAX_SCENARIOS, MIN_SCENARIOS, compare
+from ..domain.compare import MAX_SCENARIOS, MIN_SCENARIOS, Comparison, compare
 from ..domain.errors import Conflict, InvalidRequest, InvalidTransition, NotFound, ServiceUnavailable, TierUnavailable
 from ..domain.jobs import IN_FLIGHT, Executor, Tier
 from ..domain.names import clean_name, normal_form
-from ..domain.ports import Accounts, QueueConsumer, Repository, RunQueue, TaskLauncher
+from ..domain.ports import Accounts, QueueConsumer, RunQueue, TaskLauncher
 from ..domain.scenario import RUN_FIELDS, RunEnd, Scenario, ScenarioStatus, Status, run_end
+from ..domain.stores import Stores
 from ..run_message import RunMessage
 from .paging import read_page
 from .scope import TenantScope
@@ -24,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 
 def end_run(
-    repo: Repository,
+    stores: Stores,
     accounts: Accounts,
     tenant: str,
     session_id: str,
@@ -38,7 +39,9 @@ def end_run(
     its usage counted under the run's own event id, so whoever ends it, it is counted once.
     NotFound / InvalidTransition when it is gone or ended already."""
     status, changes = run_end(how, error)
-    ended = repo.transition(tenant, session_id, scenario_id, status, set_fields={**produced, **changes}, run_id=run_id)
+    ended = stores.scenarios.transition(
+        tenant, session_id, scenario_id, status, set_fields={**produced, **changes}, run_id=run_id
+    )
     accounts.count(tenant, *usage.run_finished(ended))
     return ended
 
@@ -62,10 +65,10 @@ class Scenarios:
         consuming side) let a cancel stop a container task and free the message it holds."""
         self.scope, self.queue, self.launcher, self.held = scope, queue, launcher, held
         self.container_tier = launcher is not None
-        self.tenant, self.repo, self.blobs, self.config = scope.tenant, scope.repo, scope.blobs, scope.config
+        self.tenant, self.stores, self.blobs, self.config = scope.tenant, scope.stores, scope.blobs, scope.config
 
     def _scenario(self, session_id: str, scenario_id: str) -> Scenario:
-        scenario = self.repo.get_scenario(self.tenant, session_id, scenario_id)
+        scenario = self.stores.scenarios.get_scenario(self.tenant, session_id, scenario_id)
         if scenario is None:
             raise NotFound(f"scenario '{scenario_id}' not found")
         return scenario
@@ -76,7 +79,7 @@ class Scenarios:
         a page at a time); without their results, which `results` reads when wanted."""
         session = self.scope.session(sid)
         page, following = read_page(
-            lambda after, n: self.repo.list_scenarios(self.tenant, session.id, after, n),
+            lambda after, n: self.stores.scenarios.list_scenarios(self.tenant, session.id, after, n),
             lambda s: (s.created_at, s.id),
             limit,
             cursor,
@@ -87,7 +90,7 @@ class Scenarios:
 
     def results(self, page: ScenarioPage, scenarios: Sequence[Scenario]) -> dict[str, Any]:
         """The inline results of some of a page's scenarios, by id (one batch read)."""
-        return self.repo.scenario_results(self.tenant, page.session_id, [s.id for s in scenarios])
+        return self.stores.scenarios.scenario_results(self.tenant, page.session_id, [s.id for s in scenarios])
 
     def get(self, sid: str, scenario_id: str) -> Scenario:
         return self._scenario(self.scope.session(sid).id, scenario_id)
@@ -108,22 +111,22 @@ class Scenarios:
 
     def status(self, sid: str, scenario_id: str) -> ScenarioStatus:
         session = self.scope.session(sid)
-        status = self.repo.get_status(self.tenant, session.id, scenario_id)
+        status = self.stores.scenarios.get_status(self.tenant, session.id, scenario_id)
         if status is None:
             raise NotFound(f"scenario '{scenario_id}' not found")
         return status
 
     def processing(self, sid: str) -> Scenario | None:
         session = self.scope.session(sid)
-        scenario_id = self.repo.processing_scenario_id(self.tenant, session.id)
+        scenario_id = self.stores.sessions.processing_scenario_id(self.tenant, session.id)
         if scenario_id is None:
             return None
-        scenario = self.repo.get_scenario(self.tenant, session.id, scenario_id)
+        scenario = self.stores.scenarios.get_scenario(self.tenant, session.id, scenario_id)
         if scenario is None or scenario.status != Status.PROCESSING:
             return None
         return scenario
 
-    def compare(self, sid: str, ids: Sequence[str], baseline: str | None) -> dict[str, Any]:
+    def compare(self, sid: str, ids: Sequence[str], baseline: str | None) -> Comparison:
         session = self.scope.session(sid)
         if not MIN_SCENARIOS <= len(ids) <= MAX_SCENARIOS or len(set(ids)) != len(ids):
             raise InvalidRequest(f"name {MIN_SCENARIOS} to {MAX_SCENARIOS} different scenarios")
@@ -156,13 +159,13 @@ class Scenarios:
         if tier == Tier.LAMBDA and declared == Tier.CONTAINER:
             raise TierUnavailable(f"algorithm '{algo_name}' runs on the container tier only")
         scenario.tier = str(tier) if tier else None
-        self.repo.create_scenario(self.tenant, session.id, scenario)
+        self.stores.scenarios.create_scenario(self.tenant, session.id, scenario)
         return scenario
 
     def delete(self, sid: str, scenario_id: str) -> None:
         session = self.scope.session(sid)
         scenario = self._scenario(session.id, scenario_id)
-        self.repo.delete_scenario(self.tenant, session.id, scenario)
+        self.stores.scenarios.delete_scenario(self.tenant, session.id, scenario)
         # A run still going writes its result under results/<scenario>/; the
         # worker removes it when it finds the scenario gone.
         self.blobs.delete_prefix(layout.results_prefix(self.tenant, session.id, scenario.id))
@@ -171,7 +174,7 @@ class Scenarios:
         """created -> queued under a new run id, then one message on the queue."""
         session = self.scope.session(sid)
         run_id = str(uuid.uuid4())
-        scenario = self.repo.transition(
+        scenario = self.stores.scenarios.transition(
             self.tenant, session.id, scenario_id, Status.QUEUED, set_fields={"run_id": run_id, "progress": 0.0}
         )
         message = RunMessage(tenant=self.tenant, session_id=session.id, scenario_id=scenario.id, run_id=run_id)
@@ -187,7 +190,7 @@ class Scenarios:
         fail visibly (one whose message got through and whose run went on stays as it is)."""
         for scenario in scenarios:
             try:
-                end_run(self.repo, self.scope.accounts, self.tenant, session_id, scenario.id, scenario.run_id,
+                end_run(self.stores, self.scope.accounts, self.tenant, session_id, scenario.id, scenario.run_id,
                         RunEnd.NOT_QUEUED, error)  # fmt: skip
             except (NotFound, InvalidTransition):
                 pass
@@ -204,7 +207,7 @@ class Scenarios:
 
     def cancel_run(self, session_id: str, scenario: Scenario) -> Scenario:
         """End the scenario's run as cancelled (its run id must still be the current one)."""
-        cancelled = end_run(self.repo, self.scope.accounts, self.tenant, session_id, scenario.id, scenario.run_id,
+        cancelled = end_run(self.stores, self.scope.accounts, self.tenant, session_id, scenario.id, scenario.run_id,
                             RunEnd.CANCELLED)  # fmt: skip
         if cancelled.executor == Executor.CONTAINER:
             self._end_task(cancelled)
@@ -227,7 +230,7 @@ class Scenarios:
         scenario = self._scenario(session.id, scenario_id)
         if scenario.status == Status.CREATED:
             return scenario
-        reset = self.repo.transition(
+        reset = self.stores.scenarios.transition(
             self.tenant, session.id, scenario.id, Status.CREATED, set_fields={"progress": 0.0}, remove_fields=RUN_FIELDS
         )
         if scenario.result_ref:

@@ -8,7 +8,8 @@ from ..domain.config import AppConfig
 from ..domain.cursors import Cursors
 from ..domain.errors import NotFound
 from ..domain.names import normal_form
-from ..domain.ports import Accounts, BlobStore, Repository, SessionRecord
+from ..domain.ports import Accounts, BlobStore
+from ..domain.stores import SessionRecord, Stores
 
 
 @dataclass(frozen=True)
@@ -17,18 +18,18 @@ class TenantScope:
     cases that do take the queue themselves, so the worker can use the rest without one)."""
 
     config: AppConfig
-    repo: Repository
+    stores: Stores
     blobs: BlobStore
     accounts: Accounts
     tenant: str
 
     @property
     def cursors(self) -> Cursors:
-        return Cursors(self.repo.secret("page-cursors"))
+        return Cursors(self.stores.secrets.secret("page-cursors"))
 
     def session(self, id_or_name: str) -> SessionRecord:
         """The session named by its id or display name; NotFound otherwise."""
-        session = self.repo.find_session(self.tenant, normal_form(id_or_name))
+        session = self.stores.sessions.find_session(self.tenant, normal_form(id_or_name))
         if session is None:
             raise NotFound(f"session '{id_or_name}' not found")
         return session

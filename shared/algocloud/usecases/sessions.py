@@ -9,14 +9,14 @@ from .. import storage_layout as layout
 from ..domain.errors import Conflict, NotFound
 from ..domain.ids import new_id
 from ..domain.names import clean_name
-from ..domain.ports import SessionRecord
+from ..domain.stores import SessionRecord
 from .datasets import Datasets
 from .paging import read_page
 from .scope import TenantScope
 
 DEFAULT_SESSION_NAME = "main"
 
-_bootstrapped: set[tuple[int, str]] = set()  # (repository, tenant) seen bootstrapped in this container
+_bootstrapped: set[tuple[int, str]] = set()  # (stores, tenant) seen bootstrapped in this container
 _bootstrap_lock = threading.Lock()
 
 
@@ -32,12 +32,12 @@ class SessionList:
 class Sessions:
     def __init__(self, scope: TenantScope):
         self.scope = scope
-        self.tenant, self.repo, self.blobs = scope.tenant, scope.repo, scope.blobs
+        self.tenant, self.stores, self.blobs = scope.tenant, scope.stores, scope.blobs
 
     # -- the tenant's first request ---------------------------------------------------------
     def is_bootstrapped(self) -> bool:
         """Whether this container has seen the tenant bootstrapped (no I/O)."""
-        return (id(self.repo), self.tenant) in _bootstrapped
+        return (id(self.stores), self.tenant) in _bootstrapped
 
     def ensure_tenant(self) -> None:
         """First request of a tenant: create its default session with the seed data.
@@ -45,11 +45,11 @@ class Sessions:
         Idempotent when cold starts race: the marker is written in the same
         transaction as the session, conditionally, so only one wins.
         """
-        cache_key = (id(self.repo), self.tenant)
+        cache_key = (id(self.stores), self.tenant)
         if cache_key in _bootstrapped:
             return
         with _bootstrap_lock:
-            if cache_key not in _bootstrapped and not self.repo.tenant_exists(self.tenant):
+            if cache_key not in _bootstrapped and not self.stores.sessions.tenant_exists(self.tenant):
                 self._create_default_session(mark_tenant=True)
             _bootstrapped.add(cache_key)
 
@@ -57,7 +57,7 @@ class Sessions:
         session = SessionRecord(new_id(), DEFAULT_SESSION_NAME)
         records = Datasets(self.scope).seed_records(session.id)
         try:
-            created = self.repo.create_session(self.tenant, session, records, mark_tenant=mark_tenant)
+            created = self.stores.sessions.create_session(self.tenant, session, records, mark_tenant=mark_tenant)
         except Conflict:
             created = False  # someone else made it meanwhile: theirs stands
         if not created:
@@ -66,7 +66,7 @@ class Sessions:
     # -- sessions ---------------------------------------------------------------------------
     def listing(self, limit: int | None = None, cursor: str | None = None) -> SessionList:
         page, following = read_page(
-            lambda after, n: self.repo.list_sessions(self.tenant, after, n),
+            lambda after, n: self.stores.sessions.list_sessions(self.tenant, after, n),
             lambda s: (s.created_at, s.id),
             limit,
             cursor,
@@ -76,24 +76,24 @@ class Sessions:
         if cursor is None:
             default = page[0].id if page else None
         else:  # a later page: the oldest session is one more read of one item
-            oldest = self.repo.list_sessions(self.tenant, limit=1)
+            oldest = self.stores.sessions.list_sessions(self.tenant, limit=1)
             default = oldest[0].id if oldest else None
         return SessionList(page, default, following)
 
     def create(self, display_name: str) -> SessionList:
         display_name = clean_name(display_name, "a session name", "display_name")
-        self.repo.create_session(self.tenant, SessionRecord(new_id(), display_name))
+        self.stores.sessions.create_session(self.tenant, SessionRecord(new_id(), display_name))
         return self.listing()
 
     def rename(self, id_or_name: str, display_name: str) -> SessionRecord:
         display_name = clean_name(display_name, "a session name", "display_name")
-        return self.repo.rename_session(self.tenant, self.scope.session(id_or_name), display_name)
+        return self.stores.sessions.rename_session(self.tenant, self.scope.session(id_or_name), display_name)
 
     def copy(self, id_or_name: str, new_display_name: str) -> SessionList:
         """Copy everything under a new session, made visible in one final transaction."""
         source = self.scope.session(id_or_name)
         new_display_name = clean_name(new_display_name, "a session name", "new_display_name")
-        if self.repo.find_session(self.tenant, new_display_name) is not None:
+        if self.stores.sessions.find_session(self.tenant, new_display_name) is not None:
             raise Conflict(f"a session named '{new_display_name}' already exists")
         target = SessionRecord(new_id(), new_display_name)
         source_prefix = layout.session_prefix(self.tenant, source.id)
@@ -105,21 +105,21 @@ class Sessions:
             return new_key
 
         try:
-            self.repo.copy_session_contents(self.tenant, source.id, target.id, copy_object)
-            self.repo.create_session(self.tenant, target)
+            self.stores.sessions.copy_session_contents(self.tenant, source.id, target.id, copy_object)
+            self.stores.sessions.create_session(self.tenant, target)
         except BaseException:
-            self.repo.purge_session(self.tenant, target.id)
+            self.stores.sessions.purge_session(self.tenant, target.id)
             self.blobs.delete_prefix(target_prefix)
-            if self.repo.find_session(self.tenant, source.id) is None:  # deleted while we copied
+            if self.stores.sessions.find_session(self.tenant, source.id) is None:  # deleted while we copied
                 raise NotFound(f"session '{id_or_name}' was deleted while it was being copied") from None
             raise
         return self.listing()
 
     def delete(self, id_or_name: str) -> SessionList:
         session = self.scope.session(id_or_name)
-        self.repo.delete_session(self.tenant, session)
-        self.repo.purge_session(self.tenant, session.id)
+        self.stores.sessions.delete_session(self.tenant, session)
+        self.stores.sessions.purge_session(self.tenant, session.id)
         self.blobs.delete_prefix(layout.session_prefix(self.tenant, session.id))
-        if not self.repo.list_sessions(self.tenant, limit=1):
+        if not self.stores.sessions.list_sessions(self.tenant, limit=1):
             self._create_default_session(mark_tenant=False)
         return self.listing()

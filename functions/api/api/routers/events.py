@@ -25,7 +25,7 @@ def events_token(request: Request, scope: Scope) -> dict:
     settings = request.app.state.settings
     if not settings.events_url:
         raise HTTPException(status_code=404, detail="this deployment pushes no events: poll …/status")
-    token, expires_at = issue_token(scope.repo.secret("events-token"), scope.tenant)
+    token, expires_at = issue_token(scope.stores.secrets.secret("events-token"), scope.tenant)
     return presenters.events_token(token, settings.events_url, expires_at)
 
 

@@ -98,7 +98,7 @@ def compare_scenarios(
 ) -> Response:
     wanted = [part.strip() for part in ids.split(",") if part.strip()]
     chosen = baseline.strip() if baseline is not None else None  # spaces trimmed as in `ids`
-    return OrjsonResponse(scenarios.compare(sid, wanted, chosen or None))
+    return OrjsonResponse(presenters.comparison(scenarios.compare(sid, wanted, chosen or None)))
 
 
 @router.get(

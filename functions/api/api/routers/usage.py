@@ -4,7 +4,7 @@ from fastapi import APIRouter, Query, Request
 
 from algocloud.usecases.usage import usage_report
 
-from .. import models
+from .. import models, presenters
 from ..deps import Scope, adapters
 
 router = APIRouter(tags=["usage"])
@@ -25,4 +25,4 @@ def usage(
     last: Annotated[str | None, Query(alias="to", description="last day, YYYY-MM-DD (UTC); default: today")] = None,
 ) -> dict:
     built = adapters(request.app.state.settings)
-    return usage_report(built.accounts, built.keys, scope.tenant, first, last)
+    return presenters.usage(usage_report(built.accounts, built.keys, scope.tenant, first, last))

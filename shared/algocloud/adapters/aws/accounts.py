@@ -31,7 +31,7 @@ from ...domain.accounts import (
     checked_tenant_id,
 )
 from ...domain.errors import Conflict, NotFound
-from .dynamodb import DynamoTable, _Cancelled, _item, _key, _plain_item
+from .table import DynamoTable, _Cancelled, _item, _key, _plain_item
 
 ACCOUNTS = "ACCOUNTS"
 

@@ -30,7 +30,7 @@ from botocore.exceptions import ClientError
 from ... import limits
 from ...domain.errors import Conflict, NotFound
 from ...domain.webhooks import DELIVERIES_KEPT_SECONDS, DeliveryAttempt, Webhook
-from .dynamodb import DynamoTable, _av, _Cancelled, _key, _plain_item
+from .table import DynamoTable, _av, _Cancelled, _key, _plain_item
 
 CONNECTION = "C"
 HOOK_COUNT = "COUNT"  # how many webhooks the tenant has (beside them, in their partition)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Self
 
 from ...domain.ports import PresignedPost
 
@@ -17,6 +18,11 @@ class S3BlobStore:
     def __init__(self, s3_client, bucket: str):
         self._s3 = s3_client
         self._bucket = bucket
+
+    @property
+    def uploads(self) -> Self:
+        """This store: it takes uploads straight from clients too (domain.ports.DirectUploads)."""
+        return self
 
     def put(self, key: str, body: bytes, content_type: str, content_encoding: str | None = None) -> None:
         extra = {"ContentEncoding": content_encoding} if content_encoding else {}

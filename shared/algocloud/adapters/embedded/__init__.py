@@ -1,6 +1,6 @@
 """The embedded backend: the ports on SQLite (WAL) and files, for one machine.
 
-    <state dir>/store.db     sessions, scenarios, dataset metadata   (SqliteRepository)
+    <state dir>/store.db     sessions, scenarios, datasets, jobs...   (stores.sqlite_stores)
     <state dir>/queue.db     the run queue and its dead-letter queue, the webhook queue (SqliteQueue)
     <state dir>/blobs/       dataset content and large results       (FileBlobStore)
 

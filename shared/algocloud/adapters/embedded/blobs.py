@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Self
 from urllib.parse import quote, urlencode
 
 from ...domain.names import is_issued_id
@@ -107,6 +107,11 @@ class FileBlobStore:
         self.public_url = public_url.rstrip("/")
         self._key = _signing_key(signing_key_path)
         root.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def uploads(self) -> Self:
+        """This store: it takes uploads straight from clients too (domain.ports.DirectUploads)."""
+        return self
 
     def path(self, key: str) -> Path:
         """The file of an object key; keys cannot leave the store's folder."""
