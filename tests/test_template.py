@@ -146,7 +146,7 @@ def test_function_settings_come_from_parameters():
     assert api_env == {
         "CORS_ORIGINS": {"Ref": "CorsOrigins"},
         "ALLOW_SESSION_CREATE": {"Ref": "AllowSessionCreate"},
-        "REQUIRE_API_KEY": {"Ref": "RequireApiKey"},
+        "REQUIRE_API_KEY": {"Fn::If": ["ApiKeysRequired", "true", "false"]},
         "USAGE_PLAN_ID": {"Ref": "UsagePlan"},
     }
     assert set(TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]) >= {
@@ -160,8 +160,17 @@ def test_function_settings_come_from_parameters():
         "CorsOrigins",
         "LogRetentionDays",
         "AllowSessionCreate",
-        "RequireApiKey",
+        "AuthMode",
     } <= set(PARAMETERS)
+
+
+def test_a_default_deployment_lets_no_anonymous_caller_in():
+    """Secure by default: `sam deploy` with the defaults gives an API that needs a key on every
+    operation but the documentation and CORS preflights; opening it is an explicit AuthMode=none."""
+    assert PARAMETERS["AuthMode"]["Default"] == "key"
+    assert TEMPLATE["Conditions"]["ApiKeysRequired"] == {"Fn::Equals": [{"Ref": "AuthMode"}, "key"]}
+    [api] = [r["Properties"] for r in TEMPLATE["Resources"].values() if r["Type"] == "AWS::Serverless::Api"]
+    assert api["Auth"]["ApiKeyRequired"] == {"Fn::If": ["ApiKeysRequired", True, False]}
 
 
 def test_local_resources_follow_the_template(aws_env):

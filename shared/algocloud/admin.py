@@ -23,6 +23,7 @@ from typing import Annotated, Any
 import typer
 
 from .domain.errors import DomainError
+from .domain.identity import Role
 from .usecases.operator import Operator
 
 app = typer.Typer(help=__doc__, no_args_is_help=True)
@@ -116,21 +117,26 @@ def tenants_limit(
 
 @keys_app.command("issue")
 @_refusing
-def keys_issue(tenant: Annotated[str, typer.Argument(help="the tenant's id or name")]) -> None:
+def keys_issue(
+    tenant: Annotated[str, typer.Argument(help="the tenant's id or name")],
+    role: Annotated[Role, typer.Option(help="what the key may do in its tenant")] = Role.ADMIN,
+) -> None:
     """A new API key for the tenant: its value is printed once, keep it."""
-    issued = operator().issue_key(tenant)
-    _show({"key_id": issued.record.key_id, "tenant_id": issued.record.tenant_id, "value": issued.value})
+    issued = operator().issue_key(tenant, role=role)
+    record = issued.record
+    _show({"key_id": record.key_id, "tenant_id": record.tenant_id, "role": record.role, "value": issued.value})
 
 
 @keys_app.command("rotate")
 @_refusing
 def keys_rotate(key_id: str) -> None:
-    """A new key for the same tenant (printed once); the old one is revoked."""
+    """A new key for the same tenant and role (printed once); the old one is revoked."""
     issued, old = operator().rotate_key(key_id)
     _show(
         {
             "key_id": issued.record.key_id,
             "tenant_id": issued.record.tenant_id,
+            "role": issued.record.role,
             "value": issued.value,
             "revoked": old.key_id,
         }
@@ -158,7 +164,14 @@ def usage(
     last: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD")] = None,
 ) -> None:
     """Every tenant's usage per day (runs, compute seconds, bytes, API requests)."""
-    _show(operator().report(first, last))
+    _show(
+        [
+            {"name": name, "tenant": report.tenant_id, "from": report.first_day, "to": report.last_day,
+             "days": [day.to_dict() | {"api_requests": report.requests_on(day.day)} for day in report.days()],
+             "totals": report.totals()}
+            for name, report in operator().report(first, last).items()
+        ]
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

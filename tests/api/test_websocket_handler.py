@@ -51,10 +51,13 @@ def test_the_authorizer_allows_a_fresh_token_with_its_tenant_and_denies_the_rest
 
 def test_subscriptions_answer_the_current_status_and_refuse_what_is_not_the_tenants(ws, config):
     websocket, built = ws
+    from algocloud.domain.identity import Principal
     from algocloud.usecases.scope import TenantScope
     from algocloud.usecases.sessions import Sessions
 
-    Sessions(TenantScope(config, built.stores, built.blobs, built.accounts, "default")).ensure_tenant()
+    Sessions(
+        TenantScope(config, built.stores, built.blobs, built.accounts, Principal.anonymous("default"))
+    ).ensure_tenant()
     sid = built.stores.sessions.list_sessions("default")[0].id
     assert websocket.handler(_event("$connect", "c1", tenant="default"), CONTEXT)["statusCode"] == 200
     assert websocket.handler(_event("$connect", "c2", tenant="intruder"), CONTEXT)["statusCode"] == 200

@@ -90,3 +90,27 @@ def test_each_event_counts_once_even_when_counted_concurrently(accounts):
     assert days[0].counters[RUNS_COMPLETED] == 10 and days[0].counters[COMPUTE_SECONDS] == pytest.approx(5.0)
     assert days[1].counters[RUNS_STARTED] == 1
     assert accounts.usage("t-0000000000000001", "2026-05-02", "2026-05-02")[0].day == "2026-05-02"
+
+
+def test_a_key_keeps_its_role_and_one_stored_without_one_is_an_admin(accounts, backend_name, settings):
+    from algocloud.domain.identity import Role
+
+    acme = TenantRecord.new("Acme")
+    accounts.create_tenant(acme)
+    accounts.add_key(ApiKeyRecord("viewer1", acme.id, role=Role.VIEWER))
+    assert accounts.get_key("viewer1").role == Role.VIEWER
+    assert accounts.revoke_key("viewer1", "2026-02-01T00:00:00+00:00").role == Role.VIEWER
+    assert [k.role for k in accounts.keys_of(acme.id)] == [Role.VIEWER]
+    # a key stored before keys had roles
+    if backend_name == "embedded":
+        with accounts._db.write() as db:
+            db.execute("INSERT INTO api_keys (key_id, tenant_id, created_at) VALUES ('old1', ?, 'x')", (acme.id,))
+    else:
+        import boto3
+
+        boto3.client("dynamodb", region_name="us-east-1").put_item(
+            TableName=settings.table_name,
+            Item={"pk": {"S": "APIKEY#old1"}, "sk": {"S": "KEY"}, "key_id": {"S": "old1"},
+                  "tenant_id": {"S": acme.id}, "created_at": {"S": "x"}},
+        )  # fmt: skip
+    assert accounts.get_key("old1").role == Role.ADMIN

@@ -207,3 +207,8 @@ def test_a_scenario_asks_for_a_tier_the_deployment_has_or_is_refused(api, backen
             api.create_scenario(sid, "on-container", "Master data", "Slow", {"duration": 1}, tier="container")
         assert refused.value.status == 422 and "container tier" in refused.value.detail
     assert api.create_scenario(sid, "lambda", "Master data", "Instant", tier="lambda").tier == models.Tier.LAMBDA
+
+
+def test_the_client_says_who_it_is(api):
+    me = api.me()
+    assert (me.tenant, me.role, me.kind) == ("default", "admin", "anonymous") and "run_scenario" in me.allowed

@@ -48,6 +48,9 @@ class Operations(DataOperations):
     def health(self) -> Flow[m.Health]:
         return m.Health.model_validate((yield from self.json("GET", "/health")))
 
+    def me(self) -> Flow[m.Me]:
+        return m.Me.model_validate((yield from self.json("GET", "/me")))
+
     def algorithms(self, sid: str) -> Flow[list[str]]:
         return m.AlgorithmNames.model_validate((yield from self.json("GET", f"/sessions/{sid}/algorithms"))).algorithms
 

@@ -88,6 +88,9 @@ class AsyncClient(_Base):
     async def health(self) -> m.Health:
         return await self._run(self._ops.health())
 
+    async def me(self) -> m.Me:
+        return await self._run(self._ops.me())
+
     async def algorithms(self, sid: str) -> list[str]:
         return await self._run(self._ops.algorithms(sid))
 

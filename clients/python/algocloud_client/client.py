@@ -98,6 +98,10 @@ class Client(_Base):
     def health(self) -> m.Health:
         return self._run(self._ops.health())
 
+    def me(self) -> m.Me:
+        """Who this client is to the API: its tenant, its role and what the role allows."""
+        return self._run(self._ops.me())
+
     def algorithms(self, sid: str) -> list[str]:
         return self._run(self._ops.algorithms(sid))
 

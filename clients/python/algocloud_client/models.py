@@ -333,6 +333,40 @@ class KpiValue(BaseModel):
     threshold: float | None = Field(..., title="Threshold")
 
 
+class Kind(StrEnum):
+    USER = "user"
+    KEY = "key"
+    ANONYMOUS = "anonymous"
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    RUNNER = "runner"
+    EDITOR = "editor"
+    ADMIN = "admin"
+
+
+class Me(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    tenant: str = Field(..., title="Tenant")
+    subject: str = Field(..., title="Subject")
+    """
+    a user's stable id, an API key's id, or `anonymous` on an open deployment
+    """
+    kind: Kind = Field(..., title="Kind")
+    email: str | None = Field(..., title="Email")
+    """
+    a signed-in user's, where the provider gives it
+    """
+    role: Role = Field(..., title="Role")
+    allowed: list[str] = Field(..., title="Allowed")
+    """
+    the operations (ids of this document) the role may do
+    """
+
+
 class MessageLevel(StrEnum):
     INFO = "INFO"
     WARNING = "WARNING"

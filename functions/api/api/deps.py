@@ -1,4 +1,5 @@
-"""Request dependencies: the tenant, and the use cases of each aggregate bound to it.
+"""Request dependencies: who is calling and whether they may, and the use cases of each aggregate
+bound to the caller's tenant.
 
 The adapters (AWS or embedded, as the settings say) and the application config are built once per
 container and shared by every request.
@@ -6,6 +7,7 @@ container and shared by every request.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from functools import cache
 from typing import Annotated
 
@@ -15,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from algocloud.adapters.factory import Adapters, build_adapters, run_queue_consumer
 from algocloud.appconfig import load_app_config
 from algocloud.domain.errors import InvalidRequest
+from algocloud.domain.identity import Principal, PrincipalKind, authorize
 from algocloud.domain.ports import QueueConsumer
 from algocloud.usecases.datasets import Datasets
 from algocloud.usecases.experiments import Experiments
@@ -42,15 +45,18 @@ def held_messages(settings: ApiSettings) -> QueueConsumer | None:
 
 # The dependencies are `async def`: they do no I/O once a tenant is bootstrapped, and a
 # sync dependency would cost a thread-pool round trip on every request.
-async def tenant_id(request: Request) -> str:
-    """When keys are required: the tenant of the API key API Gateway accepted (its id is in the
-    request context), unless the key was revoked. One read per request, so a revocation holds at
-    once, even before API Gateway stops taking the key."""
+async def principal(request: Request) -> Principal:
+    """Who is calling. When keys are required: the API key API Gateway accepted (its id is in the
+    request context), in its tenant with its role, unless it was revoked: one read per request, so
+    a revocation holds at once, even before API Gateway stops taking the key. Otherwise the
+    deployment is open, as the reference contract is: every caller is its one tenant's admin."""
     settings: ApiSettings = request.app.state.settings
-    if not settings.require_api_key:
-        return DEFAULT_TENANT
     event = request.scope.get("aws.event") or {}
-    key_id = (event.get("requestContext") or {}).get("identity", {}).get("apiKeyId")
+    identity = (event.get("requestContext") or {}).get("identity") or {}
+    ip = identity.get("sourceIp") or (request.client.host if request.client else None)
+    if not settings.require_api_key:
+        return Principal.anonymous(DEFAULT_TENANT, ip)
+    key_id = identity.get("apiKeyId")
     if not key_id:
         raise HTTPException(status_code=403, detail="an API key is required (the x-api-key header)")
     try:
@@ -61,12 +67,27 @@ async def tenant_id(request: Request) -> str:
         raise HTTPException(
             status_code=403, detail="this API key was revoked or belongs to no tenant: ask the operator for a new one"
         )
-    return key.tenant_id
+    return Principal(key.tenant_id, key.key_id, PrincipalKind.KEY, key.role, ip)
 
 
-async def get_scope(request: Request, tenant: Annotated[str, Depends(tenant_id)]) -> TenantScope:
+Caller = Annotated[Principal, Depends(principal)]
+
+
+def authorization(at_root: bool = False) -> Callable[..., Awaitable[None]]:
+    """The one check of every operation (domain.identity.POLICY, by its operation id: the route's
+    name, `root_` before it outside the prefix), before anything else of the request is read or
+    done: a 403 that names the role it needs. Every router is included with it (main.py)."""
+
+    async def authorized(request: Request, caller: Caller) -> None:
+        name = getattr(request.scope.get("route"), "name", "")
+        authorize(caller, f"root_{name}" if at_root else name)
+
+    return authorized
+
+
+async def get_scope(request: Request, caller: Caller) -> TenantScope:
     built = adapters(request.app.state.settings)  # built once per container
-    scope = TenantScope(load_app_config(), built.stores, built.blobs, built.accounts, tenant)
+    scope = TenantScope(load_app_config(), built.stores, built.blobs, built.accounts, caller)
     sessions = Sessions(scope)
     if not sessions.is_bootstrapped():
         await run_in_threadpool(sessions.ensure_tenant)  # a tenant's first request: storage I/O
@@ -130,7 +151,8 @@ __all__ = [
     "SessionsUseCases",
     "UploadsUseCases",
     "adapters",
+    "authorization",
     "get_settings",
+    "principal",
     "require_session_create",
-    "tenant_id",
 ]

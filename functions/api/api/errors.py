@@ -22,10 +22,12 @@ from algocloud.domain.errors import (
     ServiceUnavailable,
     TierUnavailable,
 )
+from algocloud.domain.identity import Forbidden
 
 logger = logging.getLogger(__name__)
 
 STATUS = (
+    (Forbidden, 403),
     (InvalidName, 422),
     (TierUnavailable, 422),
     (NotFound, 404),

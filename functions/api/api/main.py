@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 
 from . import errors
 from .correlation import CorrelationId
+from .deps import authorization
 from .encoding import NegotiatedGZip
 from .limits import BodyReadTimeout, HeaderLimit, RequestSizeLimit, ResponseSizeLimit
 from .models import ErrorBody
@@ -49,7 +50,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         )
     app.add_middleware(CorrelationId)  # outermost: every answer, refusals included, carries it
 
-    app.include_router(meta.router)  # /health
+    # every operation: who calls, and may they (domain.identity)
+    app.include_router(meta.root, dependencies=[Depends(authorization(at_root=True))])  # /health
     for router in (
         meta.router,
         sessions.router,
@@ -61,12 +63,12 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         usage.router,
         events.router,
     ):
-        app.include_router(router, prefix=settings.api_prefix)
+        app.include_router(router, prefix=settings.api_prefix, dependencies=[Depends(authorization())])
     return app
 
 
 TAGS = [
-    {"name": "meta", "description": "Liveness and the application's title."},
+    {"name": "meta", "description": "Liveness and the application's title; who is calling."},
     {
         "name": "sessions",
         "description": "Workspaces: each holds datasets and scenarios. `{sid}` is a session's id "

@@ -57,6 +57,15 @@ class Health(_Out):
     sessions: list[str] = Field(description="display names")
 
 
+class Me(_Out):
+    tenant: str
+    subject: str = Field(description="a user's stable id, an API key's id, or `anonymous` on an open deployment")
+    kind: Literal["user", "key", "anonymous"]
+    email: str | None = Field(description="a signed-in user's, where the provider gives it")
+    role: Literal["viewer", "runner", "editor", "admin"]
+    allowed: list[str] = Field(description="the operations (ids of this document) the role may do")
+
+
 class SessionRef(_Out):
     id: str
     display_name: str

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from algocloud import limits
-from algocloud.domain.accounts import COUNTERS
 from algocloud.domain.events import kpi_report
 from algocloud.domain.scenario import TERMINAL, Status
 
@@ -24,6 +23,7 @@ if TYPE_CHECKING:  # only types: the events function imports this module, and it
     from algocloud.domain.config import AppConfig
     from algocloud.domain.experiment_report import ExperimentReport
     from algocloud.domain.experiments import ExperimentSummary
+    from algocloud.domain.identity import Principal
     from algocloud.domain.jobs import IngestJob
     from algocloud.domain.scenario import Scenario, ScenarioStatus
     from algocloud.domain.stores import SessionRecord
@@ -379,9 +379,19 @@ def usage(report: UsageReport) -> Body:
     """A tenant's usage per day (days with nothing counted left out) and its totals; `api_requests`
     is null where API Gateway does not count them."""
     days = [day.to_dict() | {"api_requests": report.requests_on(day.day)} for day in report.days()]
-    totals: Body = {name: sum(day[name] for day in days) for name in COUNTERS}
-    totals["api_requests"] = report.total_requests
-    return {"tenant": report.tenant_id, "from": report.first_day, "to": report.last_day, "days": days, "totals": totals}
+    return {"tenant": report.tenant_id, "from": report.first_day, "to": report.last_day, "days": days,
+            "totals": report.totals()}  # fmt: skip
+
+
+def me(principal: Principal) -> Body:
+    return {
+        "tenant": principal.tenant,
+        "subject": principal.subject,
+        "kind": str(principal.kind),
+        "email": principal.email,
+        "role": str(principal.role),
+        "allowed": principal.allowed(),
+    }
 
 
 # -- the events WebSocket's replies (api.websocket) -----------------------------------------------

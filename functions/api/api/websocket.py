@@ -30,6 +30,8 @@ from algocloud.adapters.factory import Adapters, build_adapters
 from algocloud.adapters.settings import backend_settings
 from algocloud.domain.errors import DomainError
 from algocloud.domain.events import token_tenant, topic
+from algocloud.domain.identity import Principal, PrincipalKind, Role
+from algocloud.domain.identity import authorize as authorize_caller
 from algocloud.domain.ports import Subscriptions
 from algocloud.telemetry import instrumented
 
@@ -88,6 +90,12 @@ def authorize(event: dict[str, Any]) -> dict[str, Any]:
     return policy
 
 
+def _token_holder(tenant: str) -> Principal:
+    """Who holds a connection: whoever was given its events token, which the viewer role may ask
+    for (POST /events/token); so a connection may do what a viewer may."""
+    return Principal(tenant, "events-token", PrincipalKind.KEY, Role.VIEWER)
+
+
 def message(connection_id: str, body: str | None) -> dict[str, Any]:
     """A client's message: subscribe, unsubscribe, ping, or an error answer."""
     try:
@@ -97,14 +105,15 @@ def message(connection_id: str, body: str | None) -> dict[str, Any]:
     if not isinstance(request, dict):
         return _error("send a JSON object")
     action = request.get("action")
+    if action not in ("subscribe", "unsubscribe", "ping"):
+        return _error(f"unknown action {str(action)[:40]!r}: use subscribe, unsubscribe or ping")
     if action == "ping":
         return {"type": "pong"}
-    if action not in ("subscribe", "unsubscribe"):
-        return _error(f"unknown action {str(action)[:40]!r}: use subscribe, unsubscribe or ping")
     tenant = _subscriptions().tenant_of(connection_id)
     if tenant is None:
         return _error("this connection has ended: connect again")
     try:
+        authorize_caller(_token_holder(tenant), f"ws:{action}")
         if action == "unsubscribe":
             return unsubscribe(connection_id, tenant, request)
         return subscribe(connection_id, tenant, request)

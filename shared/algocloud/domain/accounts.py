@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from .errors import InvalidRequest
+from .identity import Role
 from .scenario import Scenario, Status, now_iso
 
 # What is counted, per tenant and day.
@@ -58,6 +59,7 @@ class ApiKeyRecord:
     tenant_id: str
     created_at: str = field(default_factory=now_iso)
     revoked_at: str | None = None
+    role: Role = Role.ADMIN  # what the key may do in its tenant (domain.identity)
 
     @property
     def active(self) -> bool:
@@ -98,6 +100,12 @@ class UsageReport:
     @property
     def total_requests(self) -> int | None:
         return None if self.requests is None else sum(self.requests.values())
+
+    def totals(self) -> dict[str, float | int | None]:
+        """Each counter over the days, and the API requests (None where they are not counted)."""
+        days = [day.to_dict() for day in self.counted]
+        counted: dict[str, float | int | None] = {name: sum(day[name] for day in days) for name in COUNTERS}
+        return counted | {"api_requests": self.total_requests}
 
 
 def checked_key_id(key_id: str) -> str:

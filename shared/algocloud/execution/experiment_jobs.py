@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from ..domain.config import AppConfig
 from ..domain.errors import NotFound
+from ..domain.identity import Principal
 from ..domain.ports import Accounts, BlobStore
 from ..domain.stores import Stores
 from ..run_message import ExperimentMessage, QueueMessage
@@ -43,7 +44,7 @@ class ExperimentEndings:
     tier: ContainerTier = field(default_factory=ContainerTier)
 
     def _experiments(self, tenant: str) -> Experiments:
-        scope = TenantScope(self.config, self.stores, self.blobs, self.accounts, tenant)
+        scope = TenantScope(self.config, self.stores, self.blobs, self.accounts, Principal.system(tenant))
         runs = Scenarios(scope, _NoRuns(), launcher=self.tier.launcher)
         return Experiments(scope, _NoRuns(), default_lanes=1, runs=runs)
 

@@ -17,6 +17,7 @@ from typing import Any
 from .. import limits
 from ..domain.config import AppConfig
 from ..domain.errors import DomainError, InvalidTransition, NotFound
+from ..domain.identity import Principal
 from ..domain.jobs import IN_FLIGHT, Executor, IngestJob, JobKind, Status, now_iso
 from ..domain.ports import Accounts, BlobStore
 from ..domain.stores import Stores
@@ -57,7 +58,7 @@ class IngestJobs:
             return Outcome.GONE
         if job.status not in IN_FLIGHT:
             return Outcome.STALE
-        scope = TenantScope(self.config, self.stores, self.blobs, self.accounts, tenant)
+        scope = TenantScope(self.config, self.stores, self.blobs, self.accounts, Principal.system(tenant))
         uploads = Uploads(scope)
         if not self.tier.is_here:
             if job.status == Status.PROCESSING and job.executor == Executor.CONTAINER and job.task_id is None:

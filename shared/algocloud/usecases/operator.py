@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from .. import limits
 from ..domain.accounts import ApiKeyRecord, TenantRecord, UsageReport
 from ..domain.errors import InvalidRequest, NotFound
+from ..domain.identity import Role
 from ..domain.ports import Accounts, KeyGateway
 from ..domain.scenario import now_iso
 from .usage import usage_report
@@ -47,11 +48,11 @@ class Operator:
             raise InvalidRequest(f"parallel runs must be 1 to {limits.MAX_PARALLEL_RUNS}")
         return self.accounts.set_max_parallel_runs(self.tenant(tenant_id_or_name).id, runs)
 
-    def issue_key(self, tenant_id_or_name: str, value: str | None = None) -> IssuedKey:
+    def issue_key(self, tenant_id_or_name: str, value: str | None = None, role: Role = Role.ADMIN) -> IssuedKey:
         tenant = self.tenant(tenant_id_or_name)
         value = value or secrets.token_urlsafe(30)  # 40 characters (API Gateway wants at least 20)
         key_id = self.keys.create_key(f"{tenant.name} {now_iso()}", value)
-        record = ApiKeyRecord(key_id=key_id, tenant_id=tenant.id)
+        record = ApiKeyRecord(key_id=key_id, tenant_id=tenant.id, role=role)
         try:
             self.accounts.add_key(record)
         except BaseException:
@@ -70,7 +71,7 @@ class Operator:
         old = self.accounts.get_key(key_id)
         if old is None:
             raise NotFound(f"no API key '{key_id}'")
-        issued = self.issue_key(old.tenant_id)
+        issued = self.issue_key(old.tenant_id, role=old.role)
         return issued, self.revoke_key(key_id)
 
     def report(self, first_day: str | None = None, last_day: str | None = None) -> dict[str, UsageReport]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from ..domain.config import AppConfig
 from ..domain.cursors import Cursors
 from ..domain.errors import NotFound
+from ..domain.identity import Principal
 from ..domain.names import normal_form
 from ..domain.ports import Accounts, BlobStore
 from ..domain.stores import SessionRecord, Stores
@@ -21,7 +22,11 @@ class TenantScope:
     stores: Stores
     blobs: BlobStore
     accounts: Accounts
-    tenant: str
+    principal: Principal  # who acts: the caller of a request, or the system on the worker
+
+    @property
+    def tenant(self) -> str:
+        return self.principal.tenant
 
     @property
     def cursors(self) -> Cursors:

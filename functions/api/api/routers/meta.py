@@ -1,10 +1,11 @@
 from fastapi import APIRouter, Response
 
-from .. import models
-from ..deps import Scope, SessionsUseCases
+from .. import models, presenters
+from ..deps import Caller, Scope, SessionsUseCases
 from ..responses import OrjsonResponse
 
 router = APIRouter(tags=["meta"])
+root = APIRouter(tags=["meta"])  # what is also served outside the prefix: health, as the reference has it
 
 
 @router.get("/health", response_model=models.Health, summary="Liveness probe: title and session display names")
@@ -16,3 +17,17 @@ def health(scope: Scope, sessions: SessionsUseCases) -> Response:
             "sessions": [s.display_name for s in sessions.listing().sessions],
         }
     )
+
+
+root.add_api_route(
+    "/health", health, response_model=models.Health, summary="Liveness probe: title and session display names"
+)
+
+
+@router.get(
+    "/me",
+    response_model=models.Me,
+    summary="Who is calling: the tenant, the caller, its role and what the role allows",
+)
+def me(caller: Caller) -> Response:
+    return OrjsonResponse(presenters.me(caller))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -31,6 +32,7 @@ from ...domain.accounts import (
     checked_tenant_id,
 )
 from ...domain.errors import Conflict, NotFound
+from ...domain.identity import Role
 from .table import DynamoTable, _Cancelled, _item, _key, _plain_item
 
 ACCOUNTS = "ACCOUNTS"
@@ -48,6 +50,7 @@ def _key_from(item: Mapping[str, Any]) -> ApiKeyRecord:
         tenant_id=plain["tenant_id"],
         created_at=plain["created_at"],
         revoked_at=plain.get("revoked_at"),
+        role=Role(plain.get("role") or Role.ADMIN),  # a key made before keys had roles: its tenant's admin
     )
 
 
@@ -108,7 +111,7 @@ class DynamoAccounts(DynamoTable):
 
     def add_key(self, key: ApiKeyRecord) -> None:
         checked_key_id(key.key_id)
-        attributes = _item(key_id=key.key_id, tenant_id=key.tenant_id, created_at=key.created_at)
+        attributes = _item(key_id=key.key_id, tenant_id=key.tenant_id, created_at=key.created_at, role=str(key.role))
         try:
             self._transact(
                 [
@@ -145,7 +148,7 @@ class DynamoAccounts(DynamoTable):
                 },
             ]
         )
-        return ApiKeyRecord(key.key_id, key.tenant_id, key.created_at, revoked_at)
+        return replace(key, revoked_at=revoked_at)
 
     def keys_of(self, tenant_id: str) -> list[ApiKeyRecord]:
         return sorted(

@@ -18,6 +18,7 @@ from ...domain.accounts import (
     checked_tenant_id,
 )
 from ...domain.errors import Conflict, NotFound
+from ...domain.identity import Role
 from .sqlite import Database
 
 SCHEMA = f"""
@@ -29,7 +30,7 @@ CREATE TABLE IF NOT EXISTS tenant_limits (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS api_keys (
     key_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES accounts (id), created_at TEXT NOT NULL,
-    revoked_at TEXT
+    revoked_at TEXT, role TEXT
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS usage_days (
     tenant_id TEXT NOT NULL, day TEXT NOT NULL,
@@ -52,12 +53,15 @@ _SELECT_TENANT = "SELECT accounts.*, max_parallel_runs FROM accounts LEFT JOIN t
 
 
 def _key(row: sqlite3.Row) -> ApiKeyRecord:
-    return ApiKeyRecord(row["key_id"], row["tenant_id"], row["created_at"], row["revoked_at"])
+    # a key made before keys had roles is its tenant's admin key
+    role = Role(row["role"]) if row["role"] else Role.ADMIN
+    return ApiKeyRecord(row["key_id"], row["tenant_id"], row["created_at"], row["revoked_at"], role)
 
 
 class SqliteAccounts:
     def __init__(self, path: Path, synchronous: str = "normal"):
         self._db = Database(path, SCHEMA, synchronous)
+        self._db.add_columns({"api_keys": ("role",)})
 
     def create_tenant(self, tenant: TenantRecord) -> None:
         checked_tenant_id(tenant.id)
@@ -99,8 +103,8 @@ class SqliteAccounts:
                 raise NotFound(f"tenant '{key.tenant_id}' not found")
             try:
                 db.execute(
-                    "INSERT INTO api_keys (key_id, tenant_id, created_at) VALUES (?, ?, ?)",
-                    (key.key_id, key.tenant_id, key.created_at),
+                    "INSERT INTO api_keys (key_id, tenant_id, created_at, role) VALUES (?, ?, ?, ?)",
+                    (key.key_id, key.tenant_id, key.created_at, str(key.role)),
                 )
             except sqlite3.IntegrityError:
                 raise Conflict(f"API key '{key.key_id}' is already registered") from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -73,6 +73,21 @@ class Database:
             connection.execute("ROLLBACK")
             raise
         connection.execute("COMMIT")
+
+    def add_columns(self, added: Mapping[str, Sequence[str]]) -> None:
+        """Bring a file of an older version up to its schema (`added`: the columns each table got
+        since it was first made, nullable text); a write lock only when one is missing."""
+        missing = [
+            (table, column)
+            for table, columns in added.items()
+            for column in set(columns) - {row[1] for row in self.read(f"PRAGMA table_info({table})")}
+        ]
+        if missing:
+            with self.write() as db:
+                for table, column in missing:
+                    present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+                    if column not in present:  # another process may have added it meanwhile
+                        db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
 
     def read(self, sql: str, parameters: tuple = ()) -> list[sqlite3.Row]:
         return self.connection().execute(sql, parameters).fetchall()

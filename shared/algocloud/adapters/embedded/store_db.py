@@ -67,7 +67,7 @@ _ADDED_COLUMNS = {
 
 def open_store_database(path: Path, synchronous: str = "normal") -> Database:
     database = Database(path, SCHEMA, synchronous)
-    _add_columns(database)
+    database.add_columns(_ADDED_COLUMNS)
     _move_results(database)
     return database
 
@@ -82,22 +82,6 @@ def _move_results(database: Database) -> None:
             "WHERE result IS NOT NULL"
         )
         db.execute("UPDATE scenarios SET result = NULL WHERE result IS NOT NULL")
-
-
-def _add_columns(database: Database) -> None:
-    """Bring a state folder of an older version up to the schema (new columns are nullable); a
-    write lock only when a column is missing, not at every open."""
-    missing = [
-        (table, column)
-        for table, columns in _ADDED_COLUMNS.items()
-        for column in set(columns) - {row[1] for row in database.read(f"PRAGMA table_info({table})")}
-    ]
-    if missing:
-        with database.write() as db:
-            for table, column in missing:
-                present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-                if column not in present:  # another process may have added it meanwhile
-                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
 
 
 def _session_exists(connection: sqlite3.Connection, tenant: str, session_id: str) -> bool:
