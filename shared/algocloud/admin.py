@@ -31,6 +31,8 @@ tenants_app = typer.Typer(help="Tenants: the paying consumers.", no_args_is_help
 keys_app = typer.Typer(help="API keys: issue, rotate, revoke, list.", no_args_is_help=True)
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(keys_app, name="keys")
+audit_app = typer.Typer(help="The audit log: verify its digest chain.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 
 class _Context:
@@ -48,8 +50,14 @@ def operator() -> Operator:
 
 
 def build_operator(stack: str | None) -> Operator:
-    from .adapters.aws.clients import client_for
     from .adapters.factory import operator_ports
+
+    return Operator(*operator_ports(*_deployment(stack)))
+
+
+def _deployment(stack: str | None) -> tuple[str, str | None, str, str]:
+    """(region, endpoint, table, usage plan) of the deployment named by --stack or the environment."""
+    from .adapters.aws.clients import client_for
 
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     endpoint = os.environ.get("ALGOCLOUD_AWS_ENDPOINT_URL") or None
@@ -60,7 +68,7 @@ def build_operator(stack: str | None) -> Operator:
         table, plan = outputs.get("TableName", table), outputs.get("UsagePlanId", plan)
     if not table or not plan:
         raise typer.BadParameter("name the deployment: --stack NAME, or TABLE_NAME and USAGE_PLAN_ID")
-    return Operator(*operator_ports(region, endpoint, table, plan))
+    return region, endpoint, table, plan
 
 
 def _show(value: Any) -> None:
@@ -172,6 +180,26 @@ def usage(
             for name, report in operator().report(first, last).items()
         ]
     )  # fmt: skip
+
+
+@audit_app.command("verify")
+@_refusing
+def audit_verify(
+    tenant: Annotated[str, typer.Argument(help="the tenant's id or name")],
+    margin: Annotated[float, typer.Option(help="seal entries older than this many seconds first")] = 60.0,
+) -> None:
+    """Seal what is due, then check the tenant's digest chain: exit 1 naming the first entry or
+    digest that was removed, changed or forged."""
+    from .adapters.factory import operator_audit
+    from .usecases.audit import AUDIT_KEY, Auditing
+
+    found = operator().accounts.find_tenant(tenant)
+    region, endpoint, table, _plan = _deployment(context.stack)
+    log, secrets = operator_audit(region, endpoint, table)
+    verdict = Auditing(log, secrets.secret(AUDIT_KEY)).verify(found.id if found else tenant, margin)
+    _show(verdict)
+    if not verdict.ok:
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

@@ -90,3 +90,10 @@ MAX_WEBHOOKS = 20  # per tenant
 MAX_WEBHOOK_URL_CHARS = 2000
 WEBHOOK_DELIVERY_TIMEOUT_SECONDS = 10.0  # one POST to a receiver, connect and answer
 WEBHOOK_ERROR_CHARS = 500  # of a failed attempt's reason, in the delivery log
+
+# The audit log (domain.audit, usecases.audit). Ours: a year of entries by default
+# (AUDIT_RETENTION_DAYS), sealed once older than the longest a request can take (API Gateway's
+# 29 s, with room), and a page of a filtered listing reads at most this many entries.
+AUDIT_RETENTION_DAYS = 365
+AUDIT_SEAL_MARGIN_SECONDS = 60.0
+AUDIT_SCAN_ENTRIES = 1000

@@ -41,6 +41,39 @@ class AlgorithmValues(BaseModel):
     """
 
 
+class AuditEntry(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    id: str = Field(..., title="Id")
+    """
+    UUIDv7: entries sort by time
+    """
+    at: str = Field(..., title="At")
+    tenant: str = Field(..., title="Tenant")
+    actor: str = Field(..., title="Actor")
+    """
+    an API key's id, a user's id, `anonymous`, or what a refused caller claimed
+    """
+    actor_kind: str = Field(..., title="Actor Kind")
+    email: str | None = Field(..., title="Email")
+    operation: str = Field(..., title="Operation")
+    """
+    the operation id, or the method and path of a request refused before it
+    """
+    status: int = Field(..., title="Status")
+    ip: str | None = Field(..., title="Ip")
+    user_agent: str | None = Field(..., title="User Agent")
+    request_id: str | None = Field(..., title="Request Id")
+    """
+    the X-Correlation-Id the request was answered with
+    """
+    target: dict[str, str] = Field(..., title="Target")
+    """
+    the ids the request named in its path
+    """
+
+
 class Column(BaseModel):
     model_config = ConfigDict(
         extra="allow",

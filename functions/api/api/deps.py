@@ -19,6 +19,7 @@ from algocloud.appconfig import load_app_config
 from algocloud.domain.errors import InvalidRequest
 from algocloud.domain.identity import Principal, PrincipalKind, authorize
 from algocloud.domain.ports import QueueConsumer
+from algocloud.usecases.audit import AUDIT_KEY, Auditing
 from algocloud.usecases.datasets import Datasets
 from algocloud.usecases.experiments import Experiments
 from algocloud.usecases.ingestion import Ingestion, Uploads
@@ -34,6 +35,15 @@ DEFAULT_TENANT = "default"
 @cache
 def adapters(settings: ApiSettings) -> Adapters:
     return build_adapters(settings)
+
+
+@cache
+def auditing(settings: ApiSettings) -> Auditing | None:
+    """The audit log (None for a deployment without one)."""
+    built = adapters(settings)
+    if built.audit is None:
+        return None
+    return Auditing(built.audit, built.stores.secrets.secret(AUDIT_KEY), settings.audit_retention_days)
 
 
 @cache
@@ -54,9 +64,12 @@ async def principal(request: Request) -> Principal:
     event = request.scope.get("aws.event") or {}
     identity = (event.get("requestContext") or {}).get("identity") or {}
     ip = identity.get("sourceIp") or (request.client.host if request.client else None)
+    request.state.auditing, request.state.ip = auditing(settings), ip  # for audit_trail, refusals included
     if not settings.require_api_key:
-        return Principal.anonymous(DEFAULT_TENANT, ip)
+        request.state.principal = Principal.anonymous(DEFAULT_TENANT, ip)
+        return request.state.principal
     key_id = identity.get("apiKeyId")
+    request.state.claimed = str(key_id or "no key")[:64]
     if not key_id:
         raise HTTPException(status_code=403, detail="an API key is required (the x-api-key header)")
     try:
@@ -67,7 +80,9 @@ async def principal(request: Request) -> Principal:
         raise HTTPException(
             status_code=403, detail="this API key was revoked or belongs to no tenant: ask the operator for a new one"
         )
-    return Principal(key.tenant_id, key.key_id, PrincipalKind.KEY, key.role, ip)
+    request.state.tenant = key.tenant_id
+    request.state.principal = Principal(key.tenant_id, key.key_id, PrincipalKind.KEY, key.role, ip)
+    return request.state.principal
 
 
 Caller = Annotated[Principal, Depends(principal)]
@@ -80,7 +95,9 @@ def authorization(at_root: bool = False) -> Callable[..., Awaitable[None]]:
 
     async def authorized(request: Request, caller: Caller) -> None:
         name = getattr(request.scope.get("route"), "name", "")
-        authorize(caller, f"root_{name}" if at_root else name)
+        request.state.operation = f"root_{name}" if at_root else name
+        request.state.principal, request.state.auditing = caller, auditing(request.app.state.settings)
+        authorize(caller, request.state.operation)
 
     return authorized
 

@@ -8,12 +8,13 @@ from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 
 from . import errors
+from .audit_trail import AuditTrail
 from .correlation import CorrelationId
 from .deps import authorization
 from .encoding import NegotiatedGZip
 from .limits import BodyReadTimeout, HeaderLimit, RequestSizeLimit, ResponseSizeLimit
 from .models import ErrorBody
-from .routers import catalog, data, events, experiments, meta, scenarios, sessions, uploads, usage
+from .routers import audit, catalog, data, events, experiments, meta, scenarios, sessions, uploads, usage
 from .settings import ApiSettings, get_settings
 
 
@@ -48,6 +49,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=["x-correlation-id", "x-next-cursor", "link"],
         )
+    app.add_middleware(AuditTrail)  # inside the correlation id: an entry names its request
     app.add_middleware(CorrelationId)  # outermost: every answer, refusals included, carries it
 
     # every operation: who calls, and may they (domain.identity)
@@ -62,6 +64,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         uploads.router,
         usage.router,
         events.router,
+        audit.router,
     ):
         app.include_router(router, prefix=settings.api_prefix, dependencies=[Depends(authorization())])
     return app
@@ -91,6 +94,7 @@ TAGS = [
     {"name": "data", "description": "Datasets: read, paged, derived, imported (from-json) and built by ETL."},
     {"name": "uploads", "description": "Files of any size straight to storage, and the ingestion jobs that read them."},
     {"name": "usage", "description": "What the calling tenant used, per day (what it is billed on)."},
+    {"name": "audit", "description": "Who did what in the tenant: the tamper-evident audit log (admins)."},
     {
         "name": "events",
         "description": "Pushed progress: a WebSocket (open it with a token from `POST /events/token`) and signed "

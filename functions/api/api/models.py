@@ -66,6 +66,21 @@ class Me(_Out):
     allowed: list[str] = Field(description="the operations (ids of this document) the role may do")
 
 
+class AuditEntry(_Out):
+    id: str = Field(description="UUIDv7: entries sort by time")
+    at: str
+    tenant: str
+    actor: str = Field(description="an API key's id, a user's id, `anonymous`, or what a refused caller claimed")
+    actor_kind: str
+    email: str | None
+    operation: str = Field(description="the operation id, or the method and path of a request refused before it")
+    status: int
+    ip: str | None
+    user_agent: str | None
+    request_id: str | None = Field(description="the X-Correlation-Id the request was answered with")
+    target: dict[str, str] = Field(description="the ids the request named in its path")
+
+
 class SessionRef(_Out):
     id: str
     display_name: str

@@ -19,6 +19,7 @@ from algocloud.domain.scenario import TERMINAL, Status
 
 if TYPE_CHECKING:  # only types: the events function imports this module, and its cold start counts
     from algocloud.domain.accounts import UsageReport
+    from algocloud.domain.audit import AuditEntry
     from algocloud.domain.compare import Comparison, KpiComparison
     from algocloud.domain.config import AppConfig
     from algocloud.domain.experiment_report import ExperimentReport
@@ -392,6 +393,10 @@ def me(principal: Principal) -> Body:
         "role": str(principal.role),
         "allowed": principal.allowed(),
     }
+
+
+def audit_entry(entry: AuditEntry) -> Body:
+    return entry.to_record()
 
 
 # -- the events WebSocket's replies (api.websocket) -----------------------------------------------

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..domain.ports import (
     Accounts,
+    AuditLog,
     BlobStore,
     DeliveryQueue,
     KeyGateway,
@@ -23,7 +24,7 @@ from ..domain.ports import (
     TaskLauncher,
     WebhookStore,
 )
-from ..domain.stores import Stores
+from ..domain.stores import Secrets, Stores
 from .settings import BackendSettings
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ class Adapters:
     webhooks: WebhookStore | None = None
     deliveries: DeliveryQueue | None = None
     publisher: EventPublisher | None = None
+    audit: AuditLog | None = None  # who did what (domain.audit)
 
 
 def build_adapters(settings: BackendSettings) -> Adapters:
@@ -93,6 +95,7 @@ def webhook_deliveries(settings: BackendSettings) -> WebhookDeliveries:
 def _aws(settings: BackendSettings) -> Adapters:
     from .aws.accounts import DynamoAccounts
     from .aws.apigateway import ApiGatewayKeys
+    from .aws.audit import DynamoAudit
     from .aws.clients import client
     from .aws.events import DynamoSubscriptions, DynamoWebhooks, SqsDeliveries
     from .aws.s3 import S3BlobStore
@@ -115,6 +118,7 @@ def _aws(settings: BackendSettings) -> Adapters:
         subscriptions=DynamoSubscriptions(dynamodb, settings.connections_table) if settings.connections_table else None,
         pusher=_pusher(settings),
         webhooks=DynamoWebhooks(dynamodb, settings.table_name),
+        audit=DynamoAudit(dynamodb, settings.table_name),
         deliveries=(
             SqsDeliveries(client("sqs", settings), settings.webhook_queue_url) if settings.webhook_queue_url else None
         ),
@@ -143,6 +147,7 @@ def _names(listed: str) -> list[str]:
 def _embedded(settings: BackendSettings) -> Adapters:
     from .embedded import open_delivery_queue, open_queues, state_paths
     from .embedded.accounts import SqliteAccounts
+    from .embedded.audit import SqliteAudit
     from .embedded.blobs import FileBlobStore
     from .embedded.events import SqliteSubscriptions, SqliteWebhooks
     from .embedded.stores import sqlite_stores
@@ -160,6 +165,7 @@ def _embedded(settings: BackendSettings) -> Adapters:
         subscriptions=SqliteSubscriptions(paths["store"], settings.sqlite_synchronous),
         pusher=_pusher(settings),
         webhooks=SqliteWebhooks(paths["store"], settings.sqlite_synchronous),
+        audit=SqliteAudit(paths["store"], settings.sqlite_synchronous),
         deliveries=open_delivery_queue(settings.state_dir, settings.sqlite_synchronous),
     )
 
@@ -195,6 +201,16 @@ def operator_ports(
         DynamoAccounts(client_for("dynamodb", region, endpoint_url), table_name),
         ApiGatewayKeys(lambda: client_for("apigateway", region, endpoint_url), usage_plan_id),
     )
+
+
+def operator_audit(region: str, endpoint_url: str | None, table_name: str) -> tuple[AuditLog, Secrets]:
+    """The operator's view of a deployment's audit log, and its secrets (the digests' key)."""
+    from .aws.audit import DynamoAudit
+    from .aws.clients import client_for
+    from .aws.sessions import DynamoSecrets
+
+    dynamodb = client_for("dynamodb", region, endpoint_url)
+    return DynamoAudit(dynamodb, table_name), DynamoSecrets(dynamodb, table_name)
 
 
 def served_file_store(blobs: BlobStore) -> FileBlobStore:

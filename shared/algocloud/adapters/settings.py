@@ -49,6 +49,8 @@ class BackendSettings(BaseSettings):
     # EXPERIMENT_CONCURRENCY: a tenant's experiment runs in flight at once, unless the tenant has its
     # own limit (algocloud-admin tenants limit); keep it below the worker's concurrency
     experiment_concurrency: int = Field(4, ge=1, le=limits.MAX_PARALLEL_RUNS)
+    # AUDIT_RETENTION_DAYS: how long audit entries and their digests are kept (domain.audit)
+    audit_retention_days: int = Field(limits.AUDIT_RETENTION_DAYS, ge=1, le=3650)
     # APP_VERSION: the application's version, recorded in every run's provenance
     app_version: str = "dev"
     # events (domain.events): the WebSocket API's URL for clients (EVENTS_URL, wss://…) and its

@@ -125,6 +125,7 @@ POLICY: dict[str, Role] = {
     "rotate_webhook": Role.ADMIN,
     "enable_webhook": Role.ADMIN,
     "webhook_deliveries": Role.ADMIN,
+    "audit_log": Role.ADMIN,
     # the events WebSocket's actions
     "ws:connect": Role.VIEWER,
     "ws:subscribe": Role.VIEWER,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from .accounts import ApiKeyRecord, TenantRecord, UsageDay
+from .audit import AuditDigest, AuditEntry
 from .webhooks import DeliveryAttempt, Webhook
 
 if TYPE_CHECKING:
@@ -51,6 +52,27 @@ class Accounts(Protocol):
     def count(self, tenant_id: str, day: str, event_id: str, increments: Mapping[str, float]) -> bool: ...
 
     def usage(self, tenant_id: str, first_day: str, last_day: str) -> list[UsageDay]: ...
+
+
+class AuditLog(Protocol):
+    """A tenant's audit entries and the digests that seal them (domain.audit): entries are only
+    appended (they expire after the deployment's retention); digests are a chain, each added once."""
+
+    def append(self, entry: AuditEntry, expires_at: int) -> None: ...
+
+    def entries(
+        self, tenant: str, after: str | None = None, limit: int | None = None, newest_first: bool = False
+    ) -> list[AuditEntry]:
+        """By id (time) order, from after the id `after` on (before it, newest first); at most `limit`."""
+        ...
+
+    def digests(self, tenant: str) -> list[AuditDigest]:
+        """Oldest first."""
+        ...
+
+    def add_digest(self, digest: AuditDigest, number: int, expires_at: int) -> None:
+        """The tenant's `number`-th digest (from 0); Conflict when another sealer added it first."""
+        ...
 
 
 class KeyGateway(Protocol):

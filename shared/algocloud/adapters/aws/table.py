@@ -129,15 +129,18 @@ class DynamoTable:
         limit: int | None = None,
         attributes: Sequence[str] = (),
         sk_between: tuple[str, str] | None = None,
+        forward: bool = True,
     ) -> Iterator[dict[str, Any]]:
         """A query over an item collection (the sort keys with a prefix), following DynamoDB's
         1 MB pages, or in a sort key range. From the sort key `after` on (it need not exist), at
-        most `limit` items (read: a page of 50 reads 50 items), with only `attributes` when given."""
+        most `limit` items (read: a page of 50 reads 50 items), with only `attributes` when given;
+        `forward=False`: in descending order, from before `after` down."""
         request: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk",
             "ExpressionAttributeValues": {":pk": {"S": pk}},
             "ConsistentRead": True,
+            "ScanIndexForward": forward,
         }
         if sk_prefix:
             request["KeyConditionExpression"] += " AND begins_with(sk, :prefix)"

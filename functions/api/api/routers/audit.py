@@ -1,0 +1,43 @@
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+
+from algocloud.usecases.audit import AuditQuery
+
+from .. import models, presenters
+from ..deps import Scope, auditing
+from ..paging import Cursor, PageLimit, next_page_headers
+from ..responses import OrjsonResponse
+
+router = APIRouter(tags=["audit"])
+
+Filter = Annotated[str | None, Query(max_length=200)]
+
+
+@router.get(
+    "/audit",
+    response_model=list[models.AuditEntry],
+    responses={400: {"description": "a cursor this API did not give out"}},
+    summary="The tenant's audit log, newest first: who did what, when, from where, and how it ended",
+    description=(
+        "Every state-changing request, every refused one and every read of large data, one entry each. "
+        "Filter by `actor` (a key's id, a user's id or email), `operation` (an operation id of this "
+        "document) and `target` (an id the request named); a page of `limit` (default 100), the next "
+        "in `X-Next-Cursor` / `Link`."
+    ),
+)
+def audit_log(
+    request: Request,
+    scope: Scope,
+    limit: PageLimit = None,
+    cursor: Cursor = None,
+    actor: Filter = None,
+    operation: Filter = None,
+    target: Filter = None,
+) -> Response:
+    recorder = auditing(request.app.state.settings)
+    if recorder is None:
+        raise HTTPException(status_code=404, detail="this deployment keeps no audit log")
+    query = AuditQuery(actor, operation, target)
+    entries, next_cursor = recorder.page(scope.tenant, query, limit or 100, cursor, scope.cursors)
+    return OrjsonResponse([presenters.audit_entry(e) for e in entries], headers=next_page_headers(request, next_cursor))
