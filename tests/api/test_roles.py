@@ -94,3 +94,38 @@ def test_an_api_key_acts_with_its_role_and_keeps_it_when_rotated(make_client, op
     admin = operator.issue_key("acme")  # a key without a role is its tenant's admin, as keys were
     made = keyed.post(f"{base}/sessions", json={"display_name": "plans"}, headers={"x-api-key": admin.value})
     assert made.status_code == 201
+
+
+@pytest.mark.parametrize("backend_name", ["aws"])
+def test_tenant_admins_manage_their_keys_and_a_revoked_or_expired_key_stops_at_once(make_client, operator, base):
+    from devstack.apigateway import config_from_template
+
+    gateway = config_from_template(stage="Prod", stage_throttle=None, require_api_key=True,
+                                   api_keys=operator.gateway_keys)  # fmt: skip
+    keyed = make_client(gateway=gateway, require_api_key=True, usage_plan_id=operator.keys._plan)
+    operator.create_tenant("acme")
+    operator.create_tenant("globex")
+    admin = {"x-api-key": operator.issue_key("acme").value}
+    made = keyed.post(f"{base}/keys", json={"role": "runner"}, headers=admin)
+    assert made.status_code == 201, made.text
+    runner = made.json()
+    assert runner["role"] == "runner" and runner["active"] and runner["created_by"] and len(runner["value"]) >= 20
+    listed = keyed.get(f"{base}/keys", headers=admin).json()
+    assert runner["key_id"] in [k["key_id"] for k in listed] and all("value" not in k for k in listed)
+    as_runner = {"x-api-key": runner["value"]}
+    assert keyed.get(f"{base}/me", headers=as_runner).json()["role"] == "runner"
+    assert keyed.post(f"{base}/keys", json={"role": "viewer"}, headers=as_runner).status_code == 403
+    # another tenant's admin cannot see or revoke it
+    other = {"x-api-key": operator.issue_key("globex").value}
+    assert keyed.delete(f"{base}/keys/{runner['key_id']}", headers=other).status_code == 404
+    revoked = keyed.delete(f"{base}/keys/{runner['key_id']}", headers=admin)
+    assert revoked.status_code == 200 and not revoked.json()["active"]
+    assert keyed.get(f"{base}/me", headers=as_runner).status_code == 403  # at the next request
+    assert keyed.post(f"{base}/keys", json={"role": "admin", "extra": 1}, headers=admin).status_code == 422
+    # an expired key is refused although API Gateway still takes it
+    short = keyed.post(f"{base}/keys", json={"role": "viewer", "expires_in_days": 1}, headers=admin).json()
+    assert short["expires_at"] > short["created_at"]
+    from dataclasses import replace
+
+    record = operator.accounts.get_key(short["key_id"])
+    assert record.active and not replace(record, expires_at="2000-01-01T00:00:00.000+00:00").active

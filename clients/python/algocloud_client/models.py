@@ -41,6 +41,29 @@ class AlgorithmValues(BaseModel):
     """
 
 
+class Role(StrEnum):
+    VIEWER = "viewer"
+    RUNNER = "runner"
+    EDITOR = "editor"
+    ADMIN = "admin"
+
+
+class ApiKey(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    key_id: str = Field(..., title="Key Id")
+    role: Role = Field(..., title="Role")
+    created_at: str = Field(..., title="Created At")
+    created_by: str | None = Field(..., title="Created By")
+    """
+    the subject that made it; null: the operator
+    """
+    expires_at: str | None = Field(..., title="Expires At")
+    revoked_at: str | None = Field(..., title="Revoked At")
+    active: bool = Field(..., title="Active")
+
+
 class AuditEntry(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -311,6 +334,26 @@ class Health(BaseModel):
     """
 
 
+class IssuedKey(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    key_id: str = Field(..., title="Key Id")
+    role: Role = Field(..., title="Role")
+    created_at: str = Field(..., title="Created At")
+    created_by: str | None = Field(..., title="Created By")
+    """
+    the subject that made it; null: the operator
+    """
+    expires_at: str | None = Field(..., title="Expires At")
+    revoked_at: str | None = Field(..., title="Revoked At")
+    active: bool = Field(..., title="Active")
+    value: str = Field(..., title="Value")
+    """
+    the key itself (the x-api-key header): shown in this answer only
+    """
+
+
 class JobKind(StrEnum):
     ETL = "etl"
     FROM_JSON = "from-json"
@@ -321,6 +364,13 @@ class JobStatus(StrEnum):
     PROCESSING = "processing"
     COMPLETE = "complete"
     FAILED = "failed"
+
+
+class ExpiresInDays(RootModel[int]):
+    root: int = Field(..., ge=1, le=3650, title="Expires In Days")
+    """
+    it stops working then; none: when revoked
+    """
 
 
 class KpiComparison(BaseModel):
@@ -370,13 +420,6 @@ class Kind(StrEnum):
     USER = "user"
     KEY = "key"
     ANONYMOUS = "anonymous"
-
-
-class Role(StrEnum):
-    VIEWER = "viewer"
-    RUNNER = "runner"
-    EDITOR = "editor"
-    ADMIN = "admin"
 
 
 class Me(BaseModel):
@@ -503,6 +546,17 @@ class RankingRow(BaseModel):
     mean_rank: float | None = Field(..., title="Mean Rank")
     best_in: int = Field(..., title="Best In")
     thresholds_failed: int = Field(..., title="Thresholds Failed")
+
+
+class RoleModel(StrEnum):
+    """
+    Each role may do what the one before it may, and more.
+    """
+
+    VIEWER = "viewer"
+    RUNNER = "runner"
+    EDITOR = "editor"
+    ADMIN = "admin"
 
 
 class RowsPage(BaseModel):
@@ -910,6 +964,20 @@ class Job(BaseModel):
     executor: Executor | None = None
     """
     where it runs: lambda, container or local
+    """
+
+
+class KeyBody(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    role: RoleModel
+    """
+    what the key may do; at most the caller's own role
+    """
+    expires_in_days: ExpiresInDays | None = Field(None, title="Expires In Days")
+    """
+    it stops working then; none: when revoked
     """
 
 

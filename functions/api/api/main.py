@@ -14,7 +14,7 @@ from .deps import authorization
 from .encoding import NegotiatedGZip
 from .limits import BodyReadTimeout, HeaderLimit, RequestSizeLimit, ResponseSizeLimit
 from .models import ErrorBody
-from .routers import audit, catalog, data, events, experiments, meta, scenarios, sessions, uploads, usage
+from .routers import audit, catalog, data, events, experiments, keys, meta, scenarios, sessions, uploads, usage
 from .settings import ApiSettings, get_settings
 
 
@@ -65,6 +65,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         usage.router,
         events.router,
         audit.router,
+        keys.router,
     ):
         app.include_router(router, prefix=settings.api_prefix, dependencies=[Depends(authorization())])
     return app
@@ -94,6 +95,7 @@ TAGS = [
     {"name": "data", "description": "Datasets: read, paged, derived, imported (from-json) and built by ETL."},
     {"name": "uploads", "description": "Files of any size straight to storage, and the ingestion jobs that read them."},
     {"name": "usage", "description": "What the calling tenant used, per day (what it is billed on)."},
+    {"name": "keys", "description": "The tenant's API keys, managed by its admins (where the deployment takes keys)."},
     {"name": "audit", "description": "Who did what in the tenant: the tamper-evident audit log (admins)."},
     {
         "name": "events",

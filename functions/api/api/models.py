@@ -66,6 +66,20 @@ class Me(_Out):
     allowed: list[str] = Field(description="the operations (ids of this document) the role may do")
 
 
+class ApiKey(_Out):
+    key_id: str
+    role: Literal["viewer", "runner", "editor", "admin"]
+    created_at: str
+    created_by: str | None = Field(description="the subject that made it; null: the operator")
+    expires_at: str | None
+    revoked_at: str | None
+    active: bool
+
+
+class IssuedKey(ApiKey):
+    value: str = Field(description="the key itself (the x-api-key header): shown in this answer only")
+
+
 class AuditEntry(_Out):
     id: str = Field(description="UUIDv7: entries sort by time")
     at: str

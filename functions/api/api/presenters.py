@@ -18,7 +18,7 @@ from algocloud.domain.events import kpi_report
 from algocloud.domain.scenario import TERMINAL, Status
 
 if TYPE_CHECKING:  # only types: the events function imports this module, and its cold start counts
-    from algocloud.domain.accounts import UsageReport
+    from algocloud.domain.accounts import ApiKeyRecord, UsageReport
     from algocloud.domain.audit import AuditEntry
     from algocloud.domain.compare import Comparison, KpiComparison
     from algocloud.domain.config import AppConfig
@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # only types: the events function imports this module, and it
     from algocloud.usecases.datasets import EtlOutcome, TableSlice
     from algocloud.usecases.experiments import ExperimentView
     from algocloud.usecases.ingestion import UploadStatus, UploadTarget
+    from algocloud.usecases.operator import IssuedKey
     from algocloud.usecases.sessions import SessionList
 
 type Body = dict[str, Any]
@@ -393,6 +394,15 @@ def me(principal: Principal) -> Body:
         "role": str(principal.role),
         "allowed": principal.allowed(),
     }
+
+
+def api_key(key: ApiKeyRecord) -> Body:
+    return {"key_id": key.key_id, "role": str(key.role), "created_at": key.created_at, "created_by": key.created_by,
+            "expires_at": key.expires_at, "revoked_at": key.revoked_at, "active": key.active}  # fmt: skip
+
+
+def issued_key(issued: IssuedKey) -> Body:
+    return {**api_key(issued.record), "value": issued.value}
 
 
 def audit_entry(entry: AuditEntry) -> Body:

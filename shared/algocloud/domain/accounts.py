@@ -60,10 +60,12 @@ class ApiKeyRecord:
     created_at: str = field(default_factory=now_iso)
     revoked_at: str | None = None
     role: Role = Role.ADMIN  # what the key may do in its tenant (domain.identity)
+    expires_at: str | None = None  # it stops working then (ISO 8601); None: when revoked
+    created_by: str | None = None  # the subject that made it (None: the operator)
 
     @property
     def active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now_iso())
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,9 @@ POLICY: dict[str, Role] = {
     "enable_webhook": Role.ADMIN,
     "webhook_deliveries": Role.ADMIN,
     "audit_log": Role.ADMIN,
+    "create_key": Role.ADMIN,
+    "list_keys": Role.ADMIN,
+    "revoke_key": Role.ADMIN,
     # the events WebSocket's actions
     "ws:connect": Role.VIEWER,
     "ws:subscribe": Role.VIEWER,

@@ -48,11 +48,20 @@ class Operator:
             raise InvalidRequest(f"parallel runs must be 1 to {limits.MAX_PARALLEL_RUNS}")
         return self.accounts.set_max_parallel_runs(self.tenant(tenant_id_or_name).id, runs)
 
-    def issue_key(self, tenant_id_or_name: str, value: str | None = None, role: Role = Role.ADMIN) -> IssuedKey:
+    def issue_key(
+        self,
+        tenant_id_or_name: str,
+        value: str | None = None,
+        role: Role = Role.ADMIN,
+        expires_at: str | None = None,
+        created_by: str | None = None,
+    ) -> IssuedKey:
         tenant = self.tenant(tenant_id_or_name)
         value = value or secrets.token_urlsafe(30)  # 40 characters (API Gateway wants at least 20)
         key_id = self.keys.create_key(f"{tenant.name} {now_iso()}", value)
-        record = ApiKeyRecord(key_id=key_id, tenant_id=tenant.id, role=role)
+        record = ApiKeyRecord(
+            key_id=key_id, tenant_id=tenant.id, role=role, expires_at=expires_at, created_by=created_by
+        )
         try:
             self.accounts.add_key(record)
         except BaseException:

@@ -51,6 +51,8 @@ def _key_from(item: Mapping[str, Any]) -> ApiKeyRecord:
         created_at=plain["created_at"],
         revoked_at=plain.get("revoked_at"),
         role=Role(plain.get("role") or Role.ADMIN),  # a key made before keys had roles: its tenant's admin
+        expires_at=plain.get("expires_at_iso"),  # (`expires_at` is the table's TTL attribute)
+        created_by=plain.get("created_by"),
     )
 
 
@@ -111,7 +113,8 @@ class DynamoAccounts(DynamoTable):
 
     def add_key(self, key: ApiKeyRecord) -> None:
         checked_key_id(key.key_id)
-        attributes = _item(key_id=key.key_id, tenant_id=key.tenant_id, created_at=key.created_at, role=str(key.role))
+        attributes = _item(key_id=key.key_id, tenant_id=key.tenant_id, created_at=key.created_at, role=str(key.role),
+                           expires_at_iso=key.expires_at, created_by=key.created_by)  # fmt: skip
         try:
             self._transact(
                 [

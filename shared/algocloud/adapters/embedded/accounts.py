@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS tenant_limits (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS api_keys (
     key_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES accounts (id), created_at TEXT NOT NULL,
-    revoked_at TEXT, role TEXT
+    revoked_at TEXT, role TEXT, expires_at TEXT, created_by TEXT
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS usage_days (
     tenant_id TEXT NOT NULL, day TEXT NOT NULL,
@@ -55,13 +55,21 @@ _SELECT_TENANT = "SELECT accounts.*, max_parallel_runs FROM accounts LEFT JOIN t
 def _key(row: sqlite3.Row) -> ApiKeyRecord:
     # a key made before keys had roles is its tenant's admin key
     role = Role(row["role"]) if row["role"] else Role.ADMIN
-    return ApiKeyRecord(row["key_id"], row["tenant_id"], row["created_at"], row["revoked_at"], role)
+    return ApiKeyRecord(
+        row["key_id"],
+        row["tenant_id"],
+        row["created_at"],
+        row["revoked_at"],
+        role,
+        row["expires_at"],
+        row["created_by"],
+    )
 
 
 class SqliteAccounts:
     def __init__(self, path: Path, synchronous: str = "normal"):
         self._db = Database(path, SCHEMA, synchronous)
-        self._db.add_columns({"api_keys": ("role",)})
+        self._db.add_columns({"api_keys": ("role", "expires_at", "created_by")})
 
     def create_tenant(self, tenant: TenantRecord) -> None:
         checked_tenant_id(tenant.id)
@@ -103,8 +111,9 @@ class SqliteAccounts:
                 raise NotFound(f"tenant '{key.tenant_id}' not found")
             try:
                 db.execute(
-                    "INSERT INTO api_keys (key_id, tenant_id, created_at, role) VALUES (?, ?, ?, ?)",
-                    (key.key_id, key.tenant_id, key.created_at, str(key.role)),
+                    "INSERT INTO api_keys (key_id, tenant_id, created_at, role, expires_at, created_by) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (key.key_id, key.tenant_id, key.created_at, str(key.role), key.expires_at, key.created_by),
                 )
             except sqlite3.IntegrityError:
                 raise Conflict(f"API key '{key.key_id}' is already registered") from None
