@@ -127,12 +127,13 @@ def test_api_keys_usage_plan_throttle_and_quota():
 
 
 def test_throttling_refuses_past_the_burst_and_refills_at_the_rate():
-    client = TestClient(RestApiGateway(echo, GatewayConfig(stage_throttle=(20.0, 3))))
+    # 2 per second: a token comes back every 0.5 s, far slower than 5 requests on a loaded machine
+    client = TestClient(RestApiGateway(echo, GatewayConfig(stage_throttle=(2.0, 3))))
     responses = [client.get("/Prod/x") for _ in range(5)]
     assert [r.status_code for r in responses[:3]] == [200, 200, 200]
     refused = [r for r in responses[3:] if r.status_code == 429]
     assert refused and refused[0].json()["message"] == "Too Many Requests"
-    time.sleep(0.2)  # 4 tokens back at 20 per second
+    time.sleep(0.6)  # a token back
     assert client.get("/Prod/x").status_code == 200
 
 
