@@ -968,6 +968,10 @@ class Job(BaseModel):
 
 
 class KeyBody(BaseModel):
+    """
+    A new API key of the caller's tenant (POST /keys).
+    """
+
     model_config = ConfigDict(
         extra="allow",
     )

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, StringConstraints
 
+from algocloud.domain.identity import Role
 from algocloud.domain.jobs import Tier
 from algocloud.limits import MAX_EXPERIMENT_RUNS, MAX_UPLOAD_BYTES, MAX_UPLOADS_PER_INGEST
 
@@ -148,4 +149,15 @@ class WebhookBody(_Body):
         json_schema_extra={
             "examples": [{"url": "https://example.com/hooks/algocloud", "events": ["scenario.complete"]}]
         }
+    )
+
+
+class KeyBody(BaseModel):
+    """A new API key of the caller's tenant (POST /keys)."""
+
+    role: Role = Field(description="what the key may do; at most the caller's own role")
+    expires_in_days: int | None = Field(None, ge=1, le=3650, description="it stops working then; none: when revoked")
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"role": "runner", "expires_in_days": 90}]}
     )

@@ -11,7 +11,9 @@ from ..responses import OrjsonResponse
 
 router = APIRouter(tags=["audit"])
 
-Filter = Annotated[str | None, Query(max_length=200)]
+Actor = Annotated[str | None, Query(max_length=200, description="a key's id, a user's id or email")]
+Operation = Annotated[str | None, Query(max_length=200, description="an operation id of this document")]
+Target = Annotated[str | None, Query(max_length=200, description="an id the request named in its path")]
 
 
 @router.get(
@@ -31,9 +33,9 @@ def audit_log(
     scope: Scope,
     limit: PageLimit = None,
     cursor: Cursor = None,
-    actor: Filter = None,
-    operation: Filter = None,
-    target: Filter = None,
+    actor: Actor = None,
+    operation: Operation = None,
+    target: Target = None,
 ) -> Response:
     recorder = auditing(request.app.state.settings)
     if recorder is None:

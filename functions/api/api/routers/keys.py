@@ -1,23 +1,15 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
-from pydantic import BaseModel, Field
 
-from algocloud.domain.identity import Role
 from algocloud.usecases.keys import TenantKeys
 
 from .. import models, presenters
 from ..deps import Caller, adapters
 from ..responses import OrjsonResponse
+from ..schemas import KeyBody
 
 router = APIRouter(tags=["keys"])
-
-
-class KeyBody(BaseModel):
-    model_config = {"extra": "forbid"}
-
-    role: Role = Field(description="what the key may do; at most the caller's own role")
-    expires_in_days: int | None = Field(None, ge=1, le=3650, description="it stops working then; none: when revoked")
 
 
 def tenant_keys(request: Request, caller: Caller) -> TenantKeys:
@@ -53,5 +45,7 @@ def list_keys(keys: Keys) -> Response:
     responses={404: {"description": "no such key in this tenant"}},
     summary="Revoke a key: refused from the next request on",
 )
-def revoke_key(key_id: Annotated[str, Path(max_length=64)], keys: Keys) -> Response:
+def revoke_key(
+    key_id: Annotated[str, Path(max_length=64, description="the key's id (not its value)")], keys: Keys
+) -> Response:
     return OrjsonResponse(presenters.api_key(keys.revoke(key_id)))
