@@ -125,3 +125,23 @@ def test_the_operator_verifies_a_tenants_chain(client, base, operator, monkeypat
     result = CliRunner().invoke(admin.app, ["audit", "verify", "default", "--margin", "0"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["ok"] is True
+
+
+def test_the_client_and_the_cli_read_the_log_since_a_moment(client, base, monkeypatch):
+    from datetime import UTC, datetime, timedelta
+
+    from typer.testing import CliRunner
+
+    from algocloud_client import Client, cli
+
+    api = Client(f"http://testserver{base}", http=client)
+    assert client.post(f"{base}/sessions", json={"display_name": "watched"}).status_code == 201
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    assert [e.operation for e in api.audit(operation="create_session")] == ["create_session"]
+    assert api.audit(since=later) == []
+    assert client.get(f"{base}/audit", params={"since": "yesterday"}).status_code == 422
+    monkeypatch.setattr(cli, "Client", lambda url, api_key=None: api)
+    result = CliRunner().invoke(cli.app, ["--json", "audit", "--since", "5m", "--operation", "create_session"])
+    assert result.exit_code == 0, result.output
+    [entry] = json.loads(result.output)
+    assert entry["target"] == {} and entry["status"] == 201

@@ -48,6 +48,22 @@ class Operations(DataOperations):
     def health(self) -> Flow[m.Health]:
         return m.Health.model_validate((yield from self.json("GET", "/health")))
 
+    def audit(
+        self, since: str | None, actor: str | None, operation: str | None, limit: int
+    ) -> Flow[list[m.AuditEntry]]:
+        """The tenant's audit entries, newest first, at most `limit`, following the pages."""
+        filters = {k: v for k, v in {"since": since, "actor": actor, "operation": operation}.items() if v}
+        found: list[m.AuditEntry] = []
+        cursor = None
+        while len(found) < limit:
+            params = {**filters, "limit": min(500, limit - len(found)), **({"cursor": cursor} if cursor else {})}
+            response = yield from self.call("GET", "/audit", params=params)
+            found += [m.AuditEntry.model_validate(entry) for entry in response.json()]
+            cursor = response.headers.get("x-next-cursor")
+            if not cursor:
+                break
+        return found
+
     def me(self) -> Flow[m.Me]:
         return m.Me.model_validate((yield from self.json("GET", "/me")))
 

@@ -88,6 +88,11 @@ class AsyncClient(_Base):
     async def health(self) -> m.Health:
         return await self._run(self._ops.health())
 
+    async def audit(
+        self, since: str | None = None, actor: str | None = None, operation: str | None = None, limit: int = 1000
+    ) -> list[m.AuditEntry]:
+        return await self._run(self._ops.audit(since, actor, operation, limit))
+
     async def me(self) -> m.Me:
         return await self._run(self._ops.me())
 

@@ -7,6 +7,7 @@
     algocloud scenarios run <id> --wait
     algocloud scenarios cancel <id>
     algocloud scenarios compare <id> <id> --baseline <id> --plot kpis.png
+    algocloud audit --since 1d --actor <key id>
 
 Options before the command: --url (env ALGOCLOUD_URL), --api-key (env ALGOCLOUD_API_KEY),
 --session (default: the default session), --json (machine-readable output).
@@ -431,3 +432,31 @@ def webhooks_list() -> None:
 def webhooks_remove(hook_id: str) -> None:
     """Remove a webhook (its deliveries stop)."""
     state.client.remove_webhook(hook_id)
+
+
+@app.command()
+@_failing
+def audit(
+    since: Annotated[str, typer.Option(help="how far back: 30m, 12h, 7d, or an ISO 8601 moment")] = "1d",
+    actor: Annotated[str | None, typer.Option(help="a key's id, a user's id or email")] = None,
+    operation: Annotated[str | None, typer.Option(help="an operation id, e.g. delete_session")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 1000,
+) -> None:
+    """The tenant's audit log, newest first (admins): who did what, when, from where."""
+    entries = state.client.audit(_moment(since), actor, operation, limit)
+    table = Table("at", "actor", "operation", "status", "target", "ip")
+    for entry in entries:
+        target = " ".join(f"{k}={v}" for k, v in entry.target.items())
+        table.add_row(entry.at, entry.actor, entry.operation, str(entry.status), target, entry.ip or "")
+    emit(entries, table)
+
+
+def _moment(since: str) -> str:
+    """'30m', '12h', '7d' before now (UTC), or an ISO 8601 moment as given."""
+    from datetime import UTC, datetime, timedelta
+
+    units = {"m": "minutes", "h": "hours", "d": "days"}
+    if since[:-1].isdigit() and since[-1:] in units:
+        moment = datetime.now(UTC) - timedelta(**{units[since[-1]]: int(since[:-1])})
+        return moment.isoformat(timespec="seconds")
+    return since

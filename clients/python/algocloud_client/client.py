@@ -98,6 +98,12 @@ class Client(_Base):
     def health(self) -> m.Health:
         return self._run(self._ops.health())
 
+    def audit(
+        self, since: str | None = None, actor: str | None = None, operation: str | None = None, limit: int = 1000
+    ) -> list[m.AuditEntry]:
+        """The tenant's audit log, newest first (admins): `since` an ISO 8601 moment."""
+        return self._run(self._ops.audit(since, actor, operation, limit))
+
     def me(self) -> m.Me:
         """Who this client is to the API: its tenant, its role and what the role allows."""
         return self._run(self._ops.me())

@@ -22,6 +22,7 @@ class AuditQuery:
     actor: str | None = None
     operation: str | None = None
     target: str | None = None  # an id the request named (a session's, a scenario's, …)
+    since: str | None = None  # ISO 8601: entries at or after it
 
     def matches(self, entry: AuditEntry) -> bool:
         return (
@@ -77,6 +78,8 @@ class Auditing:
             batch = self.log.entries(tenant, after=after, limit=limit, newest_first=True)
             scanned += len(batch)
             for entry in batch:
+                if query.since is not None and entry.at < query.since:
+                    return found, None  # newest first: the rest are older still
                 after = entry.id
                 if query.matches(entry):
                     found.append(entry)

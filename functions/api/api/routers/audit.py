@@ -1,3 +1,4 @@
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
@@ -14,6 +15,9 @@ router = APIRouter(tags=["audit"])
 Actor = Annotated[str | None, Query(max_length=200, description="a key's id, a user's id or email")]
 Operation = Annotated[str | None, Query(max_length=200, description="an operation id of this document")]
 Target = Annotated[str | None, Query(max_length=200, description="an id the request named in its path")]
+Since = Annotated[
+    datetime | None, Query(description="only entries at or after this moment (ISO 8601, with its offset)")
+]
 
 
 @router.get(
@@ -23,8 +27,8 @@ Target = Annotated[str | None, Query(max_length=200, description="an id the requ
     summary="The tenant's audit log, newest first: who did what, when, from where, and how it ended",
     description=(
         "Every state-changing request, every refused one and every read of large data, one entry each. "
-        "Filter by `actor` (a key's id, a user's id or email), `operation` (an operation id of this "
-        "document) and `target` (an id the request named); a page of `limit` (default 100), the next "
+        "Filter by `since`, `actor` (a key's id, a user's id or email), `operation` (an operation id of "
+        "this document) and `target` (an id the request named); a page of `limit` (default 100), the next "
         "in `X-Next-Cursor` / `Link`."
     ),
 )
@@ -36,10 +40,12 @@ def audit_log(
     actor: Actor = None,
     operation: Operation = None,
     target: Target = None,
+    since: Since = None,
 ) -> Response:
     recorder = auditing(request.app.state.settings)
     if recorder is None:
         raise HTTPException(status_code=404, detail="this deployment keeps no audit log")
-    query = AuditQuery(actor, operation, target)
+    moment = None if since is None else (since if since.tzinfo else since.replace(tzinfo=UTC)).astimezone(UTC)
+    query = AuditQuery(actor, operation, target, None if moment is None else moment.isoformat(timespec="milliseconds"))
     entries, next_cursor = recorder.page(scope.tenant, query, limit or 100, cursor, scope.cursors)
     return OrjsonResponse([presenters.audit_entry(e) for e in entries], headers=next_page_headers(request, next_cursor))
