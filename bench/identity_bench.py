@@ -50,6 +50,22 @@ def _compare(name: str, samples: int, plain: dict[str, Request], known: dict[str
         print(f"{name:9} {what:7} open {p50a:6.2f} ms   with identity {p50b:6.2f} ms   ratio {p50b / p50a:4.2f}")
 
 
+def _without_audit(request: Request) -> Request:
+    """The request on a deployment that keeps no audit log (deps.auditing answers None)."""
+    from api import deps
+
+    auditing = deps.auditing
+
+    def call() -> object:
+        deps.auditing = lambda settings: None  # type: ignore[assignment]
+        try:
+            return request()
+        finally:
+            deps.auditing = auditing
+
+    return call
+
+
 def _requests(client: TestClient, base: str, headers: dict[str, str]) -> dict[str, Request]:
     session = client.get(f"{base}/sessions", headers=headers).json()["default"]
     made = client.post(f"{base}/sessions/{session}/scenarios", headers=headers,
@@ -67,7 +83,6 @@ def _requests(client: TestClient, base: str, headers: dict[str, str]) -> dict[st
 
 
 def embedded(samples: int) -> None:
-    from api import deps
     from api.main import create_app
     from api.settings import ApiSettings
 
@@ -75,19 +90,7 @@ def embedded(samples: int) -> None:
     for name in ("open", "audited"):
         state = Path(tempfile.mkdtemp(prefix=f"identity-bench-{name}-"))
         clients[name] = TestClient(create_app(ApiSettings(backend="embedded", state_dir=state)))
-    auditing = deps.auditing
-
-    def without_audit(request: Request) -> Request:
-        def call() -> object:
-            deps.auditing = lambda settings: None  # type: ignore[assignment]
-            try:
-                return request()
-            finally:
-                deps.auditing = auditing
-
-        return call
-
-    plain = {k: without_audit(r) for k, r in _requests(clients["open"], "/api/v1", {}).items()}
+    plain = {k: _without_audit(r) for k, r in _requests(clients["open"], "/api/v1", {}).items()}
     _compare("embedded", samples, plain, _requests(clients["audited"], "/api/v1", {}))
 
 
@@ -117,19 +120,7 @@ def aws(samples: int) -> None:
                                              api_keys=KeySource(apigateway, plan))  # fmt: skip
         open_client = TestClient(RestApiGateway(build_handler(create_app(settings)), open_gateway))
         keyed_client = TestClient(RestApiGateway(build_handler(create_app(keyed_settings)), keyed_gateway))
-        auditing = deps.auditing
-
-        def plain_call(request: Request) -> Request:
-            def call() -> object:
-                deps.auditing = lambda settings: None  # type: ignore[assignment]
-                try:
-                    return request()
-                finally:
-                    deps.auditing = auditing
-
-            return call
-
-        plain = {k: plain_call(r) for k, r in _requests(open_client, "/Prod/api/v1", {}).items()}
+        plain = {k: _without_audit(r) for k, r in _requests(open_client, "/Prod/api/v1", {}).items()}
         _compare("aws", samples, plain, _requests(keyed_client, "/Prod/api/v1", {"x-api-key": key}))
 
 
