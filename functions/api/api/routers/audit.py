@@ -45,7 +45,19 @@ def audit_log(
     recorder = auditing(request.app.state.settings)
     if recorder is None:
         raise HTTPException(status_code=404, detail="this deployment keeps no audit log")
-    moment = None if since is None else (since if since.tzinfo else since.replace(tzinfo=UTC)).astimezone(UTC)
-    query = AuditQuery(actor, operation, target, None if moment is None else moment.isoformat(timespec="milliseconds"))
+    # an empty filter is no filter (not one that nothing matches)
+    query = AuditQuery(actor or None, operation or None, target or None, None if since is None else _utc(since))
     entries, next_cursor = recorder.page(scope.tenant, query, limit or 100, cursor, scope.cursors)
     return OrjsonResponse([presenters.audit_entry(e) for e in entries], headers=next_page_headers(request, next_cursor))
+
+
+def _utc(moment: datetime) -> str:
+    """ISO 8601 in UTC, as entries are stamped (no offset: UTC); a moment at the calendar's edge
+    whose offset takes it past year 1 or 9999 is the edge."""
+    try:
+        return (
+            (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).isoformat(timespec="milliseconds")
+        )
+    except OverflowError:
+        edge = datetime.min if moment.year == datetime.min.year else datetime.max
+        return edge.replace(tzinfo=UTC).isoformat(timespec="milliseconds")
