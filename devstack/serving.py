@@ -49,7 +49,9 @@ def deliver_webhooks(consumer, stopping: threading.Event) -> None:
             stopping.wait(1)
 
 
-def serve_api(port: int, describe: str, app, root: str = "", headers: dict[str, str] | None = None) -> None:
+def serve_api(
+    port: int, describe: str, app, root: str = "", headers: dict[str, str] | None = None, signed_in: bool = False
+) -> None:
     """`app` (the API, or the gateway emulation in front of it, served under `root`) on uvicorn
     until Ctrl-C / SIGTERM; prints where it is once it answers."""
     import warnings
@@ -74,16 +76,24 @@ def serve_api(port: int, describe: str, app, root: str = "", headers: dict[str, 
         ws_max_size=limits.WEBSOCKET_MESSAGE_BYTES,  # a larger frame closes the socket (1009), as on AWS
     )
     server = uvicorn.Server(config)
-    threading.Thread(target=_announce, args=(f"http://127.0.0.1:{port}{root}", describe, headers), daemon=True).start()
+    threading.Thread(
+        target=_announce, args=(f"http://127.0.0.1:{port}{root}", describe, headers, signed_in), daemon=True
+    ).start()
     server.run()  # returns on Ctrl-C / SIGTERM (uvicorn handles the signal)
 
 
-def _announce(base: str, describe: str, headers: dict[str, str] | None) -> None:
+def _announce(base: str, describe: str, headers: dict[str, str] | None, signed_in: bool) -> None:
+    """Once the API answers: where it is. With sign-in on, /health needs a member, so the banner
+    waits for the (open) OpenAPI document instead."""
     import httpx
 
     for _ in range(600):
         try:
-            health = httpx.get(f"{base}/health", headers=headers, timeout=30).json()  # also seeds session main
+            if signed_in:
+                title = httpx.get(f"{base}/openapi.json", timeout=30).json()["info"]["title"]
+                health = {"title": title, "sessions": "(sign in to see them)"}
+            else:
+                health = httpx.get(f"{base}/health", headers=headers, timeout=30).json()  # also seeds session main
             break
         except httpx.HTTPError:
             time.sleep(0.05)

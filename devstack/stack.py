@@ -81,6 +81,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="let a browser app on this origin call the API and upload to storage (repeat for more; "
         "env ALGOCLOUD_CORS_ORIGINS, comma-separated; the template's CorsOrigins)",
     )
+    parser.add_argument(
+        "--auth",
+        action="store_true",
+        help="sign-in required: a local OpenID Connect provider, people added with `algocloud-admin users add`",
+    )
+    parser.add_argument(
+        "--issuer-port",
+        type=int,
+        default=int(os.environ.get("ALGOCLOUD_ISSUER_PORT", "8053")),
+        help="with --auth: the local sign-in provider's port (env ALGOCLOUD_ISSUER_PORT; default 8053)",
+    )
     aws = parser.add_argument_group("AWS emulation")
     aws.add_argument(
         "--aws", action="store_true", help="run on a moto-based emulation of the AWS deployment instead of SQLite"
@@ -131,7 +142,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         if given:
             parser.error(
                 f"{given[0]} applies to the AWS emulation only (add --aws); the embedded stack is open, "
-                "with one tenant, as the reference contract is"
+                "with one tenant, as the reference contract is (or asks for sign-in: --auth)"
             )
     return args
 
@@ -159,6 +170,28 @@ class EmbeddedStack:
             "CORS_ORIGINS": ",".join(args.cors_origin),
             **events_environment(args.port),
         }
+
+    def start_signin(self) -> str:
+        """--auth: the local provider, trusted by the API; its line for the banner."""
+        if not self.args.auth:
+            return ""
+        from algocloud.adapters.factory import embedded_operator_ports
+        from algocloud.usecases.operator import Operator
+        from devstack.issuer import signin_lines, start_local_signin
+
+        accounts, keys, members, _log, _secrets = embedded_operator_ports(self.state_dir)
+        folder = self.state_dir / "issuer"
+        self.issuer, environment = start_local_signin(folder, self.args.issuer_port, Operator(accounts, keys, members))
+        self.environment.update(environment)
+        os.environ.update(environment)
+        return signin_lines(folder, self.args.issuer_port)
+
+    def operator_line(self) -> str:
+        issuer = f" ALGOCLOUD_LOCAL_ISSUER={self.state_dir / 'issuer'}" if self.args.auth else ""
+        return (
+            f"\n  operator   ALGOCLOUD_BACKEND=embedded ALGOCLOUD_STATE_DIR={self.state_dir}{issuer} "
+            ".venv/bin/algocloud-admin …"
+        )
 
     def lock_state(self) -> bool:
         """One stack per state folder: the queue's in-flight messages belong to its workers."""
@@ -313,6 +346,7 @@ def run_embedded(args: argparse.Namespace) -> int:
     print("starting the local stack ...", flush=True)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops it like Ctrl-C
     try:
+        signin = stack.start_signin()
         stack.recover()
         stack.start_workers()
         stack.watch_tasks()
@@ -323,12 +357,16 @@ def run_embedded(args: argparse.Namespace) -> int:
             describe=f"  state      {stack.state_dir} (SQLite and files)\n"
             f"  workers    {args.workers} runs at a time in {args.processes} process(es), no time limit\n"
             "  containers the container tier's runs as local processes (python -m worker.task)\n"
-            f"  events     ws://127.0.0.1:{args.port}/events (the WebSocket API's emulation); webhooks delivered",
+            f"  events     ws://127.0.0.1:{args.port}/events (the WebSocket API's emulation); webhooks delivered"
+            f"{signin}{stack.operator_line()}",
+            signed_in=args.auth,
         )
     except KeyboardInterrupt:
         pass
     finally:
         stack.stop()
+        if getattr(stack, "issuer", None) is not None:
+            stack.issuer.shutdown()
     print("stopped; the state is kept in", stack.state_dir, flush=True)
     return 0
 
@@ -336,6 +374,8 @@ def run_embedded(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     ports = [(args.port, "--port", "ALGOCLOUD_PORT")]
+    if args.auth:
+        ports.append((args.issuer_port, "--issuer-port", "ALGOCLOUD_ISSUER_PORT"))
     if args.aws:
         ports.append((args.aws_port, "--aws-port", "ALGOCLOUD_AWS_PORT"))
     for port, flag, variable in ports:

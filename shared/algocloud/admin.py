@@ -5,11 +5,15 @@
     algocloud-admin --stack algocloud keys rotate <key id>
     algocloud-admin --stack algocloud keys revoke <key id>
     algocloud-admin --stack algocloud usage --from 2026-11-01
+    algocloud-admin --stack algocloud users add ann@example.com --tenant "Acme Logistics" --role editor \
+        --issuer https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC --subject <her sub>
+    algocloud-admin token ann@example.com          # local stacks: a sign-in token for scripts
 
 The deployment is named by --stack (its CloudFormation outputs TableName and UsagePlanId) or by
 TABLE_NAME and USAGE_PLAN_ID; AWS credentials and region as for the AWS CLI;
-ALGOCLOUD_AWS_ENDPOINT_URL points it at the local AWS emulation (`make local ARGS="--aws"` prints
-the line to use). Needs typer (pip install ".[admin]").
+ALGOCLOUD_AWS_ENDPOINT_URL points it at the local AWS emulation. An embedded deployment is named by
+ALGOCLOUD_BACKEND=embedded and ALGOCLOUD_STATE_DIR; ALGOCLOUD_LOCAL_ISSUER is a local stack's own
+sign-in provider (`make local` prints the line to use). Needs typer (pip install ".[admin]").
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import functools
 import json
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -33,6 +38,8 @@ app.add_typer(tenants_app, name="tenants")
 app.add_typer(keys_app, name="keys")
 audit_app = typer.Typer(help="The audit log: verify its digest chain.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+users_app = typer.Typer(help="Members: the people of a tenant, with their roles.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 
 
 class _Context:
@@ -50,9 +57,23 @@ def operator() -> Operator:
 
 
 def build_operator(stack: str | None) -> Operator:
-    from .adapters.factory import operator_ports
+    from .adapters.factory import embedded_operator_ports, operator_ports
 
+    state_dir = _embedded_state()
+    if state_dir is not None:
+        accounts, keys, members, _log, _secrets = embedded_operator_ports(state_dir)
+        return Operator(accounts, keys, members)
     return Operator(*operator_ports(*_deployment(stack)))
+
+
+def _embedded_state() -> Path | None:
+    """The state folder of an embedded deployment, when the environment names one."""
+    if os.environ.get("ALGOCLOUD_BACKEND") != "embedded":
+        return None
+    folder = os.environ.get("ALGOCLOUD_STATE_DIR")
+    if not folder or not Path(folder).is_dir():
+        raise typer.BadParameter("ALGOCLOUD_BACKEND=embedded needs ALGOCLOUD_STATE_DIR: the stack's state folder")
+    return Path(folder)
 
 
 def _deployment(stack: str | None) -> tuple[str, str | None, str, str]:
@@ -194,12 +215,86 @@ def audit_verify(
     from .usecases.audit import AUDIT_KEY, Auditing
 
     found = operator().accounts.find_tenant(tenant)
-    region, endpoint, table, _plan = _deployment(context.stack)
-    log, secrets = operator_audit(region, endpoint, table)
+    state_dir = _embedded_state()
+    if state_dir is not None:
+        from .adapters.factory import embedded_operator_ports
+
+        *_ports, log, secrets = embedded_operator_ports(state_dir)
+    else:
+        region, endpoint, table, _plan = _deployment(context.stack)
+        log, secrets = operator_audit(region, endpoint, table)
     verdict = Auditing(log, secrets.secret(AUDIT_KEY)).verify(found.id if found else tenant, margin)
     _show(verdict)
     if not verdict.ok:
         raise typer.Exit(1)
+
+
+def _local_issuer() -> Any:
+    """The local stack's own sign-in provider (devstack.issuer), named by ALGOCLOUD_LOCAL_ISSUER."""
+    folder = os.environ.get("ALGOCLOUD_LOCAL_ISSUER")
+    if not folder or not (Path(folder) / "issuer.json").exists():
+        raise typer.BadParameter(
+            "no local sign-in provider: start the stack with --auth and use the operator line it prints, "
+            "or name the person's provider with --issuer and --subject"
+        )
+    from devstack.issuer import IssuerFiles
+
+    return IssuerFiles(Path(folder))
+
+
+@users_app.command("add")
+@_refusing
+def users_add(
+    email: Annotated[str, typer.Argument(help="the person's email address")],
+    tenant: Annotated[str, typer.Option(help="the tenant's id or name")],
+    role: Annotated[Role, typer.Option(help="what they may do in it")] = Role.VIEWER,
+    issuer: Annotated[str | None, typer.Option(help="their provider's issuer (the tokens' iss)")] = None,
+    subject: Annotated[str | None, typer.Option(help="their id at the provider (the tokens' sub)")] = None,
+) -> None:
+    """Make a person a member of a tenant (again: change their role). Without --issuer and
+    --subject, a user of the local stack's provider (made when new)."""
+    if (issuer is None) != (subject is None):
+        raise typer.BadParameter("--issuer and --subject go together")
+    if issuer is None or subject is None:
+        local = _local_issuer()
+        issuer, subject = local.issuer, local.add_user(email).subject
+    _show(operator().add_member(tenant, issuer, subject, role, email.strip().lower()))
+
+
+@users_app.command("remove")
+@_refusing
+def users_remove(
+    email_or_subject: Annotated[str, typer.Argument(help="the member's email address or subject")],
+    tenant: Annotated[str, typer.Option(help="the tenant's id or name")],
+) -> None:
+    """Remove a member: their next request is refused (401), their event streams end within a minute."""
+    wanted = email_or_subject.strip().lower()
+    found = [m for m in operator().members_of(tenant) if wanted in (m.subject.lower(), (m.email or "").lower())]
+    if len(found) != 1:
+        raise typer.BadParameter(f"{len(found)} members of '{tenant}' are '{email_or_subject}'")
+    operator().remove_member(tenant, found[0].issuer, found[0].subject)
+    _show({"removed": found[0]})
+
+
+@users_app.command("list")
+@_refusing
+def users_list(tenant: Annotated[str, typer.Argument(help="the tenant's id or name")]) -> None:
+    _show(operator().members_of(tenant))
+
+
+@app.command("token")
+@_refusing
+def token(
+    email: Annotated[str, typer.Argument(help="a user of the local stack's sign-in provider")],
+    minutes: Annotated[int, typer.Option(min=1, max=1440, help="how long it is valid")] = 15,
+) -> None:
+    """Print a sign-in token for a local user (local stacks only), for scripts and tests:
+    Authorization: Bearer <token>."""
+    local = _local_issuer()
+    user = local.find_user(email)
+    if user is None:
+        raise typer.BadParameter(f"no local user '{email}': add them with `users add`")
+    typer.echo(local.mint(user, minutes * 60))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ container and shared by every request.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from functools import cache
 from typing import Annotated
@@ -28,6 +29,9 @@ from algocloud.usecases.scope import TenantScope
 from algocloud.usecases.sessions import Sessions
 
 from .settings import ApiSettings, get_settings
+from .signin import Claims, TokenRejected, TokenVerifier, bearer_token
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_TENANT = "default"
 
@@ -53,24 +57,50 @@ def held_messages(settings: ApiSettings) -> QueueConsumer | None:
     return run_queue_consumer(settings) if adapters(settings).launcher is not None else None
 
 
+TENANT_HEADER = "x-algocloud-tenant"  # which of their tenants a person in several acts in
+
+
+@cache
+def token_verifier(settings: ApiSettings) -> TokenVerifier:
+    assert settings.oidc_issuer and settings.oidc_audience  # checked by the settings
+    return TokenVerifier(settings.oidc_issuer, settings.oidc_audience, settings.oidc_jwks_url)
+
+
+def _unauthorized(request: Request, reason: str, detail: str) -> HTTPException:
+    """401, with the reason in the log (the answer says less: no oracle for forgers)."""
+    logger.warning("sign-in refused: %s (%s %s from %s)", reason, request.method, request.url.path, request.state.ip)
+    return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
+
+
 # The dependencies are `async def`: they do no I/O once a tenant is bootstrapped, and a
 # sync dependency would cost a thread-pool round trip on every request.
 async def principal(request: Request) -> Principal:
-    """Who is calling. When keys are required: the API key API Gateway accepted (its id is in the
-    request context), in its tenant with its role, unless it was revoked: one read per request, so
-    a revocation holds at once, even before API Gateway stops taking the key. Otherwise the
-    deployment is open, as the reference contract is: every caller is its one tenant's admin."""
+    """Who is calling:
+    - a person signed in with the deployment's OpenID Connect provider: their token, verified by
+      the Lambda authorizer (its context) or here, and their membership, read on every request (so
+      a removal or a lower role holds at once), in the tenant they name when they have several;
+    - a server with an API key API Gateway accepted (its id is in the request context): the key's
+      tenant and role, unless it was revoked (one read per request, so a revocation holds at once);
+    - else, when the deployment asks for no credentials (the reference contract's open API),
+      anyone, as its one tenant's admin."""
     settings: ApiSettings = request.app.state.settings
-    event = request.scope.get("aws.event") or {}
-    identity = (event.get("requestContext") or {}).get("identity") or {}
+    context = (request.scope.get("aws.event") or {}).get("requestContext") or {}
+    identity = context.get("identity") or {}
     ip = identity.get("sourceIp") or (request.client.host if request.client else None)
     request.state.auditing, request.state.ip = auditing(settings), ip  # for audit_trail, refusals included
-    if not settings.require_api_key:
+    if settings.anonymous_allowed:
         request.state.principal = Principal.anonymous(DEFAULT_TENANT, ip)
         return request.state.principal
+    if settings.sign_in:
+        claims = await _claims(request, settings, context.get("authorizer") or {})
+        if claims is not None:
+            request.state.principal = await run_in_threadpool(_member, request, settings, claims, ip)
+            return request.state.principal
     key_id = identity.get("apiKeyId")
     request.state.claimed = str(key_id or "no key")[:64]
     if not key_id:
+        if settings.sign_in:
+            raise _unauthorized(request, "no credentials", "sign in (Authorization: Bearer <token>) or send an API key")
         raise HTTPException(status_code=403, detail="an API key is required (the x-api-key header)")
     try:
         key = await run_in_threadpool(adapters(settings).accounts.get_key, str(key_id))
@@ -83,6 +113,44 @@ async def principal(request: Request) -> Principal:
     request.state.tenant = key.tenant_id
     request.state.principal = Principal(key.tenant_id, key.key_id, PrincipalKind.KEY, key.role, ip)
     return request.state.principal
+
+
+async def _claims(request: Request, settings: ApiSettings, authorizer: dict) -> Claims | None:
+    """The caller's verified token claims: from the Lambda authorizer's context when it ran (API
+    Gateway sets it; a client cannot), else the bearer token checked here; None without a token."""
+    if authorizer.get("kind") == "user":
+        return Claims(authorizer["issuer"], authorizer["subject"], authorizer.get("email") or None,
+                      int(authorizer["expires_at"]))  # fmt: skip
+    token = bearer_token(request.headers.get("authorization"))
+    if token is None:
+        return None
+    try:
+        return await run_in_threadpool(token_verifier(settings).verify, token)  # may fetch the provider's keys
+    except TokenRejected as rejected:
+        request.state.claimed = "a rejected token"
+        raise _unauthorized(request, rejected.reason, "the sign-in token was not accepted: sign in again") from None
+
+
+def _member(request: Request, settings: ApiSettings, claims: Claims, ip: str | None) -> Principal:
+    """The signed-in person's principal in the tenant they act in (one read)."""
+    request.state.claimed = claims.subject[:64]
+    memberships = adapters(settings).members.memberships(claims.issuer, claims.subject)
+    wanted = request.headers.get(TENANT_HEADER)
+    chosen = [m for m in memberships if wanted is None or m.tenant_id == wanted]
+    if not chosen:
+        reason = f"not a member of tenant {wanted[:64]!r}" if wanted else "a member of no tenant"
+        raise _unauthorized(request, f"{claims.subject[:64]}: {reason}", f"you are {reason} here")
+    if len(chosen) > 1:
+        tenants = ", ".join(m.tenant_id for m in chosen)
+        raise HTTPException(
+            status_code=400,
+            detail=f"you are a member of several tenants; name one in the {TENANT_HEADER} header: {tenants}",
+        )
+    member = chosen[0]
+    request.state.tenant = member.tenant_id
+    return Principal(
+        member.tenant_id, claims.subject, PrincipalKind.USER, member.role, ip, claims.email or member.email
+    )
 
 
 Caller = Annotated[Principal, Depends(principal)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from algocloud import limits
@@ -19,6 +19,11 @@ class ApiSettings(BackendSettings):
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()  # CORS_ORIGINS: comma-separated, or *
     allow_session_create: bool = True  # ALLOW_SESSION_CREATE: false -> POST /sessions and copy are 403
     require_api_key: bool = False  # REQUIRE_API_KEY: tenant = the tenant of the API key API Gateway accepted
+    # Sign-in (api.signin): OIDC_ISSUER (the provider's `iss`) turns it on; OIDC_AUDIENCE is the
+    # app client's id (or API identifier) tokens must be for; OIDC_JWKS_URL skips discovery.
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks_url: str | None = None
     # API_PUBLIC_URL: the API's address as clients reach it, stage included (links are built on it);
     # unset: API Gateway's own domain and stage on AWS, PUBLIC_URL embedded
     api_public_url: str | None = None
@@ -28,6 +33,21 @@ class ApiSettings(BackendSettings):
     # BODY_READ_TIMEOUT_SECONDS: the embedded server's wait for the next piece of a request body
     body_read_timeout_seconds: float = Field(limits.BODY_READ_TIMEOUT_SECONDS, gt=0)
     max_response_bytes: int | None = None
+
+    @property
+    def sign_in(self) -> bool:
+        return bool(self.oidc_issuer)
+
+    @property
+    def anonymous_allowed(self) -> bool:
+        """No credentials asked: the reference contract's open deployment."""
+        return not (self.require_api_key or self.sign_in)
+
+    @model_validator(mode="after")
+    def _audience_with_issuer(self) -> ApiSettings:
+        if self.oidc_issuer and not self.oidc_audience:
+            raise ValueError("OIDC_ISSUER needs OIDC_AUDIENCE: the app client id tokens must be issued for")
+        return self
 
     @property
     def request_limit(self) -> int:

@@ -8,8 +8,10 @@ Everything else, the devstack and the operator's CLI included, gets its adapters
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 from ..domain.ports import (
     Accounts,
@@ -17,6 +19,7 @@ from ..domain.ports import (
     BlobStore,
     DeliveryQueue,
     KeyGateway,
+    Members,
     Pusher,
     QueueConsumer,
     RunQueue,
@@ -39,6 +42,7 @@ class Adapters:
     blobs: BlobStore
     queue: RunQueue
     accounts: Accounts
+    members: Members  # who belongs to which tenant (people signed in with OpenID Connect)
     keys: KeyGateway | None = None  # API Gateway's keys, when the deployment names its usage plan
     launcher: TaskLauncher | None = None  # the container tier, when the deployment has one
     # events and webhooks (usecases.events): `stores` publishes through `publisher` when there is one
@@ -98,6 +102,7 @@ def _aws(settings: BackendSettings) -> Adapters:
     from .aws.audit import DynamoAudit
     from .aws.clients import client
     from .aws.events import DynamoSubscriptions, DynamoWebhooks, SqsDeliveries
+    from .aws.members import DynamoMembers
     from .aws.s3 import S3BlobStore
     from .aws.sqs import SqsRunQueue
     from .aws.stores import dynamo_stores
@@ -109,6 +114,7 @@ def _aws(settings: BackendSettings) -> Adapters:
         blobs=S3BlobStore(client("s3", settings), settings.bucket_name),
         queue=SqsRunQueue(client("sqs", settings), settings.queue_url),
         accounts=DynamoAccounts(dynamodb, settings.table_name),
+        members=DynamoMembers(dynamodb, settings.table_name),
         keys=(
             ApiGatewayKeys(lambda: client("apigateway", settings), settings.usage_plan_id)
             if settings.usage_plan_id
@@ -150,6 +156,7 @@ def _embedded(settings: BackendSettings) -> Adapters:
     from .embedded.audit import SqliteAudit
     from .embedded.blobs import FileBlobStore
     from .embedded.events import SqliteSubscriptions, SqliteWebhooks
+    from .embedded.members import SqliteMembers
     from .embedded.stores import sqlite_stores
     from .embedded.tasks import ProcessLauncher
 
@@ -161,6 +168,7 @@ def _embedded(settings: BackendSettings) -> Adapters:
         blobs=FileBlobStore(paths["blobs"], settings.public_url, settings.state_dir / "url-signing.key"),
         queue=runs,
         accounts=SqliteAccounts(paths["store"], settings.sqlite_synchronous),
+        members=SqliteMembers(paths["store"], settings.sqlite_synchronous),
         launcher=ProcessLauncher(settings.state_dir / "tasks"),
         subscriptions=SqliteSubscriptions(paths["store"], settings.sqlite_synchronous),
         pusher=_pusher(settings),
@@ -191,16 +199,56 @@ def sqs_consumer(settings: BackendSettings, queue_url: str) -> QueueConsumer:
 
 def operator_ports(
     region: str, endpoint_url: str | None, table_name: str, usage_plan_id: str
-) -> tuple[Accounts, KeyGateway]:
-    """The operator's view of a deployment: its tenants' accounts and API Gateway's keys."""
+) -> tuple[Accounts, KeyGateway, Members]:
+    """The operator's view of a deployment: its tenants' accounts, API Gateway's keys, the members."""
     from .aws.accounts import DynamoAccounts
     from .aws.apigateway import ApiGatewayKeys
     from .aws.clients import client_for
+    from .aws.members import DynamoMembers
 
+    dynamodb = client_for("dynamodb", region, endpoint_url)
     return (
-        DynamoAccounts(client_for("dynamodb", region, endpoint_url), table_name),
+        DynamoAccounts(dynamodb, table_name),
         ApiGatewayKeys(lambda: client_for("apigateway", region, endpoint_url), usage_plan_id),
+        DynamoMembers(dynamodb, table_name),
     )
+
+
+def embedded_operator_ports(state_dir: Path) -> tuple[Accounts, KeyGateway, Members, AuditLog, Secrets]:
+    """The operator's view of an embedded deployment (`make local`), read from its state folder."""
+    from .embedded import state_paths
+    from .embedded.accounts import SqliteAccounts
+    from .embedded.audit import SqliteAudit
+    from .embedded.members import SqliteMembers
+    from .embedded.sessions import SqliteSecrets
+    from .embedded.store_db import open_store_database
+
+    store = state_paths(state_dir)["store"]
+    return (
+        SqliteAccounts(store),
+        NoKeyGateway(),
+        SqliteMembers(store),
+        SqliteAudit(store),
+        SqliteSecrets(open_store_database(store)),
+    )
+
+
+class NoKeyGateway:
+    """Where requests arrive with no gateway to check API keys (the embedded stack): none are issued."""
+
+    def _refuse(self) -> NoReturn:
+        from ..domain.errors import InvalidRequest
+
+        raise InvalidRequest("this deployment takes no API keys (there is no API Gateway): sign in instead")
+
+    def create_key(self, name: str, value: str) -> str:
+        self._refuse()
+
+    def disable_key(self, key_id: str) -> None:
+        self._refuse()
+
+    def requests(self, key_ids: Sequence[str], first_day: str, last_day: str) -> dict[str, int] | None:
+        return None
 
 
 def operator_audit(region: str, endpoint_url: str | None, table_name: str) -> tuple[AuditLog, Secrets]:

@@ -166,3 +166,22 @@ def run_finished(scenario: Scenario) -> tuple[str, str, dict[str, float]]:
 
 def _number(value: float) -> float | int:
     return int(value) if float(value).is_integer() else round(float(value), 3)
+
+
+@dataclass(frozen=True)
+class MemberRecord:
+    """A person's place in a tenant: who they are at their OpenID Connect provider (issuer and
+    subject, the token's `iss` and `sub`) and their role. Membership lives here, not in tokens,
+    so a removal or a lower role holds on the person's next request."""
+
+    tenant_id: str
+    issuer: str
+    subject: str
+    role: Role
+    email: str | None = None
+    created_at: str = field(default_factory=now_iso)
+    created_by: str | None = None  # the subject that added them (None: the operator)
+
+    def __post_init__(self) -> None:
+        if not self.issuer or len(self.issuer) > 500 or not self.subject or len(self.subject) > 255:
+            raise InvalidRequest("a member needs an issuer (at most 500 characters) and a subject (at most 255)")

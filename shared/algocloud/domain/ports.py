@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from .accounts import ApiKeyRecord, TenantRecord, UsageDay
+from .accounts import ApiKeyRecord, MemberRecord, TenantRecord, UsageDay
 from .audit import AuditDigest, AuditEntry
 from .webhooks import DeliveryAttempt, Webhook
 
@@ -52,6 +52,25 @@ class Accounts(Protocol):
     def count(self, tenant_id: str, day: str, event_id: str, increments: Mapping[str, float]) -> bool: ...
 
     def usage(self, tenant_id: str, first_day: str, last_day: str) -> list[UsageDay]: ...
+
+
+class Members(Protocol):
+    """Who belongs to which tenant, with which role (domain.accounts.MemberRecord): one
+    (issuer, subject) may be a member of several tenants, once each."""
+
+    def put_member(self, member: MemberRecord) -> None:
+        """Add the member, or change their role and email (NotFound: no such tenant)."""
+        ...
+
+    def memberships(self, issuer: str, subject: str) -> list[MemberRecord]:
+        """The person's tenants (one read: it runs on every signed-in request)."""
+        ...
+
+    def members_of(self, tenant_id: str) -> list[MemberRecord]: ...
+
+    def remove_member(self, tenant_id: str, issuer: str, subject: str) -> bool:
+        """False when they were not a member."""
+        ...
 
 
 class AuditLog(Protocol):

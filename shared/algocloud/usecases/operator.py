@@ -12,10 +12,10 @@ import secrets
 from dataclasses import dataclass
 
 from .. import limits
-from ..domain.accounts import ApiKeyRecord, TenantRecord, UsageReport
+from ..domain.accounts import ApiKeyRecord, MemberRecord, TenantRecord, UsageReport
 from ..domain.errors import InvalidRequest, NotFound
 from ..domain.identity import Role
-from ..domain.ports import Accounts, KeyGateway
+from ..domain.ports import Accounts, KeyGateway, Members
 from ..domain.scenario import now_iso
 from .usage import usage_report
 
@@ -30,6 +30,7 @@ class IssuedKey:
 class Operator:
     accounts: Accounts
     keys: KeyGateway
+    members: Members | None = None
 
     def create_tenant(self, name: str) -> TenantRecord:
         tenant = TenantRecord.new(name)
@@ -82,6 +83,27 @@ class Operator:
             raise NotFound(f"no API key '{key_id}'")
         issued = self.issue_key(old.tenant_id, role=old.role)
         return issued, self.revoke_key(key_id)
+
+    def add_member(
+        self, tenant_id_or_name: str, issuer: str, subject: str, role: Role, email: str | None = None
+    ) -> MemberRecord:
+        """A person (their provider's issuer and subject) joins the tenant with `role`; again: a new role."""
+        member = MemberRecord(self.tenant(tenant_id_or_name).id, issuer, subject, role, email)
+        self._members().put_member(member)
+        return member
+
+    def remove_member(self, tenant_id_or_name: str, issuer: str, subject: str) -> None:
+        """From their next request on, they are no member of the tenant."""
+        if not self._members().remove_member(self.tenant(tenant_id_or_name).id, issuer, subject):
+            raise NotFound(f"'{subject}' is no member of '{tenant_id_or_name}'")
+
+    def members_of(self, tenant_id_or_name: str) -> list[MemberRecord]:
+        return self._members().members_of(self.tenant(tenant_id_or_name).id)
+
+    def _members(self) -> Members:
+        if self.members is None:
+            raise InvalidRequest("this deployment keeps no members")
+        return self.members
 
     def report(self, first_day: str | None = None, last_day: str | None = None) -> dict[str, UsageReport]:
         """Every tenant's usage over the days, by tenant name (see usecases.usage.usage_report)."""
