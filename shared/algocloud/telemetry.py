@@ -98,6 +98,9 @@ class MeteredAccounts:
     def set_max_parallel_runs(self, tenant_id: str, runs: int | None) -> TenantRecord:
         return self._inner.set_max_parallel_runs(tenant_id, runs)
 
+    def key_by_digest(self, value_digest: str) -> ApiKeyRecord | None:
+        return self._inner.key_by_digest(value_digest)
+
     def add_key(self, key: ApiKeyRecord) -> None:
         self._inner.add_key(key)
 

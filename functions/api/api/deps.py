@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from algocloud.adapters.factory import Adapters, build_adapters, run_queue_consumer
 from algocloud.appconfig import load_app_config
+from algocloud.domain.accounts import ApiKeyRecord, key_digest
 from algocloud.domain.errors import InvalidRequest
 from algocloud.domain.identity import Principal, PrincipalKind, authorize
 from algocloud.domain.ports import QueueConsumer
@@ -29,7 +30,7 @@ from algocloud.usecases.scope import TenantScope
 from algocloud.usecases.sessions import Sessions
 
 from .settings import ApiSettings, get_settings
-from .signin import Claims, TokenRejected, TokenVerifier, bearer_token
+from .signin import Claims, TokenRejected, TokenVerifier, bearer_token, is_jwt
 
 logger = logging.getLogger(__name__)
 
@@ -76,58 +77,78 @@ def _unauthorized(request: Request, reason: str, detail: str) -> HTTPException:
 # sync dependency would cost a thread-pool round trip on every request.
 async def principal(request: Request) -> Principal:
     """Who is calling:
+    - a server with an API key: the key API Gateway accepted (its id in the request context), the
+      one the Lambda authorizer found, or (no gateway in front) the `x-api-key` or bearer value
+      found here by its digest; in the key's tenant with its role, unless it was revoked or expired
+      (read on every request, so a revocation holds at once);
     - a person signed in with the deployment's OpenID Connect provider: their token, verified by
       the Lambda authorizer (its context) or here, and their membership, read on every request (so
       a removal or a lower role holds at once), in the tenant they name when they have several;
-    - a server with an API key API Gateway accepted (its id is in the request context): the key's
-      tenant and role, unless it was revoked (one read per request, so a revocation holds at once);
     - else, when the deployment asks for no credentials (the reference contract's open API),
       anyone, as its one tenant's admin."""
     settings: ApiSettings = request.app.state.settings
     context = (request.scope.get("aws.event") or {}).get("requestContext") or {}
-    identity = context.get("identity") or {}
+    identity, authorizer = context.get("identity") or {}, context.get("authorizer") or {}
     ip = identity.get("sourceIp") or (request.client.host if request.client else None)
     request.state.auditing, request.state.ip = auditing(settings), ip  # for audit_trail, refusals included
     if settings.anonymous_allowed:
         request.state.principal = Principal.anonymous(DEFAULT_TENANT, ip)
         return request.state.principal
-    if settings.sign_in:
-        claims = await _claims(request, settings, context.get("authorizer") or {})
-        if claims is not None:
-            request.state.principal = await run_in_threadpool(_member, request, settings, claims, ip)
-            return request.state.principal
-    key_id = identity.get("apiKeyId")
-    request.state.claimed = str(key_id or "no key")[:64]
-    if not key_id:
+    key_id = identity.get("apiKeyId") or (authorizer.get("key_id") if authorizer.get("kind") == "key" else None)
+    token = bearer_token(request.headers.get("authorization"))
+    if key_id or not (authorizer.get("kind") == "user" or (token and is_jwt(token))):
+        value = token or request.headers.get("x-api-key")
+        request.state.principal = await _key_principal(request, settings, key_id, value, ip)
+        return request.state.principal
+    claims = await _claims(request, settings, authorizer, token)
+    request.state.principal = await run_in_threadpool(_member, request, settings, claims, ip)
+    return request.state.principal
+
+
+async def _key_principal(
+    request: Request, settings: ApiSettings, key_id: str | None, value: str | None, ip: str | None
+) -> Principal:
+    key = await run_in_threadpool(_key, settings, key_id, value)
+    request.state.claimed = str(key_id or (key.key_id if key else "no key"))[:64]
+    if key is None and not key_id:
         if settings.sign_in:
-            raise _unauthorized(request, "no credentials", "sign in (Authorization: Bearer <token>) or send an API key")
-        raise HTTPException(status_code=403, detail="an API key is required (the x-api-key header)")
-    try:
-        key = await run_in_threadpool(adapters(settings).accounts.get_key, str(key_id))
-    except InvalidRequest:
-        key = None
+            reason = "an unknown API key" if value else "no credentials"
+            raise _unauthorized(request, reason, "sign in (Authorization: Bearer <token>) or send an API key")
+        if not value:
+            raise HTTPException(status_code=403, detail="an API key is required (the x-api-key header)")
     if key is None or not key.active:
         raise HTTPException(
             status_code=403, detail="this API key was revoked or belongs to no tenant: ask the operator for a new one"
         )
     request.state.tenant = key.tenant_id
-    request.state.principal = Principal(key.tenant_id, key.key_id, PrincipalKind.KEY, key.role, ip)
-    return request.state.principal
+    return Principal(key.tenant_id, key.key_id, PrincipalKind.KEY, key.role, ip)
 
 
-async def _claims(request: Request, settings: ApiSettings, authorizer: dict) -> Claims | None:
+def _key(settings: ApiSettings, key_id: str | None, value: str | None) -> ApiKeyRecord | None:
+    """The key by the id the gateway or authorizer vouched for, else by its value's digest."""
+    accounts = adapters(settings).accounts
+    try:
+        if key_id:
+            return accounts.get_key(str(key_id))
+        return accounts.key_by_digest(key_digest(value)) if value else None
+    except InvalidRequest:
+        return None
+
+
+async def _claims(request: Request, settings: ApiSettings, authorizer: dict, token: str | None) -> Claims:
     """The caller's verified token claims: from the Lambda authorizer's context when it ran (API
-    Gateway sets it; a client cannot), else the bearer token checked here; None without a token."""
+    Gateway sets it; a client cannot), else the bearer token checked here."""
     if authorizer.get("kind") == "user":
         return Claims(authorizer["issuer"], authorizer["subject"], authorizer.get("email") or None,
                       int(authorizer["expires_at"]))  # fmt: skip
-    token = bearer_token(request.headers.get("authorization"))
-    if token is None:
-        return None
+    request.state.claimed = "a rejected token"
+    if not settings.sign_in or token is None:
+        raise _unauthorized(
+            request, "a token where sign-in is off", "this deployment takes API keys, not sign-in tokens"
+        )
     try:
         return await run_in_threadpool(token_verifier(settings).verify, token)  # may fetch the provider's keys
     except TokenRejected as rejected:
-        request.state.claimed = "a rejected token"
         raise _unauthorized(request, rejected.reason, "the sign-in token was not accepted: sign in again") from None
 
 

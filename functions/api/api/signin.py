@@ -112,3 +112,8 @@ def bearer_token(authorization: str | None) -> str | None:
         return None
     scheme, _, token = authorization.partition(" ")
     return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def is_jwt(token: str) -> bool:
+    """A JSON Web Token's shape (three dot-separated parts); an API key has no dots."""
+    return token.count(".") == 2

@@ -8,10 +8,9 @@ Everything else, the devstack and the operator's CLI included, gets its adapters
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 from ..domain.ports import (
     Accounts,
@@ -156,6 +155,7 @@ def _embedded(settings: BackendSettings) -> Adapters:
     from .embedded.audit import SqliteAudit
     from .embedded.blobs import FileBlobStore
     from .embedded.events import SqliteSubscriptions, SqliteWebhooks
+    from .embedded.keys import LocalKeys
     from .embedded.members import SqliteMembers
     from .embedded.stores import sqlite_stores
     from .embedded.tasks import ProcessLauncher
@@ -169,6 +169,7 @@ def _embedded(settings: BackendSettings) -> Adapters:
         queue=runs,
         accounts=SqliteAccounts(paths["store"], settings.sqlite_synchronous),
         members=SqliteMembers(paths["store"], settings.sqlite_synchronous),
+        keys=LocalKeys(),
         launcher=ProcessLauncher(settings.state_dir / "tasks"),
         subscriptions=SqliteSubscriptions(paths["store"], settings.sqlite_synchronous),
         pusher=_pusher(settings),
@@ -219,6 +220,7 @@ def embedded_operator_ports(state_dir: Path) -> tuple[Accounts, KeyGateway, Memb
     from .embedded import state_paths
     from .embedded.accounts import SqliteAccounts
     from .embedded.audit import SqliteAudit
+    from .embedded.keys import LocalKeys
     from .embedded.members import SqliteMembers
     from .embedded.sessions import SqliteSecrets
     from .embedded.store_db import open_store_database
@@ -226,29 +228,11 @@ def embedded_operator_ports(state_dir: Path) -> tuple[Accounts, KeyGateway, Memb
     store = state_paths(state_dir)["store"]
     return (
         SqliteAccounts(store),
-        NoKeyGateway(),
+        LocalKeys(),
         SqliteMembers(store),
         SqliteAudit(store),
         SqliteSecrets(open_store_database(store)),
     )
-
-
-class NoKeyGateway:
-    """Where requests arrive with no gateway to check API keys (the embedded stack): none are issued."""
-
-    def _refuse(self) -> NoReturn:
-        from ..domain.errors import InvalidRequest
-
-        raise InvalidRequest("this deployment takes no API keys (there is no API Gateway): sign in instead")
-
-    def create_key(self, name: str, value: str) -> str:
-        self._refuse()
-
-    def disable_key(self, key_id: str) -> None:
-        self._refuse()
-
-    def requests(self, key_ids: Sequence[str], first_day: str, last_day: str) -> dict[str, int] | None:
-        return None
 
 
 def operator_audit(region: str, endpoint_url: str | None, table_name: str) -> tuple[AuditLog, Secrets]:

@@ -9,6 +9,7 @@ event once: every count carries an event id and a repeated id adds nothing
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from collections.abc import Mapping
@@ -62,6 +63,9 @@ class ApiKeyRecord:
     role: Role = Role.ADMIN  # what the key may do in its tenant (domain.identity)
     expires_at: str | None = None  # it stops working then (ISO 8601); None: when revoked
     created_by: str | None = None  # the subject that made it (None: the operator)
+    # SHA-256 of its value (key_digest), so a deployment without API Gateway's key check (sign-in
+    # on, or the embedded stack) can find it; None for keys made before
+    value_digest: str | None = None
 
     @property
     def active(self) -> bool:
@@ -108,6 +112,11 @@ class UsageReport:
         days = [day.to_dict() for day in self.counted]
         counted: dict[str, float | int | None] = {name: sum(day[name] for day in days) for name in COUNTERS}
         return counted | {"api_requests": self.total_requests}
+
+
+def key_digest(value: str) -> str:
+    """What is kept of an API key's value: its SHA-256 (the values are random, 240 bits)."""
+    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def checked_key_id(key_id: str) -> str:

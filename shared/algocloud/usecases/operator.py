@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 
 from .. import limits
-from ..domain.accounts import ApiKeyRecord, MemberRecord, TenantRecord, UsageReport
+from ..domain.accounts import ApiKeyRecord, MemberRecord, TenantRecord, UsageReport, key_digest
 from ..domain.errors import InvalidRequest, NotFound
 from ..domain.identity import Role
 from ..domain.ports import Accounts, KeyGateway, Members
@@ -61,8 +61,9 @@ class Operator:
         value = value or secrets.token_urlsafe(30)  # 40 characters (API Gateway wants at least 20)
         key_id = self.keys.create_key(f"{tenant.name} {now_iso()}", value)
         record = ApiKeyRecord(
-            key_id=key_id, tenant_id=tenant.id, role=role, expires_at=expires_at, created_by=created_by
-        )
+            key_id=key_id, tenant_id=tenant.id, role=role, expires_at=expires_at, created_by=created_by,
+            value_digest=key_digest(value),
+        )  # fmt: skip
         try:
             self.accounts.add_key(record)
         except BaseException:

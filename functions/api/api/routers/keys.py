@@ -15,8 +15,8 @@ router = APIRouter(tags=["keys"])
 def tenant_keys(request: Request, caller: Caller) -> TenantKeys:
     settings = request.app.state.settings
     built = adapters(settings)
-    if not settings.require_api_key or built.keys is None:
-        raise HTTPException(status_code=404, detail="this deployment takes no API keys (AuthMode=none)")
+    if settings.anonymous_allowed or built.keys is None:
+        raise HTTPException(status_code=404, detail="this deployment asks for no credentials, so it has no API keys")
     return TenantKeys(caller, built.accounts, built.keys)
 
 

@@ -4,6 +4,7 @@
     ACCOUNTS              TENANT#<tenant id>    a tenant (name, created_at)
     ACCOUNTS              TENANTNAME#<name>     uniqueness guard -> tenant id
     APIKEY#<key id>       KEY                   a key -> its tenant (revoked_at once revoked)
+    APIKEYDIGEST#<sha256> KEY                   a key's value digest -> its id
     ACCOUNT#<tenant id>   KEY#<key id>          the tenant's keys, for listing
     USAGE#<tenant id>     DAY#<YYYY-MM-DD>      counters (numbers, added with ADD)
     USAGE#<tenant id>     EVENT#<event id>      an event already counted (expires_at: TTL)
@@ -53,6 +54,7 @@ def _key_from(item: Mapping[str, Any]) -> ApiKeyRecord:
         role=Role(plain.get("role") or Role.ADMIN),  # a key made before keys had roles: its tenant's admin
         expires_at=plain.get("expires_at_iso"),  # (`expires_at` is the table's TTL attribute)
         created_by=plain.get("created_by"),
+        value_digest=plain.get("value_digest"),
     )
 
 
@@ -114,13 +116,25 @@ class DynamoAccounts(DynamoTable):
     def add_key(self, key: ApiKeyRecord) -> None:
         checked_key_id(key.key_id)
         attributes = _item(key_id=key.key_id, tenant_id=key.tenant_id, created_at=key.created_at, role=str(key.role),
-                           expires_at_iso=key.expires_at, created_by=key.created_by)  # fmt: skip
+                           expires_at_iso=key.expires_at, created_by=key.created_by,
+                           value_digest=key.value_digest)  # fmt: skip
+        digest = (
+            [
+                self._put(
+                    {**_key(f"APIKEYDIGEST#{key.value_digest}", "KEY"), **_item(key_id=key.key_id)},
+                    "attribute_not_exists(pk)",
+                )
+            ]
+            if key.value_digest
+            else []
+        )
         try:
             self._transact(
                 [
                     self._check(ACCOUNTS, f"TENANT#{key.tenant_id}"),
                     self._put({**_key(f"APIKEY#{key.key_id}", "KEY"), **attributes}, "attribute_not_exists(pk)"),
                     self._put({**_key(f"ACCOUNT#{key.tenant_id}", f"KEY#{key.key_id}"), **attributes}),
+                    *digest,
                 ]
             )
         except _Cancelled as cancelled:
@@ -131,6 +145,10 @@ class DynamoAccounts(DynamoTable):
     def get_key(self, key_id: str) -> ApiKeyRecord | None:
         item = self._get(f"APIKEY#{checked_key_id(key_id)}", "KEY")
         return None if item is None else _key_from(item)
+
+    def key_by_digest(self, value_digest: str) -> ApiKeyRecord | None:
+        item = self._get(f"APIKEYDIGEST#{value_digest}", "KEY")
+        return None if item is None else self.get_key(item["key_id"]["S"])
 
     def revoke_key(self, key_id: str, revoked_at: str) -> ApiKeyRecord:
         key = self.get_key(key_id)

@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS tenant_limits (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS api_keys (
     key_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES accounts (id), created_at TEXT NOT NULL,
-    revoked_at TEXT, role TEXT, expires_at TEXT, created_by TEXT
+    revoked_at TEXT, role TEXT, expires_at TEXT, created_by TEXT, value_digest TEXT
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS usage_days (
     tenant_id TEXT NOT NULL, day TEXT NOT NULL,
@@ -63,13 +63,16 @@ def _key(row: sqlite3.Row) -> ApiKeyRecord:
         role,
         row["expires_at"],
         row["created_by"],
+        row["value_digest"],
     )
 
 
 class SqliteAccounts:
     def __init__(self, path: Path, synchronous: str = "normal"):
         self._db = Database(path, SCHEMA, synchronous)
-        self._db.add_columns({"api_keys": ("role", "expires_at", "created_by")})
+        self._db.add_columns({"api_keys": ("role", "expires_at", "created_by", "value_digest")})
+        with self._db.write() as db:
+            db.execute("CREATE UNIQUE INDEX IF NOT EXISTS api_key_digests ON api_keys (value_digest)")
 
     def create_tenant(self, tenant: TenantRecord) -> None:
         checked_tenant_id(tenant.id)
@@ -111,15 +114,27 @@ class SqliteAccounts:
                 raise NotFound(f"tenant '{key.tenant_id}' not found")
             try:
                 db.execute(
-                    "INSERT INTO api_keys (key_id, tenant_id, created_at, role, expires_at, created_by) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (key.key_id, key.tenant_id, key.created_at, str(key.role), key.expires_at, key.created_by),
+                    "INSERT INTO api_keys (key_id, tenant_id, created_at, role, expires_at, created_by, value_digest) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        key.key_id,
+                        key.tenant_id,
+                        key.created_at,
+                        str(key.role),
+                        key.expires_at,
+                        key.created_by,
+                        key.value_digest,
+                    ),
                 )
             except sqlite3.IntegrityError:
                 raise Conflict(f"API key '{key.key_id}' is already registered") from None
 
     def get_key(self, key_id: str) -> ApiKeyRecord | None:
         row = self._db.read_one("SELECT * FROM api_keys WHERE key_id = ?", (checked_key_id(key_id),))
+        return None if row is None else _key(row)
+
+    def key_by_digest(self, value_digest: str) -> ApiKeyRecord | None:
+        row = self._db.read_one("SELECT * FROM api_keys WHERE value_digest = ?", (value_digest,))
         return None if row is None else _key(row)
 
     def revoke_key(self, key_id: str, revoked_at: str) -> ApiKeyRecord:
