@@ -31,7 +31,16 @@ Emulated, with the AWS documentation each behaviour follows:
 - Gateway responses ("Gateway response types"): the default status codes and
   `{"message": ...}` bodies, with `x-amzn-ErrorType`.
 
-Not emulated: authorizers, mapping templates, caching, custom domains, WAF,
+- Lambda authorizer (AuthMode=signin; "Use API Gateway Lambda authorizers"): a REQUEST authorizer
+  whose identity source is the `Authorization` header. A request without it gets 401
+  `Unauthorized` without the authorizer being called; otherwise the authorizer's policy is
+  cached per header value for the template's TTL. Raising "Unauthorized" is a 401 (not cached),
+  a policy that does not allow the method's ARN a 403 `User is not authorized to access this
+  resource`, a failure or malformed answer a 500; an allowed request carries the policy's
+  `principalId` and `context` in `requestContext.authorizer` (values as strings). The template's
+  routes with `Authorizer: NONE` (CORS preflights, the documentation) skip it.
+
+Not emulated: mapping templates, response caching, custom domains, WAF,
 the edge's own headers. Each invocation runs on a thread of a pool as large
 as the function's concurrency, with its own event loop (a Lambda execution
 environment serves one request at a time); a timed-out invocation keeps its
@@ -44,6 +53,7 @@ import asyncio
 import base64
 import dataclasses
 import datetime as dt
+import fnmatch
 import hashlib
 import json
 import threading
@@ -108,8 +118,11 @@ class GatewayConfig:
     responses: dict[str, str] = field(default_factory=dict)  # gateway response type -> JSON template
     # gateway response type -> header -> value: 'a literal' or method.request.header.<name>
     response_headers: dict[str, dict[str, str]] = field(default_factory=dict)
-    # Routes that need no key even when keys are required: (method, path template).
+    # Routes that need no key even when keys are required (nor the authorizer): (method, path template).
     keyless: tuple[tuple[str, str], ...] = (("OPTIONS", "/{proxy+}"),)
+    authorizer: Handler | None = None  # the REST API's Lambda authorizer (REQUEST), where sign-in is on
+    authorizer_header: str = "authorization"  # its identity source
+    authorizer_ttl: float = 60.0  # seconds its answer is kept per identity (ReauthorizeEvery)
 
 
 def api_key_id(value: str) -> str:
@@ -147,6 +160,8 @@ def config_from_template(**overrides: Any) -> GatewayConfig:
         for e in r["Properties"].get("Events", {}).values()
         if e.get("Type") == "Api" and _key_optional(e["Properties"].get("Auth"))
     )
+    if overrides.get("authorizer") is not None:
+        overrides = signin_authorizer(api.get("Auth")) | overrides
     config = GatewayConfig(
         keyless=keyless,
         responses=responses,
@@ -164,10 +179,34 @@ def config_from_template(**overrides: Any) -> GatewayConfig:
 
 
 def _key_optional(auth: Any) -> bool:
-    """An event's Auth that turns the key off (directly, or in the template's !If on ApiKeysRequired)."""
+    """An event's Auth that turns the key (or the authorizer) off, directly or in the template's !If."""
     if isinstance(auth, dict) and "Fn::If" in auth:
-        auth = auth["Fn::If"][1]
-    return isinstance(auth, dict) and auth.get("ApiKeyRequired") is False
+        return any(_key_optional(branch) for branch in auth["Fn::If"][1:])
+    return isinstance(auth, dict) and (auth.get("ApiKeyRequired") is False or auth.get("Authorizer") == "NONE")
+
+
+def signin_authorizer(auth: Any) -> dict[str, Any]:
+    """The template's sign-in authorizer (the Api's Auth on AuthMode=signin): its identity and TTL."""
+    branch = auth["Fn::If"][1] if isinstance(auth, dict) and "Fn::If" in auth else auth
+    authorizer = branch["Authorizers"][branch["DefaultAuthorizer"]]
+    [header] = authorizer["Identity"]["Headers"]
+    return {"authorizer_header": header.lower(), "authorizer_ttl": float(authorizer["Identity"]["ReauthorizeEvery"])}
+
+
+def _policy_allows(policy: dict[str, Any], method_arn: str) -> bool:
+    """IAM's evaluation, as far as an authorizer's policy goes: an explicit Deny wins, else an Allow
+    of execute-api:Invoke on a matching resource (`*` a wildcard) allows."""
+    verdicts = set()
+    for statement in policy.get("Statement", []):
+        actions = statement.get("Action", [])
+        resources = statement.get("Resource", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        resources = [resources] if isinstance(resources, str) else resources
+        if any(fnmatch.fnmatchcase("execute-api:Invoke", a) for a in actions) and any(
+            fnmatch.fnmatchcase(method_arn, r) for r in resources
+        ):
+            verdicts.add(statement.get("Effect"))
+    return "Allow" in verdicts and "Deny" not in verdicts
 
 
 def _route_matches(template: str, path: str) -> bool:
@@ -195,6 +234,9 @@ GATEWAY_RESPONSES = {
     "REQUEST_TOO_LARGE": (413, "BadRequestException", "Request Too Long"),
     "INTEGRATION_TIMEOUT": (504, "InternalServerErrorException", "Endpoint request timed out"),
     "LAMBDA_FAILURE": (502, "InternalServerErrorException", "Internal server error"),  # a DEFAULT_5XX
+    "UNAUTHORIZED": (401, "UnauthorizedException", "Unauthorized"),
+    "ACCESS_DENIED": (403, "AccessDeniedException", "User is not authorized to access this resource"),
+    "AUTHORIZER_FAILURE": (500, "AuthorizerConfigurationException", "Internal server error"),
 }
 _REQUEST_HEADER = "method.request.header."  # a gateway response header mapped from the request
 DEFAULT_TEMPLATE = '{"message":$context.error.messageString}'
@@ -250,6 +292,8 @@ class RestApiGateway:
         self.stage_bucket = TokenBucket(*self.config.stage_throttle) if self.config.stage_throttle else None
         self.key_buckets: dict[str, TokenBucket] = {}
         self.quota_used: dict[str, tuple[dt.date, int]] = {}
+        self.authorizations: dict[str, tuple[float, dict[str, Any]]] = {}  # identity -> (expiry, answer)
+        self.authorizer_pool = ThreadPoolExecutor(4, thread_name_prefix="authorizer")
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
@@ -301,7 +345,15 @@ class RestApiGateway:
         refused = self._throttle(key_id if self.config.require_api_key and not keyless else None)
         if refused is not None:
             return refused
+        authorized: dict[str, Any] | None = None
+        if self.config.authorizer is not None and not keyless:
+            answer = await self._authorize(scope, path, headers)
+            if isinstance(answer, GatewayResponse):
+                return answer
+            authorized = answer
         event = self.event(scope, path, headers, body, api_key, key_id)
+        if authorized is not None:
+            event["requestContext"]["authorizer"] = authorized
         payload = json.dumps(event)
         if len(payload) > limits.LAMBDA_PAYLOAD_LIMIT:
             return self._gateway_error("REQUEST_TOO_LARGE")
@@ -314,6 +366,44 @@ class RestApiGateway:
         if result is None:  # the function failed or answered more than Lambda can return
             return self._gateway_error("LAMBDA_FAILURE")
         return self._translate(result, event["requestContext"]["requestId"])
+
+    async def _authorize(self, scope, path: str, headers: list[tuple[str, str]]) -> GatewayResponse | dict[str, Any]:
+        """The Lambda authorizer's verdict: requestContext.authorizer, or API Gateway's refusal."""
+        identity = next((v for k, v in headers if k.lower() == self.config.authorizer_header), "")
+        if not identity:
+            return self._gateway_error("UNAUTHORIZED")  # no identity source: the authorizer is not called
+        method_arn = f"arn:aws:execute-api:us-east-1:{ACCOUNT_ID}:{API_ID}/{self.config.stage}/{scope['method']}{path}"
+        with self.lock:
+            cached = self.authorizations.get(identity)
+        if cached is None or cached[0] <= time.monotonic():
+            event = self.event(scope, path, headers, b"", None, None)
+            request = {"type": "REQUEST", "methodArn": method_arn, **{k: v for k, v in event.items() if k != "body"}}
+            loop = asyncio.get_running_loop()
+            answer = await loop.run_in_executor(self.authorizer_pool, self._invoke_authorizer, json.dumps(request))
+            if answer in ("Unauthorized", None):
+                return self._gateway_error("UNAUTHORIZED" if answer else "AUTHORIZER_FAILURE")
+            assert isinstance(answer, dict)
+            cached = (time.monotonic() + self.config.authorizer_ttl, answer)
+            if self.config.authorizer_ttl > 0:
+                with self.lock:
+                    self.authorizations[identity] = cached
+        answer = cached[1]
+        if not _policy_allows(answer["policyDocument"], method_arn):
+            return self._gateway_error("ACCESS_DENIED")
+        context = {k: v if isinstance(v, str) else json.dumps(v) for k, v in (answer.get("context") or {}).items()}
+        return {**context, "principalId": str(answer["principalId"])}
+
+    def _invoke_authorizer(self, payload: str) -> dict[str, Any] | str | None:
+        """One authorizer invocation: its answer, "Unauthorized", or None when it failed."""
+        assert self.config.authorizer is not None
+        try:
+            answer = self.config.authorizer(
+                json.loads(payload), LambdaContext(str(uuid.uuid4()), time.monotonic() + 10)
+            )
+        except Exception as exc:  # noqa: BLE001 - the authorizer's failure is API Gateway's answer
+            return "Unauthorized" if str(exc) == "Unauthorized" else None
+        valid = isinstance(answer, dict) and "principalId" in answer and "policyDocument" in answer
+        return json.loads(json.dumps(answer)) if valid else None
 
     def _gateway_error(self, kind: str) -> GatewayResponse:
         status, error_type, message = GATEWAY_RESPONSES[kind]
@@ -467,3 +557,4 @@ class RestApiGateway:
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
+        self.authorizer_pool.shutdown(wait=False, cancel_futures=True)

@@ -291,12 +291,17 @@ class AwsLocalStack:
         keys = self.args.api_key
         overrides: dict[str, Any] = {
             "api_keys": KeySource(self.apigateway, self.usage_plan_id),
-            "require_api_key": bool(keys),
+            "require_api_key": bool(keys) and not self.args.auth,
         }
         if self.args.no_throttle:
             overrides["stage_throttle"] = None
+        signin = self.start_signin()
+        if self.args.auth:
+            from api.authorizer import handler as authorizer  # AuthMode=signin: the template's authorizer
+
+            overrides["authorizer"] = authorizer
         config = config_from_template(**overrides)
-        os.environ["REQUIRE_API_KEY"] = "true" if keys else "false"
+        os.environ["REQUIRE_API_KEY"] = "true" if overrides["require_api_key"] else "false"
         # links in answers name this emulated deployment's address (on AWS: API Gateway's domain)
         os.environ["API_PUBLIC_URL"] = f"http://127.0.0.1:{self.args.port}/{config.stage}"
         from api.handler import handler  # the Lambda's module, built from the environment above
@@ -307,11 +312,14 @@ class AwsLocalStack:
             f'\n  API keys   required: {", ".join(keys)} (tenant "local"), and any the operator issues; '
             f"per key {config.usage_plan.rate:g}/s, burst {config.usage_plan.burst}, "
             f"{config.usage_plan.daily_quota}/day"
-            if keys and config.usage_plan
+            if keys and config.usage_plan and not self.args.auth
             else ""
         )
+        if keys and self.args.auth:
+            keys_line = f'\n  API keys   {", ".join(keys)} (tenant "local") as Authorization: Bearer <key>'
+        issuer = f" ALGOCLOUD_LOCAL_ISSUER={self.args.state_dir.resolve() / 'issuer'}" if self.args.auth else ""
         operator_line = (
-            f"\n  operator   TABLE_NAME={NAMES['Table']} USAGE_PLAN_ID={self.usage_plan_id} "
+            f"{signin}\n  operator   TABLE_NAME={NAMES['Table']} USAGE_PLAN_ID={self.usage_plan_id}{issuer} "
             f"ALGOCLOUD_AWS_ENDPOINT_URL={self.environment['AWS_ENDPOINT_URL']} "
             "AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local .venv/bin/algocloud-admin …"
         )
@@ -335,12 +343,30 @@ class AwsLocalStack:
             app=with_events(self.gateway, self.args.port),
             root=f"/{config.stage}",
             headers={"x-api-key": next(iter(keys))} if keys else None,
+            signed_in=self.args.auth,
         )
+
+    def start_signin(self) -> str:
+        """--auth: the local sign-in provider, trusted by the API and its authorizer (AuthMode=signin)."""
+        if not self.args.auth:
+            return ""
+        from algocloud.adapters.factory import operator_ports
+        from algocloud.usecases.operator import Operator
+        from devstack.issuer import signin_lines, start_local_signin
+
+        endpoint = self.environment["AWS_ENDPOINT_URL"]
+        operator = Operator(*operator_ports("us-east-1", endpoint, NAMES["Table"], self.usage_plan_id))
+        folder = self.args.state_dir.resolve() / "issuer"
+        self.issuer, environment = start_local_signin(folder, self.args.issuer_port, operator)
+        os.environ.update(environment)
+        return signin_lines(folder, self.args.issuer_port)
 
     def stop(self) -> None:
         self.stopping.set()
         if getattr(self, "gateway", None) is not None:
             self.gateway.close()
+        if getattr(self, "issuer", None) is not None:
+            self.issuer.shutdown()
         for process in self.processes:
             process.terminate()
         if getattr(self, "fargate", None) is not None:
