@@ -31,14 +31,8 @@ Emulated, with the AWS documentation each behaviour follows:
 - Gateway responses ("Gateway response types"): the default status codes and
   `{"message": ...}` bodies, with `x-amzn-ErrorType`.
 
-- Lambda authorizer (AuthMode=signin; "Use API Gateway Lambda authorizers"): a REQUEST authorizer
-  whose identity source is the `Authorization` header. A request without it gets 401
-  `Unauthorized` without the authorizer being called; otherwise the authorizer's policy is
-  cached per header value for the template's TTL. Raising "Unauthorized" is a 401 (not cached),
-  a policy that does not allow the method's ARN a 403 `User is not authorized to access this
-  resource`, a failure or malformed answer a 500; an allowed request carries the policy's
-  `principalId` and `context` in `requestContext.authorizer` (values as strings). The template's
-  routes with `Authorizer: NONE` (CORS preflights, the documentation) skip it.
+- Lambda authorizer (AuthMode=signin): devstack.lambda_authorizer, on every route but the
+  template's `Authorizer: NONE` ones (CORS preflights, the documentation).
 
 Not emulated: mapping templates, response caching, custom domains, WAF,
 the edge's own headers. Each invocation runs on a thread of a pool as large
@@ -53,7 +47,6 @@ import asyncio
 import base64
 import dataclasses
 import datetime as dt
-import fnmatch
 import hashlib
 import json
 import threading
@@ -66,6 +59,8 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from algocloud import limits
+from devstack.lambda_authorizer import LambdaAuthorizer
+from devstack.template import key_optional, signin_authorizer
 
 ACCOUNT_ID = "123456789012"
 API_ID = "local0api1"
@@ -158,7 +153,7 @@ def config_from_template(**overrides: Any) -> GatewayConfig:
         for r in template["Resources"].values()
         if r["Type"] == "AWS::Serverless::Function"
         for e in r["Properties"].get("Events", {}).values()
-        if e.get("Type") == "Api" and _key_optional(e["Properties"].get("Auth"))
+        if e.get("Type") == "Api" and key_optional(e["Properties"].get("Auth"))
     )
     if overrides.get("authorizer") is not None:
         overrides = signin_authorizer(api.get("Auth")) | overrides
@@ -176,37 +171,6 @@ def config_from_template(**overrides: Any) -> GatewayConfig:
         ),
     )
     return dataclasses.replace(config, **overrides)
-
-
-def _key_optional(auth: Any) -> bool:
-    """An event's Auth that turns the key (or the authorizer) off, directly or in the template's !If."""
-    if isinstance(auth, dict) and "Fn::If" in auth:
-        return any(_key_optional(branch) for branch in auth["Fn::If"][1:])
-    return isinstance(auth, dict) and (auth.get("ApiKeyRequired") is False or auth.get("Authorizer") == "NONE")
-
-
-def signin_authorizer(auth: Any) -> dict[str, Any]:
-    """The template's sign-in authorizer (the Api's Auth on AuthMode=signin): its identity and TTL."""
-    branch = auth["Fn::If"][1] if isinstance(auth, dict) and "Fn::If" in auth else auth
-    authorizer = branch["Authorizers"][branch["DefaultAuthorizer"]]
-    [header] = authorizer["Identity"]["Headers"]
-    return {"authorizer_header": header.lower(), "authorizer_ttl": float(authorizer["Identity"]["ReauthorizeEvery"])}
-
-
-def _policy_allows(policy: dict[str, Any], method_arn: str) -> bool:
-    """IAM's evaluation, as far as an authorizer's policy goes: an explicit Deny wins, else an Allow
-    of execute-api:Invoke on a matching resource (`*` a wildcard) allows."""
-    verdicts = set()
-    for statement in policy.get("Statement", []):
-        actions = statement.get("Action", [])
-        resources = statement.get("Resource", [])
-        actions = [actions] if isinstance(actions, str) else actions
-        resources = [resources] if isinstance(resources, str) else resources
-        if any(fnmatch.fnmatchcase("execute-api:Invoke", a) for a in actions) and any(
-            fnmatch.fnmatchcase(method_arn, r) for r in resources
-        ):
-            verdicts.add(statement.get("Effect"))
-    return "Allow" in verdicts and "Deny" not in verdicts
 
 
 def _route_matches(template: str, path: str) -> bool:
@@ -292,8 +256,9 @@ class RestApiGateway:
         self.stage_bucket = TokenBucket(*self.config.stage_throttle) if self.config.stage_throttle else None
         self.key_buckets: dict[str, TokenBucket] = {}
         self.quota_used: dict[str, tuple[dt.date, int]] = {}
-        self.authorizations: dict[str, tuple[float, dict[str, Any]]] = {}  # identity -> (expiry, answer)
-        self.authorizer_pool = ThreadPoolExecutor(4, thread_name_prefix="authorizer")
+        self.authorizer = (
+            LambdaAuthorizer(self.config.authorizer, self.config.authorizer_ttl) if self.config.authorizer else None
+        )
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
@@ -369,41 +334,12 @@ class RestApiGateway:
 
     async def _authorize(self, scope, path: str, headers: list[tuple[str, str]]) -> GatewayResponse | dict[str, Any]:
         """The Lambda authorizer's verdict: requestContext.authorizer, or API Gateway's refusal."""
+        assert self.authorizer is not None
         identity = next((v for k, v in headers if k.lower() == self.config.authorizer_header), "")
-        if not identity:
-            return self._gateway_error("UNAUTHORIZED")  # no identity source: the authorizer is not called
         method_arn = f"arn:aws:execute-api:us-east-1:{ACCOUNT_ID}:{API_ID}/{self.config.stage}/{scope['method']}{path}"
-        with self.lock:
-            cached = self.authorizations.get(identity)
-        if cached is None or cached[0] <= time.monotonic():
-            event = self.event(scope, path, headers, b"", None, None)
-            request = {"type": "REQUEST", "methodArn": method_arn, **{k: v for k, v in event.items() if k != "body"}}
-            loop = asyncio.get_running_loop()
-            answer = await loop.run_in_executor(self.authorizer_pool, self._invoke_authorizer, json.dumps(request))
-            if answer in ("Unauthorized", None):
-                return self._gateway_error("UNAUTHORIZED" if answer else "AUTHORIZER_FAILURE")
-            assert isinstance(answer, dict)
-            cached = (time.monotonic() + self.config.authorizer_ttl, answer)
-            if self.config.authorizer_ttl > 0:
-                with self.lock:
-                    self.authorizations[identity] = cached
-        answer = cached[1]
-        if not _policy_allows(answer["policyDocument"], method_arn):
-            return self._gateway_error("ACCESS_DENIED")
-        context = {k: v if isinstance(v, str) else json.dumps(v) for k, v in (answer.get("context") or {}).items()}
-        return {**context, "principalId": str(answer["principalId"])}
-
-    def _invoke_authorizer(self, payload: str) -> dict[str, Any] | str | None:
-        """One authorizer invocation: its answer, "Unauthorized", or None when it failed."""
-        assert self.config.authorizer is not None
-        try:
-            answer = self.config.authorizer(
-                json.loads(payload), LambdaContext(str(uuid.uuid4()), time.monotonic() + 10)
-            )
-        except Exception as exc:  # noqa: BLE001 - the authorizer's failure is API Gateway's answer
-            return "Unauthorized" if str(exc) == "Unauthorized" else None
-        valid = isinstance(answer, dict) and "principalId" in answer and "policyDocument" in answer
-        return json.loads(json.dumps(answer)) if valid else None
+        event = self.event(scope, path, headers, b"", None, None)
+        verdict = await self.authorizer.verdict(identity, method_arn, {k: v for k, v in event.items() if k != "body"})
+        return self._gateway_error(verdict) if isinstance(verdict, str) else verdict
 
     def _gateway_error(self, kind: str) -> GatewayResponse:
         status, error_type, message = GATEWAY_RESPONSES[kind]
@@ -557,4 +493,5 @@ class RestApiGateway:
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
-        self.authorizer_pool.shutdown(wait=False, cancel_futures=True)
+        if self.authorizer is not None:
+            self.authorizer.close()

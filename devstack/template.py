@@ -165,3 +165,18 @@ def bucket_cors(origins: list[str], path: Path = TEMPLATE) -> dict[str, Any]:
             }
         )
     return {"CORSRules": rules}
+
+
+def key_optional(auth: Any) -> bool:
+    """An event's Auth that turns the key (or the authorizer) off, directly or in the template's !If."""
+    if isinstance(auth, dict) and "Fn::If" in auth:
+        return any(key_optional(branch) for branch in auth["Fn::If"][1:])
+    return isinstance(auth, dict) and (auth.get("ApiKeyRequired") is False or auth.get("Authorizer") == "NONE")
+
+
+def signin_authorizer(auth: Any) -> dict[str, Any]:
+    """The template's sign-in authorizer (the Api's Auth on AuthMode=signin): its identity and TTL."""
+    branch = auth["Fn::If"][1] if isinstance(auth, dict) and "Fn::If" in auth else auth
+    authorizer = branch["Authorizers"][branch["DefaultAuthorizer"]]
+    [header] = authorizer["Identity"]["Headers"]
+    return {"authorizer_header": header.lower(), "authorizer_ttl": float(authorizer["Identity"]["ReauthorizeEvery"])}

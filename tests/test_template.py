@@ -148,7 +148,11 @@ def test_function_settings_come_from_parameters():
         "ALLOW_SESSION_CREATE": {"Ref": "AllowSessionCreate"},
         "REQUIRE_API_KEY": {"Fn::If": ["ApiKeysRequired", "true", "false"]},
         "USAGE_PLAN_ID": {"Ref": "UsagePlan"},
+        "OIDC_ISSUER": {"Fn::If": ["SignInOn", ISSUER, ""]},
+        "OIDC_AUDIENCE": {"Fn::If": ["SignInOn", AUDIENCE, ""]},
     }
+    authorizer_env = props("AuthorizerFunction")["Environment"]["Variables"]
+    assert authorizer_env == {"OIDC_ISSUER": ISSUER, "OIDC_AUDIENCE": AUDIENCE}
     assert set(TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]) >= {
         "TABLE_NAME",
         "BUCKET_NAME",
@@ -164,13 +168,48 @@ def test_function_settings_come_from_parameters():
     } <= set(PARAMETERS)
 
 
+ISSUER = {
+    "Fn::If": [
+        "OwnUserPool",
+        {"Fn::Sub": "https://cognito-idp.${AWS::Region}.amazonaws.com/${UserPool}"},
+        {"Ref": "SignInIssuer"},
+    ]
+}
+AUDIENCE = {"Fn::If": ["OwnUserPool", {"Ref": "UserPoolClient"}, {"Ref": "SignInAudience"}]}
+
+
 def test_a_default_deployment_lets_no_anonymous_caller_in():
     """Secure by default: `sam deploy` with the defaults gives an API that needs a key on every
     operation but the documentation and CORS preflights; opening it is an explicit AuthMode=none."""
     assert PARAMETERS["AuthMode"]["Default"] == "key"
     assert TEMPLATE["Conditions"]["ApiKeysRequired"] == {"Fn::Equals": [{"Ref": "AuthMode"}, "key"]}
     [api] = [r["Properties"] for r in TEMPLATE["Resources"].values() if r["Type"] == "AWS::Serverless::Api"]
-    assert api["Auth"]["ApiKeyRequired"] == {"Fn::If": ["ApiKeysRequired", True, False]}
+    condition, signed_in, otherwise = api["Auth"]["Fn::If"]
+    assert condition == "SignInOn" and signed_in["DefaultAuthorizer"] == "SignIn"
+    assert otherwise == {"ApiKeyRequired": {"Fn::If": ["ApiKeysRequired", True, False]}}
+
+
+@pytest.mark.parametrize("mode", ["signin"])
+def test_sign_in_puts_the_authorizer_on_every_method_but_the_preflight_and_the_documentation(mode):
+    """AuthMode=signin, after LanguageExtensions and SAM: the Lambda authorizer (identity: the
+    Authorization header, cached a minute) guards every method; a Cognito user pool and its public
+    client come with it when no external issuer is named."""
+    output = translated(False, mode)
+    body = output["Resources"]["Api"]["Properties"]["Body"]
+    authorizer = body["securityDefinitions"]["SignIn"]["x-amazon-apigateway-authorizer"]
+    assert authorizer["type"] == "request" and authorizer["identitySource"] == "method.request.header.Authorization"
+    assert authorizer["authorizerResultTtlInSeconds"] == 60
+    for path, methods in body["paths"].items():
+        for method, operation in methods.items():
+            opened = method == "options" or path in {
+                "/docs",
+                "/redoc",
+                "/openapi.json",
+                "/static-offline-docs/{proxy+}",
+            }
+            assert operation.get("security") == ([{"NONE": []}] if opened else [{"SignIn": []}]), (path, method)
+    client = next(r["Properties"] for r in output["Resources"].values() if r["Type"] == "AWS::Cognito::UserPoolClient")
+    assert client["GenerateSecret"] is False and client["AllowedOAuthFlows"] == ["code"]
 
 
 def test_local_resources_follow_the_template(aws_env):
@@ -192,7 +231,7 @@ def test_local_resources_follow_the_template(aws_env):
 SAM_PYTHON = ROOT / ".venv-sam" / "bin" / "python"
 
 
-def translated(require_api_key: bool) -> dict:
+def translated(require_api_key: bool, mode: str | None = None) -> dict:
     """The template after the SAM transform (run in the SAM CLI's own environment)."""
     import json
     import subprocess
@@ -202,6 +241,8 @@ def translated(require_api_key: bool) -> dict:
     args = [str(SAM_PYTHON), str(ROOT / "scripts" / "translate_template.py")]
     if require_api_key:
         args.append("--require-api-key")
+    if mode:
+        args += ["--auth-mode", mode]
     return json.loads(subprocess.run(args, capture_output=True, text=True, check=True).stdout)
 
 

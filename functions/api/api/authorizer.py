@@ -19,6 +19,7 @@ from typing import Any
 from algocloud.adapters.factory import build_adapters
 from algocloud.domain.accounts import key_digest
 from algocloud.domain.ports import Accounts
+from algocloud.telemetry import instrumented
 
 from .settings import get_settings
 from .signin import TokenRejected, TokenVerifier, bearer_token, is_jwt
@@ -45,7 +46,7 @@ def _accounts() -> Accounts:
     return build_adapters(get_settings()).accounts
 
 
-def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+def authorize(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     token = bearer_token(headers.get("authorization"))
     if token is None:
@@ -75,6 +76,9 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         },
         "context": caller,
     }
+
+
+handler = instrumented(authorize)
 
 
 def stage_arn(method_arn: str) -> str:

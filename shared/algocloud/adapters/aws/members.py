@@ -41,15 +41,32 @@ class DynamoMembers(DynamoTable):
     def put_member(self, member: MemberRecord) -> None:
         checked_tenant_id(member.tenant_id)
         person = _person(member.issuer, member.subject)
-        attributes = _item(tenant_id=member.tenant_id, issuer=member.issuer, subject=member.subject,
-                           role=str(member.role), email=member.email, created_at=member.created_at,
-                           created_by=member.created_by)  # fmt: skip
+        # an update, so a new role keeps when (and by whom) they were first added
+        values = _item(tenant_id=member.tenant_id, issuer=member.issuer, subject=member.subject,
+                       role=str(member.role), email=member.email, created_at=member.created_at,
+                       created_by=member.created_by)  # fmt: skip
+        kept = {"created_at", "created_by"}
+        assignments = [f"#{n} = if_not_exists(#{n}, :{n})" if n in kept else f"#{n} = :{n}" for n in values]
+        update: dict[str, Any] = {
+            "UpdateExpression": "SET " + ", ".join(assignments),
+            "ExpressionAttributeNames": {f"#{n}": n for n in values},
+            "ExpressionAttributeValues": {f":{n}": v for n, v in values.items()},
+        }
+        removed = "email" if member.email is None else None
+        if removed:
+            update["UpdateExpression"] += " REMOVE #email"
+            update["ExpressionAttributeNames"]["#email"] = "email"
         try:
             self._transact(
                 [
                     self._check(ACCOUNTS, f"TENANT#{member.tenant_id}"),
-                    self._put({**_key(f"MEMBER#{person}", f"TENANT#{member.tenant_id}"), **attributes}),
-                    self._put({**_key(f"ACCOUNT#{member.tenant_id}", f"MEMBER#{person}"), **attributes}),
+                    *(
+                        {"Update": {"TableName": self._table, "Key": _key(pk, sk), **update}}
+                        for pk, sk in (
+                            (f"MEMBER#{person}", f"TENANT#{member.tenant_id}"),
+                            (f"ACCOUNT#{member.tenant_id}", f"MEMBER#{person}"),
+                        )
+                    ),
                 ]
             )
         except _Cancelled:
@@ -60,7 +77,7 @@ class DynamoMembers(DynamoTable):
 
     def members_of(self, tenant_id: str) -> list[MemberRecord]:
         members = (_member_from(item) for item in self._query(f"ACCOUNT#{tenant_id}", "MEMBER#"))
-        return sorted(members, key=lambda m: (m.created_at, m.subject))
+        return sorted(members, key=lambda m: (m.created_at, m.issuer, m.subject))
 
     def remove_member(self, tenant_id: str, issuer: str, subject: str) -> bool:
         person = _person(issuer, subject)
