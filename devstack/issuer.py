@@ -16,7 +16,6 @@ Codes and refresh tokens live in memory: a restart of the stack signs everyone o
 from __future__ import annotations
 
 import fcntl
-import html
 import json
 import os
 import secrets
@@ -230,7 +229,7 @@ class _Refresh:
 LOGIN_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sign in: algocloud (local)</title></head>
 <body><main><h1>Sign in</h1><p>The local stack's sign-in: a user that <code>algocloud-admin users add</code> made.</p>
-<form method="post">{hidden}<label>Email <input type="email" name="email" id="email" required autofocus></label>
+<form method="post"><label>Email <input type="email" name="email" id="email" required autofocus></label>
 <button type="submit" id="sign-in">Sign in</button></form>{error}</main></body></html>"""
 
 
@@ -336,15 +335,12 @@ def issuer_app(files: IssuerFiles) -> Any:
             grant = server.get_consent_grant(end_user=None)  # the request is checked before any page
         except OAuth2Error as error:
             return jsonify(error=error.error, error_description=error.description), 400
-        hidden = "".join(
-            f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in request.args.items()
-        )
+        # the form posts back to this address, the authorization request's query string and all
         if request.method == "GET":
-            return LOGIN_PAGE.format(hidden=hidden, error="")
+            return LOGIN_PAGE.format(error="")
         user = files.find_user(request.form.get("email", ""))
         if user is None:
-            page = LOGIN_PAGE.format(hidden=hidden, error='<p role="alert">No such user on this stack.</p>')
-            return page, 401
+            return LOGIN_PAGE.format(error='<p role="alert">No such user on this stack.</p>'), 401
         return server.create_authorization_response(grant=grant, grant_user=user)
 
     @app.post("/token")

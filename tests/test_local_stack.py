@@ -50,6 +50,7 @@ class Stack:
             *extra,
         ]
         self.base = f"http://127.0.0.1:{port}{'/Prod' if mode == 'aws' else ''}/api/v1"
+        self.ready_url = f"{self.base}/health"  # answers 200 once the stack is up
         self.headers = {"x-api-key": api_key} if api_key else {}
         if api_key:
             self.args += ["--api-key", api_key]
@@ -72,7 +73,7 @@ class Stack:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{self.base}/health", headers=self.headers, timeout=5).status_code == 200:
+                if httpx.get(self.ready_url, headers=self.headers, timeout=5).status_code == 200:
                     return self
             except httpx.HTTPError:
                 time.sleep(0.2)

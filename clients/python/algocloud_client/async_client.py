@@ -51,8 +51,12 @@ class AsyncClient(_Base):
         timeout: float = 30.0,
         retries: int = 4,
         http: httpx.AsyncClient | None = None,
+        *,
+        token: str | None = None,
+        token_provider: Callable[[], str] | None = None,
+        tenant: str | None = None,
     ):
-        super().__init__(base_url, api_key, retries)
+        super().__init__(base_url, api_key, retries, token, token_provider, tenant)
         self._http = http or httpx.AsyncClient(timeout=timeout)
 
     async def _run(self, flow: Flow[T]) -> T:

@@ -8,9 +8,12 @@
     algocloud scenarios cancel <id>
     algocloud scenarios compare <id> <id> --baseline <id> --plot kpis.png
     algocloud audit --since 1d --actor <key id>
+    algocloud login                  # where the API asks for sign-in: in the browser, then kept
+    algocloud logout
 
-Options before the command: --url (env ALGOCLOUD_URL), --api-key (env ALGOCLOUD_API_KEY),
---session (default: the default session), --json (machine-readable output).
+Options before the command: --url (env ALGOCLOUD_URL), --api-key (env ALGOCLOUD_API_KEY; else
+the sign-in `algocloud login` kept for the URL), --tenant (env ALGOCLOUD_TENANT: for a person in
+several), --session (default: the default session), --json (machine-readable output).
 """
 
 import functools
@@ -19,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 import typer
 from pydantic import BaseModel
 from rich.console import Console
@@ -42,6 +46,7 @@ console = Console()
 
 class State:
     client: Client
+    url: str = ""
     session: str | None = None
     as_json: bool = False
 
@@ -56,11 +61,15 @@ state = State()
 def main(
     url: Annotated[str, typer.Option(envvar="ALGOCLOUD_URL")] = "http://127.0.0.1:8051/api/v1",
     api_key: Annotated[str | None, typer.Option(envvar="ALGOCLOUD_API_KEY")] = None,
+    tenant: Annotated[str | None, typer.Option(envvar="ALGOCLOUD_TENANT", help="for a person in several")] = None,
     session: Annotated[str | None, typer.Option(help="session id or name")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
-    state.client = Client(url, api_key=api_key)
-    state.session, state.as_json = session, as_json
+    from .signin import stored_tokens
+
+    provider = None if api_key else stored_tokens(url)
+    state.client = Client(url, api_key=api_key, token_provider=provider, tenant=tenant)
+    state.url, state.session, state.as_json = url, session, as_json
 
 
 def emit(value: BaseModel | Sequence[BaseModel], table: Table | None = None) -> None:
@@ -84,6 +93,37 @@ def _failing(function):
             raise typer.Exit(1) from None
 
     return wrapped
+
+
+@app.command()
+def login(
+    port: Annotated[int, typer.Option(help="the loopback port the provider sends you back to")] = 8765,
+    browser: Annotated[bool, typer.Option(help="open the browser (else: open the printed address yourself)")] = True,
+) -> None:
+    """Sign in (where the API asks for it): your browser opens on the sign-in page, and the tokens
+    are kept in your config folder (0600) and renewed as they expire."""
+    from .signin import SignInError, stored_tokens
+    from .signin import login as sign_in
+
+    try:
+        sign_in(state.url, port, browser, announce=lambda line: typer.echo(line, err=True))
+    except (SignInError, httpx.HTTPError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    try:
+        me = Client(state.url, token_provider=stored_tokens(state.url), tenant=state.client._tenant).me()
+    except ApiError as exc:  # a person in several tenants (400), or in none here (401)
+        typer.echo(f"signed in; {exc.detail}", err=True)
+        return
+    typer.echo(f"signed in as {me.email or me.subject}: {me.role} of {me.tenant}")
+
+
+@app.command()
+def logout() -> None:
+    """Forget the sign-in kept for this API."""
+    from .signin import logout as sign_out
+
+    typer.echo("signed out" if sign_out(state.url) else "nobody was signed in here")
 
 
 @app.command()

@@ -61,8 +61,12 @@ class Client(_Base):
         timeout: float = 30.0,
         retries: int = 4,
         http: httpx.Client | None = None,
+        *,
+        token: str | None = None,
+        token_provider: Callable[[], str] | None = None,
+        tenant: str | None = None,
     ):
-        super().__init__(base_url, api_key, retries)
+        super().__init__(base_url, api_key, retries, token, token_provider, tenant)
         self._http = http or httpx.Client(timeout=timeout)
 
     def _run(self, flow: Flow[T]) -> T:

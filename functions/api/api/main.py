@@ -29,7 +29,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         openapi_tags=TAGS,
         generate_unique_id_function=_operation_id(settings.api_prefix),
     )
-    _complete_the_document(app, settings.require_api_key)
+    _complete_the_document(app, settings)
     app.state.settings = settings
     errors.install(app)
 
@@ -114,9 +114,12 @@ def _operation_id(api_prefix: str):
     return operation_id
 
 
-def _complete_the_document(app: FastAPI, require_api_key: bool) -> None:
+def _complete_the_document(app: FastAPI, settings: ApiSettings) -> None:
     """What route declarations cannot say: every documented error answers {"detail": ...}
-    (models.ErrorBody), and with keys required every operation takes `x-api-key`."""
+    (models.ErrorBody); with keys required every operation takes `x-api-key`; with sign-in on, a
+    bearer token from the OpenID Connect provider the `SignIn` scheme names (its discovery URL,
+    and in `x-client-id` the public app client that clients sign in with: `algocloud login` and
+    the frontend read them here), or an API key as the bearer value."""
     build = app.openapi
 
     def openapi() -> dict:
@@ -132,7 +135,18 @@ def _complete_the_document(app: FastAPI, require_api_key: bool) -> None:
                     for code, response in operation.get("responses", {}).items():
                         if code[0] in "45" and code != "422" and "content" not in response:
                             response["content"] = error
-            if require_api_key:
+            if settings.sign_in:
+                assert settings.oidc_issuer
+                components["securitySchemes"] = {
+                    "SignIn": {
+                        "type": "openIdConnect",
+                        "openIdConnectUrl": settings.oidc_issuer.rstrip("/") + "/.well-known/openid-configuration",
+                        "description": "Authorization: Bearer <token> from the provider (or <API key>)",
+                        "x-client-id": settings.oidc_client_id or settings.oidc_audience,
+                    }
+                }
+                schema["security"] = [{"SignIn": []}]
+            elif settings.require_api_key:
                 components["securitySchemes"] = {
                     "ApiKey": {
                         "type": "apiKey",

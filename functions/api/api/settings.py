@@ -24,6 +24,9 @@ class ApiSettings(BackendSettings):
     oidc_issuer: str | None = None
     oidc_audience: str | None = None
     oidc_jwks_url: str | None = None
+    oidc_client_id: str | None = (
+        None  # OIDC_CLIENT_ID: the public app client people sign in with (default: the audience)
+    )
     # API_PUBLIC_URL: the API's address as clients reach it, stage included (links are built on it);
     # unset: API Gateway's own domain and stage on AWS, PUBLIC_URL embedded
     api_public_url: str | None = None

@@ -1,0 +1,108 @@
+"""`make local ARGS="--auth"` (and `--aws --auth`) end to end, as a new user meets it: every
+operation refuses callers without credentials (401); the operator adds people with
+`algocloud-admin users add`; a script gets a token with `algocloud-admin token`; a person signs in
+with `algocloud login` through the local provider's real login page (PKCE, loopback), and the
+`algocloud` command then acts with their role; `algocloud logout` forgets them."""
+
+import os
+import re
+import stat
+import subprocess
+import sys
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from tests.test_local_stack import Stack, free_port
+
+
+@pytest.fixture(scope="module", params=["embedded", "aws"])
+def stack(request, tmp_path_factory):
+    mode = request.param
+    state = tmp_path_factory.mktemp(f"signin-{mode}") / "state"
+    issuer_port = free_port()
+    made = Stack(state, free_port(), free_port(), mode=mode, extra=["--auth", "--issuer-port", str(issuer_port)])
+    made.ready_url = made.base.rsplit("/api/v1", 1)[0] + "/openapi.json"  # /health needs a member now
+    made.start()
+    operator = {"ALGOCLOUD_LOCAL_ISSUER": str(state.resolve() / "issuer")}
+    if mode == "embedded":
+        operator |= {"ALGOCLOUD_BACKEND": "embedded", "ALGOCLOUD_STATE_DIR": str(state.resolve())}
+    else:
+        aws_port = made.args[made.args.index("--aws-port") + 1]
+        operator |= {"TABLE_NAME": "algocloud-local", "USAGE_PLAN_ID": "localplan1",
+                     "ALGOCLOUD_AWS_ENDPOINT_URL": f"http://127.0.0.1:{aws_port}",
+                     "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}  # fmt: skip
+    made.operator_env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **operator}
+    yield made
+    code, _out, err = made.stop()
+    assert code == 0 and "Traceback" not in err, err
+
+
+def admin(stack, *args: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "algocloud.admin", *args], env=stack.operator_env,
+                          capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout.strip()
+
+
+def test_without_credentials_every_operation_is_401_and_people_act_with_their_role(stack):
+    operations = httpx.get(f"{stack.base.rsplit('/api/v1', 1)[0]}/openapi.json").json()["paths"]
+    assert len(operations) > 40
+    root = stack.base.rsplit("/api/v1", 1)[0]
+    for path, methods in operations.items():
+        for method in methods:
+            if path in {"/openapi.json", "/docs", "/redoc"}:
+                continue
+            url = root + re.sub(r"\{[^}]+\}", "x", path)
+            assert httpx.request(method.upper(), url, json={}).status_code == 401, (method, path)
+    admin(stack, "users", "add", "ed@local.example", "--tenant", "local", "--role", "editor")
+    admin(stack, "users", "add", "vi@local.example", "--tenant", "local", "--role", "viewer")
+    editor = {"Authorization": f"Bearer {admin(stack, 'token', 'ed@local.example')}"}
+    viewer = {"Authorization": f"Bearer {admin(stack, 'token', 'vi@local.example')}"}
+    assert httpx.post(f"{stack.base}/sessions", json={"display_name": "ed's"}, headers=editor).status_code == 201
+    refused = httpx.post(f"{stack.base}/sessions", json={"display_name": "vi's"}, headers=viewer)
+    assert refused.status_code == 403 and "editor" in refused.json()["detail"]
+    names = [s["display_name"] for s in httpx.get(f"{stack.base}/sessions", headers=viewer).json()["sessions"]]
+    assert "ed's" in names
+    admin(stack, "users", "remove", "vi@local.example", "--tenant", "local")
+    assert httpx.get(f"{stack.base}/sessions", headers=viewer).status_code == 401
+
+
+def test_algocloud_login_through_the_providers_page_then_logout(stack, tmp_path):
+    admin(stack, "users", "add", "lo@local.example", "--tenant", "local", "--role", "runner")
+    env = {**os.environ, "ALGOCLOUD_URL": stack.base, "XDG_CONFIG_HOME": str(tmp_path), "COLUMNS": "200"}
+    env.pop("ALGOCLOUD_API_KEY", None)
+    port = free_port()
+    login = subprocess.Popen([sys.executable, "-m", "algocloud_client", "login", "--no-browser", "--port", str(port)],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    line = ""
+    while "browser: " not in line:
+        line = login.stderr.readline()
+        assert line, login.communicate()
+    url = line.split("browser: ", 1)[1].strip()
+    assert urlsplit(url).path.endswith("/authorize") and "code_challenge=" in url
+    with httpx.Client() as person:  # the person, in the browser: the login page, their email, back home
+        page = person.get(url)
+        assert page.status_code == 200 and 'name="email"' in page.text
+        signed = person.post(url, data={"email": "lo@local.example"})  # the form posts back to its address
+        assert signed.status_code == 302
+        person.get(signed.headers["location"])  # the loopback: the CLI takes the code
+    out, err = login.communicate(timeout=60)
+    assert login.returncode == 0, err
+    assert "signed in as lo@local.example: runner" in out
+    kept = tmp_path / "algocloud" / "credentials.json"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    sessions = subprocess.run([sys.executable, "-m", "algocloud_client", "sessions"], env=env,
+                              capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert sessions.returncode == 0 and "main" in sessions.stdout, sessions.stderr
+    made = subprocess.run([sys.executable, "-m", "algocloud_client", "scenarios", "create", "by-login", "--dataset",
+                           "Master data", "--algorithm", "Greedy"], env=env, capture_output=True, text=True,
+                          timeout=60, check=False)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    out = subprocess.run([sys.executable, "-m", "algocloud_client", "logout"], env=env, capture_output=True,
+                         text=True, timeout=60, check=False).stdout  # fmt: skip
+    assert "signed out" in out and "lo@local.example" not in kept.read_text()
+    after = subprocess.run([sys.executable, "-m", "algocloud_client", "sessions"], env=env,
+                           capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert after.returncode == 1 and "401" in after.stderr
