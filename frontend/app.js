@@ -2,7 +2,10 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { base: "", key: "", session: "" };
+const state = { base: "", session: "" };
+// Sign-in, where the API asks for it: tokens live in this object only (never in storage a script
+// or another tab could read); a reload signs in again (the provider remembers the person).
+const signin = { provider: null, accessToken: "", refreshToken: "", expiresAt: 0 };
 
 function log(text, error = false) {
   const item = document.createElement("li");
@@ -11,11 +14,11 @@ function log(text, error = false) {
   $("log").appendChild(item);
 }
 
-// One API call: the key in x-api-key (a CORS preflight precedes it), JSON in and out, and the
-// API's `detail` as the error.
+// One API call: the sign-in token as the bearer (a CORS preflight precedes it), JSON in and out,
+// and the API's `detail` as the error.
 async function api(method, path, body) {
   const headers = {};
-  if (state.key) headers["x-api-key"] = state.key;
+  if (signin.provider) headers.authorization = `Bearer ${await accessToken()}`;
   if (body !== undefined) headers["content-type"] = "application/json";
   const response = await fetch(state.base + path, {
     method, headers, body: body === undefined ? undefined : JSON.stringify(body),
@@ -38,9 +41,77 @@ function fill(select, values, chosen) {
   }
 }
 
+// -- sign-in: OpenID Connect's authorization code flow with PKCE (RFC 7636), a public client ----
+const b64url = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+const randomText = () => b64url(crypto.getRandomValues(new Uint8Array(32)));
+const here = () => location.origin + location.pathname;  // the redirect URI: this page
+
+// The provider the API names in its OpenAPI document (null: it asks for no sign-in).
+async function providerOf(base) {
+  const document = await (await fetch(base.replace(/\/api\/v\d+$/, "") + "/openapi.json")).json();
+  const scheme = ((document.components || {}).securitySchemes || {}).SignIn;
+  if (!scheme || scheme.type !== "openIdConnect") return null;
+  const discovery = await (await fetch(scheme.openIdConnectUrl)).json();
+  return { clientId: scheme["x-client-id"], authorize: discovery.authorization_endpoint, token: discovery.token_endpoint };
+}
+
+// To the provider's page; the verifier and state wait in sessionStorage (this tab only) for the
+// way back, the tokens never do.
+async function redirectToSignIn(provider) {
+  const verifier = randomText(), stateValue = randomText();
+  sessionStorage.setItem("signin", JSON.stringify({ verifier, state: stateValue, base: state.base }));
+  const challenge = b64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
+  const query = new URLSearchParams({
+    response_type: "code", client_id: provider.clientId, redirect_uri: here(), scope: "openid email profile",
+    state: stateValue, code_challenge: challenge, code_challenge_method: "S256",
+  });
+  location.assign(`${provider.authorize}?${query}`);
+}
+
+async function tokenRequest(fields) {
+  const response = await fetch(signin.provider.token, {
+    method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ client_id: signin.provider.clientId, ...fields }),
+  });
+  const answer = await response.json();
+  if (!response.ok) throw new Error(`sign-in: ${answer.error_description || answer.error || response.status}`);
+  signin.accessToken = answer.access_token;
+  signin.refreshToken = answer.refresh_token || signin.refreshToken;
+  signin.expiresAt = Date.now() + (answer.expires_in || 300) * 1000;
+}
+
+async function accessToken() {
+  if (Date.now() > signin.expiresAt - 60000 && signin.refreshToken) {
+    await tokenRequest({ grant_type: "refresh_token", refresh_token: signin.refreshToken });
+  }
+  return signin.accessToken;
+}
+
+// Back from the provider (?code=…&state=…): the code for tokens, then the address cleaned up.
+async function finishSignIn() {
+  const params = new URLSearchParams(location.search);
+  const pending = JSON.parse(sessionStorage.getItem("signin") || "null");
+  if (!params.has("code") || !pending) return false;
+  sessionStorage.removeItem("signin");
+  history.replaceState(null, "", here());
+  if (params.get("state") !== pending.state) throw new Error("sign-in: the answer was not for this page's request");
+  $("api-url").value = pending.base;
+  state.base = pending.base;
+  signin.provider = await providerOf(state.base);
+  await tokenRequest({ grant_type: "authorization_code", code: params.get("code"), redirect_uri: here(), code_verifier: pending.verifier });
+  return true;
+}
+
 async function connect() {
   state.base = $("api-url").value.replace(/\/+$/, "");
-  state.key = $("api-key").value.trim();
+  if (!signin.accessToken) {
+    signin.provider = await providerOf(state.base);
+    if (signin.provider) return redirectToSignIn(signin.provider);
+  }
+  if (signin.provider) {
+    const me = await api("GET", "/me");
+    $("who").textContent = `${me.email || me.subject}: ${me.role}`;
+  }
   const listed = await api("GET", "/sessions");
   state.session = listed.default;
   fill($("session"), listed.sessions.map((s) => [s.id, s.display_name]), listed.default);
@@ -198,6 +269,7 @@ function guarded(action) {
 }
 
 $("connect").addEventListener("click", guarded(connect));
+guarded(async () => { if (await finishSignIn()) await connect(); })();
 $("session").addEventListener("change", guarded(refreshSession));
 $("upload").addEventListener("click", guarded(uploadAndEtl));
 $("run").addEventListener("click", guarded(createAndRun));

@@ -1,3 +1,8 @@
+import subprocess
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
 import boto3
 import pytest
 from fastapi.testclient import TestClient
@@ -18,6 +23,8 @@ from tests.support import (
 )
 
 serialise_moto_requests()
+
+ROOT = Path(__file__).resolve().parents[1]
 
 BACKENDS = ["aws", "embedded"]
 STAGE = "Prod"
@@ -152,3 +159,37 @@ def operator(aws_env, accounts):
     made = Operator(accounts, ApiGatewayKeys(lambda: apigateway, plan))
     made.gateway_keys = KeySource(apigateway, plan)  # type: ignore[attr-defined]
     return made
+
+
+# -- the reference frontend in headless Chromium (tests/test_events_on_local_stack.py, test_signin_on_local_stack.py)
+class _Frontend(SimpleHTTPRequestHandler):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, directory=str(ROOT / "frontend"), **kwargs)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def frontend():
+    """The reference frontend, served from an origin of its own."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Frontend)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (Debian's chromium and chromium-driver, installed when missing)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    subprocess.run(["bash", str(ROOT / "scripts" / "install-chromium.sh")], check=True)
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1200,1400"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
+    yield driver
+    driver.quit()

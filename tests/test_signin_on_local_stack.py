@@ -14,15 +14,17 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from tests.test_events_on_local_stack import _failed, upload_and_run_in_the_frontend
 from tests.test_local_stack import Stack, free_port
 
 
 @pytest.fixture(scope="module", params=["embedded", "aws"])
-def stack(request, tmp_path_factory):
+def stack(request, tmp_path_factory, frontend):
     mode = request.param
     state = tmp_path_factory.mktemp(f"signin-{mode}") / "state"
-    issuer_port = free_port()
-    made = Stack(state, free_port(), free_port(), mode=mode, extra=["--auth", "--issuer-port", str(issuer_port)])
+    extra = ["--auth", "--issuer-port", str(free_port()), "--cors-origin", frontend]
+    made = Stack(state, free_port(), free_port(), mode=mode, extra=extra)
+    made.mode = mode
     made.ready_url = made.base.rsplit("/api/v1", 1)[0] + "/openapi.json"  # /health needs a member now
     made.start()
     operator = {"ALGOCLOUD_LOCAL_ISSUER": str(state.resolve() / "issuer")}
@@ -106,3 +108,29 @@ def test_algocloud_login_through_the_providers_page_then_logout(stack, tmp_path)
     after = subprocess.run([sys.executable, "-m", "algocloud_client", "sessions"], env=env,
                            capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
     assert after.returncode == 1 and "401" in after.stderr
+
+
+def test_the_reference_frontend_signs_in_on_the_providers_page_and_runs_a_scenario(stack, frontend, browser):
+    """Headless Chromium: Connect sends the person to the local provider's login page (PKCE), back
+    with a code the page trades for tokens it keeps in memory; then the whole flow, signed in."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    admin(stack, "users", "add", "fe@local.example", "--tenant", "local", "--role", "editor")
+    browser.delete_all_cookies()
+    browser.get(f"{frontend}/index.html")
+    assert not browser.find_elements(By.ID, "api-key")  # no secret to paste
+    field = browser.find_element(By.ID, "api-url")
+    field.clear()
+    field.send_keys(stack.base)
+    browser.find_element(By.ID, "connect").click()
+    wait = WebDriverWait(browser, 30)
+    wait.until(lambda b: b.find_elements(By.ID, "email") or _failed(b))  # the provider's page
+    assert "/authorize" in browser.current_url and "code_challenge_method=S256" in browser.current_url
+    browser.find_element(By.ID, "email").send_keys("fe@local.example")
+    browser.find_element(By.ID, "sign-in").click()
+    wait.until(lambda b: "fe@local.example: editor" in b.find_element(By.ID, "who").text or _failed(b))
+    assert browser.current_url == f"{frontend}/index.html"  # the code is gone from the address
+    stored = browser.execute_script("return JSON.stringify([localStorage, sessionStorage, document.cookie])")
+    assert "eyJ" not in stored  # no token in storage a script could read
+    upload_and_run_in_the_frontend(browser, f"signed-in-{stack.mode}")
