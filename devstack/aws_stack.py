@@ -302,6 +302,7 @@ class AwsLocalStack:
             overrides["authorizer"] = authorizer
         config = config_from_template(**overrides)
         os.environ["REQUIRE_API_KEY"] = "true" if overrides["require_api_key"] else "false"
+        os.environ["USAGE_PLAN_ID"] = self.usage_plan_id  # as the template gives the API function
         # links in answers name this emulated deployment's address (on AWS: API Gateway's domain)
         os.environ["API_PUBLIC_URL"] = f"http://127.0.0.1:{self.args.port}/{config.stage}"
         from api.handler import handler  # the Lambda's module, built from the environment above

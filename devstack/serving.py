@@ -31,7 +31,26 @@ def with_events(app, port: int):
     from api.websocket import handler
     from devstack.websocket_gateway import WebSocketGateway
 
+    threading.Thread(target=_sweep_on_schedule, args=(handler,), name="events-sweep", daemon=True).start()
     return WebSocketGateway(app, handler, f"127.0.0.1:{port}")
+
+
+def _sweep_on_schedule(handler) -> None:
+    """The events function's Schedule event (EventBridge), locally: the template's rate, or
+    ALGOCLOUD_SWEEP_SECONDS for tests. It closes the connections of revoked holders."""
+    import os
+
+    from devstack.driver import _Context
+    from devstack.template import schedule_seconds
+
+    period = float(os.environ.get("ALGOCLOUD_SWEEP_SECONDS") or schedule_seconds("EventsFunction"))
+    event = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+    while True:
+        time.sleep(period)
+        try:
+            handler(dict(event), _Context(function_name="algocloud-events-local", deadline=time.monotonic() + 10))
+        except Exception as exc:  # noqa: BLE001 - the next run tries again, as the schedule would
+            print(f"events sweep: {type(exc).__name__}: {exc}", flush=True)
 
 
 def deliver_webhooks(consumer, stopping: threading.Event) -> None:

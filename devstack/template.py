@@ -76,6 +76,14 @@ def max_receive_count(queue_id: str, path: Path = TEMPLATE) -> int:
     return int(queue["RedrivePolicy"]["maxReceiveCount"])
 
 
+def schedule_seconds(function_id: str, path: Path = TEMPLATE) -> float:
+    """The period of the function's Schedule event (`rate(N minute[s])`), in seconds."""
+    function = resources_of_type(load_template(path), "AWS::Serverless::Function")[function_id]
+    [rate] = [e["Properties"]["Schedule"] for e in function.get("Events", {}).values() if e["Type"] == "Schedule"]
+    count, unit = rate.removeprefix("rate(").removesuffix(")").split()
+    return float(count) * {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600}[unit]
+
+
 def resources_of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
     return {name: r.get("Properties", {}) for name, r in template["Resources"].items() if r["Type"] == kind}
 

@@ -4,11 +4,13 @@ operation refuses callers without credentials (401); the operator adds people wi
 with `algocloud login` through the local provider's real login page (PKCE, loopback), and the
 `algocloud` command then acts with their role; `algocloud logout` forgets them."""
 
+import json
 import os
 import re
 import stat
 import subprocess
 import sys
+import time
 from urllib.parse import urlsplit
 
 import httpx
@@ -23,7 +25,7 @@ def stack(request, tmp_path_factory, frontend):
     mode = request.param
     state = tmp_path_factory.mktemp(f"signin-{mode}") / "state"
     extra = ["--auth", "--issuer-port", str(free_port()), "--cors-origin", frontend]
-    made = Stack(state, free_port(), free_port(), mode=mode, extra=extra)
+    made = Stack(state, free_port(), free_port(), mode=mode, extra=extra, env={"ALGOCLOUD_SWEEP_SECONDS": "1"})
     made.mode = mode
     made.ready_url = made.base.rsplit("/api/v1", 1)[0] + "/openapi.json"  # /health needs a member now
     made.start()
@@ -134,3 +136,41 @@ def test_the_reference_frontend_signs_in_on_the_providers_page_and_runs_a_scenar
     stored = browser.execute_script("return JSON.stringify([localStorage, sessionStorage, document.cookie])")
     assert "eyJ" not in stored  # no token in storage a script could read
     upload_and_run_in_the_frontend(browser, f"signed-in-{stack.mode}")
+
+
+def test_a_removed_member_or_revoked_key_loses_its_events_within_the_sweep(stack):
+    """The events token is checked again at connect, and open connections are closed by the
+    sweep (once a minute on AWS; every second here)."""
+    from websockets.exceptions import ConnectionClosed, InvalidStatus
+    from websockets.sync.client import connect
+
+    admin(stack, "users", "add", "ws@local.example", "--tenant", "local", "--role", "admin")
+    person = {"Authorization": f"Bearer {admin(stack, 'token', 'ws@local.example')}"}
+    made = httpx.post(f"{stack.base}/keys", json={"role": "viewer"}, headers=person)
+    assert made.status_code == 201, made.text
+    server = {"Authorization": f"Bearer {made.json()['value']}"}
+    sid = httpx.get(f"{stack.base}/sessions", headers=person).json()["default"]
+
+    def opened(headers):
+        issued = httpx.post(f"{stack.base}/events/token", headers=headers).json()
+        socket = connect(f"{issued['url']}?token={issued['token']}", open_timeout=10)
+        socket.send(json.dumps({"action": "subscribe", "session_id": sid}))
+        assert json.loads(socket.recv(timeout=10))["type"] == "subscribed"
+        return socket, issued
+
+    def ends(socket) -> None:
+        with pytest.raises(ConnectionClosed):
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline:
+                socket.recv(timeout=deadline - time.monotonic())
+
+    key_socket, key_token = opened(server)
+    assert httpx.delete(f"{stack.base}/keys/{made.json()['key_id']}", headers=person).status_code in (200, 204)
+    ends(key_socket)
+    with pytest.raises(InvalidStatus):
+        connect(f"{key_token['url']}?token={key_token['token']}", open_timeout=10)
+    person_socket, person_token = opened(person)
+    admin(stack, "users", "remove", "ws@local.example", "--tenant", "local")
+    ends(person_socket)
+    with pytest.raises(InvalidStatus):
+        connect(f"{person_token['url']}?token={person_token['token']}", open_timeout=10)

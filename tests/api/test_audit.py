@@ -143,7 +143,7 @@ def test_the_client_and_the_cli_read_the_log_since_a_moment(client, base, monkey
     # moments whose offset takes them past the calendar's edge are the edge, not a 500
     assert len(client.get(f"{base}/audit", params={"since": "0001-01-01T00:00:00+01:00"}).json()) >= 1
     assert client.get(f"{base}/audit", params={"since": "9999-12-31T23:59:59-01:00"}).json() == []
-    monkeypatch.setattr(cli, "Client", lambda url, api_key=None: api)
+    monkeypatch.setattr(cli, "Client", lambda url, **credentials: api)
     result = CliRunner().invoke(cli.app, ["--json", "audit", "--since", "5m", "--operation", "create_session"])
     assert result.exit_code == 0, result.output
     [entry] = json.loads(result.output)

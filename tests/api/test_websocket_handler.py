@@ -43,7 +43,10 @@ def test_the_authorizer_allows_a_fresh_token_with_its_tenant_and_denies_the_rest
         {"type": "REQUEST", "methodArn": arn, "queryStringParameters": {"token": issue_token(secret, "acme")[0]}},
         CONTEXT,
     )
-    assert allowed["policyDocument"]["Statement"][0]["Effect"] == "Allow" and allowed["context"] == {"tenant": "acme"}
+    assert allowed["policyDocument"]["Statement"][0]["Effect"] == "Allow" and allowed["context"] == {
+        "tenant": "acme",
+        "holder": "",
+    }
     for query in ({"token": issue_token(secret, "acme", now=time.time() - 600)[0]}, {"token": "a.b"}, {}, None):
         denied = websocket.handler({"type": "REQUEST", "methodArn": arn, "queryStringParameters": query}, CONTEXT)
         assert denied["policyDocument"]["Statement"][0]["Effect"] == "Deny" and "context" not in denied
@@ -94,3 +97,46 @@ def test_subscriptions_answer_the_current_status_and_refuse_what_is_not_the_tena
     assert _say(websocket, "c2", {"action": "unsubscribe", "session_id": sid})["type"] == "error"  # not its tenant's
     websocket.handler(_event("$disconnect", "c1"), CONTEXT)
     assert "ended" in _say(websocket, "c1", {"action": "subscribe", "session_id": sid})["detail"]
+
+
+class _Closer:
+    """@connections, as far as the sweep uses it."""
+
+    def __init__(self):
+        self.closed: list[str] = []
+
+    def push(self, connection_id: str, data: bytes) -> bool:
+        return True
+
+    def close(self, connection_id: str) -> None:
+        self.closed.append(connection_id)
+
+
+def test_a_token_of_a_revoked_key_is_denied_and_its_open_connection_swept(ws, monkeypatch):
+    """The token names its holder: connect checks the holder again, and the sweep (the schedule's
+    event) ends connections whose holder was revoked since."""
+    import dataclasses
+
+    from algocloud.domain.accounts import ApiKeyRecord, TenantRecord
+
+    websocket, built = ws
+    closer = _Closer()
+    built = dataclasses.replace(built, pusher=closer)
+    monkeypatch.setattr(websocket, "_adapters", lambda: built)
+    tenant = TenantRecord.new("Sweep Co")
+    built.accounts.create_tenant(tenant)
+    built.accounts.add_key(ApiKeyRecord("sweepkey1", tenant.id))
+    secret = built.stores.secrets.secret("events-token")
+    arn = "arn:aws:execute-api:us-east-1:123456789012:api/Prod/$connect"
+    token = issue_token(secret, tenant.id, holder="key:sweepkey1")[0]
+    request = {"type": "REQUEST", "methodArn": arn, "queryStringParameters": {"token": token}}
+    allowed = websocket.handler(request, CONTEXT)
+    assert allowed["context"] == {"tenant": tenant.id, "holder": "key:sweepkey1"}
+    connect = _event("$connect", "conn-swept", None)
+    connect["requestContext"]["authorizer"] = allowed["context"]
+    websocket.handler(connect, CONTEXT)
+    assert websocket.handler({"source": "aws.events", "detail-type": "Scheduled Event"}, CONTEXT) == {"ended": 0}
+    built.accounts.revoke_key("sweepkey1", "2026-01-01T00:00:00+00:00")
+    assert websocket.handler({"source": "aws.events", "detail-type": "Scheduled Event"}, CONTEXT) == {"ended": 1}
+    assert closer.closed == ["conn-swept"] and built.subscriptions.tenant_of("conn-swept") is None
+    assert websocket.handler(request, CONTEXT)["policyDocument"]["Statement"][0]["Effect"] == "Deny"

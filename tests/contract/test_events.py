@@ -236,3 +236,19 @@ def test_one_webhook_per_url_even_when_added_at_once(adapters):
     store.add_webhook("another", Webhook("https://example.com/same"))  # another tenant's is its own
     store.remove_webhook(TENANT, won[0].id)
     assert add(0) is not None  # removed, the URL is free again
+
+
+def test_connections_are_listed_with_their_holders_until_they_go(adapters):
+    """The sweep's view (usecases.revocation): every open connection, its tenant and its holder."""
+    subscriptions = adapters.subscriptions
+    subscriptions.connect("c-key", "acme", int(time.time()) + 60, "key:abc123")
+    subscriptions.connect("c-user", "acme", int(time.time()) + 60, "user:https://issuer.example ann")
+    subscriptions.connect("c-open", "default", int(time.time()) + 60)
+    subscriptions.connect("c-old", "acme", int(time.time()) - 1, "key:gone")
+    assert sorted(subscriptions.connections()) == [
+        ("c-key", "acme", "key:abc123"),
+        ("c-open", "default", ""),
+        ("c-user", "acme", "user:https://issuer.example ann"),
+    ]
+    subscriptions.disconnect("c-key")
+    assert [c[0] for c in sorted(subscriptions.connections())] == ["c-open", "c-user"]

@@ -169,9 +169,8 @@ def _member(request: Request, settings: ApiSettings, claims: Claims, ip: str | N
         )
     member = chosen[0]
     request.state.tenant = member.tenant_id
-    return Principal(
-        member.tenant_id, claims.subject, PrincipalKind.USER, member.role, ip, claims.email or member.email
-    )
+    email = claims.email or member.email
+    return Principal(member.tenant_id, claims.subject, PrincipalKind.USER, member.role, ip, email, claims.issuer)
 
 
 Caller = Annotated[Principal, Depends(principal)]

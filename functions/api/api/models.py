@@ -77,7 +77,9 @@ class ApiKey(_Out):
 
 
 class IssuedKey(ApiKey):
-    value: str = Field(description="the key itself (the x-api-key header): shown in this answer only")
+    value: str = Field(
+        description="the key itself (x-api-key, or the bearer value where sign-in is on): shown in this answer only"
+    )
 
 
 class AuditEntry(_Out):

@@ -29,11 +29,12 @@ from algocloud import limits
 from algocloud.adapters.factory import Adapters, build_adapters
 from algocloud.adapters.settings import backend_settings
 from algocloud.domain.errors import DomainError
-from algocloud.domain.events import token_tenant, topic
+from algocloud.domain.events import token_claims, topic
 from algocloud.domain.identity import Principal, PrincipalKind, Role
 from algocloud.domain.identity import authorize as authorize_caller
 from algocloud.domain.ports import Subscriptions
 from algocloud.telemetry import instrumented
+from algocloud.usecases.revocation import end_revoked_connections, holder_active
 
 from . import presenters
 
@@ -56,13 +57,16 @@ def _subscriptions() -> Subscriptions:
 def _handle(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     if event.get("type") == "REQUEST":
         return authorize(event)
+    if event.get("source") == "aws.events":  # the schedule (once a minute): end revoked holders' connections
+        return {"ended": sweep()}
     route = event["requestContext"]["routeKey"]
     connection_id = event["requestContext"]["connectionId"]
     if route == "$connect":
-        tenant = (event["requestContext"].get("authorizer") or {}).get("tenant")
-        if not tenant:
+        authorizer = event["requestContext"].get("authorizer") or {}
+        if not authorizer.get("tenant"):
             return {"statusCode": 403}
-        _subscriptions().connect(connection_id, tenant, int(time.time()) + RECORD_SECONDS)
+        expires_at = int(time.time()) + RECORD_SECONDS
+        _subscriptions().connect(connection_id, authorizer["tenant"], expires_at, authorizer.get("holder", ""))
         return {"statusCode": 200}
     if route == "$disconnect":
         _subscriptions().disconnect(connection_id)
@@ -76,7 +80,11 @@ handler = instrumented(_handle)
 def authorize(event: dict[str, Any]) -> dict[str, Any]:
     """The REQUEST authorizer: Allow with the tenant in the context, or Deny (403 at the handshake)."""
     token = (event.get("queryStringParameters") or {}).get("token") or ""
-    tenant = token_tenant(_adapters().stores.secrets.secret("events-token"), token) if len(token) < 1024 else None
+    built = _adapters()
+    claims = token_claims(built.stores.secrets.secret("events-token"), token) if len(token) < 1024 else None
+    tenant, holder = claims or (None, "")
+    if tenant and not holder_active(built.accounts, built.members, tenant, holder):
+        tenant = None  # the key was revoked or the member removed since the token was given
     effect = "Allow" if tenant else "Deny"
     policy = {
         "principalId": tenant or "anonymous",
@@ -86,8 +94,16 @@ def authorize(event: dict[str, Any]) -> dict[str, Any]:
         },
     }
     if tenant:
-        policy["context"] = {"tenant": tenant}
+        policy["context"] = {"tenant": tenant, "holder": holder}
     return policy
+
+
+def sweep() -> int:
+    """Close the open connections of keys revoked and members removed since they connected."""
+    built = _adapters()
+    if built.pusher is None:
+        return 0
+    return end_revoked_connections(_subscriptions(), built.pusher, built.accounts, built.members)
 
 
 def _token_holder(tenant: str) -> Principal:

@@ -36,12 +36,17 @@ class Cursors:
     def _mac(self, scope: str, position: bytes) -> bytes:
         return hmac.new(self._key, scope.encode() + b"\n" + position, hashlib.sha256).digest()[:MAC_BYTES]
 
-    def encode(self, scope: str, position: tuple[str, str]) -> str:
+    def encode(self, scope: str, position: tuple[str, ...]) -> str:
         raw = orjson.dumps(list(position))
         return f"{_b64(raw)}.{_b64(self._mac(scope, raw))}"
 
     def decode(self, scope: str, cursor: str) -> tuple[str, str]:
         """The position a cursor of `scope` stands for; InvalidRequest for any other text."""
+        position = self.decode_all(scope, cursor)
+        return position[0], position[1]
+
+    def decode_all(self, scope: str, cursor: str) -> tuple[str, ...]:
+        """Every value a cursor of `scope` holds; InvalidRequest for any other text."""
         try:
             encoded, mac = cursor.split(".")
             raw, given = _unb64(encoded), _unb64(mac)
@@ -49,5 +54,4 @@ class Cursors:
             raise InvalidRequest(NOT_OURS) from None
         if not hmac.compare_digest(given, self._mac(scope, raw)):
             raise InvalidRequest(NOT_OURS)
-        position = orjson.loads(raw)  # ours, so well formed
-        return position[0], position[1]
+        return tuple(orjson.loads(raw))  # ours, so well formed

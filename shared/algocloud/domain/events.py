@@ -114,16 +114,28 @@ TOKEN_SECONDS = 300  # long enough to connect with; the connection itself lives 
 TOKEN_SCOPE = "events-token"
 
 
-def issue_token(key: bytes, tenant: str, now: float | None = None, seconds: int = TOKEN_SECONDS) -> tuple[str, int]:
-    """A token for `tenant`, and when it expires (epoch seconds)."""
+def issue_token(
+    key: bytes, tenant: str, now: float | None = None, seconds: int = TOKEN_SECONDS, holder: str = ""
+) -> tuple[str, int]:
+    """A token for `tenant`, held by `holder` (domain.identity.Principal.holder: checked again at
+    connect and while connected, so a revoked key or a removed member loses it), and when it
+    expires (epoch seconds)."""
     expires = int(now if now is not None else time.time()) + seconds
-    return Cursors(key).encode(TOKEN_SCOPE, (tenant, str(expires))), expires
+    return Cursors(key).encode(TOKEN_SCOPE, (tenant, str(expires), holder)), expires
+
+
+def token_claims(key: bytes, token: str, now: float | None = None) -> tuple[str, str] | None:
+    """(tenant, holder) of a token this deployment issued and that has not expired; None otherwise."""
+    try:
+        tenant, expires, *held = Cursors(key).decode_all(TOKEN_SCOPE, token)
+    except (InvalidRequest, ValueError):
+        return None
+    if int(expires) < (now if now is not None else time.time()):
+        return None
+    return tenant, (held[0] if held else "")
 
 
 def token_tenant(key: bytes, token: str, now: float | None = None) -> str | None:
     """The tenant of a token this deployment issued and that has not expired; None otherwise."""
-    try:
-        tenant, expires = Cursors(key).decode(TOKEN_SCOPE, token)
-    except InvalidRequest:
-        return None
-    return tenant if int(expires) >= (now if now is not None else time.time()) else None
+    claims = token_claims(key, token, now)
+    return None if claims is None else claims[0]

@@ -48,6 +48,17 @@ class Principal:
     role: Role
     ip: str | None = None
     email: str | None = None
+    issuer: str | None = None  # a user's OpenID Connect provider
+
+    @property
+    def holder(self) -> str:
+        """Who this is, durably, for what outlives the request (an events token, a connection):
+        `key:<id>`, `user:<issuer> <subject>`; empty for the anonymous and the system."""
+        if self.kind == PrincipalKind.KEY:
+            return f"key:{self.subject}"
+        if self.kind == PrincipalKind.USER:
+            return f"user:{self.issuer} {self.subject}"
+        return ""
 
     @classmethod
     def anonymous(cls, tenant: str, ip: str | None = None) -> Principal:

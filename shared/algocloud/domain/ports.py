@@ -241,9 +241,15 @@ class Subscriptions(Protocol):
     records expire with the connection's 2-hour limit). A topic belongs to one tenant: a
     connection sees only its own tenant's events."""
 
-    def connect(self, connection_id: str, tenant: str, expires_at: int) -> None: ...
+    def connect(self, connection_id: str, tenant: str, expires_at: int, holder: str = "") -> None:
+        """A new connection of `tenant`, opened with a token of `holder` (Principal.holder)."""
+        ...
 
     def tenant_of(self, connection_id: str) -> str | None: ...
+
+    def connections(self) -> list[tuple[str, str, str]]:
+        """Every open connection (not expired): (connection id, tenant, holder)."""
+        ...
 
     def subscribe(self, connection_id: str, tenant: str, session_id: str, topic: str, expires_at: int) -> None:
         """Follow `topic` (domain.events.topic): the session itself, or a scenario or job in it;
@@ -268,6 +274,10 @@ class Pusher(Protocol):
 
     def push(self, connection_id: str, data: bytes) -> bool:
         """Send one message; False when the connection is gone (410)."""
+        ...
+
+    def close(self, connection_id: str) -> None:
+        """End the connection (one gone already is fine)."""
         ...
 
 

@@ -25,7 +25,8 @@ def events_token(request: Request, scope: Scope) -> dict:
     settings = request.app.state.settings
     if not settings.events_url:
         raise HTTPException(status_code=404, detail="this deployment pushes no events: poll …/status")
-    token, expires_at = issue_token(scope.stores.secrets.secret("events-token"), scope.tenant)
+    secret = scope.stores.secrets.secret("events-token")
+    token, expires_at = issue_token(secret, scope.tenant, holder=scope.principal.holder)
     return presenters.events_token(token, settings.events_url, expires_at)
 
 

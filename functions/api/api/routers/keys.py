@@ -15,8 +15,10 @@ router = APIRouter(tags=["keys"])
 def tenant_keys(request: Request, caller: Caller) -> TenantKeys:
     settings = request.app.state.settings
     built = adapters(settings)
-    if settings.anonymous_allowed or built.keys is None:
+    if settings.anonymous_allowed:
         raise HTTPException(status_code=404, detail="this deployment asks for no credentials, so it has no API keys")
+    if built.keys is None:
+        raise HTTPException(status_code=404, detail="this deployment has no API keys (no usage plan is configured)")
     return TenantKeys(caller, built.accounts, built.keys)
 
 

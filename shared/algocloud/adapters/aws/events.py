@@ -43,11 +43,28 @@ def _condition_failed(exc: ClientError) -> bool:
 class DynamoSubscriptions(DynamoTable):
     """On the connections table (DynamoTable's helpers serve any table with pk and sk)."""
 
-    def connect(self, connection_id: str, tenant: str, expires_at: int) -> None:
-        self._db.put_item(
-            TableName=self._table,
-            Item={**_key(f"C#{connection_id}", CONNECTION), "tenant": _av(tenant), "expires_at": _av(expires_at)},
-        )
+    def connect(self, connection_id: str, tenant: str, expires_at: int, holder: str = "") -> None:
+        item = {**_key(f"C#{connection_id}", CONNECTION), "tenant": _av(tenant), "expires_at": _av(expires_at)}
+        self._db.put_item(TableName=self._table, Item={**item, **({"holder": _av(holder)} if holder else {})})
+
+    def connections(self) -> list[tuple[str, str, str]]:
+        """A Scan of the connection records (the sweep's, once a minute; the table holds only
+        connections and their subscriptions, which expire with them)."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "FilterExpression": "sk = :connection AND expires_at >= :now",
+            "ExpressionAttributeValues": {":connection": _av(CONNECTION), ":now": _av(int(time.time()))},
+            "ProjectionExpression": "pk, tenant, holder",
+        }
+        found = []
+        while True:
+            page = self._db.scan(**request)
+            for item in page.get("Items", []):
+                holder = item.get("holder", {}).get("S", "")
+                found.append((item["pk"]["S"].removeprefix("C#"), item["tenant"]["S"], holder))
+            if "LastEvaluatedKey" not in page:
+                return found
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def tenant_of(self, connection_id: str) -> str | None:
         item = self._get(f"C#{connection_id}", CONNECTION)
@@ -321,6 +338,13 @@ class ConnectionsApi:
                 return False
             raise
         return True
+
+    def close(self, connection_id: str) -> None:
+        try:
+            self._client.delete_connection(ConnectionId=connection_id)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "GoneException":
+                raise
 
 
 class SqsDeliveries:

@@ -17,7 +17,7 @@ from .sqlite import Database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS ws_connections (
-    id TEXT PRIMARY KEY, tenant TEXT NOT NULL, expires_at INTEGER NOT NULL
+    id TEXT PRIMARY KEY, tenant TEXT NOT NULL, expires_at INTEGER NOT NULL, holder TEXT
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ws_subscriptions (
     tenant TEXT NOT NULL, session_id TEXT NOT NULL, topic TEXT NOT NULL, connection_id TEXT NOT NULL,
@@ -42,12 +42,20 @@ def _hook(raw: bytes) -> Webhook:
 class SqliteSubscriptions:
     def __init__(self, path: Path, synchronous: str = "normal"):
         self._db = Database(path, SCHEMA, synchronous)
+        self._db.add_columns({"ws_connections": ("holder",)})
 
-    def connect(self, connection_id: str, tenant: str, expires_at: int) -> None:
+    def connect(self, connection_id: str, tenant: str, expires_at: int, holder: str = "") -> None:
         with self._db.write() as db:
             db.execute("DELETE FROM ws_connections WHERE expires_at < ?", (int(time.time()),))
             db.execute("DELETE FROM ws_subscriptions WHERE expires_at < ?", (int(time.time()),))
-            db.execute("INSERT OR REPLACE INTO ws_connections VALUES (?, ?, ?)", (connection_id, tenant, expires_at))
+            db.execute(
+                "INSERT OR REPLACE INTO ws_connections (id, tenant, expires_at, holder) VALUES (?, ?, ?, ?)",
+                (connection_id, tenant, expires_at, holder),
+            )
+
+    def connections(self) -> list[tuple[str, str, str]]:
+        rows = self._db.read("SELECT id, tenant, holder FROM ws_connections WHERE expires_at >= ?", (int(time.time()),))
+        return [(row[0], row[1], row[2] or "") for row in rows]
 
     def tenant_of(self, connection_id: str) -> str | None:
         row = self._db.read_one(

@@ -49,7 +49,9 @@ class SqliteMembers:
         return [_member(row) for row in rows]
 
     def members_of(self, tenant_id: str) -> list[MemberRecord]:
-        rows = self._db.read("SELECT * FROM members WHERE tenant_id = ? ORDER BY created_at, issuer, subject", (tenant_id,))
+        rows = self._db.read(
+            "SELECT * FROM members WHERE tenant_id = ? ORDER BY created_at, issuer, subject", (tenant_id,)
+        )
         return [_member(row) for row in rows]
 
     def remove_member(self, tenant_id: str, issuer: str, subject: str) -> bool:
