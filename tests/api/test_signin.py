@@ -245,3 +245,70 @@ def test_the_role_table_holds_for_every_operation_with_real_tokens(signin, issue
                     role,
                     answer.text,
                 )
+
+
+def test_a_private_session_exists_for_its_maker_and_the_admins_only(signin, issuer, base):
+    acme = tenant(signin, "Acme private")
+    ann = bearer(issuer.mint(member(signin, issuer, "ann@private.example", acme, Role.EDITOR)))
+    vic = bearer(issuer.mint(member(signin, issuer, "vic@private.example", acme, Role.EDITOR)))
+    boss = bearer(issuer.mint(member(signin, issuer, "boss@private.example", acme, Role.ADMIN)))
+    for name in ("mine 1", "mine 2", "mine 3"):
+        made = signin.post(f"{base}/sessions", json={"display_name": name, "visibility": "private"}, headers=ann)
+        assert made.status_code == 201, made.text
+        assert all(set(s) == {"id", "display_name"} for s in made.json()["sessions"])  # the reference's shape
+    assert signin.post(f"{base}/sessions", json={"display_name": "shared"}, headers=vic).status_code == 201
+
+    def names(headers, limit=None) -> list[str]:
+        found, cursor = [], None
+        while True:
+            query = {"limit": limit} if limit else {}
+            if cursor:
+                query["cursor"] = cursor
+            page = signin.get(f"{base}/sessions", params=query, headers=headers)
+            assert page.status_code == 200, page.text
+            found += [s["display_name"] for s in page.json()["sessions"]]
+            cursor = page.headers.get("x-next-cursor")
+            if not limit or not cursor:
+                return found
+
+    everything = ["main", "mine 1", "mine 2", "mine 3", "shared"]
+    assert names(ann) == names(boss) == everything
+    assert names(vic) == names(vic, limit=1) == names(vic, limit=2) == ["main", "shared"]  # pages skip, never lose
+    hidden = next(
+        s["id"] for s in signin.get(f"{base}/sessions", headers=ann).json()["sessions"] if s["display_name"] == "mine 1"
+    )
+    for method, path in (("GET", f"/sessions/{hidden}/scenarios"), ("GET", f"/sessions/{hidden}/data"),
+                         ("DELETE", f"/sessions/{hidden}"), ("POST", f"/sessions/{hidden}/copy")):  # fmt: skip
+        answer = signin.request(method, f"{base}{path}", json={"new_display_name": "stolen"}, headers=vic)
+        assert answer.status_code == 404 and "not found" in answer.json()["detail"], (method, path, answer.text)
+    assert signin.get(f"{base}/sessions/{hidden}/scenarios", headers=boss).status_code == 200
+    health = signin.get(base.rsplit("/api/v1", 1)[0] + "/health", headers=vic).json()
+    assert health["sessions"] == ["main", "shared"]
+    stored = signin.built.stores.sessions.find_session(acme, hidden)
+    assert (
+        stored.private
+        and stored.created_by.startswith("user:")
+        and stored.created_by.endswith(
+            next(m.subject for m in signin.built.members.members_of(acme) if m.email == "ann@private.example")
+        )
+    )
+
+
+def test_records_name_who_made_them(signin, issuer, base):
+    acme = tenant(signin, "Acme makers")
+    admin_user = member(signin, issuer, "adm@makers.example", acme, Role.ADMIN)
+    actor = f"user:{issuer.issuer} {admin_user.subject}"
+    headers = bearer(issuer.mint(admin_user))
+    sid = signin.get(f"{base}/sessions", headers=headers).json()["default"]
+    body = {"tag": "made", "dataset_key": "Master data", "algo_name": "Greedy"}
+    made = signin.post(f"{base}/sessions/{sid}/scenarios", json=body, headers=headers)
+    assert made.status_code in (200, 201), made.text
+    hook = signin.post(f"{base}/webhooks", json={"url": "https://hooks.example/in"}, headers=headers)
+    assert hook.status_code == 201, hook.text
+    built = signin.built
+    assert built.stores.scenarios.get_scenario(acme, sid, made.json()["id"]).created_by == actor
+    assert [h.created_by for h in built.webhooks.webhooks(acme)] == [actor]
+    copied = signin.post(f"{base}/sessions/{sid}/copy", json={"new_display_name": "copy by adm"}, headers=headers)
+    assert copied.status_code == 201
+    copy = built.stores.sessions.find_session(acme, "copy by adm")
+    assert copy.created_by == actor and not copy.private

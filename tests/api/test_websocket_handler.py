@@ -138,5 +138,5 @@ def test_a_token_of_a_revoked_key_is_denied_and_its_open_connection_swept(ws, mo
     assert websocket.handler({"source": "aws.events", "detail-type": "Scheduled Event"}, CONTEXT) == {"ended": 0}
     built.accounts.revoke_key("sweepkey1", "2026-01-01T00:00:00+00:00")
     assert websocket.handler({"source": "aws.events", "detail-type": "Scheduled Event"}, CONTEXT) == {"ended": 1}
-    assert closer.closed == ["conn-swept"] and built.subscriptions.tenant_of("conn-swept") is None
+    assert closer.closed == ["conn-swept"] and built.subscriptions.connection("conn-swept") is None
     assert websocket.handler(request, CONTEXT)["policyDocument"]["Statement"][0]["Effect"] == "Deny"

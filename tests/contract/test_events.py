@@ -28,21 +28,21 @@ def test_subscribers_are_found_per_session_topic_and_tenant_and_forgotten_at_dis
     subs.subscribe("c1", TENANT, "s1", "session:s1", LATER)
     subs.subscribe("c2", TENANT, "s1", "scenario:x", LATER)
     subs.subscribe("c3", "another", "s1", "session:s1", LATER)  # the same ids in another tenant
-    assert subs.tenant_of("c1") == TENANT and subs.tenant_of("nobody") is None
+    assert subs.connection("c1") == (TENANT, "") and subs.connection("nobody") is None
     assert subs.subscribers(TENANT, "s1", ["session:s1", "scenario:x"]) == {"c1", "c2"}
     assert subs.subscribers(TENANT, "s1", ["session:s1", "scenario:y"]) == {"c1"}
     assert subs.subscribers("another", "s1", ["session:s1", "scenario:x"]) == {"c3"}
     subs.disconnect("c1")
     subs.disconnect("c1")  # again: nothing left, no error
     assert subs.subscribers(TENANT, "s1", ["session:s1", "scenario:x"]) == {"c2"}
-    assert subs.tenant_of("c1") is None
+    assert subs.connection("c1") is None
 
 
 def test_expired_subscriptions_are_not_found(adapters):
     subs = adapters.subscriptions
     subs.connect("old", TENANT, int(time.time()) - 1)
     subs.subscribe("old", TENANT, "s1", "session:s1", int(time.time()) - 1)
-    assert subs.tenant_of("old") is None
+    assert subs.connection("old") is None
     assert subs.subscribers(TENANT, "s1", ["session:s1"]) == set()
 
 
@@ -168,7 +168,7 @@ def test_publishing_pushes_to_subscribers_forgets_gone_connections_and_queues_we
     publisher = EventPublisher(lambda: config, subs, pusher, adapters.webhooks, adapters.deliveries)
     publisher.publish(TENANT, progress_event("s1", "x", 0.5))
     assert [c for c, _ in pusher.pushed] == ["live"] and orjson.loads(pusher.pushed[0][1])["progress"] == 0.5
-    assert subs.tenant_of("gone") is None  # 410 Gone: forgotten
+    assert subs.connection("gone") is None  # 410 Gone: forgotten
     assert len(_queued(adapters)) == 1  # only the webhook of every type wants progress
     publisher.publish("another", progress_event("s1", "x", 0.6))
     assert len(pusher.pushed) == 1  # another tenant's event reaches no one here

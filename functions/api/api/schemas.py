@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, StringConstraints
 
@@ -23,6 +23,20 @@ class DisplayNameBody(_Body):
     display_name: Name
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"display_name": "what-if: two shifts"}]})
+
+
+class NewSessionBody(DisplayNameBody):
+    visibility: Literal["tenant", "private"] = Field(
+        "tenant",
+        description="tenant: every member sees it (by role); private: its maker and the tenant's admins only "
+        "(to everyone else it does not exist)",
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"display_name": "what-if: two shifts"}, {"display_name": "mine", "visibility": "private"}]
+        }
+    )
 
 
 class CopyBody(_Body):

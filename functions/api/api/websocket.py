@@ -34,7 +34,7 @@ from algocloud.domain.identity import Principal, PrincipalKind, Role
 from algocloud.domain.identity import authorize as authorize_caller
 from algocloud.domain.ports import Subscriptions
 from algocloud.telemetry import instrumented
-from algocloud.usecases.revocation import end_revoked_connections, holder_active
+from algocloud.usecases.revocation import end_revoked_connections, holder_active, holder_role
 
 from . import presenters
 
@@ -125,14 +125,15 @@ def message(connection_id: str, body: str | None) -> dict[str, Any]:
         return _error(f"unknown action {str(action)[:40]!r}: use subscribe, unsubscribe or ping")
     if action == "ping":
         return {"type": "pong"}
-    tenant = _subscriptions().tenant_of(connection_id)
-    if tenant is None:
+    connection = _subscriptions().connection(connection_id)
+    if connection is None:
         return _error("this connection has ended: connect again")
+    tenant, holder = connection
     try:
         authorize_caller(_token_holder(tenant), f"ws:{action}")
         if action == "unsubscribe":
             return unsubscribe(connection_id, tenant, request)
-        return subscribe(connection_id, tenant, request)
+        return subscribe(connection_id, tenant, request, holder)
     except DomainError as exc:  # a name no session can have, too many subscriptions, ...
         return _error(exc.message)
 
@@ -141,7 +142,16 @@ class _Refused(Exception):
     """A subscription's target that does not exist or is not well formed: the error answer."""
 
 
-def _target(tenant: str, request: dict[str, Any]) -> tuple[dict[str, str], str, str, str]:
+def _sees(tenant: str, holder: str, session: Any) -> bool:
+    """Whether the connection's holder may see the session: another member's private session does
+    not exist for it (its role is read only then)."""
+    if not session.private or session.created_by == holder:
+        return True
+    built = _adapters()
+    return holder_role(built.accounts, built.members, tenant, holder) == Role.ADMIN
+
+
+def _target(tenant: str, request: dict[str, Any], holder: str = "") -> tuple[dict[str, str], str, str, str]:
     """The ids asked for, the session they name, and the session and topic followed (an
     experiment's runs are in its run session); _Refused with the reason."""
     ids = {name: request.get(name) for name in ("session_id", "scenario_id", "job_id", "experiment_id")}
@@ -153,7 +163,7 @@ def _target(tenant: str, request: dict[str, Any]) -> tuple[dict[str, str], str, 
     if sum(ids[n] is not None for n in ("scenario_id", "job_id", "experiment_id")) > 1:
         raise _Refused("follow one of scenario_id, job_id or experiment_id (or none: the whole session)")
     session = _adapters().stores.sessions.find_session(tenant, str(ids["session_id"]))
-    if session is None:
+    if session is None or not _sees(tenant, holder, session):
         raise _Refused(f"no session '{ids['session_id']}'")
     given = {name: str(value) for name, value in ids.items() if value is not None}
     if ids["scenario_id"]:
@@ -170,9 +180,9 @@ def _target(tenant: str, request: dict[str, Any]) -> tuple[dict[str, str], str, 
     return given, session.id, session.id, topic("session", session.id)
 
 
-def subscribe(connection_id: str, tenant: str, request: dict[str, Any]) -> dict[str, Any]:
+def subscribe(connection_id: str, tenant: str, request: dict[str, Any], holder: str = "") -> dict[str, Any]:
     try:
-        ids, asked_session, session_id, followed = _target(tenant, request)
+        ids, asked_session, session_id, followed = _target(tenant, request, holder)
     except _Refused as refused:
         return _error(str(refused))
     stores, subscriptions = _adapters().stores, _subscriptions()

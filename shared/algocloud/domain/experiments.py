@@ -104,12 +104,13 @@ class ExperimentSummary:
     run_session_id: str
     created_at: str
     ending: str | None = None
+    created_by: str | None = None
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> ExperimentSummary:
         runs = record["run_count"] if "plan_ref" in record else len(record["runs"])
         return cls(record["id"], record["name"], record["algorithm"], int(runs), record["run_session_id"],
-                   record["created_at"], record.get("ending"))  # fmt: skip
+                   record["created_at"], record.get("ending"), record.get("created_by"))  # fmt: skip
 
 
 @dataclass
@@ -129,14 +130,16 @@ class Experiment:
     lanes: int = 1
     created_at: str = field(default_factory=now_iso)
     ending: str | None = None  # "cancelling" | "deleting" while a job ends it (Ending)
+    created_by: str | None = None  # who made it (domain.identity.Principal.actor); None: before owners
 
     def to_record(self) -> dict[str, Any]:
         return asdict(self)
 
     def summary(self) -> ExperimentSummary:
         return ExperimentSummary(
-            self.id, self.name, self.algorithm, len(self.runs), self.run_session_id, self.created_at, self.ending
-        )
+            self.id, self.name, self.algorithm, len(self.runs), self.run_session_id, self.created_at, self.ending,
+            self.created_by,
+        )  # fmt: skip
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> Experiment:

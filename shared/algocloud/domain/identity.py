@@ -51,6 +51,15 @@ class Principal:
     issuer: str | None = None  # a user's OpenID Connect provider
 
     @property
+    def actor(self) -> str:
+        """Who this is in the records it makes (`created_by`): its holder, or `anonymous`/`system`."""
+        return self.holder or self.subject
+
+    def sees(self, created_by: str | None, private: bool) -> bool:
+        """Whether a record made by `created_by`, private or not, is visible to this principal."""
+        return not private or self.role == Role.ADMIN or created_by == self.actor
+
+    @property
     def holder(self) -> str:
         """Who this is, durably, for what outlives the request (an events token, a connection):
         `key:<id>`, `user:<issuer> <subject>`; empty for the anonymous and the system."""

@@ -245,7 +245,9 @@ class Subscriptions(Protocol):
         """A new connection of `tenant`, opened with a token of `holder` (Principal.holder)."""
         ...
 
-    def tenant_of(self, connection_id: str) -> str | None: ...
+    def connection(self, connection_id: str) -> tuple[str, str] | None:
+        """(tenant, holder) of an open connection; None once it ended or expired."""
+        ...
 
     def connections(self) -> list[tuple[str, str, str]]:
         """Every open connection (not expired): (connection id, tenant, holder)."""

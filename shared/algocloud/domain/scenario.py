@@ -131,6 +131,7 @@ class Scenario:
     task_id: str | None = None  # the container task running it
     receipt: str | None = None  # the queue message the run holds while a container runs it
     provenance: dict[str, Any] | None = None  # what produced the result (domain.provenance)
+    created_by: str | None = None  # who made it (domain.identity.Principal.actor); None: before owners
 
     def __post_init__(self) -> None:
         if not self.created_at:

@@ -31,6 +31,8 @@ class SessionRecord:
     id: str  # a UUIDv7 for a new session (domain.ids)
     display_name: str
     created_at: str = ""  # by default the id's own creation time
+    created_by: str | None = None  # who made it (domain.identity.Principal.actor); None: before owners
+    private: bool = False  # seen by its maker and the tenant's admins only (else: every member, by role)
 
     def __post_init__(self) -> None:
         if not self.created_at:
@@ -52,6 +54,7 @@ class DatasetRecord:
     object_key: str
     size_bytes: int
     refs: int = 0
+    created_by: str | None = None  # who stored it (domain.identity.Principal.actor); None: seeds, older ones
 
 
 class Secrets(Protocol):

@@ -47,6 +47,7 @@ class Webhook:
     enabled: bool = True
     disabled_reason: str | None = None
     failures: int = 0  # failed attempts in a row (a success resets it)
+    created_by: str | None = None  # who registered it (domain.identity.Principal.actor)
 
     def wants(self, event_type: str) -> bool:
         return self.enabled and event_type in self.events

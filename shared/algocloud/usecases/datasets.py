@@ -23,6 +23,7 @@ from ..domain.config import AppConfig
 from ..domain.datasource import STORED_FORMAT, DataSource, stored_to_json
 from ..domain.errors import Conflict, DataFormatError, NotFound
 from ..domain.etl import EtlMessage, UploadedFile
+from ..domain.identity import PrincipalKind
 from ..domain.names import clean_name
 from ..domain.pages import TableRows, build_pages, page_read, page_rows, stored_tables
 from ..domain.ports import BlobStore
@@ -219,6 +220,7 @@ class Datasets:
             tables=ds.list_tables(),
             object_key=key,
             size_bytes=len(stored),
+            created_by=None if self.scope.principal.kind == PrincipalKind.SYSTEM else self.scope.principal.actor,
         )
 
     def _delete_objects(self, record: DatasetRecord) -> None:

@@ -155,6 +155,7 @@ class Experiments:
             baseline_scenario=spec.baseline_scenario,
             baseline_set=spec.baseline_set,
             lanes=self._lanes(),
+            created_by=self.scope.principal.actor,
         )
         seeded = SEED_PARAMETER in {p.name for p in algorithm.parameters}
         scenarios: list[Scenario] = []
@@ -172,6 +173,7 @@ class Experiments:
                         raise InvalidRequest(f"parameter set {index}, repetition {repetition}: {error}") from None
                     # created queued: the run is asked for with the experiment (one write for many)
                     scenario.status, scenario.run_id = Status.QUEUED, str(uuid.uuid4())
+                    scenario.created_by = experiment.created_by
                     lane = f"experiments-{len(scenarios) % experiment.lanes}"
                     messages.append(
                         RunMessage(
@@ -186,7 +188,7 @@ class Experiments:
                     scenarios.append(scenario)
                     experiment.runs.append(PlannedRun(scenario.id, index, key, repetition))
         # Every check has passed: now the run session, the plan, the runs; undone if one fails.
-        run_session = self._run_session(experiment, [records[key] for key in datasets], session.id)
+        run_session = self._run_session(experiment, [records[key] for key in datasets], session)
         try:
             self.stores.experiments.create_experiment(self.tenant, session.id, self._stored(experiment))
             # A thousand runs within API Gateway's 29 s: scenarios in transactions of ~30, messages 10 a call.
@@ -201,9 +203,16 @@ class Experiments:
             raise ServiceUnavailable("the run queue is unavailable; delete the experiment and try again") from exc
         return self._view(experiment)
 
-    def _run_session(self, experiment: Experiment, datasets: Sequence[DatasetRecord], source_id: str) -> SessionRecord:
-        """A session for the runs, with copies of the experiment's datasets."""
-        run_session = SessionRecord(experiment.run_session_id, f"{experiment.name} (experiment {experiment.id[-8:]})")
+    def _run_session(
+        self, experiment: Experiment, datasets: Sequence[DatasetRecord], source: SessionRecord
+    ) -> SessionRecord:
+        """A session for the runs, with copies of the experiment's datasets (private when its
+        session is)."""
+        source_id = source.id
+        run_session = SessionRecord(
+            experiment.run_session_id, f"{experiment.name} (experiment {experiment.id[-8:]})",
+            created_by=experiment.created_by, private=source.private,
+        )  # fmt: skip
         source_prefix = layout.session_prefix(self.tenant, source_id)
         target_prefix = layout.session_prefix(self.tenant, run_session.id)
         copies = []

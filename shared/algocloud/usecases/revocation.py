@@ -6,22 +6,28 @@ hearing the tenant's events within a minute, not at the token's or connection's 
 from __future__ import annotations
 
 from ..domain.errors import InvalidRequest
+from ..domain.identity import Role
 from ..domain.ports import Accounts, Members, Pusher, Subscriptions
 
 
-def holder_active(accounts: Accounts, members: Members, tenant: str, holder: str) -> bool:
-    """Whether `holder` (domain.identity.Principal.holder) may still act in `tenant`: one read."""
+def holder_role(accounts: Accounts, members: Members, tenant: str, holder: str) -> Role | None:
+    """The role `holder` (domain.identity.Principal.holder) has in `tenant` now, None when it may no
+    longer act there: one read."""
     kind, _, who = holder.partition(":")
     if kind == "key":
         try:
             key = accounts.get_key(who)
         except InvalidRequest:
-            return False
-        return key is not None and key.active and key.tenant_id == tenant
+            return None
+        return key.role if key is not None and key.active and key.tenant_id == tenant else None
     if kind == "user":
         issuer, _, subject = who.partition(" ")  # an issuer is a URL: it holds no space
-        return any(m.tenant_id == tenant for m in members.memberships(issuer, subject))
-    return holder == ""  # the anonymous caller of an open deployment
+        return next((m.role for m in members.memberships(issuer, subject) if m.tenant_id == tenant), None)
+    return Role.ADMIN if holder == "" else None  # the anonymous caller of an open deployment
+
+
+def holder_active(accounts: Accounts, members: Members, tenant: str, holder: str) -> bool:
+    return holder_role(accounts, members, tenant, holder) is not None
 
 
 def end_revoked_connections(subscriptions: Subscriptions, pusher: Pusher, accounts: Accounts, members: Members) -> int:

@@ -159,6 +159,7 @@ class Scenarios:
         if tier == Tier.LAMBDA and declared == Tier.CONTAINER:
             raise TierUnavailable(f"algorithm '{algo_name}' runs on the container tier only")
         scenario.tier = str(tier) if tier else None
+        scenario.created_by = self.scope.principal.actor
         self.stores.scenarios.create_scenario(self.tenant, session.id, scenario)
         return scenario
 

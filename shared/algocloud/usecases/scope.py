@@ -33,9 +33,10 @@ class TenantScope:
         return Cursors(self.stores.secrets.secret("page-cursors"))
 
     def session(self, id_or_name: str) -> SessionRecord:
-        """The session named by its id or display name; NotFound otherwise."""
+        """The session named by its id or display name; NotFound otherwise, and for another
+        member's private session (it does not exist for the caller)."""
         session = self.stores.sessions.find_session(self.tenant, normal_form(id_or_name))
-        if session is None:
+        if session is None or not self.principal.sees(session.created_by, session.private):
             raise NotFound(f"session '{id_or_name}' not found")
         return session
 

@@ -9,7 +9,7 @@ from .. import storage_layout as layout
 from ..domain.errors import Conflict, NotFound
 from ..domain.ids import new_id
 from ..domain.names import clean_name
-from ..domain.stores import SessionRecord
+from ..domain.stores import Position, SessionRecord
 from .datasets import Datasets
 from .paging import read_page
 from .scope import TenantScope
@@ -66,23 +66,34 @@ class Sessions:
     # -- sessions ---------------------------------------------------------------------------
     def listing(self, limit: int | None = None, cursor: str | None = None) -> SessionList:
         page, following = read_page(
-            lambda after, n: self.stores.sessions.list_sessions(self.tenant, after, n),
-            lambda s: (s.created_at, s.id),
-            limit,
-            cursor,
-            self.scope.cursors,
-            f"{self.tenant}/sessions",
+            self._visible, lambda s: (s.created_at, s.id), limit, cursor, self.scope.cursors, f"{self.tenant}/sessions"
         )
         if cursor is None:
             default = page[0].id if page else None
-        else:  # a later page: the oldest session is one more read of one item
-            oldest = self.stores.sessions.list_sessions(self.tenant, limit=1)
+        else:  # a later page: the oldest session is one more read (of one item, unless private ones come first)
+            oldest = self._visible(None, 1)
             default = oldest[0].id if oldest else None
         return SessionList(page, default, following)
 
-    def create(self, display_name: str) -> SessionList:
+    def _visible(self, after: Position | None, limit: int | None) -> list[SessionRecord]:
+        """Up to `limit` sessions after `after` that the caller may see: other members' private
+        sessions are read past (a page of them costs one more read), never shown."""
+        sees = self.scope.principal.sees
+        if limit is None:
+            listed = self.stores.sessions.list_sessions(self.tenant, after, None)
+            return [s for s in listed if sees(s.created_by, s.private)]
+        found: list[SessionRecord] = []
+        while True:
+            batch = self.stores.sessions.list_sessions(self.tenant, after, limit)
+            found += [s for s in batch if sees(s.created_by, s.private)]
+            if len(found) >= limit or len(batch) < limit:
+                return found[:limit]
+            after = (batch[-1].created_at, batch[-1].id)
+
+    def create(self, display_name: str, private: bool = False) -> SessionList:
         display_name = clean_name(display_name, "a session name", "display_name")
-        self.stores.sessions.create_session(self.tenant, SessionRecord(new_id(), display_name))
+        made = SessionRecord(new_id(), display_name, created_by=self.scope.principal.actor, private=private)
+        self.stores.sessions.create_session(self.tenant, made)
         return self.listing()
 
     def rename(self, id_or_name: str, display_name: str) -> SessionRecord:
@@ -95,7 +106,9 @@ class Sessions:
         new_display_name = clean_name(new_display_name, "a session name", "new_display_name")
         if self.stores.sessions.find_session(self.tenant, new_display_name) is not None:
             raise Conflict(f"a session named '{new_display_name}' already exists")
-        target = SessionRecord(new_id(), new_display_name)
+        target = SessionRecord(
+            new_id(), new_display_name, created_by=self.scope.principal.actor, private=source.private
+        )
         source_prefix = layout.session_prefix(self.tenant, source.id)
         target_prefix = layout.session_prefix(self.tenant, target.id)
 

@@ -43,14 +43,22 @@ class WebhookSender(Protocol):
 class WebhookRegistry:
     """A tenant's webhooks."""
 
-    def __init__(self, store: WebhookStore, tenant: str, allow_loopback_http: bool, changed: Callable[[str], None]):
+    def __init__(
+        self,
+        store: WebhookStore,
+        tenant: str,
+        allow_loopback_http: bool,
+        changed: Callable[[str], None],
+        actor: str | None = None,
+    ):
         self.store = store
         self.tenant = tenant
         self.allow_loopback_http = allow_loopback_http
         self._changed = changed
+        self.actor = actor  # who registers (domain.identity.Principal.actor)
 
     def add(self, url: str, events: list[str] | None) -> Webhook:
-        hook = Webhook(checked_url(url, self.allow_loopback_http), checked_events(events))
+        hook = Webhook(checked_url(url, self.allow_loopback_http), checked_events(events), created_by=self.actor)
         self.store.add_webhook(self.tenant, hook)
         self._changed(self.tenant)
         return hook

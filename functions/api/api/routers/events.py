@@ -36,7 +36,7 @@ def _registry(request: Request, scope: Scope) -> WebhookRegistry:
     if built.webhooks is None or built.deliveries is None:
         raise HTTPException(status_code=404, detail="this deployment delivers no webhooks")
     forget = built.publisher.forget_hooks if built.publisher is not None else (lambda tenant: None)
-    return WebhookRegistry(built.webhooks, scope.tenant, settings.webhook_allow_loopback, forget)
+    return WebhookRegistry(built.webhooks, scope.tenant, settings.webhook_allow_loopback, forget, scope.principal.actor)
 
 
 @router.post(

@@ -5,7 +5,7 @@ from ..deps import SessionsUseCases, require_session_create
 from ..paging import Cursor, PageLimit, next_page_headers
 from ..params import SessionId
 from ..responses import OrjsonResponse
-from ..schemas import CopyBody, DisplayNameBody
+from ..schemas import CopyBody, DisplayNameBody, NewSessionBody
 from . import Responses
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
@@ -34,8 +34,8 @@ def list_sessions(
     dependencies=[Depends(require_session_create)],
     summary="Create an empty session",
 )
-def create_session(body: DisplayNameBody, sessions: SessionsUseCases) -> dict:
-    return presenters.session_list(sessions.create(body.display_name))
+def create_session(body: NewSessionBody, sessions: SessionsUseCases) -> dict:
+    return presenters.session_list(sessions.create(body.display_name, private=body.visibility == "private"))
 
 
 @router.post(

@@ -25,6 +25,7 @@ def _dataset_item(tenant: str, session_id: str, record: DatasetRecord) -> dict[s
             object_key=record.object_key,
             size_bytes=record.size_bytes,
             refs=record.refs,
+            created_by=record.created_by,
         ),
     }
 
@@ -40,6 +41,7 @@ def _dataset_from(item: Mapping[str, Any]) -> DatasetRecord:
         p["object_key"],
         p.get("size_bytes", 0),
         p.get("refs", 0),
+        p.get("created_by"),
     )
 
 

@@ -66,11 +66,11 @@ class DynamoSubscriptions(DynamoTable):
                 return found
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def tenant_of(self, connection_id: str) -> str | None:
+    def connection(self, connection_id: str) -> tuple[str, str] | None:
         item = self._get(f"C#{connection_id}", CONNECTION)
         if item is None or int(item["expires_at"]["N"]) < time.time():
             return None
-        return item["tenant"]["S"]
+        return item["tenant"]["S"], item.get("holder", {}).get("S", "")
 
     def subscribe(self, connection_id: str, tenant: str, session_id: str, topic: str, expires_at: int) -> None:
         pk, sk = f"SUB#{tenant}#{session_id}", f"{topic}#{connection_id}"

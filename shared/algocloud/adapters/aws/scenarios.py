@@ -47,6 +47,7 @@ def _scenario_item(tenant: str, session_id: str, scenario: Scenario) -> dict[str
             executor=scenario.executor,
             task_id=scenario.task_id,
             receipt=scenario.receipt,
+            created_by=scenario.created_by,
             **documents,
         ),
     }
@@ -98,6 +99,7 @@ def scenario_from_item(item: Mapping[str, Any], result_item: Mapping[str, Any] |
         task_id=p.get("task_id"),
         receipt=p.get("receipt"),
         provenance=p.get("provenance"),
+        created_by=p.get("created_by"),
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -23,15 +24,20 @@ PROCESSING_LOCK = "PROCESSING"
 
 def _session_from(item: Mapping[str, Any]) -> SessionRecord:
     plain = _plain_item(item)
-    return SessionRecord(plain["session_id"], plain["display_name"], plain["created_at"])
+    return SessionRecord(
+        plain["session_id"], plain["display_name"], plain["created_at"], plain.get("created_by"),
+        bool(plain.get("private")),
+    )  # fmt: skip
+
+
+def _session_fields(session: SessionRecord) -> dict[str, Any]:
+    return _item(session_id=session.id, display_name=session.display_name, created_at=session.created_at,
+                 created_by=session.created_by, private=session.private or None)  # fmt: skip
 
 
 def _name_guard(tenant: str, session: SessionRecord) -> dict[str, Any]:
     """The display-name guard; it carries the session's fields so a lookup by name is one read."""
-    return {
-        **_key(tenant_pk(tenant), f"NAME#{session.display_name}"),
-        **_item(session_id=session.id, display_name=session.display_name, created_at=session.created_at),
-    }
+    return {**_key(tenant_pk(tenant), f"NAME#{session.display_name}"), **_session_fields(session)}
 
 
 def _is_uuid(text: str) -> bool:
@@ -78,15 +84,7 @@ class DynamoSessions(DynamoTable):
         pk = tenant_pk(tenant)
         return [
             self._put(
-                {
-                    **_key(pk, f"SESSION#{session.id}"),
-                    **_item(
-                        kind="session",
-                        session_id=session.id,
-                        display_name=session.display_name,
-                        created_at=session.created_at,
-                    ),
-                },
+                {**_key(pk, f"SESSION#{session.id}"), **_item(kind="session"), **_session_fields(session)},
                 "attribute_not_exists(pk)",
             ),
             self._put(_name_guard(tenant, session), "attribute_not_exists(pk)"),
@@ -139,7 +137,7 @@ class DynamoSessions(DynamoTable):
         if new_name == session.display_name:
             return session
         pk = tenant_pk(tenant)
-        renamed = SessionRecord(session.id, new_name, session.created_at)
+        renamed = replace(session, display_name=new_name)
         same_session = {":id": {"S": session.id}, ":name": {"S": new_name}}
         try:
             self._transact(

@@ -12,7 +12,7 @@ from ...domain.stores import DatasetRecord
 from .sqlite import Database
 from .store_db import _session_exists
 
-_DATASET_COLUMNS = "key, ds_id, ds_type, creation_datetime, tables, object_key, size_bytes, refs"
+_DATASET_COLUMNS = "key, ds_id, ds_type, creation_datetime, tables, object_key, size_bytes, refs, created_by"
 _SELECT_DATASET = f"SELECT {_DATASET_COLUMNS} FROM datasets WHERE tenant = ? AND session_id = ? AND key = ?"
 
 
@@ -26,6 +26,7 @@ def _dataset_from(row: sqlite3.Row) -> DatasetRecord:
         row["object_key"],
         row["size_bytes"],
         row["refs"],
+        row["created_by"],
     )
 
 
@@ -41,11 +42,12 @@ def _dataset_values(tenant: str, session_id: str, record: DatasetRecord) -> tupl
         record.object_key,
         record.size_bytes,
         record.refs,
+        record.created_by,
     )
 
 
 _INSERT_DATASET = (
-    f"INSERT OR REPLACE INTO datasets (tenant, session_id, {_DATASET_COLUMNS}) VALUES ({', '.join('?' * 10)})"
+    f"INSERT OR REPLACE INTO datasets (tenant, session_id, {_DATASET_COLUMNS}) VALUES ({', '.join('?' * 11)})"
 )
 
 

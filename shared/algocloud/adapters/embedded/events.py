@@ -57,11 +57,12 @@ class SqliteSubscriptions:
         rows = self._db.read("SELECT id, tenant, holder FROM ws_connections WHERE expires_at >= ?", (int(time.time()),))
         return [(row[0], row[1], row[2] or "") for row in rows]
 
-    def tenant_of(self, connection_id: str) -> str | None:
+    def connection(self, connection_id: str) -> tuple[str, str] | None:
         row = self._db.read_one(
-            "SELECT tenant FROM ws_connections WHERE id = ? AND expires_at >= ?", (connection_id, int(time.time()))
+            "SELECT tenant, holder FROM ws_connections WHERE id = ? AND expires_at >= ?",
+            (connection_id, int(time.time())),
         )
-        return None if row is None else row[0]
+        return None if row is None else (row[0], row[1] or "")
 
     def subscribe(self, connection_id: str, tenant: str, session_id: str, topic: str, expires_at: int) -> None:
         with self._db.write() as db:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from ...domain.errors import Conflict, NotFound
 from ...domain.scenario import IN_FLIGHT, RUN_FIELDS, Status, now_iso
@@ -13,6 +14,12 @@ from .datasets import _DATASET_COLUMNS, _INSERT_DATASET, _dataset_from, _dataset
 from .scenarios import _INSERT_SCENARIO, _SELECT_SCENARIO, _scenario_from, _scenario_values
 from .sqlite import Database
 from .store_db import _after, _limit, _session_exists
+
+_SESSION = "id, display_name, created_at, created_by, private"
+
+
+def _session(row) -> SessionRecord:
+    return SessionRecord(row[0], row[1], row[2], row[3], bool(row[4]))
 
 
 class SqliteSecrets:
@@ -50,8 +57,16 @@ class SqliteSessions:
                     return False
             try:
                 db.execute(
-                    "INSERT INTO sessions VALUES (?, ?, ?, ?)",
-                    (tenant, session.id, session.display_name, session.created_at),
+                    "INSERT INTO sessions (tenant, id, display_name, created_at, created_by, private) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        tenant,
+                        session.id,
+                        session.display_name,
+                        session.created_at,
+                        session.created_by,
+                        "1" if session.private else None,
+                    ),
                 )
             except sqlite3.IntegrityError:
                 raise Conflict(f"a session named '{session.display_name}' already exists") from None
@@ -64,19 +79,19 @@ class SqliteSessions:
         """In (created_at, id) order, read through the index from `after` on: the page alone."""
         where, params = _after("tenant = ?", (tenant,), after)
         rows = self._db.read(
-            f"SELECT id, display_name, created_at FROM sessions WHERE {where} ORDER BY created_at, id{_limit(limit)}",
+            f"SELECT {_SESSION} FROM sessions WHERE {where} ORDER BY created_at, id{_limit(limit)}",
             params,
         )
-        return [SessionRecord(*row) for row in rows]
+        return [_session(row) for row in rows]
 
     def find_session(self, tenant: str, id_or_name: str) -> SessionRecord | None:
         """By id first, else by current display name: one read."""
         row = self._db.read_one(
-            "SELECT id, display_name, created_at FROM sessions WHERE tenant = ? AND (id = ? OR display_name = ?) "
+            f"SELECT {_SESSION} FROM sessions WHERE tenant = ? AND (id = ? OR display_name = ?) "
             "ORDER BY id = ? DESC LIMIT 1",
             (tenant, id_or_name, id_or_name, id_or_name),
         )
-        return None if row is None else SessionRecord(*row)
+        return None if row is None else _session(row)
 
     def rename_session(self, tenant: str, session: SessionRecord, new_name: str) -> SessionRecord:
         if new_name == session.display_name:
@@ -93,7 +108,7 @@ class SqliteSessions:
                 if _session_exists(db, tenant, session.id):
                     raise Conflict(f"session '{session.display_name}' was renamed meanwhile; try again")
                 raise NotFound(f"session '{session.display_name}' no longer exists")
-        return SessionRecord(session.id, new_name, session.created_at)
+        return replace(session, display_name=new_name)
 
     def delete_session(self, tenant: str, session: SessionRecord) -> None:
         with self._db.write() as db:

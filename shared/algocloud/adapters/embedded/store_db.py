@@ -60,7 +60,9 @@ CREATE TABLE IF NOT EXISTS processing (
 
 # Columns added since a table was first made: added to older state folders when they are opened.
 _ADDED_COLUMNS = {
-    "scenarios": ("tier", "executor", "task_id", "receipt", "provenance"),
+    "sessions": ("created_by", "private"),
+    "datasets": ("created_by",),
+    "scenarios": ("tier", "executor", "task_id", "receipt", "provenance", "created_by"),
     "jobs": ("executor", "task_id", "receipt"),
 }
 
