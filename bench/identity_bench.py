@@ -5,7 +5,10 @@
 In-process (TestClient), interleaved sample by sample so both sides see the same machine:
 - embedded (SQLite): the status read and a scenario's create, with the audit log on and off;
 - aws (moto, through the API Gateway emulation): the same with API keys required (one key read
-  per request, the policy, the audit entry) against an open deployment with no audit log.
+  per request, the policy, the audit entry) against an open deployment with no audit log;
+- sign-in on against off, on both: a person's token (checked in the API on embedded; by the Lambda
+  authorizer, its answer cached per token, on aws) and their membership read, against the open
+  deployment (both with the audit log).
 Prints the p50 of each and the ratio (goal: at most 1.1).
 """
 
@@ -40,14 +43,20 @@ def _timed(request: Request) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def _compare(name: str, samples: int, plain: dict[str, Request], known: dict[str, Request]) -> None:
+def _compare(
+    name: str,
+    samples: int,
+    plain: dict[str, Request],
+    known: dict[str, Request],
+    labels: tuple[str, str] = ("open", "with identity"),
+) -> None:
     for what, open_request in plain.items():
         a, b = [], []
         for _ in range(samples):
             a.append(_timed(open_request))
             b.append(_timed(known[what]))
         p50a, p50b = statistics.median(a), statistics.median(b)
-        print(f"{name:9} {what:7} open {p50a:6.2f} ms   with identity {p50b:6.2f} ms   ratio {p50b / p50a:4.2f}")
+        print(f"{name:9} {what:7} {labels[0]} {p50a:6.2f} ms   {labels[1]} {p50b:6.2f} ms   ratio {p50b / p50a:4.2f}")
 
 
 def _without_audit(request: Request) -> Request:
@@ -124,7 +133,90 @@ def aws(samples: int) -> None:
         _compare("aws", samples, plain, _requests(keyed_client, "/Prod/api/v1", {"x-api-key": key}))
 
 
+def _issuer():
+    """The local OpenID Connect provider (devstack.issuer) on a free port, and a member's token."""
+    import socket
+
+    from devstack.issuer import IssuerFiles, serve_issuer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    files = IssuerFiles(Path(tempfile.mkdtemp(prefix="identity-bench-issuer-")))
+    files.create(f"http://127.0.0.1:{port}")
+    return files, serve_issuer(files, port)
+
+
+def _member(settings, files) -> dict[str, str]:
+    """A member (editor) of a new tenant, and the Authorization header of their token."""
+    from algocloud.domain.accounts import MemberRecord, TenantRecord
+    from algocloud.domain.identity import Role
+    from api import deps
+
+    built = deps.adapters(settings)
+    tenant = TenantRecord.new(f"bench {time.time()}")
+    built.accounts.create_tenant(tenant)
+    user = files.add_user(f"bench-{time.time()}@example.com")
+    built.members.put_member(MemberRecord(tenant.id, files.issuer, user.subject, Role.EDITOR))
+    return {"Authorization": f"Bearer {files.mint(user, 3600)}"}
+
+
+def signin_embedded(samples: int) -> None:
+    from api.main import create_app
+    from api.settings import ApiSettings
+    from devstack.issuer import CLIENT_ID
+
+    files, server = _issuer()
+    try:
+        off = ApiSettings(backend="embedded", state_dir=Path(tempfile.mkdtemp(prefix="identity-bench-off-")))
+        on = ApiSettings(backend="embedded", state_dir=Path(tempfile.mkdtemp(prefix="identity-bench-on-")),
+                         oidc_issuer=files.issuer, oidc_audience=CLIENT_ID, oidc_jwks_url=f"{files.issuer}/jwks.json")  # fmt: skip
+        off_client, on_client = TestClient(create_app(off)), TestClient(create_app(on))
+        headers = _member(on, files)
+        _compare("embedded", samples, _requests(off_client, "/api/v1", {}), _requests(on_client, "/api/v1", headers),
+                 ("sign-in off", "on"))  # fmt: skip
+    finally:
+        server.shutdown()
+
+
+def signin_aws(samples: int) -> None:
+    from api import authorizer
+    from api.lambda_adapter import build_handler
+    from api.main import create_app
+    from api.settings import ApiSettings, get_settings
+    from devstack.apigateway import RestApiGateway, config_from_template
+    from devstack.issuer import CLIENT_ID
+
+    files, server = _issuer()
+    try:
+        with mock_aws():
+            queue_url, _ = create_resources()
+            oidc = {
+                "oidc_issuer": files.issuer,
+                "oidc_audience": CLIENT_ID,
+                "oidc_jwks_url": f"{files.issuer}/jwks.json",
+            }
+            os.environ.update({"TABLE_NAME": TABLE, "BUCKET_NAME": BUCKET, "QUEUE_URL": queue_url,
+                               **{k.upper(): v for k, v in oidc.items()}})  # fmt: skip
+            get_settings.cache_clear()
+            off = ApiSettings(
+                table_name=TABLE, bucket_name=BUCKET, queue_url=queue_url, oidc_issuer=None, oidc_audience=None
+            )
+            on = off.model_copy(update=oidc)
+            gateway = config_from_template(stage="Prod", stage_throttle=None)
+            with_authorizer = config_from_template(stage="Prod", stage_throttle=None, authorizer=authorizer.handler)
+            off_client = TestClient(RestApiGateway(build_handler(create_app(off)), gateway))
+            on_client = TestClient(RestApiGateway(build_handler(create_app(on)), with_authorizer))
+            headers = _member(on, files)
+            _compare("aws", samples, _requests(off_client, "/Prod/api/v1", {}),
+                     _requests(on_client, "/Prod/api/v1", headers), ("sign-in off", "on"))  # fmt: skip
+    finally:
+        server.shutdown()
+
+
 if __name__ == "__main__":
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     embedded(count)
     aws(count)
+    signin_embedded(count)
+    signin_aws(count)

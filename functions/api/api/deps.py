@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from functools import cache
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
@@ -73,6 +73,15 @@ def _unauthorized(request: Request, reason: str, detail: str) -> HTTPException:
     return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
 
 
+async def _read[T](settings: ApiSettings, read: Callable[..., T], *args: Any) -> T:
+    """One storage read of the request's caller, on the event loop where that is cheap and safe
+    (on Lambda a container serves one request at a time; the embedded store reads in well under a
+    millisecond, less than the hop to a worker thread and back), else on a worker thread."""
+    if settings.on_lambda or settings.backend == "embedded":
+        return read(*args)
+    return await run_in_threadpool(read, *args)
+
+
 # The dependencies are `async def`: they do no I/O once a tenant is bootstrapped, and a
 # sync dependency would cost a thread-pool round trip on every request.
 async def principal(request: Request) -> Principal:
@@ -101,14 +110,14 @@ async def principal(request: Request) -> Principal:
         request.state.principal = await _key_principal(request, settings, key_id, value, ip)
         return request.state.principal
     claims = await _claims(request, settings, authorizer, token)
-    request.state.principal = await run_in_threadpool(_member, request, settings, claims, ip)
+    request.state.principal = await _read(settings, _member, request, settings, claims, ip)
     return request.state.principal
 
 
 async def _key_principal(
     request: Request, settings: ApiSettings, key_id: str | None, value: str | None, ip: str | None
 ) -> Principal:
-    key = await run_in_threadpool(_key, settings, key_id, value)
+    key = await _read(settings, _key, settings, key_id, value)
     request.state.claimed = str(key_id or (key.key_id if key else "no key"))[:64]
     if key is None and not key_id:
         if settings.sign_in:
@@ -146,8 +155,12 @@ async def _claims(request: Request, settings: ApiSettings, authorizer: dict, tok
         raise _unauthorized(
             request, "a token where sign-in is off", "this deployment takes API keys, not sign-in tokens"
         )
+    verifier = token_verifier(settings)
+    remembered = verifier.remembered(token)
+    if remembered is not None:
+        return remembered
     try:
-        return await run_in_threadpool(token_verifier(settings).verify, token)  # may fetch the provider's keys
+        return await run_in_threadpool(verifier.verify, token)  # may fetch the provider's keys
     except TokenRejected as rejected:
         raise _unauthorized(request, rejected.reason, "the sign-in token was not accepted: sign in again") from None
 

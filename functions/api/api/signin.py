@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import urllib.request
 from dataclasses import dataclass
 from functools import cached_property
@@ -28,6 +29,7 @@ LEEWAY_SECONDS = 30
 JWKS_LIFESPAN_SECONDS = 300  # a rotated key is picked up within this, or at once on its unknown kid
 JWKS_COOLDOWN_SECONDS = 30  # between fetches forced by an unknown kid
 MAX_TOKEN_CHARS = 8192
+REMEMBERED_TOKENS = 1024
 
 
 class TokenRejected(Exception):
@@ -47,9 +49,22 @@ class Claims:
 
 
 class TokenVerifier:
+    """Checks tokens, and remembers the ones it accepted until they expire (at most
+    REMEMBERED_TOKENS of them, the way API Gateway keeps an authorizer's answer per token): a
+    person's next requests skip the signature check. Membership is not remembered: it is read on
+    every request."""
+
     def __init__(self, issuer: str, audience: str, jwks_url: str | None = None, leeway: int = LEEWAY_SECONDS):
         self.issuer, self.audience, self.leeway = issuer, audience, leeway
         self._jwks_url = jwks_url
+        self._accepted: dict[str, Claims] = {}
+
+    def remembered(self, token: str) -> Claims | None:
+        """The claims of a token accepted before and not expired since (no I/O, no signature check)."""
+        claims = self._accepted.get(token)
+        if claims is None or claims.expires_at + self.leeway < time.time():
+            return None
+        return claims
 
     @cached_property
     def _keys(self) -> jwt.PyJWKClient:
@@ -95,7 +110,13 @@ class TokenVerifier:
         if self.audience not in audiences and not (audience is None and claims.get("client_id") == self.audience):
             raise TokenRejected("the token is for another audience")
         email = claims.get("email")
-        return Claims(self.issuer, str(claims["sub"]), email if isinstance(email, str) else None, int(claims["exp"]))
+        accepted = Claims(
+            self.issuer, str(claims["sub"]), email if isinstance(email, str) else None, int(claims["exp"])
+        )
+        if len(self._accepted) >= REMEMBERED_TOKENS:
+            self._accepted.clear()  # simpler than an LRU, and as safe: a forgotten token is checked again
+        self._accepted[token] = accepted
+        return accepted
 
 
 def discover(issuer: str) -> dict[str, Any]:
