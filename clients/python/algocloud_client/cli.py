@@ -100,22 +100,15 @@ def login(
     port: Annotated[int, typer.Option(help="the loopback port the provider sends you back to")] = 8765,
     browser: Annotated[bool, typer.Option(help="open the browser (else: open the printed address yourself)")] = True,
 ) -> None:
-    """Sign in (where the API asks for it): your browser opens on the sign-in page, and the tokens
-    are kept in your config folder (0600) and renewed as they expire."""
-    from .signin import SignInError, stored_tokens
-    from .signin import login as sign_in
+    """Sign in where the API asks for it: the browser opens on the sign-in page; the tokens are kept
+    in your config folder (0600) and renewed as they expire."""
+    from .signin import SignInError, sign_in_and_say_who
 
     try:
-        sign_in(state.url, port, browser, announce=lambda line: typer.echo(line, err=True))
+        typer.echo(sign_in_and_say_who(state.url, port, browser, state.client._tenant))
     except (SignInError, httpx.HTTPError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
-    try:
-        me = Client(state.url, token_provider=stored_tokens(state.url), tenant=state.client._tenant).me()
-    except ApiError as exc:  # a person in several tenants (400), or in none here (401)
-        typer.echo(f"signed in; {exc.detail}", err=True)
-        return
-    typer.echo(f"signed in as {me.email or me.subject}: {me.role} of {me.tenant}")
 
 
 @app.command()

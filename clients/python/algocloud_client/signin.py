@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 import time
 import webbrowser
@@ -99,6 +100,19 @@ def login(
         state=state,
     )
     return _keep(api_url, provider, dict(token))
+
+
+def sign_in_and_say_who(api_url: str, port: int, open_browser: bool, tenant: str | None) -> str:
+    """`algocloud login`: sign in, then who the API says you are (or why it cannot say)."""
+    from ._flows import ApiError
+    from .client import Client
+
+    login(api_url, port, open_browser, announce=lambda line: print(line, file=sys.stderr, flush=True))
+    try:
+        me = Client(api_url, token_provider=stored_tokens(api_url), tenant=tenant).me()
+    except ApiError as exc:  # a person in several tenants (400), or in none here (401)
+        return f"signed in; {exc.detail}"
+    return f"signed in as {me.email or me.subject}: {me.role} of {me.tenant}"
 
 
 def stored_tokens(api_url: str) -> Callable[[], str] | None:
