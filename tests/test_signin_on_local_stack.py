@@ -4,6 +4,7 @@ operation refuses callers without credentials (401); the operator adds people wi
 with `algocloud login` through the local provider's real login page (PKCE, loopback), and the
 `algocloud` command then acts with their role; `algocloud logout` forgets them."""
 
+import contextlib
 import json
 import os
 import re
@@ -151,26 +152,30 @@ def test_a_removed_member_or_revoked_key_loses_its_events_within_the_sweep(stack
     server = {"Authorization": f"Bearer {made.json()['value']}"}
     sid = httpx.get(f"{stack.base}/sessions", headers=person).json()["default"]
 
-    def opened(headers):
-        issued = httpx.post(f"{stack.base}/events/token", headers=headers).json()
-        socket = connect(f"{issued['url']}?token={issued['token']}", open_timeout=10)
-        socket.send(json.dumps({"action": "subscribe", "session_id": sid}))
-        assert json.loads(socket.recv(timeout=10))["type"] == "subscribed"
-        return socket, issued
+    with contextlib.ExitStack() as sockets:
 
-    def ends(socket) -> None:
-        with pytest.raises(ConnectionClosed):
-            deadline = time.monotonic() + 15
-            while time.monotonic() < deadline:
-                socket.recv(timeout=deadline - time.monotonic())
+        def opened(headers):
+            issued = httpx.post(f"{stack.base}/events/token", headers=headers).json()
+            socket = sockets.enter_context(connect(f"{issued['url']}?token={issued['token']}", open_timeout=10))
+            socket.send(json.dumps({"action": "subscribe", "session_id": sid}))
+            assert json.loads(socket.recv(timeout=10))["type"] == "subscribed"
+            return socket, issued
 
-    key_socket, key_token = opened(server)
-    assert httpx.delete(f"{stack.base}/keys/{made.json()['key_id']}", headers=person).status_code in (200, 204)
-    ends(key_socket)
-    with pytest.raises(InvalidStatus):
-        connect(f"{key_token['url']}?token={key_token['token']}", open_timeout=10)
-    person_socket, person_token = opened(person)
-    admin(stack, "users", "remove", "ws@local.example", "--tenant", "local")
-    ends(person_socket)
-    with pytest.raises(InvalidStatus):
-        connect(f"{person_token['url']}?token={person_token['token']}", open_timeout=10)
+        def ends(socket) -> None:
+            with pytest.raises(ConnectionClosed):
+                deadline = time.monotonic() + 15
+                while time.monotonic() < deadline:
+                    socket.recv(timeout=deadline - time.monotonic())
+
+        def refused(token) -> None:
+            with pytest.raises(InvalidStatus), connect(f"{token['url']}?token={token['token']}", open_timeout=10):
+                pass
+
+        key_socket, key_token = opened(server)
+        assert httpx.delete(f"{stack.base}/keys/{made.json()['key_id']}", headers=person).status_code in (200, 204)
+        ends(key_socket)
+        refused(key_token)
+        person_socket, person_token = opened(person)
+        admin(stack, "users", "remove", "ws@local.example", "--tenant", "local")
+        ends(person_socket)
+        refused(person_token)

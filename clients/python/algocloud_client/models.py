@@ -350,7 +350,7 @@ class IssuedKey(BaseModel):
     active: bool = Field(..., title="Active")
     value: str = Field(..., title="Value")
     """
-    the key itself (the x-api-key header): shown in this answer only
+    the key itself (x-api-key, or the bearer value where sign-in is on): shown in this answer only
     """
 
 
@@ -447,6 +447,26 @@ class MessageLevel(StrEnum):
     INFO = "INFO"
     WARNING = "WARNING"
     ERROR = "ERROR"
+
+
+class Visibility(StrEnum):
+    """
+    tenant (the default): every member sees it (by role); private: its maker and the tenant's admins only (to everyone else it does not exist)
+    """
+
+    TENANT = "tenant"
+    PRIVATE = "private"
+
+
+class NewSessionBody(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    display_name: str = Field(..., min_length=1, pattern="\\S", title="Display Name")
+    visibility: Visibility | None = Field(None, title="Visibility")
+    """
+    tenant (the default): every member sees it (by role); private: its maker and the tenant's admins only (to everyone else it does not exist)
+    """
 
 
 class ParameterDescriptor(BaseModel):

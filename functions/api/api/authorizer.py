@@ -46,6 +46,31 @@ def _accounts() -> Accounts:
     return build_adapters(get_settings()).accounts
 
 
+def _refused(event: dict[str, Any], headers: dict[str, str], reason: str) -> Unauthorized:
+    """A sign-in failure: a log line, and an entry of the audit log (tenant `unknown`: a refused
+    token names none we trust), as the API records the refusals it sees itself."""
+    from algocloud.domain.audit import AuditEntry
+    from algocloud.usecases.audit import AUDIT_KEY, Auditing
+
+    logger.warning("sign-in refused by the authorizer: %s", reason)
+    identity = (event.get("requestContext") or {}).get("identity") or {}
+    built = build_adapters(get_settings())
+    if built.audit is not None:
+        entry = AuditEntry(
+            tenant="unknown", actor="a rejected token", actor_kind="unknown",
+            operation=f"{event.get('httpMethod', '')} {event.get('path', '')}"[:200], status=401,
+            ip=identity.get("sourceIp"), user_agent=(headers.get("user-agent") or "")[:300] or None,
+            request_id=(event.get("requestContext") or {}).get("requestId"),
+        )  # fmt: skip
+        try:
+            Auditing(built.audit, built.stores.secrets.secret(AUDIT_KEY), get_settings().audit_retention_days).record(
+                entry
+            )
+        except Exception:  # the refusal stands; a lost entry is logged loudly
+            logger.exception("audit entry not written", extra={"audit": entry.to_record()})
+    return Unauthorized()
+
+
 def authorize(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     token = bearer_token(headers.get("authorization"))
@@ -56,15 +81,13 @@ def authorize(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         try:
             claims = _verifier().verify(token)
         except TokenRejected as rejected:
-            logger.warning("sign-in refused by the authorizer: %s", rejected.reason)
-            raise Unauthorized() from None
+            raise _refused(event, headers, rejected.reason) from None
         caller = {"kind": "user", "issuer": claims.issuer, "subject": claims.subject, "email": claims.email or "",
                   "expires_at": claims.expires_at}  # fmt: skip
     else:
         key = _accounts().key_by_digest(key_digest(token)) if len(token) <= 256 else None
         if key is None or not key.active:
-            logger.warning("sign-in refused by the authorizer: an unknown or revoked API key")
-            raise Unauthorized()
+            raise _refused(event, headers, "an unknown or revoked API key")
         caller = {"kind": "key", "key_id": key.key_id}
     return {
         "principalId": str(caller.get("subject") or caller.get("key_id")),

@@ -26,10 +26,10 @@ class DisplayNameBody(_Body):
 
 
 class NewSessionBody(DisplayNameBody):
-    visibility: Literal["tenant", "private"] = Field(
-        "tenant",
-        description="tenant: every member sees it (by role); private: its maker and the tenant's admins only "
-        "(to everyone else it does not exist)",
+    visibility: Literal["tenant", "private"] | None = Field(
+        None,
+        description="tenant (the default): every member sees it (by role); private: its maker and the tenant's "
+        "admins only (to everyone else it does not exist)",
     )
 
     model_config = ConfigDict(
