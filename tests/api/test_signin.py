@@ -43,6 +43,7 @@ def signin(request, backend_name, settings, make_client, issuer, monkeypatch):
     """A client of a deployment with sign-in on (AuthMode=signin), and its members' store."""
     from api import authorizer, deps
     from api.settings import get_settings
+    from api.signin import verifier_for
 
     oidc = {"oidc_issuer": issuer.issuer, "oidc_audience": CLIENT_ID, "oidc_jwks_url": f"{issuer.issuer}/jwks.json"}
     gateway = None
@@ -52,7 +53,7 @@ def signin(request, backend_name, settings, make_client, issuer, monkeypatch):
         for name, value in {**oidc, "table_name": settings.table_name, "bucket_name": settings.bucket_name,
                             "queue_url": settings.queue_url}.items():  # fmt: skip
             monkeypatch.setenv(name.upper(), str(value))
-        for cached in (get_settings, authorizer._verifier, authorizer._accounts):
+        for cached in (get_settings, verifier_for, authorizer._adapters):
             cached.cache_clear()
             request.addfinalizer(cached.cache_clear)
         gateway = config_from_template(stage="Prod", stage_throttle=None, authorizer=authorizer.handler)

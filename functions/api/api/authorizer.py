@@ -16,13 +16,12 @@ import logging
 from functools import cache
 from typing import Any
 
-from algocloud.adapters.factory import build_adapters
+from algocloud.adapters.factory import Adapters, build_adapters
 from algocloud.domain.accounts import key_digest
-from algocloud.domain.ports import Accounts
 from algocloud.telemetry import instrumented
 
 from .settings import get_settings
-from .signin import TokenRejected, TokenVerifier, bearer_token, is_jwt
+from .signin import TokenRejected, bearer_token, is_jwt, verifier_for
 
 logger = logging.getLogger(__name__)
 
@@ -35,27 +34,21 @@ class Unauthorized(Exception):
 
 
 @cache
-def _verifier() -> TokenVerifier:
-    settings = get_settings()
-    assert settings.oidc_issuer and settings.oidc_audience, "OIDC_ISSUER and OIDC_AUDIENCE are not set"
-    return TokenVerifier(settings.oidc_issuer, settings.oidc_audience, settings.oidc_jwks_url)
-
-
-@cache
-def _accounts() -> Accounts:
-    return build_adapters(get_settings()).accounts
+def _adapters() -> Adapters:
+    return build_adapters(get_settings())
 
 
 def _refused(event: dict[str, Any], headers: dict[str, str], reason: str) -> Unauthorized:
     """A sign-in failure: a log line, and an entry of the audit log (tenant `unknown`: a refused
     token names none we trust), as the API records the refusals it sees itself."""
     from algocloud.domain.audit import AuditEntry
-    from algocloud.usecases.audit import AUDIT_KEY, Auditing
+    from algocloud.usecases.audit import Auditing
 
     logger.warning("sign-in refused by the authorizer: %s", reason)
     identity = (event.get("requestContext") or {}).get("identity") or {}
-    built = build_adapters(get_settings())
-    if built.audit is not None:
+    built = _adapters()
+    auditing = Auditing.of_deployment(built.audit, built.stores.secrets, get_settings().audit_retention_days)
+    if auditing is not None:
         entry = AuditEntry(
             tenant="unknown", actor="a rejected token", actor_kind="unknown",
             operation=f"{event.get('httpMethod', '')} {event.get('path', '')}"[:200], status=401,
@@ -63,9 +56,7 @@ def _refused(event: dict[str, Any], headers: dict[str, str], reason: str) -> Una
             request_id=(event.get("requestContext") or {}).get("requestId"),
         )  # fmt: skip
         try:
-            Auditing(built.audit, built.stores.secrets.secret(AUDIT_KEY), get_settings().audit_retention_days).record(
-                entry
-            )
+            auditing.record(entry)
         except Exception:  # the refusal stands; a lost entry is logged loudly
             logger.exception("audit entry not written", extra={"audit": entry.to_record()})
     return Unauthorized()
@@ -79,13 +70,13 @@ def authorize(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     caller: dict[str, str | int]
     if is_jwt(token):
         try:
-            claims = _verifier().verify(token)
+            claims = verifier_for(get_settings()).verify(token)
         except TokenRejected as rejected:
             raise _refused(event, headers, rejected.reason) from None
         caller = {"kind": "user", "issuer": claims.issuer, "subject": claims.subject, "email": claims.email or "",
                   "expires_at": claims.expires_at}  # fmt: skip
     else:
-        key = _accounts().key_by_digest(key_digest(token)) if len(token) <= 256 else None
+        key = _adapters().accounts.key_by_digest(key_digest(token)) if len(token) <= 256 else None
         if key is None or not key.active:
             raise _refused(event, headers, "an unknown or revoked API key")
         caller = {"kind": "key", "key_id": key.key_id}

@@ -21,7 +21,7 @@ from algocloud.domain.accounts import ApiKeyRecord, key_digest
 from algocloud.domain.errors import InvalidRequest
 from algocloud.domain.identity import Principal, PrincipalKind, authorize
 from algocloud.domain.ports import QueueConsumer
-from algocloud.usecases.audit import AUDIT_KEY, Auditing
+from algocloud.usecases.audit import Auditing
 from algocloud.usecases.datasets import Datasets
 from algocloud.usecases.experiments import Experiments
 from algocloud.usecases.ingestion import Ingestion, Uploads
@@ -30,7 +30,7 @@ from algocloud.usecases.scope import TenantScope
 from algocloud.usecases.sessions import Sessions
 
 from .settings import ApiSettings, get_settings
-from .signin import Claims, TokenRejected, TokenVerifier, bearer_token, is_jwt
+from .signin import Claims, TokenRejected, bearer_token, is_jwt, verifier_for
 
 logger = logging.getLogger(__name__)
 
@@ -46,9 +46,7 @@ def adapters(settings: ApiSettings) -> Adapters:
 def auditing(settings: ApiSettings) -> Auditing | None:
     """The audit log (None for a deployment without one)."""
     built = adapters(settings)
-    if built.audit is None:
-        return None
-    return Auditing(built.audit, built.stores.secrets.secret(AUDIT_KEY), settings.audit_retention_days)
+    return Auditing.of_deployment(built.audit, built.stores.secrets, settings.audit_retention_days)
 
 
 @cache
@@ -59,12 +57,6 @@ def held_messages(settings: ApiSettings) -> QueueConsumer | None:
 
 
 TENANT_HEADER = "x-algocloud-tenant"  # which of their tenants a person in several acts in
-
-
-@cache
-def token_verifier(settings: ApiSettings) -> TokenVerifier:
-    assert settings.oidc_issuer and settings.oidc_audience  # checked by the settings
-    return TokenVerifier(settings.oidc_issuer, settings.oidc_audience, settings.oidc_jwks_url)
 
 
 def _unauthorized(request: Request, reason: str, detail: str) -> HTTPException:
@@ -155,7 +147,7 @@ async def _claims(request: Request, settings: ApiSettings, authorizer: dict, tok
         raise _unauthorized(
             request, "a token where sign-in is off", "this deployment takes API keys, not sign-in tokens"
         )
-    verifier = token_verifier(settings)
+    verifier = verifier_for(settings)
     remembered = verifier.remembered(token)
     if remembered is not None:
         return remembered

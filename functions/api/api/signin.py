@@ -16,11 +16,13 @@ import logging
 import time
 import urllib.request
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import jwt
+
+    from .settings import ApiSettings
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +119,14 @@ class TokenVerifier:
             self._accepted.clear()  # simpler than an LRU, and as safe: a forgotten token is checked again
         self._accepted[token] = accepted
         return accepted
+
+
+@cache
+def verifier_for(settings: ApiSettings) -> TokenVerifier:
+    """The deployment's one verifier (the API's and the Lambda authorizer's): built once, so the
+    provider's keys and the accepted tokens it remembers are shared by every request."""
+    assert settings.oidc_issuer and settings.oidc_audience, "OIDC_ISSUER and OIDC_AUDIENCE are not set"
+    return TokenVerifier(settings.oidc_issuer, settings.oidc_audience, settings.oidc_jwks_url)
 
 
 def discover(issuer: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from ..domain.cursors import Cursors
 from ..domain.errors import Conflict
 from ..domain.ports import AuditLog
 from ..domain.scenario import now_iso
+from ..domain.stores import Secrets
 
 AUDIT_KEY = "audit-digests"  # the deployment secret that signs digests (domain.stores.Secrets)
 
@@ -35,6 +36,13 @@ class AuditQuery:
 class Auditing:
     def __init__(self, log: AuditLog, key: bytes, retention_days: int = limits.AUDIT_RETENTION_DAYS):
         self.log, self.key, self.retention_days = log, key, retention_days
+
+    @classmethod
+    def of_deployment(
+        cls, log: AuditLog | None, secrets: Secrets, retention_days: int = limits.AUDIT_RETENTION_DAYS
+    ) -> Auditing | None:
+        """The deployment's audit log, signed with its AUDIT_KEY (None for a deployment without one)."""
+        return None if log is None else cls(log, secrets.secret(AUDIT_KEY), retention_days)
 
     def _expires_at(self) -> int:
         # digests outlive the entries they seal by a day, so a verify sees why an old entry is gone
